@@ -1,0 +1,64 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is what they use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+RASA_VENV := .venv-rasa
+BOT_VENV  := .venv
+RASA      := $(RASA_VENV)/bin/rasa
+BOT       := $(BOT_VENV)/bin/bot
+PYTHON    := $(BOT_VENV)/bin/python
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help setup run test index lookups train lock-bot lock-rasa clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(RASA_VENV)/.installed $(BOT_VENV)/.installed  ## Create both Python environments (idempotent)
+
+# Rasa 3.6 runs on Python 3.10 only; the whole environment is locked in requirements/rasa.txt.
+$(RASA_VENV)/.installed: requirements/rasa.txt
+	@python=$$(scripts/find-python 3.10) && echo "Rasa environment: $$python" && \
+	  rm -rf $(RASA_VENV) && $$python -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install --quiet --upgrade "pip==24.3.1"
+	$(RASA_VENV)/bin/pip install --quiet --no-deps -r requirements/rasa.txt
+	$(RASA_VENV)/bin/pip check
+	@touch $@
+
+# Engine and action server on Python 3.11: locked dependencies, then this repo's package.
+$(BOT_VENV)/.installed: requirements/bot.txt pyproject.toml
+	@python=$$(scripts/find-python 3.11) && echo "Engine environment: $$python" && \
+	  rm -rf $(BOT_VENV) && $$python -m venv $(BOT_VENV)
+	$(BOT_VENV)/bin/pip install --quiet --upgrade "pip==24.3.1"
+	$(BOT_VENV)/bin/pip install --quiet --no-deps -r requirements/bot.txt
+	$(BOT_VENV)/bin/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BOT_VENV)/bin/pip check
+	@touch $@
+
+index: setup  ## Embed the catalog and build the FAISS index (only if the catalog changed)
+	$(BOT) index build
+
+lookups: setup
+	@$(BOT) nlu lookups --out build/nlu/catalog_lookups.yml
+
+train: setup lookups  ## Train the Rasa model (only if training data changed)
+	@scripts/train-rasa >/dev/null
+
+run: setup index train  ## Start action server, Rasa and the chat page; Ctrl-C stops all
+	scripts/run
+
+test: setup index train  ## Run every test (unit, actions, Rasa stories, end to end)
+	$(PYTHON) -m pytest
+
+lock-bot:  ## Re-resolve the engine environment and rewrite its lock
+	rm -rf /tmp/lock-bot && $$(scripts/find-python 3.11) -m venv /tmp/lock-bot && \
+	  /tmp/lock-bot/bin/pip install --quiet -e '.[test]' && \
+	  { echo "# Lock of the engine/actions environment (Python 3.11). Regenerate: make lock-bot"; \
+	    /tmp/lock-bot/bin/pip freeze --exclude-editable; } > requirements/bot.txt
+
+clean:  ## Remove trained models, index, caches and databases (keeps the environments)
+	rm -rf models build var .pytest_cache

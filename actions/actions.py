@@ -1,0 +1,196 @@
+"""Conversation actions: greeting, recommendations, feedback and explanations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.runtime import (
+    EngineAction,
+    answered_form,
+    channel,
+    engine,
+    entity_values,
+    payload,
+    resolve_item,
+)
+from bot.engine import ProfileSummary
+from bot.recommender import Recommendation
+from bot.store import EventType
+
+PICKS = 5
+MORE_BUTTON = {"title": "Show me more", "payload": "/request_recommendations"}
+FEEDBACK_EVENTS = {
+    "like": EventType.LIKE,
+    "dislike": EventType.DISLIKE,
+    "not_interested": EventType.NOT_INTERESTED,
+}
+WHICH_ITEM = (
+    "Which movie do you mean? Use the buttons under a pick, or name it "
+    "(for example \"I liked Alien\")."
+)
+
+
+def remembered(summary: ProfileSummary) -> str:
+    """One sentence of what the bot knows, for greetings and confirmations."""
+    parts = []
+    if summary.categories:
+        parts.append(f"you like {join(summary.categories)}")
+    if summary.loved:
+        parts.append(f"you love {join(summary.loved)}")
+    if summary.liked:
+        parts.append(f"you liked {join(summary.liked[:3])}")
+    if summary.avoid_categories:
+        parts.append(f"you'd rather avoid {join(summary.avoid_categories)}")
+    return "; ".join(parts)
+
+
+def join(values: list[str]) -> str:
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
+
+
+def show_recommendations(
+    dispatcher: CollectingDispatcher, heading: str, recommendations: list[Recommendation]
+) -> list[dict[str, Any]]:
+    """One message per pick (title, genres, blurb, reason) with feedback buttons."""
+    dispatcher.utter_message(text=heading)
+    for rec in recommendations:
+        item = rec.item
+        dispatcher.utter_message(
+            text=f"**{item.label}** · {', '.join(item.categories)}\n{item.description}\nWhy: {rec.reason}",
+            image=item.image,
+            buttons=[
+                {"title": "👍 Like", "payload": payload("like", item.id)},
+                {"title": "👎 Not for me", "payload": payload("dislike", item.id)},
+                {"title": "🔁 More like this", "payload": payload("more_like_this", item.id)},
+            ],
+        )
+    return [SlotSet("last_recommendations", [r.item.id for r in recommendations])]
+
+
+class ActionGreet(EngineAction):
+    """Welcome back a returning user with what is remembered, or start onboarding."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    def act(self, dispatcher, tracker, domain):
+        summary = engine().summary(tracker.sender_id)
+        if summary.onboarded or summary.has_taste:
+            memory = remembered(summary)
+            dispatcher.utter_message(
+                text=f"Welcome back! I remember {memory}." if memory else "Welcome back!",
+                buttons=[{"title": "Recommend me something", "payload": "/request_recommendations"}],
+            )
+            return [SlotSet("onboarded", True)]
+        dispatcher.utter_message(
+            text="Hi! I'm your movie guide. Three quick questions so I can learn your taste; "
+            "you can skip any of them."
+        )
+        return [SlotSet("onboarded", False)]
+
+
+class ActionRecommend(EngineAction):
+    """Personalized picks, optionally within a category the user named."""
+
+    def name(self) -> str:
+        return "action_recommend"
+
+    def act(self, dispatcher, tracker, domain):
+        eng = engine()
+        if answered_form(tracker):  # right after onboarding: the last answer was not a request
+            asked, categories = [], []
+        else:
+            asked = entity_values(tracker, "category")
+            categories = eng.match_categories(" ; ".join(asked)) or eng.match_categories(
+                tracker.latest_message.get("text") or ""
+            )
+        category = categories[0] if categories else None
+        if asked and category is None:
+            dispatcher.utter_message(
+                text=f"I don't have a \"{asked[0]}\" category. I know {join(eng.catalog.categories[:10])}, "
+                "and more. Here are picks for you anyway:"
+            )
+        recommendations = eng.recommend(
+            tracker.sender_id, n=PICKS, category=category, channel=channel(tracker)
+        )
+        if not recommendations:
+            scope = f"{category} " if category else ""
+            dispatcher.utter_message(
+                text=f"I've run out of new {scope}picks for you. Try another genre, "
+                "or say \"change my preferences\"."
+            )
+            return [SlotSet("last_recommendations", [])]
+        heading = f"Here are some {category} picks for you:" if category else "Here are some picks for you:"
+        return show_recommendations(dispatcher, heading, recommendations)
+
+
+class ActionMoreLikeThis(EngineAction):
+    def name(self) -> str:
+        return "action_more_like_this"
+
+    def act(self, dispatcher, tracker, domain):
+        item = resolve_item(tracker)
+        if item is None:
+            dispatcher.utter_message(text=WHICH_ITEM)
+            return []
+        eng = engine()
+        eng.record_event(tracker.sender_id, EventType.CLICK, item.id, channel=channel(tracker))
+        recommendations = eng.recommend(
+            tracker.sender_id, n=PICKS, like_item=item.id, channel=channel(tracker)
+        )
+        if not recommendations:
+            dispatcher.utter_message(text=f"I have nothing new that is like {item.label}.")
+            return []
+        return show_recommendations(dispatcher, f"More like {item.label}:", recommendations)
+
+
+class ActionFeedback(EngineAction):
+    """Like, dislike or not interested: stored at once, so the next list reflects it."""
+
+    def name(self) -> str:
+        return "action_feedback"
+
+    def act(self, dispatcher, tracker, domain):
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        item = resolve_item(tracker)
+        if item is None or intent not in FEEDBACK_EVENTS:
+            dispatcher.utter_message(text=WHICH_ITEM)
+            return []
+        engine().record_event(
+            tracker.sender_id, FEEDBACK_EVENTS[intent], item.id, channel=channel(tracker)
+        )
+        text = (
+            f"Noted: you liked {item.label}. I'll find more like it."
+            if intent == "like"
+            else f"Got it, I won't suggest {item.label} again."
+        )
+        dispatcher.utter_message(text=text, buttons=[MORE_BUTTON])
+        return []
+
+
+class ActionExplain(EngineAction):
+    """Why a pick (or each of the last picks) fits, from the signals that ranked it."""
+
+    def name(self) -> str:
+        return "action_explain"
+
+    def act(self, dispatcher, tracker, domain):
+        eng = engine()
+        item = resolve_item(tracker)
+        item_ids = [item.id] if item else list(tracker.get_slot("last_recommendations") or [])
+        item_ids = [i for i in item_ids if i in eng.catalog]
+        if not item_ids:
+            dispatcher.utter_message(
+                text="I haven't recommended anything yet. Ask me for some picks first!"
+            )
+            return []
+        lines = [
+            f"• {eng.catalog.by_id[i].label}: {'; '.join(eng.explain(tracker.sender_id, i))}"
+            for i in item_ids
+        ]
+        dispatcher.utter_message(text="Here's why:\n" + "\n".join(lines))
+        return []

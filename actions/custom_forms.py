@@ -1,0 +1,169 @@
+"""The onboarding questionnaire: favourite categories, loved titles, what to avoid.
+
+Answers arrive as raw text (``from_text`` slot mappings) and are interpreted
+here against the catalog, so any wording, typo or button press works, and a bad
+answer gets a helpful re-ask instead of a dead end.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import join, remembered
+from actions.runtime import EngineAction, engine, entity_values
+
+FORM_SLOTS = ("fav_categories", "fav_titles", "title_confirmation", "avoid_categories", "pending_title")
+SKIP_INTENTS = {"skip", "deny"}
+SKIP_WORDS = {"skip", "none", "nothing", "no", "nope", "pass", "n/a", "nothing really", "no idea"}
+CATEGORY_BUTTONS = 6
+
+
+def is_skip(tracker: Tracker) -> bool:
+    message = tracker.latest_message
+    text = (message.get("text") or "").strip().lower().rstrip(".!")
+    return message.get("intent", {}).get("name") in SKIP_INTENTS or text in SKIP_WORDS
+
+
+def named_categories(tracker: Tracker) -> list[str]:
+    """Categories from entities (buttons, NLU) and from the text itself."""
+    eng = engine()
+    found = eng.match_categories(" ; ".join(entity_values(tracker, "category")))
+    found += eng.match_categories(tracker.latest_message.get("text") or "")
+    return list(dict.fromkeys(found))
+
+
+class ActionAskFavCategories(EngineAction):
+    """Ask for favourite categories, offering the catalog's biggest ones as buttons."""
+
+    def name(self) -> str:
+        return "action_ask_fav_categories"
+
+    def act(self, dispatcher, tracker, domain):
+        buttons = [
+            {"title": c, "payload": f"/inform{json.dumps({'category': c})}"}
+            for c in engine().catalog.categories[:CATEGORY_BUTTONS]
+        ]
+        dispatcher.utter_message(
+            text="Which kinds of movies do you enjoy? Name a few (for example \"sci-fi and comedy\") "
+            "or pick one:",
+            buttons=buttons + [{"title": "Skip", "payload": "/skip"}],
+        )
+        return []
+
+
+class ActionAskTitleConfirmation(EngineAction):
+    def name(self) -> str:
+        return "action_ask_title_confirmation"
+
+    def act(self, dispatcher, tracker, domain):
+        item = engine().catalog.by_id.get(tracker.get_slot("pending_title") or "")
+        label = item.label if item else "that title"
+        dispatcher.utter_message(
+            text=f"Did you mean {label}?",
+            buttons=[{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
+        )
+        return []
+
+
+class ValidateOnboardingForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_onboarding_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+        """Ask "did you mean ...?" only when a title match was unsure."""
+        if tracker.get_slot("pending_title"):
+            return domain_slots
+        return [slot for slot in domain_slots if slot != "title_confirmation"]
+
+    def validate_fav_categories(self, value, dispatcher, tracker, domain):
+        if is_skip(tracker):
+            return {"fav_categories": []}
+        categories = named_categories(tracker)
+        if not categories:
+            known = join(engine().catalog.categories[:12])
+            dispatcher.utter_message(
+                text=f"Sorry, I don't know that kind of movie. I know {known}, and a few more. "
+                "Name one or two, or say \"skip\"."
+            )
+            return {"fav_categories": None}
+        dispatcher.utter_message(text=f"Noted: {join(categories)}.")
+        return {"fav_categories": categories}
+
+    def validate_fav_titles(self, value, dispatcher, tracker, domain):
+        if is_skip(tracker):
+            return {"fav_titles": [], "pending_title": None}
+        matches, _ = engine().match_titles(tracker.latest_message.get("text") or "")
+        if not matches:
+            dispatcher.utter_message(
+                text="I couldn't find that in my catalog. Try another title, or say \"skip\"."
+            )
+            return {"fav_titles": None}
+        sure = [m.item for m in matches if m.sure]
+        unsure = next((m.item for m in matches if not m.sure), None)
+        if sure:
+            dispatcher.utter_message(text=f"Got it: {join([i.label for i in sure])}.")
+        return {"fav_titles": [i.id for i in sure], "pending_title": unsure.id if unsure else None}
+
+    def validate_title_confirmation(self, value, dispatcher, tracker, domain):
+        pending = tracker.get_slot("pending_title")
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        if intent == "affirm":
+            titles = list(tracker.get_slot("fav_titles") or []) + [pending]
+            return {"title_confirmation": True, "pending_title": None, "fav_titles": titles}
+        if intent == "deny" or is_skip(tracker):
+            dispatcher.utter_message(text="OK, I'll leave that one out.")
+            return {"title_confirmation": False, "pending_title": None}
+        dispatcher.utter_message(text="Please answer yes or no.")
+        return {"title_confirmation": None}
+
+    def validate_avoid_categories(self, value, dispatcher, tracker, domain):
+        if is_skip(tracker):
+            return {"avoid_categories": []}
+        categories = named_categories(tracker)
+        if not categories:
+            dispatcher.utter_message(
+                text="I didn't recognise a category there. Name one to avoid (for example "
+                "\"horror\"), or say \"nothing\"."
+            )
+            return {"avoid_categories": None}
+        return {"avoid_categories": categories}
+
+
+class ActionResetPreferences(EngineAction):
+    """Clear the questionnaire slots so the form asks everything again."""
+
+    def name(self) -> str:
+        return "action_reset_preferences"
+
+    def act(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text="Sure, let's update your taste profile.")
+        return [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+class ActionSaveOnboarding(EngineAction):
+    """Store the questionnaire's answers in the engine and say what was remembered."""
+
+    def name(self) -> str:
+        return "action_save_onboarding"
+
+    def act(self, dispatcher, tracker, domain):
+        eng = engine()
+        avoid = list(tracker.get_slot("avoid_categories") or [])
+        eng.save_preferences(
+            tracker.sender_id,
+            categories=[c for c in tracker.get_slot("fav_categories") or [] if c not in avoid],
+            loved_items=list(tracker.get_slot("fav_titles") or []),
+            avoid_categories=avoid,
+        )
+        memory = remembered(eng.summary(tracker.sender_id))
+        dispatcher.utter_message(
+            text=f"Thanks! I'll remember that {memory}."
+            if memory
+            else "Thanks! I'll learn your taste from your feedback as we go."
+        )
+        return [SlotSet("onboarded", True)]

@@ -1,0 +1,100 @@
+"""The action server's single engine instance, and what every action shares.
+
+The engine (catalog, FAISS index, embedding model, database pool) is loaded once
+per process on first use; tests put their own engine in with :func:`use_engine`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.catalog import Item
+from bot.engine import Engine
+
+log = logging.getLogger(__name__)
+
+_engine: Engine | None = None
+_lock = threading.Lock()
+
+ERROR_REPLY = (
+    "Sorry, something went wrong on my side and I couldn't do that. "
+    "Please try again in a moment, or say \"help\"."
+)
+
+
+def engine() -> Engine:
+    global _engine
+    with _lock:
+        if _engine is None:
+            _engine = Engine.from_settings()
+        return _engine
+
+
+def use_engine(instance: Engine | None) -> None:
+    global _engine
+    with _lock:
+        _engine = instance
+
+
+def channel(tracker: Tracker) -> str:
+    return tracker.get_latest_input_channel() or "unknown"
+
+
+def entity_values(tracker: Tracker, name: str) -> list[str]:
+    return [str(v) for v in tracker.get_latest_entity_values(name) if v is not None]
+
+
+def answered_form(tracker: Tracker) -> bool:
+    """True when the latest user message was an answer to a form question."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "active_loop":
+            return True
+    return False
+
+
+def payload(intent: str, item_id: str) -> str:
+    """A button payload that sets the item_id entity without going through NLU."""
+    return f"/{intent}{json.dumps({'item_id': item_id})}"
+
+
+def resolve_item(tracker: Tracker) -> Item | None:
+    """The item a message is about: a button's item_id, else a title the user typed."""
+    eng = engine()
+    for item_id in entity_values(tracker, "item_id"):
+        if item_id in eng.catalog:
+            return eng.catalog.by_id[item_id]
+    titles = entity_values(tracker, "title")
+    if titles:
+        matches, _ = eng.match_titles(titles[0], limit=1)
+        if matches:
+            return matches[0].item
+    return None
+
+
+class EngineAction(Action, ABC):
+    """An action whose failures become a polite reply, never silence or a stack trace."""
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        try:
+            return self.act(dispatcher, tracker, domain)
+        except Exception:
+            log.exception("action %s failed for a conversation", self.name())
+            dispatcher.utter_message(text=ERROR_REPLY)
+            return []
+
+    @abstractmethod
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The action's work; may raise."""

@@ -1,0 +1,1 @@
+"""Personalization engine of the recommendation bot; usable without Rasa."""

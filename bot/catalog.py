@@ -1,0 +1,260 @@
+"""The item catalog: loading with row-level validation, and category vocabulary.
+
+A catalog is a JSON Lines (or CSV) file with one item per row; the schema is
+documented in ``data/catalog/README.md``. Loading never half-succeeds: every bad
+row is reported with file, line and field, and nothing is returned.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_REPORTED_ERRORS = 20
+
+# Everyday words people use for a genre, keyed by the canonical name (lower case).
+# Only synonyms of categories that exist in the loaded catalog are ever used.
+CATEGORY_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "action": ("action packed", "explosions"),
+    "adventure": ("adventures",),
+    "animation": ("animated", "cartoon", "cartoons", "anime"),
+    "biography": ("biopic", "biopics", "true story"),
+    "comedy": ("comedies", "funny", "rom-com", "romcom", "rom com", "laugh"),
+    "crime": ("gangster", "gangsters", "heist", "mafia"),
+    "documentary": ("documentaries", "docs", "docu"),
+    "drama": ("dramas", "dramatic"),
+    "family": ("kids", "children", "family-friendly"),
+    "fantasy": ("magic", "wizards", "dragons"),
+    "history": ("historical", "period piece"),
+    "horror": ("scary", "slasher", "spooky"),
+    "music": ("music films", "concert"),
+    "musical": ("musicals",),
+    "mystery": ("mysteries", "whodunit", "whodunnit", "detective"),
+    "romance": ("romantic", "rom-com", "romcom", "rom com", "love story", "love stories"),
+    "sci-fi": ("science fiction", "scifi", "sci fi", "science-fiction", "sf", "space"),
+    "sport": ("sports", "sporty"),
+    "thriller": ("thrillers", "suspense", "suspenseful"),
+    "war": ("war films", "war movies", "wwii", "military"),
+    "western": ("westerns", "cowboy", "cowboys"),
+}
+
+
+class CatalogError(ValueError):
+    """A catalog file is unreadable or has invalid rows (all of them are listed)."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        shown = problems[:MAX_REPORTED_ERRORS]
+        more = len(problems) - len(shown)
+        text = "\n  ".join(shown) + (f"\n  ... and {more} more" if more else "")
+        super().__init__(f"invalid catalog {path}:\n  {text}")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One recommendable thing; only ``id``, ``title`` and ``categories`` are required."""
+
+    id: str
+    title: str
+    description: str
+    categories: tuple[str, ...]
+    year: int | None = None
+    url: str | None = None
+    image: str | None = None
+    price: float | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+    @property
+    def embedding_text(self) -> str:
+        """What the encoder sees: title, genres and description together."""
+        return f"{self.title}. {', '.join(self.categories)}. {self.description}".strip()
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.embedding_text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Catalog:
+    path: Path
+    items: tuple[Item, ...]
+    by_id: dict[str, Item] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {item.id: item for item in self.items})
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self.by_id
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever any item's embedded content or the item set changes."""
+        digest = hashlib.sha256()
+        for item in self.items:
+            digest.update(f"{item.id}\t{item.content_hash}\n".encode())
+        return digest.hexdigest()[:16]
+
+    def category_counts(self) -> Counter[str]:
+        return Counter(cat for item in self.items for cat in item.categories)
+
+    @property
+    def categories(self) -> list[str]:
+        """Categories, most common first (ties alphabetical)."""
+        counts = self.category_counts()
+        return sorted(counts, key=lambda c: (-counts[c], c))
+
+    def category_phrases(self) -> dict[str, list[str]]:
+        """Every phrase that names categories (name, plural, synonyms) -> canonical names."""
+        phrases: dict[str, list[str]] = {}
+        for category in self.categories:
+            key = category.lower()
+            for phrase in (key, key + "s", *CATEGORY_SYNONYMS.get(key, ())):
+                names = phrases.setdefault(phrase, [])
+                if category not in names:
+                    names.append(category)
+        return phrases
+
+    def find_categories(self, text: str) -> list[str]:
+        """Categories named in free text, in the order they appear, without repeats."""
+        lowered = text.lower()
+        hits: list[tuple[int, str]] = []
+        for phrase, categories in self.category_phrases().items():
+            match = re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", lowered)
+            if match:
+                hits.extend((match.start(), category) for category in categories)
+        found: list[str] = []
+        for _, category in sorted(hits):
+            if category not in found:
+                found.append(category)
+        return found
+
+    def in_category(self, category: str) -> list[Item]:
+        return [item for item in self.items if category in item.categories]
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Read and validate a catalog; raise :class:`CatalogError` listing every bad row."""
+    path = Path(path)
+    if not path.exists():
+        raise CatalogError(path, ["file not found (set BOT_CATALOG to your catalog's path)"])
+    items: list[Item] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    try:
+        for line, row in _read_rows(path):
+            if isinstance(row, str):
+                problems.append(f"{path}:{line}: {row}")
+                continue
+            try:
+                item = _parse_item(row)
+            except _RowError as error:
+                problems.append(f"{path}:{line}: field '{error.field}': {error.reason}")
+                continue
+            if item.id in seen:
+                problems.append(
+                    f"{path}:{line}: field 'id': duplicate id {item.id!r} (first on line {seen[item.id]})"
+                )
+                continue
+            seen[item.id] = line
+            items.append(item)
+    except UnicodeDecodeError as error:
+        problems.append(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})")
+    if not items and not problems:
+        problems.append(f"{path}: the catalog has no items")
+    if problems:
+        raise CatalogError(path, problems)
+    return Catalog(path=path, items=tuple(items))
+
+
+class _RowError(ValueError):
+    def __init__(self, field_name: str, reason: str):
+        super().__init__(reason)
+        self.field = field_name
+        self.reason = reason
+
+
+def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Yield (line number, row) pairs; a row that cannot be parsed is a message instead."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        if path.suffix.lower() == ".csv":
+            reader = csv.DictReader(handle)
+            for row in reader:
+                yield reader.line_num, row
+            return
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as error:
+                yield number, f"not valid JSON ({error.msg} at column {error.colno})"
+                continue
+            yield number, row if isinstance(row, dict) else "a row must be a JSON object"
+
+
+def _text(row: dict[str, Any], name: str, required: bool) -> str | None:
+    value = row.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise _RowError(name, "is required and empty" if name in row else "is missing")
+        return None
+    if not isinstance(value, str):
+        raise _RowError(name, f"must be text, got {type(value).__name__}")
+    return value.strip()
+
+
+def _number(row: dict[str, Any], name: str, kind: type) -> Any:
+    value = row.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise _RowError(name, f"must be a number, got {value!r}") from None
+    if isinstance(value, float) and kind is int and not value.is_integer():
+        raise _RowError(name, f"must be a whole number, got {value!r}")
+    return number
+
+
+def _parse_item(row: dict[str, Any]) -> Item:
+    item_id = _text(row, "id", required=True)
+    if item_id is not None and len(item_id) > 255:
+        raise _RowError("id", "is longer than 255 characters")
+    categories = row.get("categories")
+    if isinstance(categories, str):
+        categories = [part for part in re.split(r"[|;,]", categories)]
+    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+        raise _RowError("categories", "must be a list of names (or 'A|B' text in CSV)")
+    cleaned = tuple(dict.fromkeys(c.strip() for c in categories if c.strip()))
+    if not cleaned:
+        raise _RowError("categories", "needs at least one category")
+    year = _number(row, "year", int)
+    if year is not None and not 1800 <= year <= 2100:
+        raise _RowError("year", f"{year} is not a plausible year")
+    price = _number(row, "price", float)
+    if price is not None and price < 0:
+        raise _RowError("price", "must not be negative")
+    return Item(
+        id=item_id,
+        title=_text(row, "title", required=True),
+        description=_text(row, "description", required=True),
+        categories=cleaned,
+        year=year,
+        url=_text(row, "url", required=False),
+        image=_text(row, "image", required=False),
+        price=price,
+    )

@@ -1,0 +1,68 @@
+"""Settings read once from the environment; the bottom of the import graph.
+
+Every path has a default inside the project so that `make run` needs no set-up,
+and every default can be overridden with a ``BOT_*`` variable for deployments.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_KNOWN_KEYS = {
+    "BOT_CATALOG",
+    "BOT_DATABASE_URL",
+    "BOT_STATE_DIR",
+    "BOT_RASA_URL",
+    "BOT_SHARED_DATA",
+}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the engine finds its catalog, database and derived state."""
+
+    catalog_path: Path
+    database_url: str
+    state_dir: Path
+    rasa_url: str
+    shared_data_dir: Path
+
+    @property
+    def index_dir(self) -> Path:
+        return self.state_dir / "index"
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        return self.state_dir / "embeddings.npz"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        unknown = sorted(k for k in env if k.startswith("BOT_") and k not in _KNOWN_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"unknown setting {unknown[0]}; known settings: {', '.join(sorted(_KNOWN_KEYS))}"
+            )
+        state_dir = Path(env.get("BOT_STATE_DIR", PROJECT_ROOT / "var"))
+        database_url = env.get("BOT_DATABASE_URL", f"sqlite:///{state_dir / 'bot.sqlite3'}")
+        if "://" not in database_url:
+            raise ConfigError(
+                f"BOT_DATABASE_URL={database_url!r} is not a database URL "
+                "(expected e.g. sqlite:///var/bot.sqlite3 or postgresql://user@host/db)"
+            )
+        return cls(
+            catalog_path=Path(env.get("BOT_CATALOG", PROJECT_ROOT / "data/catalog/movies.jsonl")),
+            database_url=database_url,
+            state_dir=state_dir,
+            rasa_url=env.get("BOT_RASA_URL", "http://localhost:5005"),
+            shared_data_dir=Path(env.get("BOT_SHARED_DATA", PROJECT_ROOT.parent / "shared/data")),
+        )

@@ -1,0 +1,142 @@
+"""A user's profile: stated preferences plus feedback, folded into a taste vector.
+
+The taste vector lives in the item embedding space: items the user loves or
+likes pull it towards them, dislikes push it away, and every event's pull fades
+with age (half-life), so recent taste outweighs old taste.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from bot.index import ItemIndex
+from bot.store import EventType, PreferenceKind, Store, utcnow
+
+HALF_LIFE_DAYS = 30.0
+STATED_ITEM_WEIGHT = 1.0
+STATED_CATEGORIES_WEIGHT = 0.6
+
+# How strongly each kind of feedback moves the taste vector (negative pushes away).
+EVENT_WEIGHTS: dict[EventType, float] = {
+    EventType.PURCHASE: 1.5,
+    EventType.LIKE: 1.0,
+    EventType.CLICK: 0.3,
+    EventType.NOT_INTERESTED: -0.3,
+    EventType.DISLIKE: -0.7,
+}
+
+# Feedback after which an item is never recommended to that user again.
+EXCLUDING_EVENTS = {EventType.LIKE, EventType.DISLIKE, EventType.NOT_INTERESTED, EventType.PURCHASE}
+
+
+@dataclass(frozen=True)
+class FeedbackEvent:
+    type: EventType
+    item_id: str | None
+    category: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Profile:
+    sender_id: str
+    known: bool
+    onboarded: bool
+    categories: tuple[str, ...] = ()
+    avoid_categories: tuple[str, ...] = ()
+    loved_items: tuple[str, ...] = ()
+    events: tuple[FeedbackEvent, ...] = field(default=(), repr=False)  # newest first
+
+    @classmethod
+    def load(cls, store: Store, sender_id: str) -> Profile:
+        user = store.user(sender_id)
+        if user is None:
+            return cls(sender_id=sender_id, known=False, onboarded=False)
+        prefs = store.preferences(sender_id)
+        return cls(
+            sender_id=sender_id,
+            known=True,
+            onboarded=user.onboarded_at is not None,
+            categories=tuple(prefs[PreferenceKind.CATEGORY]),
+            avoid_categories=tuple(prefs[PreferenceKind.AVOID_CATEGORY]),
+            loved_items=tuple(prefs[PreferenceKind.ITEM]),
+            events=tuple(
+                FeedbackEvent(EventType(e.type), e.item_id, e.category, e.created_at)
+                for e in store.events(sender_id)
+            ),
+        )
+
+    def latest_feedback(self) -> dict[str, FeedbackEvent]:
+        """Each item's most recent explicit feedback (a later like overrides a dislike)."""
+        latest: dict[str, FeedbackEvent] = {}
+        for event in self.events:
+            if event.item_id and event.type in EVENT_WEIGHTS:
+                latest.setdefault(event.item_id, event)
+        return latest
+
+    def excluded_items(self) -> set[str]:
+        """Items already rated or rejected, and the stated favourites themselves."""
+        rated = {
+            item for item, event in self.latest_feedback().items() if event.type in EXCLUDING_EVENTS
+        }
+        return rated | set(self.loved_items)
+
+    def positive_items(self, now: datetime | None = None) -> dict[str, float]:
+        """Items that pull the taste vector, with their current (decayed) weight."""
+        return {item: weight for item, weight in self.item_weights(now).items() if weight > 0}
+
+    def item_weights(self, now: datetime | None = None) -> dict[str, float]:
+        """Signed, recency-decayed weight of every item the user gave signal about."""
+        now = now or utcnow()
+        weights = {item: STATED_ITEM_WEIGHT for item in self.loved_items}
+        for item, event in self.latest_feedback().items():
+            weights[item] = weights.get(item, 0.0) + EVENT_WEIGHTS[event.type] * decay(event.at, now)
+        return weights
+
+    def recent_impressions(self, limit: int = 50) -> list[str]:
+        return [e.item_id for e in self.events if e.type == EventType.IMPRESSION and e.item_id][
+            :limit
+        ]
+
+
+def decay(at: datetime, now: datetime, half_life_days: float = HALF_LIFE_DAYS) -> float:
+    """1.0 for an event now, 0.5 one half-life ago; future events count as now."""
+    age_days = max((now - at).total_seconds(), 0.0) / 86400.0
+    return math.pow(0.5, age_days / half_life_days)
+
+
+def category_centroid(index: ItemIndex, item_ids: list[str]) -> np.ndarray | None:
+    """The normalised mean vector of some items (a category's direction in taste space)."""
+    if not item_ids:
+        return None
+    return normalize(index.matrix(item_ids).mean(axis=0))
+
+
+def normalize(vector: np.ndarray) -> np.ndarray | None:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm > 1e-9 else None
+
+
+def taste_vector(
+    profile: Profile,
+    index: ItemIndex,
+    category_items: dict[str, list[str]],
+    now: datetime | None = None,
+) -> np.ndarray | None:
+    """Weighted sum of stated categories and item signals; None when nothing is known."""
+    total = np.zeros(index.vectors.shape[1], dtype=np.float32)
+    weights = profile.item_weights(now)
+    for item, weight in weights.items():
+        if item in index:
+            total += weight * index.vector(item)
+    stated = [c for c in profile.categories if category_items.get(c)]
+    for category in stated:
+        centroid = category_centroid(index, category_items[category])
+        total += (STATED_CATEGORIES_WEIGHT / len(stated)) * centroid
+    if not stated and not any(w > 0 for w in weights.values()):
+        return None  # only negative signal: no direction to recommend towards
+    return normalize(total)

@@ -1,0 +1,206 @@
+"""Candidate retrieval from FAISS, scoring, filtering and diverse re-ranking, with reasons.
+
+Scores are a sum of named components (taste similarity, popularity with other
+users, a penalty for repeating what was just shown) so that every reason the
+bot gives is read off the components that actually ranked the item.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from bot.catalog import Catalog, Item
+from bot.index import ItemIndex
+from bot.profiles import Profile, category_centroid, normalize, taste_vector
+
+POOL_SIZE = 100
+POPULARITY_WEIGHT = 0.1
+REPEAT_PENALTY = 0.15
+RECENT_IMPRESSIONS = 20
+ANCHOR_MIN_SIMILARITY = 0.5
+SEED_WEIGHT = 0.7
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the user asked for in this turn, on top of their profile."""
+
+    n: int = 5
+    category: str | None = None
+    seed_item: str | None = None  # "more like this"
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    item: Item
+    score: float
+    reasons: tuple[str, ...]
+    components: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return self.reasons[0]
+
+
+class Recommender:
+    def __init__(self, catalog: Catalog, index: ItemIndex, diversity: float = 0.3):
+        self.catalog = catalog
+        self.index = index
+        self.diversity = diversity
+        self.category_items = {
+            c: [i.id for i in catalog.in_category(c) if i.id in index] for c in catalog.categories
+        }
+
+    def query_vector(
+        self, profile: Profile, request: Request, now: datetime | None = None
+    ) -> np.ndarray | None:
+        """Where in embedding space to look: taste, steered by a requested category or seed."""
+        taste = taste_vector(profile, self.index, self.category_items, now)
+        if request.seed_item:
+            seed = self.index.vector(request.seed_item)
+            return seed if taste is None else normalize(SEED_WEIGHT * seed + (1 - SEED_WEIGHT) * taste)
+        if request.category:
+            centroid = category_centroid(self.index, self.category_items.get(request.category, []))
+            if centroid is not None:
+                return centroid if taste is None else normalize(centroid + taste)
+        return taste
+
+    def recommend(
+        self,
+        profile: Profile,
+        request: Request,
+        popularity: Mapping[str, float] | None = None,
+        now: datetime | None = None,
+    ) -> list[Recommendation]:
+        popularity = popularity or {}
+        query = self.query_vector(profile, request, now)
+        excluded = profile.excluded_items() | ({request.seed_item} if request.seed_item else set())
+        eligible = [item_id for item_id in self._candidates(query, excluded) if self._allowed(item_id, profile, request)]
+        if not eligible:
+            return []
+        scores = self.score_items(eligible, query, profile, popularity)
+        chosen = self._diverse_top(eligible, scores, request.n)
+        return [
+            Recommendation(
+                item=self.catalog.by_id[item_id],
+                score=scores[item_id]["total"],
+                reasons=tuple(self.reasons(item_id, profile, request, scores[item_id], now)),
+                components=scores[item_id],
+            )
+            for item_id in chosen
+        ]
+
+    def explain(
+        self,
+        profile: Profile,
+        item_id: str,
+        popularity: Mapping[str, float] | None = None,
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Reasons for one item under the user's current profile (for "why this?")."""
+        request = Request()
+        query = self.query_vector(profile, request, now)
+        components = self.score_items([item_id], query, profile, popularity or {})[item_id]
+        return self.reasons(item_id, profile, request, components, now)
+
+    def _candidates(self, query: np.ndarray | None, excluded: set[str]) -> list[str]:
+        if query is None:  # nothing known: consider everything, popularity decides
+            return [item_id for item_id in self.index.item_ids if item_id not in excluded]
+        return [item_id for item_id, _ in self.index.search(query, POOL_SIZE, exclude=excluded)]
+
+    def _allowed(self, item_id: str, profile: Profile, request: Request) -> bool:
+        categories = self.catalog.by_id[item_id].categories
+        if request.category and request.category not in categories:
+            return False
+        avoided = set(profile.avoid_categories) - {request.category}
+        return not avoided.intersection(categories)
+
+    def score_items(
+        self,
+        item_ids: list[str],
+        query: np.ndarray | None,
+        profile: Profile,
+        popularity: Mapping[str, float],
+    ) -> dict[str, dict[str, float]]:
+        similarity = (
+            self.index.matrix(item_ids) @ query if query is not None else np.zeros(len(item_ids))
+        )
+        top_popularity = max((v for v in popularity.values() if v > 0), default=0.0)
+        recent = set(profile.recent_impressions(RECENT_IMPRESSIONS))
+        scores = {}
+        for item_id, sim in zip(item_ids, similarity):
+            pop = max(popularity.get(item_id, 0.0), 0.0)
+            parts = {
+                "taste": float(sim),
+                "popularity": POPULARITY_WEIGHT * math.log1p(pop) / math.log1p(top_popularity)
+                if top_popularity
+                else 0.0,
+                "repeat": -REPEAT_PENALTY if item_id in recent else 0.0,
+            }
+            parts["total"] = sum(parts.values())
+            scores[item_id] = parts
+        return scores
+
+    def _diverse_top(
+        self, item_ids: list[str], scores: dict[str, dict[str, float]], n: int
+    ) -> list[str]:
+        """Maximal marginal relevance: trade a little score for items unlike those picked."""
+        vectors = self.index.matrix(item_ids)
+        relevance = np.array([scores[i]["total"] for i in item_ids])
+        chosen: list[int] = []
+        max_similarity = np.full(len(item_ids), -np.inf)
+        while len(chosen) < min(n, len(item_ids)):
+            penalty = np.where(np.isfinite(max_similarity), max_similarity, 0.0)
+            value = (1 - self.diversity) * relevance - self.diversity * penalty
+            value[chosen] = -np.inf
+            best = int(np.argmax(value))
+            chosen.append(best)
+            max_similarity = np.maximum(max_similarity, vectors @ vectors[best])
+        return [item_ids[i] for i in chosen]
+
+    def reasons(
+        self,
+        item_id: str,
+        profile: Profile,
+        request: Request,
+        components: Mapping[str, float],
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Why this item ranked, strongest signal first; only signals that scored it."""
+        item = self.catalog.by_id[item_id]
+        found: list[str] = []
+        if request.seed_item:
+            found.append(f"similar to {self.catalog.by_id[request.seed_item].label}")
+        anchor = self._closest_positive(item_id, profile, now)
+        if anchor is not None:
+            verb = "love" if anchor in profile.loved_items else "liked"
+            found.append(f"because you {verb} {self.catalog.by_id[anchor].label}")
+        if request.category and request.category in item.categories:
+            found.append(f"a {request.category} pick, as you asked")
+        shared = [c for c in profile.categories if c in item.categories]
+        if shared:
+            found.append(f"matches your interest in {' and '.join(shared)}")
+        if components.get("popularity", 0.0) > 0:
+            found.append("popular with other users")
+        if not found:
+            found.append(
+                "close to your overall taste"
+                if components.get("taste", 0.0) > 0
+                else "a varied pick to help me learn your taste"
+            )
+        return found
+
+    def _closest_positive(
+        self, item_id: str, profile: Profile, now: datetime | None
+    ) -> str | None:
+        anchors = [a for a in profile.positive_items(now) if a in self.index and a != item_id]
+        if not anchors:
+            return None
+        similarity = self.index.matrix(anchors) @ self.index.vector(item_id)
+        best = int(np.argmax(similarity))
+        return anchors[best] if similarity[best] >= ANCHOR_MIN_SIMILARITY else None

@@ -1,0 +1,255 @@
+"""Persistent user data through SQLAlchemy 2: users, stated preferences and events.
+
+SQLite (one file, zero set-up) by default; any SQLAlchemy URL, such as
+PostgreSQL, for scale. Every write is one transaction, so a crash never leaves
+half an update. No table stores raw message text: events carry ids and labels.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class EventType(enum.StrEnum):
+    """What a user did with an item; impressions are what the bot showed them."""
+
+    IMPRESSION = "impression"
+    CLICK = "click"
+    LIKE = "like"
+    DISLIKE = "dislike"
+    NOT_INTERESTED = "not_interested"
+    SEARCH = "search"
+    PURCHASE = "purchase"
+
+
+class PreferenceKind(enum.StrEnum):
+    CATEGORY = "category"
+    AVOID_CATEGORY = "avoid_category"
+    ITEM = "item"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    sender_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    onboarded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Preference(Base):
+    """An answer from the onboarding questionnaire (a category, an avoided one, a loved item)."""
+
+    __tablename__ = "preferences"
+    __table_args__ = (UniqueConstraint("sender_id", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    sender_id: Mapped[str] = mapped_column(
+        ForeignKey("users.sender_id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_sender_time", "sender_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    sender_id: Mapped[str] = mapped_column(ForeignKey("users.sender_id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(32))
+    item_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    category: Mapped[str | None] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(64), default="unknown")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything in the engine is UTC-aware."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class Store:
+    def __init__(self, url: str):
+        parsed = make_url(url)
+        options: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        self.engine = create_engine(url, **options)
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def _ensure_user(self, session: Session, sender_id: str) -> User:
+        user = session.get(User, sender_id)
+        if user is None:
+            user = User(sender_id=sender_id, created_at=utcnow())
+            session.add(user)
+            session.flush()
+        return user
+
+    def add_event(
+        self,
+        sender_id: str,
+        type: EventType,
+        item_id: str | None = None,
+        category: str | None = None,
+        channel: str = "unknown",
+        at: datetime | None = None,
+    ) -> None:
+        self.add_events(sender_id, [(type, item_id, category)], channel=channel, at=at)
+
+    def add_events(
+        self,
+        sender_id: str,
+        events: Iterable[tuple[EventType, str | None, str | None]],
+        channel: str = "unknown",
+        at: datetime | None = None,
+    ) -> None:
+        at = at or utcnow()
+        with self.transaction() as session:
+            self._ensure_user(session, sender_id)
+            session.add_all(
+                Event(
+                    sender_id=sender_id,
+                    type=str(kind),
+                    item_id=item_id,
+                    category=category,
+                    channel=channel,
+                    created_at=at,
+                )
+                for kind, item_id, category in events
+            )
+
+    def set_preferences(
+        self, sender_id: str, preferences: dict[PreferenceKind, Iterable[str]]
+    ) -> None:
+        """Replace the questionnaire answers and mark the user onboarded."""
+        with self.transaction() as session:
+            user = self._ensure_user(session, sender_id)
+            session.execute(delete(Preference).where(Preference.sender_id == sender_id))
+            now = utcnow()
+            for kind, values in preferences.items():
+                for value in dict.fromkeys(values):
+                    session.add(
+                        Preference(sender_id=sender_id, kind=str(kind), value=value, created_at=now)
+                    )
+            user.onboarded_at = now
+
+    def user(self, sender_id: str) -> User | None:
+        with self._sessions() as session:
+            return session.get(User, sender_id)
+
+    def preferences(self, sender_id: str) -> dict[PreferenceKind, list[str]]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(Preference)
+                .where(Preference.sender_id == sender_id)
+                .order_by(Preference.id)
+            )
+            found: dict[PreferenceKind, list[str]] = {kind: [] for kind in PreferenceKind}
+            for row in rows:
+                found[PreferenceKind(row.kind)].append(row.value)
+            return found
+
+    def events(self, sender_id: str, limit: int = 500) -> list[Event]:
+        """The user's newest events, newest first."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(Event)
+                .where(Event.sender_id == sender_id)
+                .order_by(Event.created_at.desc(), Event.id.desc())
+                .limit(limit)
+            ).all()
+        for row in rows:
+            row.created_at = _as_utc(row.created_at)
+        return list(rows)
+
+    def item_popularity(self, since: datetime | None = None) -> Counter[str]:
+        """Net positive feedback per item over all users: the collaborative prior."""
+        weights = {EventType.LIKE: 1, EventType.PURCHASE: 2, EventType.CLICK: 0.5,
+                   EventType.DISLIKE: -1, EventType.NOT_INTERESTED: -0.5}
+        query = select(Event.item_id, Event.type, func.count()).where(
+            Event.item_id.is_not(None), Event.type.in_([str(k) for k in weights])
+        )
+        if since is not None:
+            query = query.where(Event.created_at >= since)
+        counts: Counter[str] = Counter()
+        with self._sessions() as session:
+            for item_id, kind, count in session.execute(query.group_by(Event.item_id, Event.type)):
+                counts[item_id] += weights[EventType(kind)] * count
+        return counts
+
+    def export(self, sender_id: str) -> dict[str, Any] | None:
+        """Everything stored about one user, as plain JSON-ready data."""
+        user = self.user(sender_id)
+        if user is None:
+            return None
+        return {
+            "sender_id": sender_id,
+            "created_at": _as_utc(user.created_at).isoformat(),
+            "onboarded_at": _as_utc(user.onboarded_at).isoformat() if user.onboarded_at else None,
+            "preferences": {str(k): v for k, v in self.preferences(sender_id).items()},
+            "events": [
+                {
+                    "type": e.type,
+                    "item_id": e.item_id,
+                    "category": e.category,
+                    "channel": e.channel,
+                    "at": e.created_at.isoformat(),
+                }
+                for e in reversed(self.events(sender_id, limit=1_000_000))
+            ],
+        }
+
+    def erase(self, sender_id: str) -> bool:
+        """Delete every row about the user; True if there was anything to delete."""
+        with self.transaction() as session:
+            session.execute(delete(Event).where(Event.sender_id == sender_id))
+            session.execute(delete(Preference).where(Preference.sender_id == sender_id))
+            return session.execute(delete(User).where(User.sender_id == sender_id)).rowcount > 0
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    """Foreign keys on, and WAL so the action server and CLI can share the file."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()

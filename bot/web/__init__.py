@@ -1,0 +1,1 @@
+"""Browser chat page for the movie bot; it talks to Rasa's REST channel directly."""

@@ -1,0 +1,222 @@
+"""Each action on a saved tracker: the exact events it returns and messages it sends."""
+
+from __future__ import annotations
+
+import json
+
+from actions.actions import (
+    MORE_BUTTON,
+    WHICH_ITEM,
+    ActionExplain,
+    ActionFeedback,
+    ActionGreet,
+    ActionMoreLikeThis,
+    ActionRecommend,
+)
+from actions.custom_forms import (
+    ActionAskFavCategories,
+    ActionResetPreferences,
+    ActionSaveOnboarding,
+    ValidateOnboardingForm,
+)
+from actions.runtime import ERROR_REPLY
+from bot.store import EventType
+
+
+def slot(name, value):
+    return {"event": "slot", "timestamp": None, "name": name, "value": value}
+
+
+def message(text, buttons=None, image=None):
+    """A message as rasa_sdk's CollectingDispatcher records it."""
+    return {
+        "text": text,
+        "buttons": buttons or [],
+        "elements": [],
+        "custom": {},
+        "template": None,
+        "response": None,
+        "image": image,
+        "attachment": None,
+    }
+
+
+def feedback_buttons(item_id):
+    return [
+        {"title": "👍 Like", "payload": f'/like{{"item_id": "{item_id}"}}'},
+        {"title": "👎 Not for me", "payload": f'/dislike{{"item_id": "{item_id}"}}'},
+        {"title": "🔁 More like this", "payload": f'/more_like_this{{"item_id": "{item_id}"}}'},
+    ]
+
+
+def test_greet_new_user_starts_onboarding(run, tracker):
+    events, messages = run(ActionGreet(), tracker("greet"))
+    assert events == [slot("onboarded", False)]
+    assert messages == [
+        message(
+            "Hi! I'm your movie guide. Three quick questions so I can learn your taste; "
+            "you can skip any of them."
+        )
+    ]
+
+
+def test_greet_returning_user_says_what_is_remembered(run, tracker, engine):
+    engine.save_preferences("alice", ["Sci-Fi"], ["alien-1979"], ["Horror"])
+    events, messages = run(ActionGreet(), tracker("greet"))
+    assert events == [slot("onboarded", True)]
+    assert messages == [
+        message(
+            "Welcome back! I remember you like Sci-Fi; you love Alien (1979); "
+            "you'd rather avoid Horror.",
+            buttons=[{"title": "Recommend me something", "payload": "/request_recommendations"}],
+        )
+    ]
+
+
+def test_recommend_in_requested_category(run, tracker, engine):
+    events, messages = run(ActionRecommend(), tracker("recommend_scifi"))
+    assert messages[0] == message("Here are some Sci-Fi picks for you:")
+    picks = messages[1:]
+    assert len(picks) == 5
+    shown = []
+    for pick in picks:
+        item_id = json.loads(pick["buttons"][0]["payload"][len("/like"):])["item_id"]
+        item = engine.catalog.by_id[item_id]
+        assert "Sci-Fi" in item.categories
+        assert pick["text"].startswith(f"**{item.label}** · {', '.join(item.categories)}\n{item.description}\nWhy: ")
+        assert pick["buttons"] == feedback_buttons(item_id)
+        shown.append(item_id)
+    assert events == [slot("last_recommendations", shown)]
+    impressions = [e.item_id for e in engine.store.events("alice") if e.type == EventType.IMPRESSION]
+    assert sorted(impressions) == sorted(shown)
+
+
+def test_recommend_unknown_category_says_so_and_still_helps(run, tracker):
+    events, messages = run(ActionRecommend(), tracker("recommend_unknown_category"))
+    assert messages[0]["text"].startswith('I don\'t have a "telenovelas" category. I know Drama, ')
+    assert messages[1] == message("Here are some picks for you:")
+    assert len(messages) == 7
+    assert events[0]["name"] == "last_recommendations" and len(events[0]["value"]) == 5
+
+
+def test_dislike_button_is_stored_and_item_never_shown_again(run, tracker, engine):
+    events, messages = run(ActionFeedback(), tracker("dislike_button"))
+    assert events == []
+    assert messages == [message("Got it, I won't suggest Alien (1979) again.", buttons=[MORE_BUTTON])]
+    assert [(e.type, e.item_id, e.channel) for e in engine.store.events("alice")] == [
+        (EventType.DISLIKE, "alien-1979", "rest")
+    ]
+    _, messages = run(ActionRecommend(), tracker("recommend_scifi"))
+    assert all("alien-1979" not in json.dumps(m["buttons"]) for m in messages)
+
+
+def test_like_with_typed_title_is_matched_to_the_catalog(run, tracker, engine):
+    events, messages = run(ActionFeedback(), tracker("like_typed_title"))
+    assert events == []
+    assert messages == [
+        message("Noted: you liked Jurassic Park (1993). I'll find more like it.", buttons=[MORE_BUTTON])
+    ]
+    assert engine.summary("alice").liked == ["Jurassic Park (1993)"]
+
+
+def test_feedback_without_an_item_asks_which_and_stores_nothing(run, tracker, engine):
+    events, messages = run(ActionFeedback(), tracker("like_without_item"))
+    assert (events, messages) == ([], [message(WHICH_ITEM)])
+    assert engine.store.events("alice") == []
+
+
+def test_more_like_this_shows_similar_items_and_records_a_click(run, tracker, engine):
+    events, messages = run(ActionMoreLikeThis(), tracker("more_like_button"))
+    assert messages[0] == message("More like The Matrix (1999):")
+    assert all(m["text"].endswith("Why: similar to The Matrix (1999)") for m in messages[1:])
+    assert "the-matrix-1999" not in events[0]["value"]
+    assert (EventType.CLICK, "the-matrix-1999") in [(e.type, e.item_id) for e in engine.store.events("alice")]
+
+
+def test_why_this_explains_each_of_the_last_picks(run, tracker, engine):
+    engine.save_preferences("alice", ["Sci-Fi"], ["alien-1979"], [])
+    events, messages = run(ActionExplain(), tracker("why_this"))
+    assert events == []
+    assert messages == [
+        message(
+            "Here's why:\n"
+            "• Aliens (1986): because you love Alien (1979); matches your interest in Sci-Fi\n"
+            "• Toy Story (1995): close to your overall taste"
+        )
+    ]
+
+
+def test_ask_categories_offers_the_catalogs_biggest_categories(run, tracker, engine):
+    _, messages = run(ActionAskFavCategories(), tracker("greet"))
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles == engine.catalog.categories[:6] + ["Skip"]
+    assert messages[0]["buttons"][0]["payload"] == f'/inform{{"category": "{titles[0]}"}}'
+
+
+def test_form_accepts_categories_in_everyday_words(run, tracker):
+    events, messages = run(ValidateOnboardingForm(), tracker("form_categories"))
+    assert events == [slot("fav_categories", ["Sci-Fi", "Comedy"]), slot("requested_slot", "fav_titles")]
+    assert messages == [message("Noted: Sci-Fi and Comedy.")]
+
+
+def test_form_reasks_for_an_unknown_category(run, tracker):
+    events, messages = run(ValidateOnboardingForm(), tracker("form_categories_unknown"))
+    assert events == [slot("fav_categories", None), slot("requested_slot", "fav_categories")]
+    assert messages[0]["text"].startswith("Sorry, I don't know that kind of movie. I know Drama, ")
+
+
+def test_form_confirms_an_unsure_title_before_keeping_it(run, tracker):
+    events, messages = run(ValidateOnboardingForm(), tracker("form_titles_unsure"))
+    assert events == [
+        slot("fav_titles", []),
+        slot("pending_title", "harry-potter-and-the-goblet-of-fire-2005"),
+    ]  # all domain slots required again: Rasa itself asks title_confirmation next
+    assert messages == []
+
+
+def test_form_keeps_a_confirmed_title_and_moves_on(run, tracker):
+    events, messages = run(ValidateOnboardingForm(), tracker("form_title_confirmed"))
+    assert events == [
+        slot("title_confirmation", True),
+        slot("pending_title", None),
+        slot("fav_titles", ["harry-potter-and-the-goblet-of-fire-2005"]),
+        slot("requested_slot", "avoid_categories"),
+    ]
+    assert messages == []
+
+
+def test_form_skip_leaves_titles_empty(run, tracker):
+    events, messages = run(ValidateOnboardingForm(), tracker("form_titles_skip"))
+    assert events == [slot("fav_titles", []), slot("pending_title", None), slot("requested_slot", "avoid_categories")]
+    assert messages == []
+
+
+def test_save_onboarding_stores_answers_without_avoided_categories(run, tracker, engine):
+    events, messages = run(ActionSaveOnboarding(), tracker("save_onboarding"))
+    assert events == [slot("onboarded", True)]
+    assert messages == [
+        message(
+            "Thanks! I'll remember that you like Sci-Fi; you love Alien (1979); "
+            "you'd rather avoid Horror."
+        )
+    ]
+    summary = engine.summary("alice")
+    assert (summary.onboarded, summary.categories, summary.avoid_categories) == (True, ["Sci-Fi"], ["Horror"])
+
+
+def test_reset_preferences_clears_every_questionnaire_slot(run, tracker):
+    events, messages = run(ActionResetPreferences(), tracker("greet"))
+    assert events == [
+        slot(name, None)
+        for name in ("fav_categories", "fav_titles", "title_confirmation", "avoid_categories", "pending_title")
+    ]
+    assert messages == [message("Sure, let's update your taste profile.")]
+
+
+def test_an_engine_failure_becomes_a_polite_reply(run, tracker, engine, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(engine, "recommend", broken)
+    events, messages = run(ActionRecommend(), tracker("recommend_scifi"))
+    assert (events, messages) == ([], [message(ERROR_REPLY)])

@@ -1,0 +1,112 @@
+"""Start the real action server and Rasa server on free ports, as `make run` does."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+from bot.config import PROJECT_ROOT
+
+START_TIMEOUT_S = 240
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Services:
+    """An action server and a Rasa server sharing one engine database and tracker store."""
+
+    model: Path
+    workdir: Path
+    state_dir: Path
+    rasa_env: dict[str, str]
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    rasa_url: str = ""
+
+    def start(self) -> None:
+        actions_port, rasa_port = free_port(), free_port()
+        env = {
+            **self.rasa_env,
+            "BOT_STATE_DIR": str(self.state_dir),
+            "BOT_DATABASE_URL": f"sqlite:///{self.workdir / 'bot.sqlite3'}",
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
+            "TRACKER_DIALECT": "sqlite",
+            "TRACKER_DB": str(self.workdir / "tracker.sqlite3"),
+            "TRACKER_HOST": "",
+        }
+        self.rasa_url = f"http://127.0.0.1:{rasa_port}"
+        self._spawn("actions", [".venv/bin/python", "-m", "rasa_sdk", "--actions", "actions",
+                                "--port", str(actions_port)], env)
+        self._spawn("rasa", [".venv-rasa/bin/rasa", "run", "--model", str(self.model),
+                             "--port", str(rasa_port), "--interface", "127.0.0.1",
+                             "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"], env)
+        self._wait(f"http://127.0.0.1:{actions_port}/health")
+        self._wait(self.rasa_url + "/")
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        log = open(self.workdir / f"{name}.log", "ab")
+        self.processes.append(
+            subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        )
+
+    def _wait(self, url: str) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if any(p.poll() is not None for p in self.processes):
+                raise RuntimeError(f"a service exited; logs in {self.workdir}:\n{self.logs()}")
+            try:
+                if requests.get(url, timeout=2).ok:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"{url} did not come up in {START_TIMEOUT_S}s:\n{self.logs()}")
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.workdir.glob("*.log")))
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def say(self, sender: str, text: str) -> list[dict]:
+        response = requests.post(
+            self.rasa_url + "/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=120,
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture(scope="module")
+def services(rasa_model, rasa_env, index, state_dir, tmp_path_factory) -> Iterator[Services]:
+    """Both servers, shared by a test module (Rasa takes about a minute to start).
+
+    The `index` fixture has already cached every item embedding in `state_dir`.
+    """
+    workdir = tmp_path_factory.mktemp("services")
+    running = Services(model=rasa_model, workdir=workdir, state_dir=state_dir, rasa_env=rasa_env)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()

@@ -1,0 +1,72 @@
+"""Settings.from_env: defaults, overrides and refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT, ConfigError, Settings
+
+
+def test_defaults_live_inside_the_project():
+    settings = Settings.from_env({})
+
+    assert settings.state_dir == PROJECT_ROOT / "var"
+    assert settings.catalog_path == PROJECT_ROOT / "data/catalog/movies.jsonl"
+    assert settings.database_url == f"sqlite:///{PROJECT_ROOT / 'var' / 'bot.sqlite3'}"
+    assert settings.rasa_url == "http://localhost:5005"
+    assert settings.index_dir == PROJECT_ROOT / "var" / "index"
+    assert settings.embedding_cache_path == PROJECT_ROOT / "var" / "embeddings.npz"
+
+
+def test_every_setting_can_be_overridden(tmp_path):
+    settings = Settings.from_env(
+        {
+            "BOT_CATALOG": str(tmp_path / "items.csv"),
+            "BOT_DATABASE_URL": "postgresql://bot@db/bot",
+            "BOT_STATE_DIR": str(tmp_path / "state"),
+            "BOT_RASA_URL": "http://rasa:5005",
+            "BOT_SHARED_DATA": str(tmp_path / "shared"),
+        }
+    )
+
+    assert settings.catalog_path == tmp_path / "items.csv"
+    assert settings.database_url == "postgresql://bot@db/bot"
+    assert settings.state_dir == tmp_path / "state"
+    assert settings.rasa_url == "http://rasa:5005"
+    assert settings.shared_data_dir == tmp_path / "shared"
+    assert settings.index_dir == tmp_path / "state" / "index"
+
+
+def test_database_defaults_to_sqlite_inside_the_state_dir(tmp_path):
+    settings = Settings.from_env({"BOT_STATE_DIR": str(tmp_path)})
+
+    assert settings.database_url == f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+
+
+def test_reads_the_process_environment_when_no_mapping_is_given(monkeypatch, tmp_path):
+    monkeypatch.setenv("BOT_STATE_DIR", str(tmp_path))
+
+    assert Settings.from_env().state_dir == tmp_path
+
+
+def test_variables_without_the_bot_prefix_are_ignored():
+    assert Settings.from_env({"PATH": "/bin", "ROBOT_MODE": "x"}).rasa_url == "http://localhost:5005"
+
+
+def test_unknown_bot_setting_raises_naming_the_key():
+    with pytest.raises(ConfigError, match="BOT_CATLOG"):
+        Settings.from_env({"BOT_CATLOG": "movies.jsonl"})
+
+
+@pytest.mark.parametrize("url", ["var/bot.sqlite3", "localhost:5432/bot", ""])
+def test_database_url_without_scheme_raises(url):
+    with pytest.raises(ConfigError, match="BOT_DATABASE_URL"):
+        Settings.from_env({"BOT_DATABASE_URL": url})
+
+
+def test_settings_are_immutable():
+    settings = Settings.from_env({})
+    with pytest.raises(AttributeError):
+        settings.state_dir = Path("/elsewhere")  # type: ignore[misc]

@@ -1,0 +1,300 @@
+"""The Engine end to end on the demo catalog and an empty SQLite database."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.engine import Engine, UnknownItem
+from bot.recommender import Request
+from bot.store import Event, EventType, User
+
+USER = "u1"
+
+
+def ids(recommendations) -> list[str]:
+    return [r.item.id for r in recommendations]
+
+
+def peek(engine: Engine, sender_id: str, **request) -> list[str]:
+    """What the engine would recommend now, without logging impressions."""
+    picks = engine.recommender.recommend(
+        engine.profile(sender_id), Request(**request), engine.store.item_popularity()
+    )
+    return ids(picks)
+
+
+def in_category(engine: Engine, item_ids: list[str], category: str) -> int:
+    return sum(category in engine.catalog.by_id[i].categories for i in item_ids)
+
+
+def untruthful_reasons(engine: Engine, sender_id: str, recommendations) -> list[str]:
+    """Reasons that claim a like, a love or an interest the user never expressed."""
+    profile = engine.profile(sender_id)
+    latest = profile.latest_feedback()
+    label = {item.id: item.label for item in engine.catalog.items}
+    liked = {label[i] for i, e in latest.items() if e.type in (EventType.LIKE, EventType.PURCHASE)}
+    rejected = {i for i, e in latest.items() if e.type in (EventType.DISLIKE, EventType.NOT_INTERESTED)}
+    loved = {label[i] for i in profile.loved_items if i not in rejected}
+    wrong = []
+    for rec in recommendations:
+        for reason in rec.reasons:
+            if match := re.fullmatch(r"because you liked (.+)", reason):
+                truthful = match[1] in liked
+            elif match := re.fullmatch(r"because you love (.+)", reason):
+                truthful = match[1] in loved
+            elif match := re.fullmatch(r"matches your interest in (.+)", reason):
+                named = match[1].split(" and ")
+                truthful = all(c in profile.categories and c in rec.item.categories for c in named)
+            else:
+                continue
+            if not truthful:
+                wrong.append(f"{rec.item.id}: {reason}")
+    return wrong
+
+
+# --- personalisation ----------------------------------------------------------------
+
+
+def test_sci_fi_fan_who_loves_alien_gets_mostly_sci_fi_but_not_alien(engine):
+    engine.save_preferences(USER, categories=["Sci-Fi"], loved_items=["alien-1979"], avoid_categories=[])
+
+    picks = ids(engine.recommend(USER, n=5))
+
+    assert len(picks) == 5
+    assert "alien-1979" not in picks
+    assert in_category(engine, picks, "Sci-Fi") >= 4
+
+
+def test_a_disliked_item_disappears_from_the_next_list(engine):
+    engine.save_preferences(USER, categories=["Sci-Fi"], loved_items=["alien-1979"], avoid_categories=[])
+    before = peek(engine, USER)
+
+    engine.record_event(USER, EventType.DISLIKE, before[0])
+    after = peek(engine, USER)
+
+    assert before[0] not in after
+    assert after != before
+
+
+def test_a_liked_item_pulls_similar_items_in(engine):
+    before = peek(engine, USER)
+
+    engine.record_event(USER, EventType.LIKE, "toy-story-1995")
+    after = peek(engine, USER)
+
+    assert "toy-story-1995" not in after
+    assert in_category(engine, after, "Animation") >= 1
+    assert in_category(engine, after, "Animation") > in_category(engine, before, "Animation")
+
+
+def test_avoided_category_is_never_recommended(engine):
+    # Alien is Horror and Sci-Fi: without the avoidance, horror films are among the picks.
+    engine.save_preferences(USER, categories=["Sci-Fi"], loved_items=["alien-1979"], avoid_categories=[])
+    assert in_category(engine, peek(engine, USER, n=20), "Horror") > 0
+
+    engine.save_preferences(USER, categories=["Sci-Fi"], loved_items=["alien-1979"], avoid_categories=["Horror"])
+
+    picks = ids(engine.recommend(USER, n=20))
+    assert len(picks) == 20
+    assert in_category(engine, picks, "Horror") == 0
+
+
+def test_avoided_category_is_recommended_when_explicitly_requested(engine):
+    engine.save_preferences(USER, categories=["Sci-Fi"], loved_items=[], avoid_categories=["Horror"])
+
+    picks = ids(engine.recommend(USER, n=5, category="Horror"))
+
+    assert len(picks) == 5
+    assert in_category(engine, picks, "Horror") == 5
+
+
+@pytest.mark.parametrize("category", ["Western", "Animation", "Documentary", "Romance"])
+def test_a_requested_category_filters_every_pick(engine, category):
+    engine.save_preferences(USER, categories=["Sci-Fi"], loved_items=["alien-1979"], avoid_categories=[])
+
+    picks = ids(engine.recommend(USER, n=5, category=category))
+
+    assert len(picks) == 5
+    assert in_category(engine, picks, category) == 5
+
+
+def test_recent_impressions_are_not_repeated_straight_away(engine):
+    engine.save_preferences(USER, categories=["Comedy"], loved_items=["toy-story-1995"], avoid_categories=[])
+
+    first = ids(engine.recommend(USER, n=5))
+    second = ids(engine.recommend(USER, n=5))
+
+    assert second != first
+    assert second[0] != first[0]
+
+
+def test_recommend_logs_what_was_shown_as_impressions(engine):
+    picks = ids(engine.recommend(USER, n=3, category="Western", channel="web"))
+
+    events = engine.export(USER)["events"]
+    assert [(e["type"], e["item_id"], e["category"], e["channel"]) for e in events] == [
+        ("impression", item_id, "Western", "web") for item_id in picks
+    ]
+
+
+@pytest.mark.parametrize("n", [1, 5, 10])
+def test_cold_user_still_gets_n_picks_with_a_reason(engine, n):
+    picks = engine.recommend("brand-new", n=n)
+
+    assert len(picks) == n
+    assert all(p.reason.strip() for p in picks)
+
+
+def test_more_like_this_excludes_the_seed_and_says_so(engine):
+    engine.record_event(USER, EventType.LIKE, "toy-story-1995")
+
+    picks = engine.recommend(USER, n=5, like_item="the-matrix-1999")
+
+    assert len(picks) == 5
+    assert "the-matrix-1999" not in ids(picks)
+    assert all(p.reason == "similar to The Matrix (1999)" for p in picks)
+    assert in_category(engine, ids(picks), "Sci-Fi") >= 3
+
+
+def test_more_like_an_unknown_item_raises(engine):
+    with pytest.raises(UnknownItem):
+        engine.recommend(USER, like_item="no-such-film")
+    assert engine.export(USER) is None
+
+
+# --- reasons ------------------------------------------------------------------------------
+
+
+def test_reasons_name_only_what_the_user_really_liked_loved_or_stated(engine):
+    engine.save_preferences(
+        USER, categories=["Sci-Fi", "Horror"], loved_items=["alien-1979"], avoid_categories=[]
+    )
+    engine.record_event(USER, EventType.LIKE, "toy-story-1995")
+    engine.record_event(USER, EventType.DISLIKE, "the-godfather-1972")
+
+    picks = (
+        engine.recommend(USER, n=10)
+        + engine.recommend(USER, n=5, category="Animation")
+        + engine.recommend(USER, n=5, like_item="jaws-1975")
+    )
+
+    reasons = [reason for pick in picks for reason in pick.reasons]
+    assert any(r.startswith("because you love ") for r in reasons)
+    assert any(r.startswith("because you liked ") for r in reasons)
+    assert any(r.startswith("matches your interest in ") for r in reasons)
+    assert untruthful_reasons(engine, USER, picks) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG bot/recommender.py:181/201: any positively weighted item is an anchor, so an item "
+    "the user only CLICKED is given as 'because you liked X'; only LIKE/PURCHASE (and loved "
+    "items) should be anchors, or the verb should depend on the feedback type",
+)
+def test_a_click_is_not_reported_as_a_like(engine):
+    engine.record_event(USER, EventType.CLICK, "toy-story-1995")
+
+    assert untruthful_reasons(engine, USER, engine.recommend(USER, n=5)) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG bot/profiles.py:95-98 + bot/recommender.py:181: a stated favourite keeps weight "
+    "1.0 - 0.7 = +0.3 after the user dislikes it, so the bot still steers towards it and says "
+    "'because you love X'; a later dislike/not-interested should cancel the stated love",
+)
+def test_a_loved_item_that_was_later_disliked_is_not_a_reason(engine):
+    engine.save_preferences(USER, categories=[], loved_items=["alien-1979"], avoid_categories=[])
+    engine.record_event(USER, EventType.DISLIKE, "alien-1979")
+
+    assert untruthful_reasons(engine, USER, engine.recommend(USER, n=5)) == []
+
+
+def test_explain_gives_the_reasons_for_one_item(engine):
+    engine.record_event(USER, EventType.LIKE, "toy-story-1995")
+
+    assert "because you liked Toy Story (1995)" in engine.explain(USER, "toy-story-2-1999")
+
+
+def test_explain_for_a_cold_user_still_says_something(engine):
+    assert engine.explain("brand-new", "jaws-1975") == ["a varied pick to help me learn your taste"]
+
+
+def test_explain_an_unknown_item_raises(engine):
+    with pytest.raises(UnknownItem):
+        engine.explain(USER, "no-such-film")
+
+
+# --- recording ----------------------------------------------------------------------------
+
+
+def test_record_event_with_an_unknown_item_raises_and_stores_nothing(engine):
+    with pytest.raises(UnknownItem):
+        engine.record_event(USER, EventType.LIKE, "no-such-film")
+
+    with engine.store.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(Event)).scalar_one() == 0
+        assert connection.execute(select(func.count()).select_from(User)).scalar_one() == 0
+
+
+def test_record_event_accepts_the_type_as_text(engine):
+    engine.record_event(USER, "not_interested", "jaws-1975", channel="rasa")
+
+    [event] = engine.export(USER)["events"]
+    assert (event["type"], event["item_id"], event["channel"]) == ("not_interested", "jaws-1975", "rasa")
+
+
+def test_save_preferences_with_an_unknown_item_raises_and_stores_nothing(engine):
+    with pytest.raises(UnknownItem):
+        engine.save_preferences(USER, categories=["Drama"], loved_items=["no-such-film"], avoid_categories=[])
+
+    assert engine.export(USER) is None
+
+
+def test_summary_tells_what_the_bot_remembers(engine):
+    engine.save_preferences(USER, categories=["Sci-Fi"], loved_items=["alien-1979"], avoid_categories=["Romance"])
+    engine.record_event(USER, EventType.DISLIKE, "toy-story-1995")
+    engine.record_event(USER, EventType.LIKE, "jaws-1975")
+
+    summary = engine.summary(USER)
+
+    assert (summary.known, summary.onboarded, summary.has_taste) == (True, True, True)
+    assert summary.categories == ["Sci-Fi"]
+    assert summary.avoid_categories == ["Romance"]
+    assert summary.loved == ["Alien (1979)"]
+    assert summary.liked == ["Jaws (1975)"]
+    assert summary.disliked == ["Toy Story (1995)"]
+
+
+def test_summary_of_a_stranger(engine):
+    summary = engine.summary("stranger")
+
+    assert (summary.known, summary.onboarded, summary.has_taste) == (False, False, False)
+
+
+def test_item_lookup(engine):
+    assert engine.item("jaws-1975").title == "Jaws"
+    with pytest.raises(UnknownItem):
+        engine.item("no-such-film")
+
+
+# --- privacy ------------------------------------------------------------------------------
+
+
+def test_export_and_erase_through_the_engine(engine):
+    engine.save_preferences(USER, categories=["Sci-Fi"], loved_items=["alien-1979"], avoid_categories=[])
+    engine.record_event(USER, EventType.LIKE, "jaws-1975")
+    engine.record_event("other", EventType.LIKE, "jaws-1975")
+
+    exported = engine.export(USER)
+    assert exported["preferences"]["item"] == ["alien-1979"]
+    assert [(e["type"], e["item_id"]) for e in exported["events"]] == [("like", "jaws-1975")]
+
+    assert engine.erase(USER) is True
+    assert engine.export(USER) is None
+    assert engine.summary(USER).known is False
+    assert engine.erase(USER) is False
+    assert engine.export("other") is not None

@@ -1,0 +1,123 @@
+"""Tests for the web chat page server (bot.web.app)."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from bot.web import app as web_app
+from bot.web.app import create_app
+
+RASA_URL = "http://localhost:5005"
+
+
+@pytest.fixture()
+def client() -> TestClient:
+    return TestClient(create_app(RASA_URL))
+
+
+def test_index_serves_chat_page(client: TestClient) -> None:
+    res = client.get("/")
+    assert res.status_code == 200
+    assert res.headers["content-type"].startswith("text/html")
+    html = res.text
+    assert 'id="chat-input"' in html
+    assert 'id="chat-send"' in html
+    assert 'id="chat-messages"' in html
+    assert re.search(r'<script[^>]+src="/static/chat\.js"', html)
+    assert re.search(r'<link[^>]+href="/static/chat\.css"', html)
+
+
+def test_index_is_accessible(client: TestClient) -> None:
+    html = client.get("/").text
+    assert re.search(r'<label[^>]+for="chat-input"', html)
+    messages_tag = re.search(r'<[^>]+id="chat-messages"[^>]*>', html)
+    assert messages_tag and 'aria-live="polite"' in messages_tag.group(0)
+
+
+@pytest.mark.parametrize("url", [RASA_URL, "https://rasa.example.org:8443"])
+def test_config_returns_given_rasa_url(url: str) -> None:
+    res = TestClient(create_app(url)).get("/config.json")
+    assert res.status_code == 200
+    assert res.json() == {"rasa_url": url}
+
+
+def test_apps_do_not_share_config() -> None:
+    a = TestClient(create_app("http://a:5005"))
+    b = TestClient(create_app("http://b:5005"))
+    assert a.get("/config.json").json()["rasa_url"] == "http://a:5005"
+    assert b.get("/config.json").json()["rasa_url"] == "http://b:5005"
+
+
+def test_healthz(client: TestClient) -> None:
+    res = client.get("/healthz")
+    assert res.status_code == 200
+    assert res.json() == {"status": "ok"}
+
+
+def test_chat_js_is_served(client: TestClient) -> None:
+    res = client.get("/static/chat.js")
+    assert res.status_code == 200
+    assert "javascript" in res.headers["content-type"]
+    js = res.text
+    assert "/webhooks/rest/webhook" in js
+    assert "/config.json" in js
+    assert '"/greet"' in js
+    assert "crypto.randomUUID" in js
+    assert "localStorage" in js
+
+
+def test_chat_js_never_uses_html_injection_or_alerts(client: TestClient) -> None:
+    js = client.get("/static/chat.js").text
+    for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "alert("):
+        assert forbidden not in js, forbidden
+    assert "textContent" in js
+
+
+def test_chat_css_is_served(client: TestClient) -> None:
+    res = client.get("/static/chat.css")
+    assert res.status_code == 200
+    assert res.headers["content-type"].startswith("text/css")
+    assert "pre-wrap" in res.text
+
+
+def test_page_uses_no_external_resources(client: TestClient) -> None:
+    """No internet at run time: nothing may be loaded from a CDN or font host."""
+    for path in ("/", "/static/chat.css", "/static/chat.js"):
+        body = client.get(path).text
+        assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", body), path
+        assert "@import" not in body, path
+        assert not re.search(r"url\(\s*[\"']?(?:https?:)?//", body), path
+
+
+@pytest.mark.parametrize("path", ["/static/nope.js", "/static/", "/static/..%2Fapp.py"])
+def test_missing_static_file_is_404(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 404
+
+
+def test_unknown_route_is_404(client: TestClient) -> None:
+    assert client.get("/does-not-exist").status_code == 404
+
+
+def test_module_creates_no_app_at_import() -> None:
+    module = importlib.reload(web_app)
+    assert not any(isinstance(value, FastAPI) for value in vars(module).values())
+
+
+def test_module_imports_no_other_bot_modules() -> None:
+    tree = ast.parse(Path(web_app.__file__).read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [("." * node.level) + (node.module or "")]
+        else:
+            continue
+        for name in names:
+            assert not name.startswith(("bot", ".")), name
