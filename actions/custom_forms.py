@@ -74,6 +74,14 @@ class ValidateOnboardingForm(FormValidationAction):
     def name(self) -> str:
         return "validate_onboarding_form"
 
+    async def run(self, dispatcher, tracker, domain):
+        """A "hi" mid-questionnaire (say, after a page reload) is no answer: ask again, kindly."""
+        requested = tracker.get_slot("requested_slot")
+        if requested and tracker.latest_message.get("intent", {}).get("name") == "greet":
+            dispatcher.utter_message(text="Welcome back! Let's pick up where we left off.")
+            return [SlotSet(requested, None)]
+        return await super().run(dispatcher, tracker, domain)
+
     async def required_slots(self, domain_slots, dispatcher, tracker, domain):
         """Ask "did you mean ...?" only when a title match was unsure."""
         if tracker.get_slot("pending_title"):

@@ -154,25 +154,22 @@ def load_catalog(path: str | Path) -> Catalog:
     items: list[Item] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    try:
-        for line, row in _read_rows(path):
-            if isinstance(row, str):
-                problems.append(f"{path}:{line}: {row}")
-                continue
-            try:
-                item = _parse_item(row)
-            except _RowError as error:
-                problems.append(f"{path}:{line}: field '{error.field}': {error.reason}")
-                continue
-            if item.id in seen:
-                problems.append(
-                    f"{path}:{line}: field 'id': duplicate id {item.id!r} (first on line {seen[item.id]})"
-                )
-                continue
-            seen[item.id] = line
-            items.append(item)
-    except UnicodeDecodeError as error:
-        problems.append(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})")
+    for line, row in _read_rows(path, problems):
+        if isinstance(row, str):
+            problems.append(f"{path}:{line}: {row}")
+            continue
+        try:
+            item = _parse_item(row)
+        except _RowError as error:
+            problems.append(f"{path}:{line}: field '{error.field}': {error.reason}")
+            continue
+        if item.id in seen:
+            problems.append(
+                f"{path}:{line}: field 'id': duplicate id {item.id!r} (first on line {seen[item.id]})"
+            )
+            continue
+        seen[item.id] = line
+        items.append(item)
     if not items and not problems:
         problems.append(f"{path}: the catalog has no items")
     if problems:
@@ -187,23 +184,35 @@ class _RowError(ValueError):
         self.reason = reason
 
 
-def _read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def _decoded_lines(path: Path, problems: list[str]) -> list[str]:
+    """The file's lines as text; a line that is not UTF-8 is reported and kept as best read."""
+    lines = []
+    for number, raw in enumerate(path.read_bytes().splitlines(keepends=True), start=1):
+        try:
+            lines.append(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+        except UnicodeDecodeError as error:
+            problems.append(f"{path}:{number}: not UTF-8 text (byte {error.start + 1} of the line)")
+            lines.append(raw.decode("utf-8", errors="replace"))
+    return lines
+
+
+def _read_rows(path: Path, problems: list[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """Yield (line number, row) pairs; a row that cannot be parsed is a message instead."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        if path.suffix.lower() == ".csv":
-            reader = csv.DictReader(handle)
-            for row in reader:
-                yield reader.line_num, row
-            return
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            try:
-                row = json.loads(text)
-            except json.JSONDecodeError as error:
-                yield number, f"not valid JSON ({error.msg} at column {error.colno})"
-                continue
-            yield number, row if isinstance(row, dict) else "a row must be a JSON object"
+    lines = _decoded_lines(path, problems)
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(lines)
+        for row in reader:
+            yield reader.line_num, row
+        return
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            row = json.loads(text)
+        except json.JSONDecodeError as error:
+            yield number, f"not valid JSON ({error.msg} at column {error.colno})"
+            continue
+        yield number, row if isinstance(row, dict) else "a row must be a JSON object"
 
 
 def _text(row: dict[str, Any], name: str, required: bool) -> str | None:

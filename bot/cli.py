@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 
 app = typer.Typer(help="Personalization engine of the recommendation bot.", no_args_is_help=True)
 index_app = typer.Typer(help="The FAISS item index.", no_args_is_help=True)
@@ -27,7 +27,10 @@ app.add_typer(user_app, name="user")
 
 
 def _settings() -> Settings:
-    return Settings.from_env()
+    try:
+        return Settings.from_env()
+    except ConfigError as error:
+        _fail(str(error))
 
 
 def _fail(message: str) -> None:

@@ -66,7 +66,7 @@ class ItemIndex:
         self, query: np.ndarray, k: int, exclude: Iterable[str] = ()
     ) -> list[tuple[str, float]]:
         """The k nearest items to ``query`` as (item id, cosine), never any excluded id."""
-        excluded = np.array([stable_id(i) for i in exclude if i in self._row], dtype=np.int64)
+        excluded = np.array([stable_id(i) for i in set(exclude) if i in self._row], dtype=np.int64)
         k = min(k, len(self) - len(excluded))
         if k <= 0:
             return []
@@ -104,11 +104,17 @@ class ItemIndex:
                 raise IndexUnavailable(f"index file {path} is missing; build it with `make index`")
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            faiss_index = faiss.read_index(str(index_path))
-        except (ValueError, RuntimeError) as error:
+            item_ids, fingerprint = list(meta["item_ids"]), str(meta["fingerprint"])
+        except (ValueError, KeyError, TypeError) as error:
             raise IndexUnavailable(
-                f"index in {directory} is unreadable ({error}); rebuild it with `make index`"
+                f"index file {meta_path} is unreadable ({error!r}); rebuild it with `make index`"
             ) from error
-        if faiss_index.ntotal != len(meta["item_ids"]):
+        try:
+            faiss_index = faiss.read_index(str(index_path))
+        except RuntimeError as error:
+            raise IndexUnavailable(
+                f"index file {index_path} is unreadable; rebuild it with `make index`"
+            ) from error
+        if faiss_index.ntotal != len(item_ids):
             raise IndexUnavailable(f"{index_path} and {meta_path} disagree; rebuild with `make index`")
-        return cls(faiss_index, meta["item_ids"], meta["fingerprint"])
+        return cls(faiss_index, item_ids, fingerprint)

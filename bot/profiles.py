@@ -31,6 +31,9 @@ EVENT_WEIGHTS: dict[EventType, float] = {
 
 # Feedback after which an item is never recommended to that user again.
 EXCLUDING_EVENTS = {EventType.LIKE, EventType.DISLIKE, EventType.NOT_INTERESTED, EventType.PURCHASE}
+# Feedback that endorses an item, so it may be named in a reason ("because you liked X").
+ENDORSING_EVENTS = {EventType.LIKE: "liked", EventType.PURCHASE: "bought"}
+RECENT_IMPRESSIONS = 50
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,13 @@ class Profile:
             loved_items=tuple(prefs[PreferenceKind.ITEM]),
             events=tuple(
                 FeedbackEvent(EventType(e.type), e.item_id, e.category, e.created_at)
-                for e in store.events(sender_id)
+                for e in sorted(
+                    # All feedback (a like must never be forgotten), but only recent impressions.
+                    store.events(sender_id, types=EVENT_WEIGHTS)
+                    + store.events(sender_id, types=[EventType.IMPRESSION], limit=RECENT_IMPRESSIONS),
+                    key=lambda e: (e.created_at, e.id),
+                    reverse=True,
+                )
             ),
         )
 
@@ -85,16 +94,29 @@ class Profile:
         }
         return rated | set(self.loved_items)
 
-    def positive_items(self, now: datetime | None = None) -> dict[str, float]:
-        """Items that pull the taste vector, with their current (decayed) weight."""
-        return {item: weight for item, weight in self.item_weights(now).items() if weight > 0}
+    def endorsed_items(self) -> dict[str, str]:
+        """Items the user vouched for, with the verb a reason may use ("love", "liked")."""
+        feedback = self.latest_feedback()
+        endorsed = {
+            item: "love"
+            for item in self.loved_items
+            if item not in feedback or EVENT_WEIGHTS[feedback[item].type] > 0
+        }
+        for item, event in feedback.items():
+            if event.type in ENDORSING_EVENTS:
+                endorsed.setdefault(item, ENDORSING_EVENTS[event.type])
+        return endorsed
 
     def item_weights(self, now: datetime | None = None) -> dict[str, float]:
-        """Signed, recency-decayed weight of every item the user gave signal about."""
+        """Signed, recency-decayed weight of every item the user gave signal about.
+
+        A stated favourite adds to positive feedback, but a later dislike overrides it.
+        """
         now = now or utcnow()
         weights = {item: STATED_ITEM_WEIGHT for item in self.loved_items}
         for item, event in self.latest_feedback().items():
-            weights[item] = weights.get(item, 0.0) + EVENT_WEIGHTS[event.type] * decay(event.at, now)
+            weight = EVENT_WEIGHTS[event.type] * decay(event.at, now)
+            weights[item] = weight if weight < 0 else weights.get(item, 0.0) + weight
         return weights
 
     def recent_impressions(self, limit: int = 50) -> list[str]:

@@ -21,7 +21,7 @@ from bot.profiles import Profile, category_centroid, normalize, taste_vector
 POOL_SIZE = 100
 POPULARITY_WEIGHT = 0.1
 REPEAT_PENALTY = 0.15
-RECENT_IMPRESSIONS = 20
+RECENT_IMPRESSIONS = 20  # shown this recently: demoted
 ANCHOR_MIN_SIMILARITY = 0.5
 SEED_WEIGHT = 0.7
 
@@ -176,10 +176,10 @@ class Recommender:
         found: list[str] = []
         if request.seed_item:
             found.append(f"similar to {self.catalog.by_id[request.seed_item].label}")
-        anchor = self._closest_positive(item_id, profile, now)
+        endorsed = profile.endorsed_items()
+        anchor = self._closest(item_id, list(endorsed))
         if anchor is not None:
-            verb = "love" if anchor in profile.loved_items else "liked"
-            found.append(f"because you {verb} {self.catalog.by_id[anchor].label}")
+            found.append(f"because you {endorsed[anchor]} {self.catalog.by_id[anchor].label}")
         if request.category and request.category in item.categories:
             found.append(f"a {request.category} pick, as you asked")
         shared = [c for c in profile.categories if c in item.categories]
@@ -195,10 +195,9 @@ class Recommender:
             )
         return found
 
-    def _closest_positive(
-        self, item_id: str, profile: Profile, now: datetime | None
-    ) -> str | None:
-        anchors = [a for a in profile.positive_items(now) if a in self.index and a != item_id]
+    def _closest(self, item_id: str, candidates: list[str]) -> str | None:
+        """The candidate most similar to the item, if similar enough to be a reason."""
+        anchors = [a for a in candidates if a in self.index and a != item_id]
         if not anchors:
             return None
         similarity = self.index.matrix(anchors) @ self.index.vector(item_id)

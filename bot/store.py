@@ -143,7 +143,7 @@ class Store:
         channel: str = "unknown",
         at: datetime | None = None,
     ) -> None:
-        at = at or utcnow()
+        at = (at or utcnow()).astimezone(UTC)  # SQLite keeps no offset: store UTC only
         with self.transaction() as session:
             self._ensure_user(session, sender_id)
             session.add_all(
@@ -189,15 +189,19 @@ class Store:
                 found[PreferenceKind(row.kind)].append(row.value)
             return found
 
-    def events(self, sender_id: str, limit: int = 500) -> list[Event]:
-        """The user's newest events, newest first."""
+    def events(
+        self,
+        sender_id: str,
+        types: Iterable[EventType] | None = None,
+        limit: int | None = None,
+    ) -> list[Event]:
+        """The user's events (optionally of some types only), newest first."""
+        query = select(Event).where(Event.sender_id == sender_id)
+        if types is not None:
+            query = query.where(Event.type.in_([str(t) for t in types]))
+        query = query.order_by(Event.created_at.desc(), Event.id.desc()).limit(limit)
         with self._sessions() as session:
-            rows = session.scalars(
-                select(Event)
-                .where(Event.sender_id == sender_id)
-                .order_by(Event.created_at.desc(), Event.id.desc())
-                .limit(limit)
-            ).all()
+            rows = session.scalars(query).all()
         for row in rows:
             row.created_at = _as_utc(row.created_at)
         return list(rows)
@@ -210,7 +214,7 @@ class Store:
             Event.item_id.is_not(None), Event.type.in_([str(k) for k in weights])
         )
         if since is not None:
-            query = query.where(Event.created_at >= since)
+            query = query.where(Event.created_at >= since.astimezone(UTC))
         counts: Counter[str] = Counter()
         with self._sessions() as session:
             for item_id, kind, count in session.execute(query.group_by(Event.item_id, Event.type)):
@@ -235,7 +239,7 @@ class Store:
                     "channel": e.channel,
                     "at": e.created_at.isoformat(),
                 }
-                for e in reversed(self.events(sender_id, limit=1_000_000))
+                for e in reversed(self.events(sender_id))
             ],
         }
 

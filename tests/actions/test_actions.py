@@ -220,3 +220,9 @@ def test_an_engine_failure_becomes_a_polite_reply(run, tracker, engine, monkeypa
     monkeypatch.setattr(engine, "recommend", broken)
     events, messages = run(ActionRecommend(), tracker("recommend_scifi"))
     assert (events, messages) == ([], [message(ERROR_REPLY)])
+
+
+def test_a_greeting_midway_repeats_the_question_without_complaint(run, tracker):
+    events, messages = run(ValidateOnboardingForm(), tracker("form_greet_midway"))
+    assert events == [slot("fav_categories", None)]
+    assert messages == [message("Welcome back! Let's pick up where we left off.")]

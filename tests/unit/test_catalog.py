@@ -236,12 +236,6 @@ def test_non_utf8_file_raises_naming_the_file(tmp_path):
     assert "not UTF-8" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG bot/catalog.py:174: the UnicodeDecodeError is caught around the whole read loop, "
-    "so the message has no line number, its 'at byte N' is relative to the 8 KiB decode chunk "
-    "(not the file), and no row after the bad chunk is validated",
-)
 def test_non_utf8_error_names_the_line(tmp_path):
     lines = DEMO_CATALOG.read_bytes().splitlines(keepends=True)
     lines[300] = lines[300].replace(b'"title": "', b'"title": "\xff', 1)

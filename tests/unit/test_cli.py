@@ -1,0 +1,172 @@
+"""The `bot` command line, run in-process with Typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.config import PROJECT_ROOT
+from bot.engine import Engine
+from bot.nlu import lookup_tables_yaml
+from bot.store import EventType, Store
+
+DEMO_CATALOG = PROJECT_ROOT / "data/catalog/movies.jsonl"
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+
+
+@pytest.fixture
+def cli(monkeypatch, state_dir, db_url, index):
+    """Run `bot ...` against the shared state dir (embeddings already cached) and a fresh DB."""
+    for key in [k for k in os.environ if k.startswith("BOT_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("BOT_STATE_DIR", str(state_dir))
+    monkeypatch.setenv("BOT_DATABASE_URL", db_url)
+    monkeypatch.setenv("BOT_CATALOG", str(DEMO_CATALOG))
+    runner = CliRunner()
+
+    def run(*args: str, **kwargs):
+        return runner.invoke(app, list(args), **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def engine_on_cli_db(catalog, index, encoder, db_url) -> Engine:
+    """An Engine writing to the same database the CLI reads."""
+    return Engine(catalog, index, encoder, Store(db_url))
+
+
+def test_catalog_validate_reports_bad_rows_with_line_and_field(cli, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    good = {"id": "a", "title": "A", "description": "d", "categories": ["Drama"]}
+    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, "id": "b", "year": "soon"}) + "\n")
+
+    result = cli("catalog", "validate", str(path))
+
+    assert result.exit_code == 2
+    assert f"{path}:2: field 'year'" in result.output
+    assert result.stdout == ""
+
+
+def test_catalog_validate_accepts_the_demo_catalog(cli, catalog):
+    result = cli("catalog", "validate")
+
+    assert result.exit_code == 0, result.output
+    assert f"{len(catalog)} items" in result.stdout
+    assert "all rows valid" in result.stdout
+
+
+def test_nlu_lookups_writes_the_file_then_reports_up_to_date(cli, tmp_path, catalog):
+    out = tmp_path / "nlu" / "lookups.yml"
+
+    first = cli("nlu", "lookups", "--out", str(out))
+    assert first.exit_code == 0, first.output
+    assert f"wrote {out}" in first.stdout
+    assert out.read_text(encoding="utf-8") == lookup_tables_yaml(catalog)
+
+    second = cli("nlu", "lookups", "--out", str(out))
+    assert second.exit_code == 0
+    assert "up to date" in second.stdout
+
+
+def test_nlu_lookups_rewrites_a_stale_file(cli, tmp_path, catalog):
+    out = tmp_path / "lookups.yml"
+    out.write_text("stale\n", encoding="utf-8")
+
+    result = cli("nlu", "lookups", "--out", str(out))
+
+    assert "wrote" in result.stdout
+    assert out.read_text(encoding="utf-8") == lookup_tables_yaml(catalog)
+
+
+def test_user_export_of_an_unknown_user_fails(cli):
+    result = cli("user", "export", "nobody")
+
+    assert result.exit_code == 2
+    assert "no data stored for 'nobody'" in result.output
+
+
+def test_user_export_prints_the_recorded_event_as_json(cli, engine_on_cli_db):
+    engine_on_cli_db.record_event("alice", EventType.LIKE, "jaws-1975", channel="web")
+
+    result = cli("user", "export", "alice")
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["sender_id"] == "alice"
+    assert [(e["type"], e["item_id"], e["channel"]) for e in data["events"]] == [("like", "jaws-1975", "web")]
+
+
+def test_user_erase_with_yes_erases(cli, engine_on_cli_db):
+    engine_on_cli_db.record_event("alice", EventType.LIKE, "jaws-1975")
+    engine_on_cli_db.record_event("bob", EventType.LIKE, "jaws-1975")
+
+    result = cli("user", "erase", "alice", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "erased alice" in result.stdout
+    assert engine_on_cli_db.export("alice") is None
+    assert engine_on_cli_db.export("bob") is not None
+    assert cli("user", "export", "alice").exit_code == 2
+
+
+def test_user_erase_asks_first_and_keeps_data_when_declined(cli, engine_on_cli_db):
+    engine_on_cli_db.record_event("alice", EventType.LIKE, "jaws-1975")
+
+    result = cli("user", "erase", "alice", input="n\n")
+
+    assert result.exit_code != 0
+    assert engine_on_cli_db.export("alice") is not None
+
+
+def test_user_erase_of_an_unknown_user_fails(cli):
+    assert cli("user", "erase", "nobody", "--yes").exit_code == 2
+
+
+def test_user_show_prints_what_is_remembered(cli, engine_on_cli_db):
+    engine_on_cli_db.save_preferences("alice", ["Sci-Fi"], ["alien-1979"], [])
+
+    result = cli("user", "show", "alice")
+
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["categories"] == ["Sci-Fi"]
+    assert shown["loved"] == ["Alien (1979)"]
+
+
+def test_recommend_prints_n_picks_with_reasons(cli, engine_on_cli_db):
+    engine_on_cli_db.save_preferences("alice", ["Western"], [], [])
+
+    result = cli("recommend", "alice", "--n", "3", "--category", "Western")
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3
+    assert all("Western" in line and " — " in line for line in lines)
+
+
+def test_index_build_is_a_no_op_when_the_index_is_current(cli, state_dir):
+    cli("index", "build")  # builds from the cached embeddings if the shared index is missing
+
+    result = cli("index", "build")
+
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.stdout
+    assert (state_dir / "index" / "items.faiss").exists()
+
+
+def test_a_config_error_is_a_one_line_error(cli, monkeypatch):
+    monkeypatch.setenv("BOT_CATLOG", "x.jsonl")
+
+    result = cli("catalog", "validate")
+
+    assert result.exit_code == 2
+    assert "BOT_CATLOG" in result.output
