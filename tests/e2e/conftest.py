@@ -15,7 +15,7 @@ import requests
 
 from bot.config import PROJECT_ROOT
 
-START_TIMEOUT_S = 240
+START_TIMEOUT_S = 420  # Rasa alone needs 50-110 s on 2 busy cores
 
 
 def free_port() -> int:
