@@ -1,0 +1,184 @@
+"""The engine's hybrid ranking model: trending now, co-occurrence, content taste, era.
+
+Each component is a (users x items) matrix scaled per user to at most 1, and the score is
+their weighted sum; the weights are chosen on validation data (``GRID``, ``bot eval``).
+
+- trend: every positive interaction of any user before ``now``, decayed with a half-life
+  of hours, so what is rising right now leads (this data is dominated by new releases);
+- co-occurrence: item-item cosine over users' histories, from the user's recent items
+  (the last one counts most): "people who watched X also watched Y";
+- content: cosine between MiniLM item vectors and the user's recency-weighted taste,
+  plus the user's stated categories;
+- era: items released near the years the user has been watching lately.
+
+The personal components (all but trend) are trusted in proportion to how much is known:
+their weight is multiplied by n / (n + history_shrinkage) for a history of n items, so a
+user who only answered the questionnaire gets mostly what is fresh, nudged by their taste.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from bot.ranking import History, InteractionLog, Ranker
+
+DAY = 86400.0
+
+# Chosen on the validation split of MovieTweetings-100K (never on test); `bot eval` re-checks.
+DEFAULTS: dict[str, float] = {
+    "trend": 1.0,
+    "cooccurrence": 0.84,
+    "content": 0.97,
+    "era": 0.09,
+    "category": 0.1,
+    "trend_half_life_hours": 24.0,
+    "history_half_life_items": 3.0,
+    "era_scale_years": 5.0,
+    "history_shrinkage": 2.0,
+}
+GRID: list[dict[str, float]] = [
+    DEFAULTS,
+    {**DEFAULTS, "cooccurrence": 0.6, "content": 0.7},
+    {**DEFAULTS, "cooccurrence": 0.6, "content": 0.7, "history_shrinkage": 1.0},
+    {**DEFAULTS, "cooccurrence": 1.0, "content": 1.2, "history_shrinkage": 4.0},
+    {**DEFAULTS, "trend_half_life_hours": 36.0},
+]
+
+
+def _scale_rows(matrix: np.ndarray) -> np.ndarray:
+    """Divide each row by its largest absolute value, so components are comparable."""
+    peak = np.abs(matrix).max(axis=1, keepdims=True)
+    return matrix / np.where(peak > 0, peak, 1.0)
+
+
+class HybridRanker(Ranker):
+    name = "engine"
+
+    def __init__(
+        self,
+        item_vectors: np.ndarray,
+        item_categories: Sequence[Sequence[str]],
+        item_years: Sequence[int | None] | None = None,
+        **params: float,
+    ):
+        unknown = set(params) - set(DEFAULTS)
+        if unknown:
+            raise ValueError(f"unknown hybrid parameter(s): {', '.join(sorted(unknown))}")
+        self.params = {**DEFAULTS, **params}
+        self.item_vectors = np.asarray(item_vectors, dtype=np.float32)
+        self.n_items = len(self.item_vectors)
+        categories = sorted({c for cats in item_categories for c in cats})
+        self._category_index = {c: k for k, c in enumerate(categories)}
+        rows = [r for r, cats in enumerate(item_categories) for _ in cats]
+        cols = [self._category_index[c] for cats in item_categories for c in cats]
+        self.item_category_matrix = sp.csr_matrix(
+            (np.ones(len(rows), np.float32), (rows, cols)), shape=(self.n_items, len(categories))
+        )
+        years = [None] * self.n_items if item_years is None else list(item_years)
+        self.item_years = np.array([y or 0 for y in years], dtype=np.float32)
+        self._times = np.zeros(0, np.int64)
+        self._items = np.zeros(0, np.int32)
+        self._similar = sp.csr_matrix((self.n_items, self.n_items), dtype=np.float32)
+
+    def settings(self) -> dict[str, object]:
+        return dict(self.params)
+
+    def fit(self, log: InteractionLog) -> HybridRanker:
+        if log.n_items != self.n_items:
+            raise ValueError(f"log has {log.n_items} items, the model {self.n_items}")
+        positive = log.weights > 0
+        order = np.argsort(log.times[positive], kind="stable")
+        self._times = log.times[positive][order]
+        self._items = log.items[positive][order]
+        users = sp.csr_matrix(
+            (np.ones(int(positive.sum()), np.float32), (log.users[positive], log.items[positive])),
+            shape=(log.n_users, self.n_items),
+        )
+        users.data[:] = 1.0  # repeated interactions count once
+        norms = np.sqrt(np.asarray(users.sum(axis=0)).ravel())
+        inverse = sp.diags(np.where(norms > 0, 1.0 / np.maximum(norms, 1e-9), 0.0).astype(np.float32))
+        similar = (users.T @ users).tocsr()
+        similar.setdiag(0)
+        similar.eliminate_zeros()
+        self._similar = (inverse @ similar @ inverse).tocsr().astype(np.float32)
+        return self
+
+    def components(self, histories: Sequence[History], now: np.ndarray) -> dict[str, np.ndarray]:
+        """Each component as a (users x items) matrix, before weighting."""
+        recency = self._history_matrix(histories)
+        return {
+            "trend": self._trend(np.asarray(now, dtype=np.int64)),
+            "cooccurrence": _scale_rows(np.asarray((recency @ self._similar).todense())),
+            "content": self._content(recency, histories),
+            "era": self._era(histories),
+            "category": self._category(recency, histories),
+        }
+
+    def score(self, histories: Sequence[History], now: np.ndarray) -> np.ndarray:
+        parts = self.components(histories, now)
+        known = np.array([len(h.items) for h in histories], dtype=np.float32)[:, None]
+        trust = known / (known + self.params["history_shrinkage"])
+        total = self.params["trend"] * parts.pop("trend")
+        for name, matrix in parts.items():
+            total += self.params[name] * trust * matrix
+        return total
+
+    def _history_matrix(self, histories: Sequence[History]) -> sp.csr_matrix:
+        """Rows of recency weights: the newest item 1, halving every few items back."""
+        half_life = self.params["history_half_life_items"]
+        rows, cols, values = [], [], []
+        for row, history in enumerate(histories):
+            n = len(history.items)
+            age = np.arange(n - 1, -1, -1, dtype=np.float32)
+            rows.extend([row] * n)
+            cols.extend(history.items.tolist())
+            values.extend((np.power(0.5, age / half_life) * np.sign(history.weights)).tolist())
+        return sp.csr_matrix(
+            (np.array(values, np.float32), (rows, cols)), shape=(len(histories), self.n_items)
+        )
+
+    def _trend(self, now: np.ndarray) -> np.ndarray:
+        """Decayed counts of interactions strictly before each user's ``now`` (no look-ahead)."""
+        half_life = self.params["trend_half_life_hours"] * 3600.0
+        horizon = 20 * half_life  # older events weigh less than 1e-6
+        out = np.zeros((len(now), self.n_items), dtype=np.float32)
+        for row, moment in enumerate(now):
+            lo = np.searchsorted(self._times, moment - horizon, side="left")
+            hi = np.searchsorted(self._times, moment, side="left")
+            ages = (moment - self._times[lo:hi]).astype(np.float64)
+            out[row] = np.bincount(
+                self._items[lo:hi], weights=np.power(0.5, ages / half_life), minlength=self.n_items
+            )
+        return _scale_rows(np.log1p(out))
+
+    def _content(self, recency: sp.csr_matrix, histories: Sequence[History]) -> np.ndarray:
+        taste = np.asarray(recency @ self.item_vectors, dtype=np.float32)
+        norms = np.linalg.norm(taste, axis=1, keepdims=True)
+        taste = np.divide(taste, norms, out=np.zeros_like(taste), where=norms > 0)
+        return taste @ self.item_vectors.T
+
+    def _category(self, recency: sp.csr_matrix, histories: Sequence[History]) -> np.ndarray:
+        """Share of the user's categories (watched recently, or stated) that each item has."""
+        profile = np.asarray((abs(recency) @ self.item_category_matrix).todense(), dtype=np.float32)
+        for row, history in enumerate(histories):
+            for category in history.categories:
+                column = self._category_index.get(category)
+                if column is not None:
+                    profile[row, column] += 1.0
+        totals = profile.sum(axis=1, keepdims=True)
+        profile = np.divide(profile, totals, out=np.zeros_like(profile), where=totals > 0)
+        return np.asarray((self.item_category_matrix @ profile.T).T, dtype=np.float32)
+
+    def _era(self, histories: Sequence[History]) -> np.ndarray:
+        out = np.zeros((len(histories), self.n_items), dtype=np.float32)
+        known = self.item_years > 0
+        for row, history in enumerate(histories):
+            years = self.item_years[history.items[-5:]]
+            years = years[years > 0]
+            if len(years):
+                distance = np.abs(self.item_years - years.mean())
+                out[row] = np.where(known, np.exp(-distance / self.params["era_scale_years"]), 0.0)
+        return out
