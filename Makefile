@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup run test index lookups train lock-bot lock-rasa clean
+.PHONY: help setup run test index lookups train train-recs eval lock-bot clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,7 +48,13 @@ lookups: setup
 train: setup lookups  ## Train the Rasa model (only if training data changed)
 	@scripts/train-rasa >/dev/null
 
-run: setup index train  ## Start action server, Rasa and the chat page; Ctrl-C stops all
+train-recs: index  ## Fit the collaborative and trend signals on the feedback log
+	$(BOT) train-recs
+
+eval: setup  ## Offline evaluation on ../shared/data (docs/evaluation.md, .json, plots)
+	$(BOT) eval
+
+run: setup index train train-recs  ## Start action server, Rasa and the chat page; Ctrl-C stops all
 	scripts/run
 
 test: setup index train  ## Run every test (unit, actions, Rasa stories, end to end)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.config import Settings
+
 MAX_REPORTED_ERRORS = 20
 
 # Everyday words people use for a genre, keyed by the canonical name (lower case).
@@ -44,6 +46,53 @@ CATEGORY_SYNONYMS: dict[str, tuple[str, ...]] = {
     "war": ("war films", "war movies", "wwii", "military"),
     "western": ("westerns", "cowboy", "cowboys"),
 }
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """How a foreign file's columns become catalog fields.
+
+    Each field maps to a column name, or to a template such as ``"by {authors}"`` that
+    combines columns; list fields (``categories``) are split on ``separator``.
+    Unmapped fields are read from the column of the same name.
+    """
+
+    fields: dict[str, str]
+    separator: str = ","
+
+    @classmethod
+    def from_yaml(cls, path: Path) -> ColumnMapping:
+        import yaml
+
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        unknown = set(data.get("fields", {})) - set(FIELDS)
+        if not isinstance(data.get("fields"), dict) or unknown:
+            raise CatalogError(
+                Path(path), [f"{path}: 'fields' must map catalog fields ({', '.join(FIELDS)}) "
+                             f"to columns; unknown: {', '.join(sorted(unknown)) or 'none'}"]
+            )
+        return cls(fields=dict(data["fields"]), separator=str(data.get("separator", ",")))
+
+    def apply(self, row: dict[str, Any]) -> dict[str, Any]:
+        mapped = dict(row)
+        for field_name, source in self.fields.items():
+            if "{" in source:
+                mapped[field_name] = source.format_map(_Blank(row))
+            else:
+                mapped[field_name] = row.get(source)
+            if field_name == "categories" and isinstance(mapped[field_name], str):
+                mapped[field_name] = mapped[field_name].split(self.separator)
+        return mapped
+
+
+class _Blank(dict):
+    """Template values: a missing or empty column reads as an empty string."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+FIELDS = ("id", "title", "description", "categories", "year", "url", "image", "price")
 
 
 class CatalogError(ValueError):
@@ -146,7 +195,7 @@ class Catalog:
         return [item for item in self.items if category in item.categories]
 
 
-def load_catalog(path: str | Path) -> Catalog:
+def load_catalog(path: str | Path, mapping: ColumnMapping | None = None) -> Catalog:
     """Read and validate a catalog; raise :class:`CatalogError` listing every bad row."""
     path = Path(path)
     if not path.exists():
@@ -159,7 +208,7 @@ def load_catalog(path: str | Path) -> Catalog:
             problems.append(f"{path}:{line}: {row}")
             continue
         try:
-            item = _parse_item(row)
+            item = _parse_item(mapping.apply(row) if mapping else row)
         except _RowError as error:
             problems.append(f"{path}:{line}: field '{error.field}': {error.reason}")
             continue
@@ -175,6 +224,12 @@ def load_catalog(path: str | Path) -> Catalog:
     if problems:
         raise CatalogError(path, problems)
     return Catalog(path=path, items=tuple(items))
+
+
+def load_configured_catalog(settings: Settings) -> Catalog:
+    """The catalog the settings point at (BOT_CATALOG, with BOT_CATALOG_MAPPING if set)."""
+    mapping = ColumnMapping.from_yaml(settings.catalog_mapping) if settings.catalog_mapping else None
+    return load_catalog(settings.catalog_path, mapping)
 
 
 class _RowError(ValueError):
@@ -231,11 +286,13 @@ def _number(row: dict[str, Any], name: str, kind: type) -> Any:
     if value is None or value == "":
         return None
     try:
-        number = kind(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise _RowError(name, f"must be a number, got {value!r}") from None
-    if isinstance(value, float) and kind is int and not value.is_integer():
-        raise _RowError(name, f"must be a whole number, got {value!r}")
+    if kind is int:
+        if not number.is_integer():
+            raise _RowError(name, f"must be a whole number, got {value!r}")
+        return int(number)
     return number
 
 
@@ -252,7 +309,7 @@ def _parse_item(row: dict[str, Any]) -> Item:
     if not cleaned:
         raise _RowError("categories", "needs at least one category")
     year = _number(row, "year", int)
-    if year is not None and not 1800 <= year <= 2100:
+    if year is not None and not -5000 <= year <= 2100:  # ancient texts have negative years
         raise _RowError("year", f"{year} is not a plausible year")
     price = _number(row, "price", float)
     if price is not None and price < 0:

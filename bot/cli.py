@@ -38,11 +38,14 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
-def _catalog(path: Path | None):
-    from bot.catalog import CatalogError, load_catalog
+def _catalog(path: Path | None = None, mapping: Path | None = None):
+    """The configured catalog, or the file given on the command line."""
+    from bot.catalog import CatalogError, ColumnMapping, load_catalog, load_configured_catalog
 
     try:
-        return load_catalog(path or _settings().catalog_path)
+        if path is None:
+            return load_configured_catalog(_settings())
+        return load_catalog(path, ColumnMapping.from_yaml(mapping) if mapping else None)
     except CatalogError as error:
         _fail(str(error))
 
@@ -58,9 +61,12 @@ def _engine():
 
 
 @catalog_app.command("validate")
-def catalog_validate(path: Annotated[Optional[Path], typer.Argument()] = None) -> None:
+def catalog_validate(
+    path: Annotated[Optional[Path], typer.Argument()] = None,
+    mapping: Optional[Path] = typer.Option(None, help="YAML column mapping for a foreign file."),
+) -> None:
     """Check every row of a catalog; list each bad row with line and field."""
-    catalog = _catalog(path)
+    catalog = _catalog(path, mapping)
     counts = catalog.category_counts()
     typer.echo(f"{catalog.path}: {len(catalog)} items, {len(counts)} categories, all rows valid")
 
@@ -105,6 +111,21 @@ def nlu_lookups(out: Path = typer.Option(..., help="YAML file to write (Rasa NLU
     typer.echo(f"wrote {out}")
 
 
+@app.command("train-recs")
+def train_recs() -> None:
+    """Fit the hybrid model's collaborative and trend signals on all users' feedback."""
+    from bot.encoder import Encoder
+    from bot.engine import load_or_build_index
+    from bot.signals import train
+    from bot.store import Store
+
+    settings = _settings()
+    catalog = _catalog(None)
+    index = load_or_build_index(settings, catalog, Encoder(settings.embedding_cache_path))
+    _, events = train(Store(settings.database_url), catalog, index, settings.signals_path)
+    typer.echo(f"trained signals on {events} feedback events into {settings.signals_path}")
+
+
 @app.command("recommend")
 def recommend(
     sender_id: str,
@@ -144,6 +165,100 @@ def user_erase(sender_id: str, yes: bool = typer.Option(False, "--yes", help="Do
     if not _engine().erase(sender_id):
         _fail(f"no data stored for {sender_id!r}")
     typer.echo(f"erased {sender_id}")
+
+
+@app.command("eval")
+def eval_command(
+    data: Optional[Path] = typer.Option(
+        None, "--data", help="MovieTweetings directory (default: BOT_SHARED_DATA/movietweetings-100k)."
+    ),
+    interactions: Optional[Path] = typer.Option(
+        None, "--interactions", help="Another data set: its interaction log (CSV or JSONL)."
+    ),
+    catalog: Optional[Path] = typer.Option(
+        None, "--catalog", help="Another data set: its item catalog (the bot's catalog format)."
+    ),
+    user_col: str = typer.Option("user", "--user-col", help="Interaction log column of the user id."),
+    item_col: str = typer.Option("item", "--item-col", help="Interaction log column of the item id."),
+    time_col: str = typer.Option(
+        "time", "--time-col", help="Interaction log column of the time (Unix seconds or ISO 8601)."
+    ),
+    rating_col: Optional[str] = typer.Option(
+        None, "--rating-col", help="Interaction log column of the rating (for the cold-start picks)."
+    ),
+    log_format: Optional[str] = typer.Option(
+        None, "--format", help="csv or jsonl (default: from the file's suffix)."
+    ),
+    out: Optional[Path] = typer.Option(None, "--out", help="Report folder (default: docs/ of the project)."),
+    models: str = typer.Option(
+        "popularity,recent_popularity,itemknn,als,bpr,engine", "--models",
+        help="Comma-separated models: popularity, recent_popularity, itemknn, als, bpr, engine.",
+    ),
+) -> None:
+    """Run the offline evaluation protocol; write evaluation.json/.md and plots, print the table."""
+    import time
+
+    from bot.catalog import CatalogError
+    from bot.config import PROJECT_ROOT
+    from bot.evaluation.baselines import BASELINES, baseline_models
+    from bot.evaluation.data import (
+        InteractionDataError, load_catalog_items, load_interactions, load_movietweetings,
+    )
+    from bot.evaluation.report import results_table, write_report
+    from bot.evaluation.runner import PROTOCOL, engine_model, run_protocol
+    from bot.evaluation.split import make_split
+
+    started = time.perf_counter()
+    settings = _settings()
+    names = [name.strip() for name in models.split(",") if name.strip()]
+    unknown = [name for name in names if name not in BASELINES and name != "engine"]
+    if unknown or not names:
+        problem = f"unknown model {unknown[0]!r}" if unknown else "no models given"
+        _fail(f"{problem}; known: {', '.join([*BASELINES, 'engine'])}")
+    if (interactions is None) != (catalog is None):
+        _fail("--interactions and --catalog go together (another data set needs both)")
+    try:
+        if interactions is not None:
+            items = load_catalog_items(catalog)
+            log = load_interactions(
+                interactions, [item.id for item in items], user=user_col, item=item_col,
+                time=time_col, rating=rating_col, fmt=log_format, report=typer.echo,
+            )
+            protocol, label = f"{interactions.stem}-leave-last-out", f"{interactions.name} + {catalog.name}"
+        else:
+            directory = data or settings.shared_data_dir / "movietweetings-100k"
+            log, items = load_movietweetings(directory)
+            protocol, label = PROTOCOL, directory.name
+    except (InteractionDataError, CatalogError) as error:
+        _fail(str(error))
+    typer.echo(f"{label}: {len(log):,} interactions, {log.n_users:,} users, {log.n_items:,} items")
+    split = make_split(log, [item.categories for item in items])
+    typer.echo(f"{len(split.test_users):,} test users (at least 5 interactions)")
+    if not len(split.test_users):
+        _fail("no user has at least 5 interactions")
+
+    specs = baseline_models([name for name in names if name != "engine"])
+    if "engine" in names:
+        try:
+            import bot.hybrid  # noqa: F401
+        except Exception as error:  # noqa: BLE001 - any import failure means: no engine
+            typer.echo(f"engine: bot.hybrid is not importable ({error}); running the baselines only")
+        else:
+            from bot.encoder import Encoder
+
+            typer.echo(f"engine: embedding {len(items):,} item texts (cached in {settings.embedding_cache_path})")
+            encoder = Encoder(settings.embedding_cache_path)
+            specs.append(engine_model(items, encoder, progress=True))
+    if not specs:
+        _fail("nothing to evaluate")
+
+    results = run_protocol(specs, split, progress=True, protocol=protocol)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    written = write_report(results, out or PROJECT_ROOT / "docs", data_label=label)
+    for variant in ("full_history", "cold_start"):
+        typer.echo(f"\n{variant} ({results['test_users']:,} test users)")
+        typer.echo(results_table(results, variant, bold=False))
+    typer.echo(f"\n{results['seconds']:.0f} s; wrote " + ", ".join(str(path) for path in written))
 
 
 @app.command("web")

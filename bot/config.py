@@ -15,6 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 _KNOWN_KEYS = {
     "BOT_CATALOG",
+    "BOT_CATALOG_MAPPING",
     "BOT_DATABASE_URL",
     "BOT_STATE_DIR",
     "BOT_RASA_URL",
@@ -31,6 +32,7 @@ class Settings:
     """Where the engine finds its catalog, database and derived state."""
 
     catalog_path: Path
+    catalog_mapping: Path | None
     database_url: str
     state_dir: Path
     rasa_url: str
@@ -39,6 +41,11 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.state_dir / "index"
+
+    @property
+    def signals_path(self) -> Path:
+        """The hybrid model fitted on the event log by `bot train-recs`."""
+        return self.state_dir / "signals.npz"
 
     @property
     def embedding_cache_path(self) -> Path:
@@ -61,6 +68,7 @@ class Settings:
             )
         return cls(
             catalog_path=Path(env.get("BOT_CATALOG", PROJECT_ROOT / "data/catalog/movies.jsonl")),
+            catalog_mapping=Path(env["BOT_CATALOG_MAPPING"]) if env.get("BOT_CATALOG_MAPPING") else None,
             database_url=database_url,
             state_dir=state_dir,
             rasa_url=env.get("BOT_RASA_URL", "http://localhost:5005"),

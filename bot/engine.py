@@ -13,13 +13,15 @@ from typing import Any
 
 from tqdm import tqdm
 
-from bot.catalog import Catalog, Item, load_catalog
+from bot.catalog import Catalog, Item, load_configured_catalog
 from bot.config import Settings
 from bot.encoder import Encoder
+from bot.hybrid import HybridRanker
 from bot.index import IndexUnavailable, ItemIndex
 from bot.matching import TitleMatch, TitleMatcher
 from bot.profiles import Profile
 from bot.recommender import Recommendation, Recommender, Request
+from bot.signals import load as load_signals
 from bot.store import EventType, PreferenceKind, Store
 
 log = logging.getLogger(__name__)
@@ -68,20 +70,30 @@ def load_or_build_index(settings: Settings, catalog: Catalog, encoder: Encoder, 
 
 
 class Engine:
-    def __init__(self, catalog: Catalog, index: ItemIndex, encoder: Encoder, store: Store):
+    def __init__(
+        self,
+        catalog: Catalog,
+        index: ItemIndex,
+        encoder: Encoder,
+        store: Store,
+        signals: HybridRanker | None = None,
+    ):
         self.catalog = catalog
         self.index = index
         self.store = store
-        self.recommender = Recommender(catalog, index)
+        self.recommender = Recommender(catalog, index, signals=signals)
         self.matcher = TitleMatcher(catalog, index, encoder)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Engine:
         settings = settings or Settings.from_env()
-        catalog = load_catalog(settings.catalog_path)
+        catalog = load_configured_catalog(settings)
         encoder = Encoder(settings.embedding_cache_path)
         index = load_or_build_index(settings, catalog, encoder)
-        return cls(catalog, index, encoder, Store(settings.database_url))
+        signals = load_signals(catalog, index, settings.signals_path)
+        if signals is None:
+            log.info("no trained signals at %s (run `make train-recs`); content only", settings.signals_path)
+        return cls(catalog, index, encoder, Store(settings.database_url), signals)
 
     # --- reading -----------------------------------------------------------------
 

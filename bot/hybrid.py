@@ -18,7 +18,10 @@ user who only answered the questionnaire gets mostly what is fresh, nudged by th
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -105,6 +108,30 @@ class HybridRanker(Ranker):
         similar.eliminate_zeros()
         self._similar = (inverse @ similar @ inverse).tocsr().astype(np.float32)
         return self
+
+    def save(self, path: Path, item_ids: Sequence[str]) -> None:
+        """Write what `fit` learned (atomically), tagged with the catalog's item ids."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        similar = self._similar.tocoo()
+        np.savez(
+            tmp, times=self._times, items=self._items, rows=similar.row, cols=similar.col,
+            values=similar.data, item_ids=np.array(list(item_ids), dtype=str),
+            params=np.array(json.dumps(self.params)),
+        )
+        os.replace(tmp, path)
+
+    def load_fitted(self, path: Path, item_ids: Sequence[str]) -> bool:
+        """Restore a saved fit; False (and nothing changed) if it was for another catalog."""
+        with np.load(path) as data:
+            if data["item_ids"].tolist() != list(item_ids):
+                return False
+            self._times, self._items = data["times"], data["items"]
+            self._similar = sp.csr_matrix(
+                (data["values"], (data["rows"], data["cols"])), shape=(self.n_items, self.n_items)
+            )
+            self.params = {**self.params, **json.loads(str(data["params"]))}
+        return True
 
     def components(self, histories: Sequence[History], now: np.ndarray) -> dict[str, np.ndarray]:
         """Each component as a (users x items) matrix, before weighting."""

@@ -76,8 +76,10 @@ class Ranker(ABC):
     def score(self, histories: Sequence[History], now: np.ndarray) -> np.ndarray:
         """A (len(histories), n_items) float matrix of scores at the moments ``now``.
 
-        Only interactions in the fitted log with time < now[u] may be used for user u's
-        row (no look-ahead); items in the user's own history are masked by the caller.
+        Time-dependent signals (trends, recency) may use only interactions with
+        time < now[u] for user u's row (no look-ahead); static statistics of the fitted
+        log (counts, factors) may use all of it. Items in the user's own history are
+        masked by the caller.
         """
 
     def settings(self) -> dict[str, object]:

@@ -15,8 +15,11 @@ from datetime import datetime
 import numpy as np
 
 from bot.catalog import Catalog, Item
+from bot.hybrid import HybridRanker
 from bot.index import ItemIndex
 from bot.profiles import Profile, category_centroid, normalize, taste_vector
+from bot.signals import profile_history
+from bot.store import utcnow
 
 POOL_SIZE = 100
 POPULARITY_WEIGHT = 0.1
@@ -24,6 +27,7 @@ REPEAT_PENALTY = 0.15
 RECENT_IMPRESSIONS = 20  # shown this recently: demoted
 ANCHOR_MIN_SIMILARITY = 0.5
 SEED_WEIGHT = 0.7
+SIGNAL_REASON_MIN = 0.15  # a weighted trend or co-occurrence part this large is worth naming
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,20 @@ class Recommendation:
 
 
 class Recommender:
-    def __init__(self, catalog: Catalog, index: ItemIndex, diversity: float = 0.3):
+    """Retrieve by taste from FAISS, then score with the hybrid model's signals when trained."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        index: ItemIndex,
+        diversity: float = 0.3,
+        signals: HybridRanker | None = None,
+    ):
         self.catalog = catalog
         self.index = index
         self.diversity = diversity
+        self.signals = signals
+        self._rows = {item.id: row for row, item in enumerate(catalog.items)}
         self.category_items = {
             c: [i.id for i in catalog.in_category(c) if i.id in index] for c in catalog.categories
         }
@@ -83,7 +97,7 @@ class Recommender:
         eligible = [item_id for item_id in self._candidates(query, excluded) if self._allowed(item_id, profile, request)]
         if not eligible:
             return []
-        scores = self.score_items(eligible, query, profile, popularity)
+        scores = self.score_items(eligible, query, profile, popularity, now)
         chosen = self._diverse_top(eligible, scores, request.n)
         return [
             Recommendation(
@@ -105,7 +119,7 @@ class Recommender:
         """Reasons for one item under the user's current profile (for "why this?")."""
         request = Request()
         query = self.query_vector(profile, request, now)
-        components = self.score_items([item_id], query, profile, popularity or {})[item_id]
+        components = self.score_items([item_id], query, profile, popularity or {}, now)[item_id]
         return self.reasons(item_id, profile, request, components, now)
 
     def _candidates(self, query: np.ndarray | None, excluded: set[str]) -> list[str]:
@@ -126,14 +140,17 @@ class Recommender:
         query: np.ndarray | None,
         profile: Profile,
         popularity: Mapping[str, float],
+        now: datetime | None = None,
     ) -> dict[str, dict[str, float]]:
+        """Named score parts per item; ``total`` is their sum."""
         similarity = (
             self.index.matrix(item_ids) @ query if query is not None else np.zeros(len(item_ids))
         )
+        signals = self._signals(item_ids, profile, now)
         top_popularity = max((v for v in popularity.values() if v > 0), default=0.0)
         recent = set(profile.recent_impressions(RECENT_IMPRESSIONS))
         scores = {}
-        for item_id, sim in zip(item_ids, similarity):
+        for k, (item_id, sim) in enumerate(zip(item_ids, similarity)):
             pop = max(popularity.get(item_id, 0.0), 0.0)
             parts = {
                 "taste": float(sim),
@@ -141,10 +158,33 @@ class Recommender:
                 if top_popularity
                 else 0.0,
                 "repeat": -REPEAT_PENALTY if item_id in recent else 0.0,
+                **{name: float(values[k]) for name, values in signals.items()},
             }
             parts["total"] = sum(parts.values())
             scores[item_id] = parts
         return scores
+
+    def _signals(
+        self, item_ids: list[str], profile: Profile, now: datetime | None
+    ) -> dict[str, np.ndarray]:
+        """The hybrid model's trend and co-occurrence parts, weighted as in its score.
+
+        The taste part plays the hybrid's content component, so the other parts are
+        scaled by their weight relative to the content weight.
+        """
+        if self.signals is None:
+            return {}
+        moment = now or utcnow()
+        history = profile_history(profile, self.catalog, moment)
+        parts = self.signals.components([history], np.array([int(moment.timestamp())]))
+        params = self.signals.params
+        trust = len(history.items) / (len(history.items) + params["history_shrinkage"])
+        columns = [self._rows[item_id] for item_id in item_ids]
+        return {
+            "trending": params["trend"] / params["content"] * parts["trend"][0, columns],
+            "also_liked": trust * params["cooccurrence"] / params["content"]
+            * parts["cooccurrence"][0, columns],
+        }
 
     def _diverse_top(
         self, item_ids: list[str], scores: dict[str, dict[str, float]], n: int
@@ -185,7 +225,11 @@ class Recommender:
         shared = [c for c in profile.categories if c in item.categories]
         if shared:
             found.append(f"matches your interest in {' and '.join(shared)}")
-        if components.get("popularity", 0.0) > 0:
+        if components.get("also_liked", 0.0) >= SIGNAL_REASON_MIN:
+            found.append("liked by people who like what you like")
+        if components.get("trending", 0.0) >= SIGNAL_REASON_MIN:
+            found.append("trending with other users right now")
+        elif components.get("popularity", 0.0) > 0:
             found.append("popular with other users")
         if not found:
             found.append(

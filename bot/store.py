@@ -206,6 +206,16 @@ class Store:
             row.created_at = _as_utc(row.created_at)
         return list(rows)
 
+    def feedback_log(self, types: Iterable[EventType]) -> list[tuple[str, str, str, datetime]]:
+        """(sender, item, type, time) of every event of these types, for model training."""
+        query = (
+            select(Event.sender_id, Event.item_id, Event.type, Event.created_at)
+            .where(Event.item_id.is_not(None), Event.type.in_([str(t) for t in types]))
+            .order_by(Event.created_at, Event.id)
+        )
+        with self._sessions() as session:
+            return [(s, i, t, _as_utc(at)) for s, i, t, at in session.execute(query)]
+
     def item_popularity(self, since: datetime | None = None) -> Counter[str]:
         """Net positive feedback per item over all users: the collaborative prior."""
         weights = {EventType.LIKE: 1, EventType.PURCHASE: 2, EventType.CLICK: 0.5,

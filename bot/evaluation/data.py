@@ -1,0 +1,379 @@
+"""Loading interaction logs for the offline evaluation.
+
+Two doors: :func:`load_movietweetings` reads the MovieTweetings snapshot of the
+protocol (``movies.dat`` + ``ratings.dat``), and :func:`load_interactions` reads any
+CSV or JSON Lines interaction log with a column mapping, aligned to a catalog's item
+ids. Both keep one interaction per (user, item) pair — the latest by timestamp — with
+weight 1, and keep the original rating beside it for the cold-start questionnaire.
+
+Loading never half-succeeds: bad rows are all reported with file, line and field.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.ranking import InteractionLog
+
+log = logging.getLogger(__name__)
+
+MAX_REPORTED_ERRORS = 20
+_TITLE_YEAR = re.compile(r"^(?P<title>.*\S)\s+\((?P<year>\d{4})\)$")
+
+
+class InteractionDataError(ValueError):
+    """A data file is unreadable or has invalid rows (every bad row is listed)."""
+
+    def __init__(self, path: Path, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        shown = problems[:MAX_REPORTED_ERRORS]
+        more = len(problems) - len(shown)
+        text = "\n  ".join(shown) + (f"\n  ... and {more} more" if more else "")
+        super().__init__(f"invalid data file {path}:\n  {text}")
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One catalog item as the evaluation sees it."""
+
+    id: str
+    title: str
+    year: int | None
+    categories: tuple[str, ...]
+    embedding_text: str | None = None  # set for items of a bot catalog (its own embedding text)
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+    @property
+    def text(self) -> str:
+        """What the engine embeds: the catalog's own text, else ``Title (Year). Genre, Genre``."""
+        if self.embedding_text is not None:
+            return self.embedding_text
+        return f"{self.label}. {', '.join(self.categories)}" if self.categories else self.label
+
+
+def load_catalog_items(path: str | Path) -> list[EvalItem]:
+    """The items of a bot catalog file (JSONL or CSV, see ``data/catalog/README.md``).
+
+    Raises :class:`bot.catalog.CatalogError` listing every bad row.
+    """
+    from bot.catalog import load_catalog
+
+    catalog = load_catalog(path)
+    return [
+        EvalItem(item.id, item.title, item.year, item.categories, item.embedding_text)
+        for item in catalog.items
+    ]
+
+
+@dataclass(frozen=True)
+class RatedInteractionLog(InteractionLog):
+    """An :class:`InteractionLog` that also remembers each interaction's original rating.
+
+    ``weights`` stay 1 (every rating is one interaction); ``ratings`` are only used to
+    pick the movies a user "rated highest" in the cold-start questionnaire. Logs without
+    ratings have all ratings equal, so the latest movies win.
+    """
+
+    ratings: np.ndarray = field(default=None)  # float32, same length as users
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.ratings is None:
+            object.__setattr__(self, "ratings", np.zeros(len(self.users), dtype=np.float32))
+        if len(self.ratings) != len(self.users):
+            raise ValueError("ratings must have one value per interaction")
+
+    def subset(self, mask: np.ndarray) -> RatedInteractionLog:
+        return RatedInteractionLog(
+            self.user_ids, self.item_ids, self.users[mask], self.items[mask],
+            self.times[mask], self.weights[mask], self.ratings[mask],
+        )
+
+
+def ratings_of(log: InteractionLog) -> np.ndarray:
+    """The ratings of a log's interactions (all zero when the log has none)."""
+    ratings = getattr(log, "ratings", None)
+    return np.zeros(len(log), dtype=np.float32) if ratings is None else np.asarray(ratings)
+
+
+def keep_latest(users: np.ndarray, items: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Indices of the rows to keep: per (user, item) pair the latest by time.
+
+    Equal timestamps keep the row that comes last in the file. The result is sorted
+    (file order is preserved for the rows kept).
+    """
+    n = len(users)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((np.arange(n), times, items, users))  # last of each pair = latest
+    u, i = users[order], items[order]
+    last = np.ones(n, dtype=bool)
+    last[:-1] = (u[1:] != u[:-1]) | (i[1:] != i[:-1])
+    return np.sort(order[last])
+
+
+def _build_log(
+    user_names: list[str], item_ids: Sequence[str], items: np.ndarray, times: np.ndarray,
+    ratings: np.ndarray,
+) -> RatedInteractionLog:
+    user_ids, users = np.unique(np.asarray(user_names, dtype=object).astype(str), return_inverse=True)
+    users = users.astype(np.int32)
+    keep = keep_latest(users, items, times)
+    # User rows in first-seen order would depend on the file; sorted ids are stable.
+    return RatedInteractionLog(
+        user_ids=tuple(user_ids.tolist()),
+        item_ids=tuple(item_ids),
+        users=users[keep],
+        items=items[keep].astype(np.int32),
+        times=times[keep].astype(np.int64),
+        weights=np.ones(len(keep), dtype=np.float32),
+        ratings=ratings[keep].astype(np.float32),
+    )
+
+
+def _lines(path: Path, problems: list[str]) -> list[str]:
+    if not path.exists():
+        raise InteractionDataError(path, [f"{path}: file not found"])
+    lines = []
+    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
+        try:
+            lines.append(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+        except UnicodeDecodeError as error:
+            problems.append(f"{path}:{number}: not UTF-8 text (byte {error.start + 1} of the line)")
+            lines.append("")
+    return lines
+
+
+def load_movietweetings_items(path: str | Path) -> list[EvalItem]:
+    """Parse ``movies.dat`` (``imdb_id::Title (Year)::Genre|Genre``) into items, file order."""
+    path = Path(path)
+    problems: list[str] = []
+    items: list[EvalItem] = []
+    seen: dict[str, int] = {}
+    for number, text in enumerate(_lines(path, problems), start=1):
+        if not text.strip():
+            continue
+        parts = text.split("::")
+        if len(parts) != 3:
+            problems.append(f"{path}:{number}: expected 3 fields 'id::title (year)::genres', got {len(parts)}")
+            continue
+        item_id, full_title, genres = (part.strip() for part in parts)
+        if not item_id:
+            problems.append(f"{path}:{number}: field 'id': is empty")
+            continue
+        if item_id in seen:
+            problems.append(f"{path}:{number}: field 'id': duplicate id {item_id!r} (first on line {seen[item_id]})")
+            continue
+        if not full_title:
+            problems.append(f"{path}:{number}: field 'title': is empty")
+            continue
+        match = _TITLE_YEAR.match(full_title)
+        title, year = (match["title"], int(match["year"])) if match else (full_title, None)
+        categories = tuple(dict.fromkeys(g.strip() for g in genres.split("|") if g.strip()))
+        seen[item_id] = number
+        items.append(EvalItem(id=item_id, title=title, year=year, categories=categories))
+    if problems:
+        raise InteractionDataError(path, problems)
+    if not items:
+        raise InteractionDataError(path, [f"{path}: no movies"])
+    return items
+
+
+def load_movietweetings(directory: str | Path) -> tuple[RatedInteractionLog, list[EvalItem]]:
+    """The MovieTweetings log and catalog, as the evaluation protocol reads them.
+
+    Every movie of ``movies.dat`` is an item (so ranking covers the whole catalog);
+    every rating in ``ratings.dat`` is one interaction of weight 1, and a user who rated
+    a movie twice keeps only the latest rating.
+    """
+    directory = Path(directory)
+    items = load_movietweetings_items(directory / "movies.dat")
+    index = {item.id: row for row, item in enumerate(items)}
+    path = directory / "ratings.dat"
+    problems: list[str] = []
+    user_names: list[str] = []
+    item_rows: list[int] = []
+    times: list[int] = []
+    ratings: list[float] = []
+    for number, text in enumerate(_lines(path, problems), start=1):
+        if not text.strip():
+            continue
+        parts = text.strip().split("::")
+        if len(parts) != 4:
+            problems.append(f"{path}:{number}: expected 4 fields 'user::movie::rating::time', got {len(parts)}")
+            continue
+        user, movie, rating, stamp = parts
+        where = f"{path}:{number}: field"
+        if not user:
+            problems.append(f"{where} 'user_id': is empty")
+            continue
+        if movie not in index:
+            problems.append(f"{where} 'imdb_id': {movie!r} is not in movies.dat")
+            continue
+        try:
+            rating_value = float(rating)
+        except ValueError:
+            problems.append(f"{where} 'rating': must be a number, got {rating!r}")
+            continue
+        try:
+            time_value = int(stamp)
+        except ValueError:
+            problems.append(f"{where} 'unix_ts': must be whole Unix seconds, got {stamp!r}")
+            continue
+        user_names.append(user)
+        item_rows.append(index[movie])
+        times.append(time_value)
+        ratings.append(rating_value)
+    if problems:
+        raise InteractionDataError(path, problems)
+    if not user_names:
+        raise InteractionDataError(path, [f"{path}: no ratings"])
+    log_ = _build_log(
+        user_names, [item.id for item in items], np.asarray(item_rows, dtype=np.int64),
+        np.asarray(times, dtype=np.int64), np.asarray(ratings, dtype=np.float64),
+    )
+    return log_, items
+
+
+def _parse_time(value: Any) -> int:
+    """Unix seconds (int, float or digits) or an ISO 8601 date-time (UTC if no zone)."""
+    if isinstance(value, bool) or value is None or value == "":
+        raise ValueError("is missing")
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not np.isfinite(value):
+            raise ValueError(f"must be a time, got {value!r}")
+        return int(value)
+    text = str(value).strip()
+    try:
+        return int(float(text))
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"must be Unix seconds or an ISO 8601 date-time, got {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+def _rows(path: Path, fmt: str, problems: list[str]):
+    lines = _lines(path, problems)
+    if fmt == "csv":
+        reader = csv.DictReader(lines)
+        for row in reader:
+            yield reader.line_num, row
+        return
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            row = json.loads(text)
+        except json.JSONDecodeError as error:
+            problems.append(f"{path}:{number}: not valid JSON ({error.msg} at column {error.colno})")
+            continue
+        if not isinstance(row, dict):
+            problems.append(f"{path}:{number}: a row must be a JSON object")
+            continue
+        yield number, row
+
+
+def load_interactions(
+    path: str | Path,
+    item_ids: Sequence[str],
+    *,
+    user: str = "user",
+    item: str = "item",
+    time: str = "time",
+    rating: str | None = None,
+    fmt: str | None = None,
+    report: Callable[[str], None] | None = None,
+) -> RatedInteractionLog:
+    """Read any interaction log (CSV or JSON Lines) with a column mapping.
+
+    ``user``, ``item``, ``time`` (and optionally ``rating``) name the columns. Times are
+    Unix seconds or ISO 8601 date-times. ``fmt`` is ``"csv"`` or ``"jsonl"``, by default
+    from the file's suffix. Rows whose item is not in ``item_ids`` are dropped and
+    reported (through ``report``, default: a logged warning); the returned log is aligned
+    to ``item_ids``. Duplicate (user, item) pairs keep the latest; each interaction
+    has weight 1. Any malformed row raises :class:`InteractionDataError` naming file,
+    line and field.
+    """
+    path = Path(path)
+    if fmt is None:
+        suffix = path.suffix.lower()
+        fmt = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffix)
+        if fmt is None:
+            raise InteractionDataError(path, [f"{path}: cannot tell the format from {suffix!r}; use csv or jsonl"])
+    if fmt not in ("csv", "jsonl"):
+        raise InteractionDataError(path, [f"{path}: unknown format {fmt!r}; use csv or jsonl"])
+    index = {item_id: row for row, item_id in enumerate(item_ids)}
+    problems: list[str] = []
+    user_names: list[str] = []
+    item_rows: list[int] = []
+    times: list[int] = []
+    ratings: list[float] = []
+    unknown: dict[str, int] = {}
+    for number, row in _rows(path, fmt, problems):
+        where = f"{path}:{number}: field"
+        row_problems = []
+        values = {}
+        for name in (user, item):
+            value = row.get(name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                row_problems.append(f"{where} {name!r}: " + ("is empty" if name in row else "is missing"))
+            else:
+                values[name] = str(value).strip()
+        try:
+            moment = _parse_time(row.get(time))
+        except ValueError as error:
+            reason = "is missing" if time not in row else str(error)
+            row_problems.append(f"{where} {time!r}: {reason}")
+        score = 0.0
+        if rating is not None:
+            try:
+                score = float(row.get(rating))
+                if not np.isfinite(score):
+                    raise ValueError
+            except (TypeError, ValueError):
+                row_problems.append(f"{where} {rating!r}: must be a number, got {row.get(rating)!r}")
+        if row_problems:
+            problems.extend(row_problems)
+            continue
+        item_id = values[item]
+        if item_id not in index:
+            unknown[item_id] = unknown.get(item_id, 0) + 1
+            continue
+        user_names.append(values[user])
+        item_rows.append(index[item_id])
+        times.append(moment)
+        ratings.append(score)
+    if problems:
+        raise InteractionDataError(path, problems)
+    if unknown:
+        examples = ", ".join(repr(key) for key in list(unknown)[:5])
+        message = (
+            f"{path}: dropped {sum(unknown.values())} interactions with {len(unknown)} items "
+            f"that are not in the catalog (e.g. {examples})"
+        )
+        (report or log.warning)(message)
+    if not user_names:
+        raise InteractionDataError(path, [f"{path}: no interactions with items of the catalog"])
+    return _build_log(
+        user_names, list(item_ids), np.asarray(item_rows, dtype=np.int64),
+        np.asarray(times, dtype=np.int64), np.asarray(ratings, dtype=np.float64),
+    )

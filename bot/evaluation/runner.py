@@ -1,0 +1,224 @@
+"""Running rankers through the protocol: evaluate one phase, tune on validation, run all.
+
+A model is given as ``(name, factory, grid)``: ``factory(params)`` returns a fresh
+:class:`bot.ranking.Ranker`, and ``grid`` is the list of parameter dicts to try. Each
+setting is fitted on the validation phase's log and scored by NDCG@10 on the
+validation items; the best (ties: first in the grid) is refitted on the test phase's
+log and evaluated with full histories and in the cold-start variant.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from bot.evaluation import metrics
+from bot.evaluation.split import Split
+from bot.ranking import Ranker
+
+PROTOCOL = "movietweetings-100k-leave-last-out"
+SEED = 42
+BATCH_SIZE = 256
+TOP_K = 10
+SUMMARY_KEYS = ("hr@10", "ndcg@10", "coverage@10", "mean_pop_rank@10")
+VARIANTS = {"full_history": "test", "cold_start": "cold_start"}
+
+Factory = Callable[[dict[str, Any]], Ranker]
+ModelSpec = tuple[str, Factory, Sequence[dict[str, Any]]]
+
+
+@dataclass
+class Result:
+    """One model on one phase: per-user ranks, the metrics and the HR/NDCG curves."""
+
+    name: str
+    phase: str
+    ranks: np.ndarray  # 1-based rank of the held-out item per test user
+    top: np.ndarray  # (users, 10) recommended item rows, best first
+    metrics: dict[str, float]  # hr@K, ndcg@K for K = 1..max(k_max, 10), coverage@10, mean_pop_rank@10
+    curves: dict[str, np.ndarray] = field(default_factory=dict)  # "hr", "ndcg": K = 1..k_max
+
+    def summary(self) -> dict[str, float]:
+        return {key: round(self.metrics[key], 6) for key in SUMMARY_KEYS}
+
+
+def params_key(params: dict[str, Any]) -> str:
+    """A readable, stable name of a parameter setting: ``factors=32, regularization=0.01``."""
+    if not params:
+        return "default"
+    return ", ".join(f"{key}={value}" for key, value in params.items())
+
+
+def fit(ranker: Ranker, split: Split, phase: str, seed: int = SEED) -> Ranker:
+    """Fit ``ranker`` on the log of ``phase`` (the global NumPy seed is set first)."""
+    np.random.seed(seed)
+    fitted = ranker.fit(split.phase(phase).log)
+    return ranker if fitted is None else fitted
+
+
+def evaluate(
+    ranker: Ranker,
+    split: Split,
+    phase: str,
+    k_max: int = metrics.K_MAX,
+    *,
+    fit_first: bool = True,
+    batch_size: int = BATCH_SIZE,
+    progress: bool = False,
+    name: str | None = None,
+) -> Result:
+    """Rank every test user's held-out item in ``phase`` and compute the metrics.
+
+    The ranker is fitted on the phase's log first unless ``fit_first`` is false (the
+    cold-start phase shares the test phase's log, so one fit serves both). Users are
+    scored ``batch_size`` at a time; their history items are excluded from the
+    candidates. Popularity ranks for ``mean_pop_rank@10`` come from the fitted log.
+    """
+    data = split.phase(phase)
+    if fit_first:
+        ranker = fit(ranker, split, phase)
+    n_items = split.n_items
+    ranks = np.empty(len(data), dtype=np.float64)
+    top = np.empty((len(data), TOP_K), dtype=np.int64)
+    label = name or getattr(ranker, "name", "ranker")
+    starts = range(0, len(data), batch_size)
+    for start in tqdm(starts, desc=f"{label} {phase}", unit="batch", leave=False, disable=not progress):
+        stop = min(start + batch_size, len(data))
+        scores = np.asarray(ranker.score(data.histories[start:stop], data.now[start:stop]))
+        if scores.shape != (stop - start, n_items):
+            raise ValueError(
+                f"{label}.score returned shape {scores.shape}, expected {(stop - start, n_items)}"
+            )
+        excluded = [data.excluded(k) for k in range(start, stop)]
+        ranks[start:stop] = metrics.ranks_from_scores(scores, data.targets[start:stop], excluded, batch_size)
+        top[start:stop] = metrics.top_k(scores, TOP_K, excluded)
+    counts = np.bincount(data.log.items, minlength=n_items)
+    hr = metrics.hit_rate_curve(ranks, max(k_max, TOP_K))
+    nd = metrics.ndcg_curve(ranks, max(k_max, TOP_K))
+    values: dict[str, float] = {}
+    for k in range(1, max(k_max, TOP_K) + 1):
+        values[f"hr@{k}"] = float(hr[k - 1])
+        values[f"ndcg@{k}"] = float(nd[k - 1])
+    values["coverage@10"] = metrics.coverage(top, n_items)
+    values["mean_pop_rank@10"] = metrics.mean_popularity_rank(top, metrics.popularity_ranks(counts))
+    return Result(label, phase, ranks, top, values, {"hr": hr[:k_max], "ndcg": nd[:k_max]})
+
+
+def tune(
+    name: str,
+    factory: Factory,
+    grid: Sequence[dict[str, Any]],
+    split: Split,
+    *,
+    progress: bool = False,
+    on_result: Callable[[str, float], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """Try every setting on the validation phase; the best by NDCG@10 (ties: first) wins.
+
+    Returns ``(best_params, {params_key: validation NDCG@10})``; ``on_result(key, value)``
+    is called after each setting (for progress reports).
+    """
+    grid = list(grid) or [{}]
+    scores: dict[str, float] = {}
+    best: dict[str, Any] | None = None
+    best_value = -np.inf
+    for params in grid:
+        result = evaluate(factory(dict(params)), split, "validation", k_max=TOP_K, progress=progress, name=name)
+        value = result.metrics["ndcg@10"]
+        scores[params_key(params)] = round(value, 6)
+        if on_result is not None:
+            on_result(params_key(params), value)
+        if value > best_value:
+            best, best_value = dict(params), value
+    return best, scores
+
+
+def run_protocol(
+    models: Sequence[ModelSpec],
+    split: Split,
+    progress: bool = True,
+    *,
+    k_max: int = metrics.K_MAX,
+    protocol: str = PROTOCOL,
+) -> dict[str, Any]:
+    """Tune, fit and evaluate every model; the result has the structure of ``evaluation.json``.
+
+    Besides the JSON keys the result carries ``"curves"``: ``{variant: {model: {"hr": [...],
+    "ndcg": [...]}}}`` for K = 1..k_max, used for the plots and not written to the JSON.
+    """
+    started = time.perf_counter()
+    names = [name for name, _, _ in models]
+    if len(set(names)) != len(names):
+        raise ValueError("model names must be unique")
+    out: dict[str, Any] = {
+        "protocol": protocol,
+        "test_users": int(len(split.test_users)),
+        "full_history": {},
+        "cold_start": {},
+        "settings": {},
+        "validation": {},
+        "seconds": 0.0,
+        "curves": {variant: {} for variant in VARIANTS},
+    }
+    steps = sum(len(list(grid) or [{}]) + 1 for _, _, grid in models)
+    with tqdm(total=steps, desc="evaluation", unit="fit", disable=not progress) as bar:
+        for name, factory, grid in models:
+            def done(key: str, value: float, name: str = name) -> None:
+                bar.set_postfix_str(f"{name} {key}: val ndcg@10 {value:.4f}")
+                bar.update(1)
+
+            bar.set_postfix_str(f"{name}: tuning")
+            best, validation = tune(name, factory, grid, split, progress=progress, on_result=done)
+            bar.set_postfix_str(f"{name}: test")
+            ranker = fit(factory(dict(best)), split, "test")
+            for variant, phase in VARIANTS.items():
+                result = evaluate(ranker, split, phase, k_max, fit_first=False, progress=progress, name=name)
+                out[variant][name] = result.summary()
+                out["curves"][variant][name] = {
+                    "hr": result.curves["hr"].tolist(), "ndcg": result.curves["ndcg"].tolist(),
+                }
+            out["settings"][name] = {**_jsonable(ranker.settings()), **_jsonable(best)}
+            out["validation"][name] = validation
+            bar.update(1)
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as JSON values (NumPy scalars to Python, anything else to text)."""
+    clean: dict[str, Any] = {}
+    for key, value in (params or {}).items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if not isinstance(value, (str, int, float, bool, type(None), list, dict)):
+            value = str(value)
+        clean[str(key)] = value
+    return clean
+
+
+def engine_model(items: Sequence[Any], encoder: Any, progress: bool = False) -> ModelSpec:
+    """The engine's spec: ``("engine", HybridRanker factory, bot.hybrid.GRID)``.
+
+    ``items`` are :class:`bot.evaluation.data.EvalItem` rows aligned with the log's item
+    ids; their texts are embedded with ``encoder`` (cached on disk). Raises
+    ``ImportError`` (or whatever importing it raises) when ``bot.hybrid`` is unavailable.
+    """
+    import inspect
+
+    from bot.hybrid import GRID, HybridRanker
+
+    vectors = encoder.encode([item.text for item in items], progress=progress)
+    categories = [tuple(item.categories) for item in items]
+    extra: dict[str, Any] = {}
+    if "item_years" in inspect.signature(HybridRanker).parameters:  # optional release years
+        extra["item_years"] = [getattr(item, "year", None) for item in items]
+
+    def factory(params: dict[str, Any]) -> Ranker:
+        return HybridRanker(vectors, categories, **extra, **params)
+
+    return ("engine", factory, list(GRID))

@@ -1,0 +1,75 @@
+"""Collaborative and time signals for the live bot: the hybrid model fitted on the event log.
+
+`bot train-recs` fits :class:`bot.hybrid.HybridRanker` on every user's feedback in the
+profile store and saves it; the engine loads it and the recommender adds its trend and
+co-occurrence components to each candidate's score, the same model `bot eval` measures.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from bot.catalog import Catalog
+from bot.hybrid import HybridRanker
+from bot.index import ItemIndex
+from bot.profiles import EVENT_WEIGHTS, Profile
+from bot.ranking import History, InteractionLog
+from bot.store import Store, utcnow
+
+
+def new_ranker(catalog: Catalog, index: ItemIndex) -> HybridRanker:
+    return HybridRanker(
+        index.matrix([item.id for item in catalog.items]),
+        [item.categories for item in catalog.items],
+        [item.year for item in catalog.items],
+    )
+
+
+def interaction_log(store: Store, catalog: Catalog) -> InteractionLog:
+    """All users' feedback on catalog items, weighted like the taste vector weighs it."""
+    rows = {item.id: row for row, item in enumerate(catalog.items)}
+    events = [e for e in store.feedback_log(EVENT_WEIGHTS) if e[1] in rows]
+    senders = sorted({sender for sender, *_ in events})
+    sender_rows = {sender: row for row, sender in enumerate(senders)}
+    return InteractionLog(
+        senders,
+        [item.id for item in catalog.items],
+        np.array([sender_rows[s] for s, *_ in events], dtype=np.int32),
+        np.array([rows[i] for _, i, _, _ in events], dtype=np.int32),
+        np.array([int(at.timestamp()) for *_, at in events], dtype=np.int64),
+        np.array([EVENT_WEIGHTS[kind] for _, _, kind, _ in events], dtype=np.float32),
+    )
+
+
+def train(store: Store, catalog: Catalog, index: ItemIndex, path: Path) -> tuple[HybridRanker, int]:
+    log = interaction_log(store, catalog)
+    ranker = new_ranker(catalog, index).fit(log)
+    ranker.save(path, [item.id for item in catalog.items])
+    return ranker, len(log)
+
+
+def load(catalog: Catalog, index: ItemIndex, path: Path) -> HybridRanker | None:
+    """The trained model, or None if never trained (or trained for another catalog)."""
+    if not path.exists():
+        return None
+    ranker = new_ranker(catalog, index)
+    return ranker if ranker.load_fitted(path, [item.id for item in catalog.items]) else None
+
+
+def profile_history(profile: Profile, catalog: Catalog, now: datetime | None = None) -> History:
+    """The user's signed item feedback, oldest first, as the hybrid model reads it."""
+    rows = {item.id: row for row, item in enumerate(catalog.items)}
+    moment = now or utcnow()
+    feedback = profile.latest_feedback()
+    entries = [(moment, item, 1.0) for item in profile.loved_items if item not in feedback]
+    entries += [(e.at, item, np.sign(EVENT_WEIGHTS[e.type])) for item, e in feedback.items()]
+    entries = sorted((at, item, w) for at, item, w in entries if item in rows)
+    return History(
+        np.array([rows[item] for _, item, _ in entries], dtype=np.int32),
+        np.array([int(at.timestamp()) for at, _, _ in entries], dtype=np.int64),
+        np.array([w for *_, w in entries], dtype=np.float32),
+        tuple(profile.categories),
+    )
