@@ -95,8 +95,10 @@ class _Blank(dict):
 FIELDS = ("id", "title", "description", "categories", "year", "url", "image", "price")
 
 
-class CatalogError(ValueError):
-    """A catalog file is unreadable or has invalid rows (all of them are listed)."""
+class DataFileError(ValueError):
+    """A data file is unreadable or has invalid rows; every problem is listed."""
+
+    kind = "data file"
 
     def __init__(self, path: Path, problems: list[str]):
         self.path = path
@@ -104,7 +106,13 @@ class CatalogError(ValueError):
         shown = problems[:MAX_REPORTED_ERRORS]
         more = len(problems) - len(shown)
         text = "\n  ".join(shown) + (f"\n  ... and {more} more" if more else "")
-        super().__init__(f"invalid catalog {path}:\n  {text}")
+        super().__init__(f"invalid {self.kind} {path}:\n  {text}")
+
+
+class CatalogError(DataFileError):
+    """A catalog file is unreadable or has invalid rows (all of them are listed)."""
+
+    kind = "catalog"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ REPEAT_PENALTY = 0.15
 RECENT_IMPRESSIONS = 20  # shown this recently: demoted
 ANCHOR_MIN_SIMILARITY = 0.5
 SEED_WEIGHT = 0.7
+# The hybrid model's components as score parts; its content component is the taste part.
+PART_NAMES = {"trend": "trending", "cooccurrence": "also_liked", "era": "era", "category": "category"}
 SIGNAL_REASON_MIN = 0.15  # a weighted trend or co-occurrence part this large is worth naming
 
 
@@ -167,10 +169,10 @@ class Recommender:
     def _signals(
         self, item_ids: list[str], profile: Profile, now: datetime | None
     ) -> dict[str, np.ndarray]:
-        """The hybrid model's trend and co-occurrence parts, weighted as in its score.
+        """The hybrid model's other components, weighted as in its score.
 
-        The taste part plays the hybrid's content component, so the other parts are
-        scaled by their weight relative to the content weight.
+        The taste part (which also folds in dislikes and stated categories) plays the
+        hybrid's content component, so the others are scaled relative to its weight.
         """
         if self.signals is None:
             return {}
@@ -180,10 +182,10 @@ class Recommender:
         params = self.signals.params
         trust = len(history.items) / (len(history.items) + params["history_shrinkage"])
         columns = [self._rows[item_id] for item_id in item_ids]
+        relative = {name: params[name] / params["content"] for name in parts if name != "content"}
         return {
-            "trending": params["trend"] / params["content"] * parts["trend"][0, columns],
-            "also_liked": trust * params["cooccurrence"] / params["content"]
-            * parts["cooccurrence"][0, columns],
+            PART_NAMES[name]: weight * (1.0 if name == "trend" else trust) * parts[name][0, columns]
+            for name, weight in relative.items()
         }
 
     def _diverse_top(

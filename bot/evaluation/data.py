@@ -23,24 +23,16 @@ from typing import Any
 
 import numpy as np
 
+from bot.catalog import DataFileError
 from bot.ranking import InteractionLog
 
 log = logging.getLogger(__name__)
 
-MAX_REPORTED_ERRORS = 20
 _TITLE_YEAR = re.compile(r"^(?P<title>.*\S)\s+\((?P<year>\d{4})\)$")
 
 
-class InteractionDataError(ValueError):
-    """A data file is unreadable or has invalid rows (every bad row is listed)."""
-
-    def __init__(self, path: Path, problems: list[str]):
-        self.path = path
-        self.problems = problems
-        shown = problems[:MAX_REPORTED_ERRORS]
-        more = len(problems) - len(shown)
-        text = "\n  ".join(shown) + (f"\n  ... and {more} more" if more else "")
-        super().__init__(f"invalid data file {path}:\n  {text}")
+class InteractionDataError(DataFileError):
+    """An interaction log or MovieTweetings file is unreadable or has invalid rows."""
 
 
 @dataclass(frozen=True)
