@@ -9,7 +9,8 @@ their weighted sum; the weights are chosen on validation data (``GRID``, ``bot e
   (the last one counts most): "people who watched X also watched Y";
 - content: cosine between MiniLM item vectors and the user's recency-weighted taste,
   plus the user's stated categories;
-- era: items released near the years the user has been watching lately.
+- era: items released near the years the user has been watching lately;
+- diversity: maximal marginal relevance reorders the best items so the top is varied.
 
 The personal components (all but trend) are trusted in proportion to how much is known:
 their weight is multiplied by n / (n + history_shrinkage) for a history of n items, so a
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from bot.diversity import mmr_order
 from bot.ranking import History, InteractionLog, Ranker
 
 DAY = 86400.0
@@ -41,13 +43,18 @@ DEFAULTS: dict[str, float] = {
     "history_half_life_items": 3.0,
     "era_scale_years": 5.0,
     "history_shrinkage": 2.0,
+    "diversity": 0.0,
 }
+DIVERSITY_POOL = 30  # MMR re-ranks this many of the best items into the first places
+DIVERSITY_DEPTH = 10
 GRID: list[dict[str, float]] = [
     DEFAULTS,
     {**DEFAULTS, "cooccurrence": 0.6, "content": 0.7},
     {**DEFAULTS, "cooccurrence": 0.6, "content": 0.7, "history_shrinkage": 1.0},
     {**DEFAULTS, "cooccurrence": 1.0, "content": 1.2, "history_shrinkage": 4.0},
     {**DEFAULTS, "trend_half_life_hours": 36.0},
+    {**DEFAULTS, "cooccurrence": 0.6, "content": 0.7, "diversity": 0.1},
+    {**DEFAULTS, "cooccurrence": 0.6, "content": 0.7, "diversity": 0.2},
 ]
 
 
@@ -151,7 +158,25 @@ class HybridRanker(Ranker):
         total = self.params["trend"] * parts.pop("trend")
         for name, matrix in parts.items():
             total += self.params[name] * trust * matrix
+        if self.params["diversity"] > 0:
+            self._diversify(total, histories)
         return total
+
+    def _diversify(self, total: np.ndarray, histories: Sequence[History]) -> None:
+        """Reorder each row's best items by MMR (in place), so the top of the list varies."""
+        for row, history in enumerate(histories):
+            scores = total[row].copy()
+            scores[history.items] = -np.inf  # the caller masks them anyway
+            pool = np.flatnonzero(np.isfinite(scores))
+            if len(pool) > DIVERSITY_POOL:
+                pool = pool[np.argpartition(-scores[pool], DIVERSITY_POOL)[:DIVERSITY_POOL]]
+            if len(pool) == 0:
+                continue
+            relevance = scores[pool] - scores[pool].min()
+            relevance /= max(float(relevance.max()), 1e-9)
+            order = mmr_order(relevance, self.item_vectors[pool], DIVERSITY_DEPTH, self.params["diversity"])
+            top = float(scores[pool].max())
+            total[row, pool[order]] = top + np.arange(len(order), 0, -1, dtype=np.float32) * 1e-3
 
     def _history_matrix(self, histories: Sequence[History]) -> sp.csr_matrix:
         """Rows of recency weights: the newest item 1, halving every few items back."""

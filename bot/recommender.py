@@ -15,6 +15,7 @@ from datetime import datetime
 import numpy as np
 
 from bot.catalog import Catalog, Item
+from bot.diversity import mmr_order
 from bot.hybrid import HybridRanker
 from bot.index import ItemIndex
 from bot.profiles import Profile, category_centroid, normalize, taste_vector
@@ -191,19 +192,9 @@ class Recommender:
     def _diverse_top(
         self, item_ids: list[str], scores: dict[str, dict[str, float]], n: int
     ) -> list[str]:
-        """Maximal marginal relevance: trade a little score for items unlike those picked."""
-        vectors = self.index.matrix(item_ids)
         relevance = np.array([scores[i]["total"] for i in item_ids])
-        chosen: list[int] = []
-        max_similarity = np.full(len(item_ids), -np.inf)
-        while len(chosen) < min(n, len(item_ids)):
-            penalty = np.where(np.isfinite(max_similarity), max_similarity, 0.0)
-            value = (1 - self.diversity) * relevance - self.diversity * penalty
-            value[chosen] = -np.inf
-            best = int(np.argmax(value))
-            chosen.append(best)
-            max_similarity = np.maximum(max_similarity, vectors @ vectors[best])
-        return [item_ids[i] for i in chosen]
+        order = mmr_order(relevance, self.index.matrix(item_ids), n, self.diversity)
+        return [item_ids[i] for i in order]
 
     def reasons(
         self,

@@ -70,3 +70,21 @@ def test_personal_signal_is_trusted_more_as_history_grows():
 def test_unknown_parameter_is_refused():
     with pytest.raises(ValueError, match="unknown hybrid parameter"):
         HybridRanker(np.eye(2, dtype=np.float32), [(), ()], trend_weight=1.0)
+
+
+def test_diversity_reorders_the_top_away_from_near_duplicates():
+    vectors = np.array([[1, 0], [0.99, 0.141], [0, 1], [0.98, 0.199]], dtype=np.float32)
+    events = [(0, 0, NOW - HOUR), (1, 0, NOW - HOUR), (2, 0, NOW - HOUR), (0, 1, NOW - HOUR),
+              (1, 1, NOW - HOUR), (2, 3, NOW - HOUR), (1, 3, NOW - HOUR), (0, 2, NOW - 9 * HOUR)]
+    users, items, times = (np.array(c) for c in zip(*events))
+    log = InteractionLog(["a", "b", "c"], ["i0", "i1", "i2", "i3"], users.astype(np.int32),
+                         items.astype(np.int32), times.astype(np.int64), np.ones(len(users), np.float32))
+
+    def top_two(diversity):
+        model = HybridRanker(vectors, [()] * 4, diversity=diversity, content=0.0, era=0.0, category=0.0,
+                             cooccurrence=0.0).fit(log)
+        scores = model.score([history()], np.array([NOW]))[0]
+        return list(np.argsort(-scores)[:2])
+
+    assert top_two(0.0) == [0, 1]  # the two most trending, nearly the same item
+    assert top_two(0.9) == [0, 2]  # a different item moves up to second place
