@@ -211,7 +211,7 @@ def load_catalog(path: str | Path, mapping: ColumnMapping | None = None) -> Cata
     items: list[Item] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    for line, row in _read_rows(path, problems):
+    for line, row in read_rows(path, problems):
         if isinstance(row, str):
             problems.append(f"{path}:{line}: {row}")
             continue
@@ -247,10 +247,10 @@ class _RowError(ValueError):
         self.reason = reason
 
 
-def _decoded_lines(path: Path, problems: list[str]) -> list[str]:
+def decoded_lines(path: Path, problems: list[str]) -> list[str]:
     """The file's lines as text; a line that is not UTF-8 is reported and kept as best read."""
     lines = []
-    for number, raw in enumerate(path.read_bytes().splitlines(keepends=True), start=1):
+    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
         try:
             lines.append(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
         except UnicodeDecodeError as error:
@@ -259,10 +259,13 @@ def _decoded_lines(path: Path, problems: list[str]) -> list[str]:
     return lines
 
 
-def _read_rows(path: Path, problems: list[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Yield (line number, row) pairs; a row that cannot be parsed is a message instead."""
-    lines = _decoded_lines(path, problems)
-    if path.suffix.lower() == ".csv":
+def read_rows(
+    path: Path, problems: list[str], fmt: str | None = None
+) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Yield (line number, row) of a CSV or JSON Lines file (``fmt`` or the suffix decides);
+    a row that cannot be parsed comes as a message instead of a dict."""
+    lines = decoded_lines(path, problems)
+    if (fmt or path.suffix.lower().lstrip(".")) == "csv":
         reader = csv.DictReader(lines)
         for row in reader:
             yield reader.line_num, row

@@ -11,8 +11,6 @@ Loading never half-succeeds: bad rows are all reported with file, line and field
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -23,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.catalog import DataFileError
+from bot.catalog import DataFileError, decoded_lines, read_rows
 from bot.ranking import InteractionLog
 
 log = logging.getLogger(__name__)
@@ -140,14 +138,7 @@ def _build_log(
 def _lines(path: Path, problems: list[str]) -> list[str]:
     if not path.exists():
         raise InteractionDataError(path, [f"{path}: file not found"])
-    lines = []
-    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
-        try:
-            lines.append(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
-        except UnicodeDecodeError as error:
-            problems.append(f"{path}:{number}: not UTF-8 text (byte {error.start + 1} of the line)")
-            lines.append("")
-    return lines
+    return decoded_lines(path, problems)
 
 
 def load_movietweetings_items(path: str | Path) -> list[EvalItem]:
@@ -264,24 +255,14 @@ def _parse_time(value: Any) -> int:
 
 
 def _rows(path: Path, fmt: str, problems: list[str]):
-    lines = _lines(path, problems)
-    if fmt == "csv":
-        reader = csv.DictReader(lines)
-        for row in reader:
-            yield reader.line_num, row
-        return
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
-        try:
-            row = json.loads(text)
-        except json.JSONDecodeError as error:
-            problems.append(f"{path}:{number}: not valid JSON ({error.msg} at column {error.colno})")
-            continue
-        if not isinstance(row, dict):
-            problems.append(f"{path}:{number}: a row must be a JSON object")
-            continue
-        yield number, row
+    """Parsed rows; unparseable ones go to ``problems`` with file and line."""
+    if not path.exists():
+        raise InteractionDataError(path, [f"{path}: file not found"])
+    for number, row in read_rows(path, problems, fmt):
+        if isinstance(row, str):
+            problems.append(f"{path}:{number}: {row}")
+        else:
+            yield number, row
 
 
 def load_interactions(
