@@ -178,6 +178,9 @@ def eval_command(
     catalog: Optional[Path] = typer.Option(
         None, "--catalog", help="Another data set: its item catalog (the bot's catalog format)."
     ),
+    catalog_mapping: Optional[Path] = typer.Option(
+        None, "--catalog-mapping", help="YAML column mapping of that catalog (see data/catalog/README.md)."
+    ),
     user_col: str = typer.Option("user", "--user-col", help="Interaction log column of the user id."),
     item_col: str = typer.Option("item", "--item-col", help="Interaction log column of the item id."),
     time_col: str = typer.Option(
@@ -198,8 +201,9 @@ def eval_command(
     """Run the offline evaluation protocol; write evaluation.json/.md and plots, print the table."""
     import time
 
-    from bot.catalog import CatalogError
+    from bot.catalog import CatalogError, ColumnMapping
     from bot.config import PROJECT_ROOT
+    from bot.encoder import Encoder
     from bot.evaluation.baselines import BASELINES, baseline_models
     from bot.evaluation.data import (
         InteractionDataError, load_catalog_items, load_interactions, load_movietweetings,
@@ -219,7 +223,7 @@ def eval_command(
         _fail("--interactions and --catalog go together (another data set needs both)")
     try:
         if interactions is not None:
-            items = load_catalog_items(catalog)
+            items = load_catalog_items(catalog, ColumnMapping.from_yaml(catalog_mapping) if catalog_mapping else None)
             log = load_interactions(
                 interactions, [item.id for item in items], user=user_col, item=item_col,
                 time=time_col, rating=rating_col, fmt=log_format, report=typer.echo,
@@ -239,16 +243,8 @@ def eval_command(
 
     specs = baseline_models([name for name in names if name != "engine"])
     if "engine" in names:
-        try:
-            import bot.hybrid  # noqa: F401
-        except Exception as error:  # noqa: BLE001 - any import failure means: no engine
-            typer.echo(f"engine: bot.hybrid is not importable ({error}); running the baselines only")
-        else:
-            from bot.encoder import Encoder
-
-            typer.echo(f"engine: embedding {len(items):,} item texts (cached in {settings.embedding_cache_path})")
-            encoder = Encoder(settings.embedding_cache_path)
-            specs.append(engine_model(items, encoder, progress=True))
+        typer.echo(f"engine: embedding {len(items):,} item texts (cached in {settings.embedding_cache_path})")
+        specs.append(engine_model(items, Encoder(settings.embedding_cache_path), progress=True))
     if not specs:
         _fail("nothing to evaluate")
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.catalog import DataFileError, decoded_lines, read_rows
+from bot.catalog import ColumnMapping, DataFileError, decoded_lines, load_catalog, read_rows
 from bot.ranking import InteractionLog
 
 log = logging.getLogger(__name__)
@@ -55,14 +55,12 @@ class EvalItem:
         return f"{self.label}. {', '.join(self.categories)}" if self.categories else self.label
 
 
-def load_catalog_items(path: str | Path) -> list[EvalItem]:
+def load_catalog_items(path: str | Path, mapping: ColumnMapping | None = None) -> list[EvalItem]:
     """The items of a bot catalog file (JSONL or CSV, see ``data/catalog/README.md``).
 
     Raises :class:`bot.catalog.CatalogError` listing every bad row.
     """
-    from bot.catalog import load_catalog
-
-    catalog = load_catalog(path)
+    catalog = load_catalog(path, mapping)
     return [
         EvalItem(item.id, item.title, item.year, item.categories, item.embedding_text)
         for item in catalog.items

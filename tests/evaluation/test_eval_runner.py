@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -132,14 +131,18 @@ def test_run_protocol_and_report_write_the_documented_files(toy_split, tmp_path)
     assert f"{hr10:.4f}" in text  # the Markdown shows the JSON's numbers
 
 
-def test_bot_eval_on_another_data_set_without_the_engine(tmp_path, monkeypatch):
+def test_bot_eval_on_another_data_set_with_a_mapped_catalog(tmp_path, monkeypatch, state_dir):
     from bot.cli import app
 
-    catalog = tmp_path / "catalog.jsonl"
-    catalog.write_text("".join(json.dumps({
-        "id": f"b{i}", "title": f"Book {i}", "categories": ["Fantasy" if i % 2 else "Drama"],
-        "description": "A book.",
-    }) + "\n" for i in range(8)), encoding="utf-8")
+    catalog = tmp_path / "books.csv"
+    catalog.write_text("book_id,name,shelf\n" + "".join(
+        f"b{i},Book {i},{'Fantasy' if i % 2 else 'Drama'}\n" for i in range(8)
+    ), encoding="utf-8")
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text(
+        'fields:\n  id: book_id\n  title: name\n  description: "{name}, a {shelf} book."\n'
+        "  categories: shelf\n", encoding="utf-8",
+    )
     events = tmp_path / "events.csv"
     lines = ["reader,book,at"]
     for user in range(6):
@@ -147,19 +150,19 @@ def test_bot_eval_on_another_data_set_without_the_engine(tmp_path, monkeypatch):
             lines.append(f"r{user},b{(user + step * 3) % 8},{1000 * step + user}")
     lines.append("r0,unknown-book,5")
     events.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    monkeypatch.setitem(sys.modules, "bot.hybrid", None)  # as if the engine were not written yet
+    monkeypatch.setenv("BOT_STATE_DIR", str(state_dir))  # shared embedding cache, not the project's
     out = tmp_path / "docs"
     result = CliRunner().invoke(app, [
-        "eval", "--interactions", str(events), "--catalog", str(catalog), "--user-col", "reader",
-        "--item-col", "book", "--time-col", "at", "--models", "popularity,recent_popularity,engine",
-        "--out", str(out),
+        "eval", "--interactions", str(events), "--catalog", str(catalog),
+        "--catalog-mapping", str(mapping), "--user-col", "reader", "--item-col", "book",
+        "--time-col", "at", "--models", "popularity,recent_popularity,engine", "--out", str(out),
     ])
     assert result.exit_code == 0, result.output
-    assert "bot.hybrid is not importable" in result.output
     assert "dropped 1 interactions" in result.output
-    assert "| recent_popularity |" in result.output
+    assert "| recent_popularity |" in result.output and "| engine |" in result.output
     payload = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
-    assert payload["test_users"] == 6 and set(payload["full_history"]) == {"popularity", "recent_popularity"}
+    assert payload["test_users"] == 6
+    assert set(payload["full_history"]) == {"popularity", "recent_popularity", "engine"}
     assert payload["protocol"] == "events-leave-last-out"
 
 
