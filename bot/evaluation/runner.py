@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from bot.evaluation import metrics
 from bot.evaluation.split import Split
+from bot.hybrid import GRID, HybridRanker
 from bot.ranking import Ranker
 
 PROTOCOL = "movietweetings-100k-leave-last-out"
@@ -205,20 +206,13 @@ def engine_model(items: Sequence[Any], encoder: Any, progress: bool = False) -> 
     """The engine's spec: ``("engine", HybridRanker factory, bot.hybrid.GRID)``.
 
     ``items`` are :class:`bot.evaluation.data.EvalItem` rows aligned with the log's item
-    ids; their texts are embedded with ``encoder`` (cached on disk). Raises
-    ``ImportError`` (or whatever importing it raises) when ``bot.hybrid`` is unavailable.
+    ids; their texts are embedded with ``encoder`` (cached on disk).
     """
-    import inspect
-
-    from bot.hybrid import GRID, HybridRanker
-
     vectors = encoder.encode([item.text for item in items], progress=progress)
     categories = [tuple(item.categories) for item in items]
-    extra: dict[str, Any] = {}
-    if "item_years" in inspect.signature(HybridRanker).parameters:  # optional release years
-        extra["item_years"] = [getattr(item, "year", None) for item in items]
+    years = [item.year for item in items]
 
     def factory(params: dict[str, Any]) -> Ranker:
-        return HybridRanker(vectors, categories, **extra, **params)
+        return HybridRanker(vectors, categories, years, **params)
 
     return ("engine", factory, list(GRID))
