@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -17,6 +18,7 @@ from actions.runtime import (
     payload,
     resolve_item,
 )
+from bot.constraints import Constraints, parse_constraints
 from bot.engine import ProfileSummary
 from bot.recommender import Recommendation
 from bot.store import EventType
@@ -94,38 +96,47 @@ class ActionGreet(EngineAction):
 
 
 class ActionRecommend(EngineAction):
-    """Personalized picks, optionally within a category the user named."""
+    """Personalized picks, optionally within a category and constraints the user named."""
 
     def name(self) -> str:
         return "action_recommend"
 
     def act(self, dispatcher, tracker, domain):
         eng = engine()
-        if answered_form(tracker):  # right after onboarding: the last answer was not a request
-            asked, categories = [], []
-        else:
-            asked = entity_values(tracker, "category")
-            categories = eng.match_categories(" ; ".join(asked)) or eng.match_categories(
-                tracker.latest_message.get("text") or ""
-            )
+        text = "" if answered_form(tracker) else tracker.latest_message.get("text") or ""
+        asked = entity_values(tracker, "category") if text else []
+        categories = eng.match_categories(" ; ".join(asked)) or eng.match_categories(text)
         category = categories[0] if categories else None
         if asked and category is None:
             dispatcher.utter_message(
                 text=f"I don't have a \"{asked[0]}\" category. I know {join(eng.catalog.categories[:10])}, "
                 "and more. Here are picks for you anyway:"
             )
+        constraints = supported_constraints(dispatcher, parse_constraints(text))
         recommendations = eng.recommend(
-            tracker.sender_id, n=PICKS, category=category, channel=channel(tracker)
+            tracker.sender_id, n=PICKS, category=category, constraints=constraints,
+            channel=channel(tracker),
         )
+        scope = " ".join(filter(None, [category, "picks", constraints.describe()]))
         if not recommendations:
-            scope = f"{category} " if category else ""
             dispatcher.utter_message(
-                text=f"I've run out of new {scope}picks for you. Try another genre, "
+                text=f"I've run out of new {scope} for you. Try another genre or period, "
                 "or say \"change my preferences\"."
             )
             return [SlotSet("last_recommendations", [])]
-        heading = f"Here are some {category} picks for you:" if category else "Here are some picks for you:"
-        return show_recommendations(dispatcher, heading, recommendations)
+        return show_recommendations(dispatcher, f"Here are some {scope} for you:", recommendations)
+
+
+def supported_constraints(dispatcher: CollectingDispatcher, constraints: Constraints) -> Constraints:
+    """Drop (and say so) the constraints this catalog has no data for, e.g. prices of movies."""
+    catalog = engine().catalog
+    if constraints.uses_price and not catalog.has_prices:
+        dispatcher.utter_message(text="This catalog has no prices, so I can't filter by price.")
+        constraints = replace(constraints, max_price=None, min_price=None)
+    if constraints.uses_year and not catalog.has_years:
+        dispatcher.utter_message(text="This catalog has no release years, so I can't filter by period.")
+        constraints = replace(constraints, year_from=None, year_to=None)
+    return constraints
 
 
 class ActionMoreLikeThis(EngineAction):

@@ -92,7 +92,9 @@ class _Blank(dict):
         return ""
 
 
-FIELDS = ("id", "title", "description", "categories", "year", "url", "image", "price")
+FIELDS = ("id", "title", "description", "categories", "year", "url", "image", "price", "available")
+_TRUE = {"true", "yes", "1", "y", "in stock", "available"}
+_FALSE = {"false", "no", "0", "n", "out of stock", "unavailable", "sold out"}
 
 
 class DataFileError(ValueError):
@@ -127,6 +129,7 @@ class Item:
     url: str | None = None
     image: str | None = None
     price: float | None = None
+    available: bool = True  # out-of-stock items are never recommended
 
     @property
     def label(self) -> str:
@@ -198,6 +201,14 @@ class Catalog:
             if category not in found:
                 found.append(category)
         return found
+
+    @property
+    def has_prices(self) -> bool:
+        return any(item.price is not None for item in self.items)
+
+    @property
+    def has_years(self) -> bool:
+        return any(item.year is not None for item in self.items)
 
     def in_category(self, category: str) -> list[Item]:
         return [item for item in self.items if category in item.categories]
@@ -307,6 +318,19 @@ def _number(row: dict[str, Any], name: str, kind: type) -> Any:
     return number
 
 
+def _flag(row: dict[str, Any], name: str) -> bool:
+    """A yes/no field; missing means yes (an item is available unless it says otherwise)."""
+    value = row.get(name)
+    if value is None or value == "":
+        return True
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise _RowError(name, f"must be true or false, got {value!r}")
+
+
 def _parse_item(row: dict[str, Any]) -> Item:
     item_id = _text(row, "id", required=True)
     if item_id is not None and len(item_id) > 255:
@@ -326,6 +350,7 @@ def _parse_item(row: dict[str, Any]) -> Item:
     if price is not None and price < 0:
         raise _RowError("price", "must not be negative")
     return Item(
+        available=_flag(row, "available"),
         id=item_id,
         title=_text(row, "title", required=True),
         description=_text(row, "description", required=True),

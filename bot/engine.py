@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from bot.catalog import Catalog, Item, load_configured_catalog
 from bot.config import Settings
+from bot.constraints import Constraints
 from bot.encoder import Encoder
 from bot.hybrid import HybridRanker
 from bot.index import IndexUnavailable, ItemIndex
@@ -137,13 +138,14 @@ class Engine:
         n: int = 5,
         category: str | None = None,
         like_item: str | None = None,
+        constraints: Constraints = Constraints(),
         channel: str = "unknown",
         now: datetime | None = None,
     ) -> list[Recommendation]:
         """Personalized picks; what is shown is logged as impressions (not repeated soon)."""
         if like_item is not None:
             self.item(like_item)
-        request = Request(n=n, category=category, seed_item=like_item)
+        request = Request(n=n, category=category, seed_item=like_item, constraints=constraints)
         recommendations = self.recommender.recommend(
             self.profile(sender_id), request, popularity=self.store.item_popularity(), now=now
         )

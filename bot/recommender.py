@@ -15,6 +15,7 @@ from datetime import datetime
 import numpy as np
 
 from bot.catalog import Catalog, Item
+from bot.constraints import Constraints
 from bot.diversity import mmr_order
 from bot.hybrid import HybridRanker
 from bot.index import ItemIndex
@@ -40,6 +41,7 @@ class Request:
     n: int = 5
     category: str | None = None
     seed_item: str | None = None  # "more like this"
+    constraints: Constraints = Constraints()  # "from the 90s", "under 20 dollars"
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,10 @@ class Recommender:
         popularity = popularity or {}
         query = self.query_vector(profile, request, now)
         excluded = profile.excluded_items() | ({request.seed_item} if request.seed_item else set())
-        eligible = [item_id for item_id in self._candidates(query, excluded) if self._allowed(item_id, profile, request)]
+        eligible = [i for i in self._candidates(query, excluded) if self._allowed(i, profile, request)]
+        if len(eligible) < request.n:  # strict filters: look beyond the nearest neighbours
+            eligible = [i for i in self._candidates(query, excluded, everything=True)
+                        if self._allowed(i, profile, request)]
         if not eligible:
             return []
         scores = self.score_items(eligible, query, profile, popularity, now)
@@ -125,13 +130,19 @@ class Recommender:
         components = self.score_items([item_id], query, profile, popularity or {}, now)[item_id]
         return self.reasons(item_id, profile, request, components, now)
 
-    def _candidates(self, query: np.ndarray | None, excluded: set[str]) -> list[str]:
+    def _candidates(
+        self, query: np.ndarray | None, excluded: set[str], everything: bool = False
+    ) -> list[str]:
         if query is None:  # nothing known: consider everything, popularity decides
             return [item_id for item_id in self.index.item_ids if item_id not in excluded]
-        return [item_id for item_id, _ in self.index.search(query, POOL_SIZE, exclude=excluded)]
+        k = len(self.index) if everything else POOL_SIZE
+        return [item_id for item_id, _ in self.index.search(query, k, exclude=excluded)]
 
     def _allowed(self, item_id: str, profile: Profile, request: Request) -> bool:
-        categories = self.catalog.by_id[item_id].categories
+        item = self.catalog.by_id[item_id]
+        categories = item.categories
+        if not item.available or not request.constraints.allows(item.year, item.price, item.available):
+            return False
         if request.category and request.category not in categories:
             return False
         avoided = set(profile.avoid_categories) - {request.category}

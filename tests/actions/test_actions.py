@@ -226,3 +226,21 @@ def test_a_greeting_midway_repeats_the_question_without_complaint(run, tracker):
     events, messages = run(ValidateOnboardingForm(), tracker("form_greet_midway"))
     assert events == [slot("fav_categories", None)]
     assert messages == [message("Welcome back! Let's pick up where we left off.")]
+
+
+def test_recommend_within_a_period_the_user_named(run, tracker, engine):
+    events, messages = run(ActionRecommend(), tracker("recommend_scifi_80s"))
+    assert messages[0] == message("Here are some Sci-Fi picks from the 1980s for you:")
+    for item_id in events[0]["value"]:
+        item = engine.catalog.by_id[item_id]
+        assert "Sci-Fi" in item.categories and 1980 <= item.year <= 1989
+    assert len(events[0]["value"]) == 5
+
+
+def test_a_price_limit_on_a_catalog_without_prices_is_explained_and_dropped(run, tracker):
+    events, messages = run(ActionRecommend(), tracker("recommend_under_price"))
+    assert messages[:2] == [
+        message("This catalog has no prices, so I can't filter by price."),
+        message("Here are some Comedy picks for you:"),
+    ]
+    assert len(events[0]["value"]) == 5

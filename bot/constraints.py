@@ -1,0 +1,117 @@
+"""Hard filters a user can say in a request: price, release period, availability.
+
+"something from the 90s", "comedies under 20 dollars", "only available ones" become a
+:class:`Constraints` value that the recommender applies as filters; each constraint also
+describes itself for the reply ("from the 1990s", "priced under 20").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NUMBER = r"(\d+(?:[.,]\d{1,2})?)"
+_MONEY = rf"(?:\$|€|£)?\s*{_NUMBER}\s*(?:\$|€|£|dollars?|bucks|usd|euros?|eur|pounds?|gbp)?"
+_UNDER = re.compile(rf"\b(?:under|below|less than|cheaper than|at most|up to|max(?:imum)?|no more than)\s+{_MONEY}")
+_OVER = re.compile(rf"\b(?:over|above|more than|at least|min(?:imum)?)\s+{_MONEY}")
+_DECADE = re.compile(r"\b(?:the\s+)?(?:(1[89]|20)(\d)0|'?(\d)0)'?s\b")
+_DECADE_WORDS = {
+    "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
+    "seventies": 1970, "eighties": 1980, "nineties": 1990, "noughties": 2000,
+}
+_BEFORE = re.compile(r"\b(?:before|older than|earlier than|pre)[\s-]+(\d{4})\b")
+_AFTER = re.compile(r"\b(?:after|since|newer than|later than|post)[\s-]+(\d{4})\b")
+_IN_YEAR = re.compile(r"\b(?:from|in|of)\s+(\d{4})\b")
+_AVAILABLE = re.compile(r"\b(?:only\s+)?(?:available|in stock|in-stock)\b")
+
+
+@dataclass(frozen=True)
+class Constraints:
+    max_price: float | None = None
+    min_price: float | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    available_only: bool = False
+
+    def __bool__(self) -> bool:
+        return self != Constraints()
+
+    @property
+    def uses_price(self) -> bool:
+        return self.max_price is not None or self.min_price is not None
+
+    @property
+    def uses_year(self) -> bool:
+        return self.year_from is not None or self.year_to is not None
+
+    def describe(self) -> str:
+        """A phrase for replies, e.g. "from the 1990s, priced under 20"."""
+        parts = []
+        if self.year_from is not None and self.year_to is not None:
+            if self.year_to - self.year_from == 9 and self.year_from % 10 == 0:
+                parts.append(f"from the {self.year_from}s")
+            elif self.year_from == self.year_to:
+                parts.append(f"from {self.year_from}")
+            else:
+                parts.append(f"from {self.year_from}-{self.year_to}")
+        elif self.year_from is not None:
+            parts.append(f"from {self.year_from} on")
+        elif self.year_to is not None:
+            parts.append(f"up to {self.year_to}")
+        if self.max_price is not None:
+            parts.append(f"priced under {self.max_price:g}")
+        if self.min_price is not None:
+            parts.append(f"priced over {self.min_price:g}")
+        if self.available_only:
+            parts.append("available now")
+        return ", ".join(parts)
+
+    def allows(self, year: int | None, price: float | None, available: bool) -> bool:
+        if self.available_only and not available:
+            return False
+        if self.uses_year and year is None:
+            return False
+        if self.year_from is not None and year < self.year_from:
+            return False
+        if self.year_to is not None and year > self.year_to:
+            return False
+        if self.uses_price and price is None:
+            return False
+        if self.max_price is not None and price > self.max_price:
+            return False
+        return self.min_price is None or price >= self.min_price
+
+
+def parse_constraints(text: str) -> Constraints:
+    """Constraints stated in a message; an empty :class:`Constraints` if there are none."""
+    lowered = text.lower()
+    found: dict[str, object] = {}
+    if match := _UNDER.search(lowered):
+        found["max_price"] = float(match.group(1).replace(",", "."))
+    if match := _OVER.search(lowered):
+        found["min_price"] = float(match.group(1).replace(",", "."))
+    decade = _decade(lowered)
+    if decade is not None:
+        found["year_from"], found["year_to"] = decade, decade + 9
+    if match := _AFTER.search(lowered):
+        found["year_from"] = int(match.group(1)) + 1
+    if match := _BEFORE.search(lowered):
+        found["year_to"] = int(match.group(1)) - 1
+    if not found.keys() & {"year_from", "year_to"} and (match := _IN_YEAR.search(lowered)):
+        found["year_from"] = found["year_to"] = int(match.group(1))
+    if _AVAILABLE.search(lowered):
+        found["available_only"] = True
+    return Constraints(**found)
+
+
+def _decade(text: str) -> int | None:
+    for word, start in _DECADE_WORDS.items():
+        if re.search(rf"\b{word}\b", text):
+            return start
+    match = _DECADE.search(text)
+    if match is None:
+        return None
+    if match.group(1):
+        return int(match.group(1) + match.group(2) + "0")
+    digit = int(match.group(3))
+    return (1900 if digit >= 2 else 2000) + digit * 10

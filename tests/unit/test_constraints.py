@@ -1,0 +1,66 @@
+"""Constraints said in a request: parsing, description, and filtering recommendations."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.catalog import Catalog, Item
+from bot.constraints import Constraints, parse_constraints
+from bot.recommender import Recommender, Request
+from bot.profiles import Profile
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "description"),
+    [
+        ("something from the 90s", Constraints(year_from=1990, year_to=1999), "from the 1990s"),
+        ("any comedies from the 1980s?", Constraints(year_from=1980, year_to=1989), "from the 1980s"),
+        ("70's horror", Constraints(year_from=1970, year_to=1979), "from the 1970s"),
+        ("from the 00s", Constraints(year_from=2000, year_to=2009), "from the 2000s"),
+        ("the nineties please", Constraints(year_from=1990, year_to=1999), "from the 1990s"),
+        ("a thriller after 2010", Constraints(year_from=2011), "from 2011 on"),
+        ("something before 1980", Constraints(year_to=1979), "up to 1979"),
+        ("a film from 1994", Constraints(year_from=1994, year_to=1994), "from 1994"),
+        ("books under 20 dollars", Constraints(max_price=20.0), "priced under 20"),
+        ("under $12.50", Constraints(max_price=12.5), "priced under 12.5"),
+        ("over 10 euros", Constraints(min_price=10.0), "priced over 10"),
+        ("only available ones", Constraints(available_only=True), "available now"),
+    ],
+)
+def test_parse_and_describe(text, expected, description):
+    assert parse_constraints(text) == expected
+    assert expected.describe() == description
+
+
+@pytest.mark.parametrize("text", ["recommend me something", "I like sci-fi", "2001: A Space Odyssey", "500 Days of Summer"])
+def test_ordinary_requests_have_no_constraints(text):
+    assert not parse_constraints(text)
+
+
+def item(item_id, year=None, price=None, available=True):
+    return Item(item_id, item_id, "d", ("X",), year=year, price=price, available=available)
+
+
+@pytest.mark.parametrize(
+    ("constraints", "allowed"),
+    [
+        (Constraints(year_from=1990, year_to=1999), {"cheap-90s", "dear-90s"}),
+        (Constraints(max_price=10), {"cheap-90s", "cheap-old"}),
+        (Constraints(min_price=10), {"dear-90s"}),
+        (Constraints(available_only=True), {"cheap-90s", "dear-90s", "no-data"}),
+    ],
+)
+def test_constraints_filter_items_missing_the_field_too(constraints, allowed):
+    items = [item("cheap-90s", 1995, 5), item("dear-90s", 1999, 30), item("cheap-old", 1950, 8, available=False),
+             item("no-data")]
+    assert {i.id for i in items if constraints.allows(i.year, i.price, i.available)} == allowed
+
+
+def test_out_of_stock_items_are_never_recommended(encoder):
+    from bot.engine import build_index
+
+    items = tuple(item(f"i{n}", 2000 + n, available=n % 2 == 0) for n in range(8))
+    catalog = Catalog(path=None, items=items)
+    recommender = Recommender(catalog, build_index(catalog, encoder))
+    picks = recommender.recommend(Profile("u", known=False, onboarded=False), Request(n=8))
+    assert {p.item.id for p in picks} == {"i0", "i2", "i4", "i6"}
