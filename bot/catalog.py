@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -214,8 +215,8 @@ class Catalog:
         return [item for item in self.items if category in item.categories]
 
 
-def load_catalog(path: str | Path, mapping: ColumnMapping | None = None) -> Catalog:
-    """Read and validate a catalog; raise :class:`CatalogError` listing every bad row."""
+def read_catalog(path: str | Path, mapping: ColumnMapping | None = None) -> tuple[list[Item], list[str]]:
+    """Every valid item of a file, and every problem as "FILE:LINE: field 'F': reason"."""
     path = Path(path)
     if not path.exists():
         raise CatalogError(path, ["file not found (set BOT_CATALOG to your catalog's path)"])
@@ -238,11 +239,32 @@ def load_catalog(path: str | Path, mapping: ColumnMapping | None = None) -> Cata
             continue
         seen[item.id] = line
         items.append(item)
+    return items, problems
+
+
+def load_catalog(path: str | Path, mapping: ColumnMapping | None = None) -> Catalog:
+    """Read and validate a catalog; raise :class:`CatalogError` listing every bad row."""
+    path = Path(path)
+    items, problems = read_catalog(path, mapping)
     if not items and not problems:
         problems.append(f"{path}: the catalog has no items")
     if problems:
         raise CatalogError(path, problems)
     return Catalog(path=path, items=tuple(items))
+
+
+def write_catalog(items: list[Item], path: Path) -> None:
+    """Write items as a catalog in this project's JSON Lines format (atomically)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        for item in items:
+            row = {key: value for key, value in asdict(item).items() if value is not None}
+            row["categories"] = list(item.categories)
+            if item.available:
+                del row["available"]  # the default
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
 
 
 def load_configured_catalog(settings: Settings) -> Catalog:
@@ -259,24 +281,35 @@ class _RowError(ValueError):
 
 
 def decoded_lines(path: Path, problems: list[str]) -> list[str]:
-    """The file's lines as text; a line that is not UTF-8 is reported and kept as best read."""
+    """The file's lines as text; a line that is not UTF-8 is reported and left out (blank)."""
     lines = []
     for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
         try:
             lines.append(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
         except UnicodeDecodeError as error:
             problems.append(f"{path}:{number}: not UTF-8 text (byte {error.start + 1} of the line)")
-            lines.append(raw.decode("utf-8", errors="replace"))
+            lines.append("")
     return lines
 
 
 def read_rows(
     path: Path, problems: list[str], fmt: str | None = None
 ) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Yield (line number, row) of a CSV or JSON Lines file (``fmt`` or the suffix decides);
-    a row that cannot be parsed comes as a message instead of a dict."""
+    """Yield (line number, row) of a CSV, JSON Lines or Parquet file (``fmt`` or the suffix
+    decides; Parquet rows count from 1); a row that cannot be parsed comes as a message."""
+    fmt = fmt or path.suffix.lower().lstrip(".")
+    if fmt == "parquet":
+        import pyarrow.parquet
+
+        try:
+            table = pyarrow.parquet.read_table(path)
+        except Exception as error:  # noqa: BLE001 - any reader failure is a file problem
+            problems.append(f"{path}: not a readable Parquet file ({error})")
+            return
+        yield from enumerate(table.to_pylist(), start=1)
+        return
     lines = decoded_lines(path, problems)
-    if (fmt or path.suffix.lower().lstrip(".")) == "csv":
+    if fmt == "csv":
         reader = csv.DictReader(lines)
         for row in reader:
             yield reader.line_num, row

@@ -71,6 +71,39 @@ def catalog_validate(
     typer.echo(f"{catalog.path}: {len(catalog)} items, {len(counts)} categories, all rows valid")
 
 
+@catalog_app.command("import")
+def catalog_import(
+    file: Path,
+    mapping: Optional[Path] = typer.Option(None, help="YAML column mapping for a foreign file."),
+    strict: bool = typer.Option(False, help="Refuse the whole file if any row is bad."),
+    out: Optional[Path] = typer.Option(None, help="Where to write the catalog (default: var/catalogs/NAME.jsonl)."),
+) -> None:
+    """Import a CSV, JSON Lines or Parquet catalog: report bad rows, keep the good ones, embed."""
+    from bot.catalog import CatalogError, ColumnMapping, read_catalog, write_catalog
+    from bot.encoder import Encoder
+
+    settings = _settings()
+    try:
+        items, problems = read_catalog(file, ColumnMapping.from_yaml(mapping) if mapping else None)
+    except CatalogError as error:
+        _fail(str(error))
+    for problem in problems:
+        typer.echo(f"rejected: {problem}", err=True)
+    typer.echo(f"{file}: {len(items)} valid items, {len(problems)} rejected rows")
+    if strict and problems:
+        _fail(f"--strict: refusing the whole file because of {len(problems)} bad rows; nothing imported")
+    if not items:
+        _fail("no valid items to import")
+    target = out or settings.state_dir / "catalogs" / f"{file.stem}.jsonl"
+    write_catalog(items, target)
+    encoder = Encoder(settings.embedding_cache_path)
+    texts = [item.embedding_text for item in items]
+    new = sum(encoder.cache.get(Encoder.cache_key(text)) is None for text in texts)
+    encoder.encode(texts, progress=True)
+    typer.echo(f"embedded {new} new or changed items ({len(items) - new} unchanged, from the cache)")
+    typer.echo(f"wrote {target}; serve it with: BOT_CATALOG={target} make run")
+
+
 @index_app.command("build")
 def index_build(force: bool = typer.Option(False, help="Rebuild even if the catalog is unchanged.")) -> None:
     """Embed the catalog (only new or changed items) and write the FAISS index."""
