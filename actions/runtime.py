@@ -30,10 +30,12 @@ ERROR_REPLY = (
 
 
 def engine() -> Engine:
+    """The engine, on the newest catalog version (a changed catalog is picked up here)."""
     global _engine
     with _lock:
         if _engine is None:
             _engine = Engine.from_settings()
+        _engine.reload_if_changed()
         return _engine
 
 

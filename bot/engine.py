@@ -7,13 +7,13 @@ recommend, record feedback, read or reset a profile, explain, export, erase.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from tqdm import tqdm
 
-from bot.catalog import Catalog, Item, load_configured_catalog
+from bot.catalog import Catalog, CatalogError, Item, load_configured_catalog
 from bot.config import Settings
 from bot.constraints import Constraints
 from bot.encoder import Encoder
@@ -70,6 +70,31 @@ def load_or_build_index(settings: Settings, catalog: Catalog, encoder: Encoder, 
     return index
 
 
+@dataclass(frozen=True)
+class CatalogVersion:
+    """Everything derived from one version of the catalog; replaced whole, never changed."""
+
+    catalog: Catalog
+    index: ItemIndex
+    recommender: Recommender
+    matcher: TitleMatcher
+    stamp: tuple[int, ...] = ()
+
+
+def _stamp(settings: Settings) -> tuple[int, ...]:
+    """Changes when the catalog, its mapping or the trained signals are rewritten."""
+    paths = [settings.catalog_path, settings.catalog_mapping, settings.signals_path]
+    stats = [path.stat() for path in paths if path is not None and path.exists()]
+    return tuple(value for st in stats for value in (st.st_ino, st.st_mtime_ns, st.st_size))
+
+
+def _signals(settings: Settings, catalog: Catalog, index: ItemIndex) -> HybridRanker | None:
+    signals = load_signals(catalog, index, settings.signals_path)
+    if signals is None:
+        log.info("no trained signals at %s (run `make train-recs`); content only", settings.signals_path)
+    return signals
+
+
 class Engine:
     def __init__(
         self,
@@ -78,12 +103,18 @@ class Engine:
         encoder: Encoder,
         store: Store,
         signals: HybridRanker | None = None,
+        settings: Settings | None = None,
     ):
-        self.catalog = catalog
-        self.index = index
         self.store = store
-        self.recommender = Recommender(catalog, index, signals=signals)
-        self.matcher = TitleMatcher(catalog, index, encoder)
+        self.encoder = encoder
+        self.settings = settings
+        self._version = self._derive(catalog, index, signals, _stamp(settings) if settings else ())
+
+    def _derive(self, catalog, index, signals, stamp) -> CatalogVersion:
+        return CatalogVersion(
+            catalog, index, Recommender(catalog, index, signals=signals),
+            TitleMatcher(catalog, index, self.encoder), stamp,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Engine:
@@ -91,10 +122,47 @@ class Engine:
         catalog = load_configured_catalog(settings)
         encoder = Encoder(settings.embedding_cache_path)
         index = load_or_build_index(settings, catalog, encoder)
-        signals = load_signals(catalog, index, settings.signals_path)
-        if signals is None:
-            log.info("no trained signals at %s (run `make train-recs`); content only", settings.signals_path)
-        return cls(catalog, index, encoder, Store(settings.database_url), signals)
+        return cls(catalog, index, encoder, Store(settings.database_url),
+                   _signals(settings, catalog, index), settings)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._version.catalog
+
+    @property
+    def index(self) -> ItemIndex:
+        return self._version.index
+
+    @property
+    def recommender(self) -> Recommender:
+        return self._version.recommender
+
+    @property
+    def matcher(self) -> TitleMatcher:
+        return self._version.matcher
+
+    def reload_if_changed(self) -> bool:
+        """Pick up a changed catalog or retrained signals without a restart.
+
+        The new version is built completely (only new or changed items are embedded)
+        and then swapped in with one assignment, so a request in flight finishes on the
+        version it started with. A catalog that fails validation is logged and ignored.
+        """
+        if self.settings is None:
+            return False
+        stamp = _stamp(self.settings)
+        if stamp == self._version.stamp:
+            return False
+        try:
+            catalog = load_configured_catalog(self.settings)
+            index = load_or_build_index(self.settings, catalog, self.encoder)
+        except CatalogError as error:
+            log.error("keeping the current catalog; the changed one is invalid: %s", error)
+            self._version = replace(self._version, stamp=stamp)
+            return False
+        self._version = self._derive(catalog, index, _signals(self.settings, catalog, index), stamp)
+        log.info("now serving %d items from %s", len(catalog), self.settings.catalog_path)
+        return True
 
     # --- reading -----------------------------------------------------------------
 
@@ -105,8 +173,10 @@ class Engine:
         profile = self.profile(sender_id)
         feedback = profile.latest_feedback()
 
+        catalog = self.catalog
+
         def labels(ids: list[str]) -> list[str]:
-            return [self.catalog.by_id[i].label for i in ids if i in self.catalog]
+            return [catalog.by_id[i].label for i in ids if i in catalog]
 
         return ProfileSummary(
             known=profile.known,
@@ -143,10 +213,11 @@ class Engine:
         now: datetime | None = None,
     ) -> list[Recommendation]:
         """Personalized picks; what is shown is logged as impressions (not repeated soon)."""
-        if like_item is not None:
-            self.item(like_item)
+        version = self._version  # one catalog version for the whole request
+        if like_item is not None and like_item not in version.catalog:
+            raise UnknownItem(like_item)
         request = Request(n=n, category=category, seed_item=like_item, constraints=constraints)
-        recommendations = self.recommender.recommend(
+        recommendations = version.recommender.recommend(
             self.profile(sender_id), request, popularity=self.store.item_popularity(), now=now
         )
         if recommendations:
@@ -160,8 +231,10 @@ class Engine:
 
     def explain(self, sender_id: str, item_id: str) -> list[str]:
         """Why an item fits this user now, from the same components that rank it."""
-        self.item(item_id)
-        return self.recommender.explain(
+        version = self._version
+        if item_id not in version.catalog:
+            raise UnknownItem(item_id)
+        return version.recommender.explain(
             self.profile(sender_id), item_id, popularity=self.store.item_popularity()
         )
 

@@ -45,7 +45,7 @@ def test_what_similar_users_liked_rises_and_is_named_as_the_reason(engine, tmp_p
     assert neighbour not in content_only and neighbour not in before
 
     signals, _ = train(engine.store, engine.catalog, engine.index, tmp_path / "signals.npz")
-    with_signals = Engine(engine.catalog, engine.index, engine.matcher.encoder, engine.store, signals)
+    with_signals = Engine(engine.catalog, engine.index, engine.encoder, engine.store, signals)
     picks = {r.item.id: r for r in with_signals.recommend("me", n=5)}
     assert neighbour in picks
     assert "liked by people who like what you like" in picks[neighbour].reasons
