@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup run test index lookups train train-recs eval lock-bot clean
+.PHONY: help setup run test index lookups train train-recs eval bench lock-bot clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ train-recs: index  ## Fit the collaborative and trend signals on the feedback lo
 
 eval: setup  ## Offline evaluation on ../shared/data (docs/evaluation.md, .json, plots)
 	$(BOT) eval
+
+bench: setup  ## Benchmarks (docs/benchmarks.md and .json from one run)
+	$(PYTHON) benchmarks/bench_catalog.py docs
 
 run: setup index train train-recs  ## Start action server, Rasa and the chat page; Ctrl-C stops all
 	scripts/run

@@ -31,9 +31,14 @@ FEEDBACK_EVENTS = {
     "not_interested": EventType.NOT_INTERESTED,
 }
 WHICH_ITEM = (
-    "Which movie do you mean? Use the buttons under a pick, or name it "
-    "(for example \"I liked Alien\")."
+    "Which {item} do you mean? Use the buttons under a pick, or name it "
+    "(for example \"I liked {title}\")."
 )
+
+
+def which_item() -> str:
+    eng = engine()
+    return WHICH_ITEM.format(item=eng.questionnaire.item, title=eng.catalog.items[0].title)
 
 
 def remembered(summary: ProfileSummary) -> str:
@@ -88,10 +93,8 @@ class ActionGreet(EngineAction):
                 buttons=[{"title": "Recommend me something", "payload": "/request_recommendations"}],
             )
             return [SlotSet("onboarded", True)]
-        dispatcher.utter_message(
-            text="Hi! I'm your movie guide. Three quick questions so I can learn your taste; "
-            "you can skip any of them."
-        )
+        questionnaire = engine().questionnaire
+        dispatcher.utter_message(text=questionnaire.text(questionnaire.greeting))
         return [SlotSet("onboarded", False)]
 
 
@@ -146,7 +149,7 @@ class ActionMoreLikeThis(EngineAction):
     def act(self, dispatcher, tracker, domain):
         item = resolve_item(tracker)
         if item is None:
-            dispatcher.utter_message(text=WHICH_ITEM)
+            dispatcher.utter_message(text=which_item())
             return []
         eng = engine()
         eng.record_event(tracker.sender_id, EventType.CLICK, item.id, channel=channel(tracker))
@@ -169,7 +172,7 @@ class ActionFeedback(EngineAction):
         intent = tracker.latest_message.get("intent", {}).get("name")
         item = resolve_item(tracker)
         if item is None or intent not in FEEDBACK_EVENTS:
-            dispatcher.utter_message(text=WHICH_ITEM)
+            dispatcher.utter_message(text=which_item())
             return []
         engine().record_event(
             tracker.sender_id, FEEDBACK_EVENTS[intent], item.id, channel=channel(tracker)

@@ -20,7 +20,6 @@ from actions.runtime import EngineAction, engine, entity_values
 FORM_SLOTS = ("fav_categories", "fav_titles", "title_confirmation", "avoid_categories", "pending_title")
 SKIP_INTENTS = {"skip", "deny"}
 SKIP_WORDS = {"skip", "none", "nothing", "no", "nope", "pass", "n/a", "nothing really", "no idea"}
-CATEGORY_BUTTONS = 6
 
 
 def is_skip(tracker: Tracker) -> bool:
@@ -44,14 +43,38 @@ class ActionAskFavCategories(EngineAction):
         return "action_ask_fav_categories"
 
     def act(self, dispatcher, tracker, domain):
+        eng = engine()
+        questionnaire = eng.questionnaire
         buttons = [
             {"title": c, "payload": f"/inform{json.dumps({'category': c})}"}
-            for c in engine().catalog.categories[:CATEGORY_BUTTONS]
+            for c in questionnaire.category_buttons(eng.catalog)
         ]
         dispatcher.utter_message(
-            text="Which kinds of movies do you enjoy? Name a few (for example \"sci-fi and comedy\") "
-            "or pick one:",
+            text=questionnaire.text(questionnaire.ask_categories),
             buttons=buttons + [{"title": "Skip", "payload": "/skip"}],
+        )
+        return []
+
+
+class ActionAskFavTitles(EngineAction):
+    def name(self) -> str:
+        return "action_ask_fav_titles"
+
+    def act(self, dispatcher, tracker, domain):
+        questionnaire = engine().questionnaire
+        dispatcher.utter_message(text=questionnaire.text(questionnaire.ask_titles))
+        return []
+
+
+class ActionAskAvoidCategories(EngineAction):
+    def name(self) -> str:
+        return "action_ask_avoid_categories"
+
+    def act(self, dispatcher, tracker, domain):
+        questionnaire = engine().questionnaire
+        dispatcher.utter_message(
+            text=questionnaire.text(questionnaire.ask_avoid),
+            buttons=[{"title": "Nothing to avoid", "payload": "/skip"}],
         )
         return []
 
@@ -95,8 +118,8 @@ class ValidateOnboardingForm(FormValidationAction):
         if not categories:
             known = join(engine().catalog.categories[:12])
             dispatcher.utter_message(
-                text=f"Sorry, I don't know that kind of movie. I know {known}, and a few more. "
-                "Name one or two, or say \"skip\"."
+                text=f"Sorry, I don't know that kind of {engine().questionnaire.item}. "
+                f"I know {known}, and a few more. Name one or two, or say \"skip\"."
             )
             return {"fav_categories": None}
         dispatcher.utter_message(text=f"Noted: {join(categories)}.")

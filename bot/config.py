@@ -16,6 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _KNOWN_KEYS = {
     "BOT_CATALOG",
     "BOT_CATALOG_MAPPING",
+    "BOT_QUESTIONNAIRE",
     "BOT_DATABASE_URL",
     "BOT_STATE_DIR",
     "BOT_RASA_URL",
@@ -33,6 +34,7 @@ class Settings:
 
     catalog_path: Path
     catalog_mapping: Path | None
+    questionnaire_path: Path | None
     database_url: str
     state_dir: Path
     rasa_url: str
@@ -69,6 +71,7 @@ class Settings:
         return cls(
             catalog_path=Path(env.get("BOT_CATALOG", PROJECT_ROOT / "data/catalog/movies.jsonl")),
             catalog_mapping=Path(env["BOT_CATALOG_MAPPING"]) if env.get("BOT_CATALOG_MAPPING") else None,
+            questionnaire_path=Path(env["BOT_QUESTIONNAIRE"]) if env.get("BOT_QUESTIONNAIRE") else None,
             database_url=database_url,
             state_dir=state_dir,
             rasa_url=env.get("BOT_RASA_URL", "http://localhost:5005"),

@@ -21,6 +21,7 @@ from bot.hybrid import HybridRanker
 from bot.index import IndexUnavailable, ItemIndex
 from bot.matching import TitleMatch, TitleMatcher
 from bot.profiles import Profile
+from bot.questionnaire import Questionnaire
 from bot.recommender import Recommendation, Recommender, Request
 from bot.signals import load as load_signals
 from bot.store import EventType, PreferenceKind, Store
@@ -104,10 +105,12 @@ class Engine:
         store: Store,
         signals: HybridRanker | None = None,
         settings: Settings | None = None,
+        questionnaire: Questionnaire | None = None,
     ):
         self.store = store
         self.encoder = encoder
         self.settings = settings
+        self.questionnaire = questionnaire or Questionnaire()
         self._version = self._derive(catalog, index, signals, _stamp(settings) if settings else ())
 
     def _derive(self, catalog, index, signals, stamp) -> CatalogVersion:
@@ -123,7 +126,8 @@ class Engine:
         encoder = Encoder(settings.embedding_cache_path)
         index = load_or_build_index(settings, catalog, encoder)
         return cls(catalog, index, encoder, Store(settings.database_url),
-                   _signals(settings, catalog, index), settings)
+                   _signals(settings, catalog, index), settings,
+                   Questionnaire.from_yaml(settings.questionnaire_path))
 
     @property
     def catalog(self) -> Catalog:

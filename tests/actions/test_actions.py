@@ -6,7 +6,6 @@ import json
 
 from actions.actions import (
     MORE_BUTTON,
-    WHICH_ITEM,
     ActionExplain,
     ActionFeedback,
     ActionGreet,
@@ -15,11 +14,13 @@ from actions.actions import (
 )
 from actions.custom_forms import (
     ActionAskFavCategories,
+    ActionAskFavTitles,
     ActionResetPreferences,
     ActionSaveOnboarding,
     ValidateOnboardingForm,
 )
 from actions.runtime import ERROR_REPLY
+from bot.questionnaire import Questionnaire
 from bot.store import EventType
 
 
@@ -121,7 +122,9 @@ def test_like_with_typed_title_is_matched_to_the_catalog(run, tracker, engine):
 
 def test_feedback_without_an_item_asks_which_and_stores_nothing(run, tracker, engine):
     events, messages = run(ActionFeedback(), tracker("like_without_item"))
-    assert (events, messages) == ([], [message(WHICH_ITEM)])
+    assert (events, messages) == ([], [message(
+        'Which movie do you mean? Use the buttons under a pick, or name it (for example "I liked Star Wars").'
+    )])
     assert engine.store.events("alice") == []
 
 
@@ -244,3 +247,16 @@ def test_a_price_limit_on_a_catalog_without_prices_is_explained_and_dropped(run,
         message("Here are some Comedy picks for you:"),
     ]
     assert len(events[0]["value"]) == 5
+
+
+def test_the_questions_speak_about_the_catalogs_items(run, tracker, engine, monkeypatch, tmp_path):
+    wording = tmp_path / "questionnaire.yml"
+    wording.write_text("item: book\nitems: books\ntitle_examples: Dune and Emma\ncategories: [Drama, Nope]\n")
+    monkeypatch.setattr(engine, "questionnaire", Questionnaire.from_yaml(wording))
+    _, greeting = run(ActionGreet(), tracker("greet"))
+    _, categories = run(ActionAskFavCategories(), tracker("greet"))
+    _, titles = run(ActionAskFavTitles(), tracker("greet"))
+    assert greeting[0]["text"].startswith("Hi! I'm your book guide.")
+    assert categories[0]["text"].startswith("Which kinds of books do you enjoy?")
+    assert [b["title"] for b in categories[0]["buttons"]] == ["Drama", "Skip"]  # unknown ones dropped
+    assert titles == [message('Name one or two books you love (for example "Dune and Emma"), or say "skip".')]

@@ -1,0 +1,29 @@
+"""The onboarding wording and category choices come from a YAML file when given."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.questionnaire import Questionnaire, QuestionnaireError
+
+
+def test_defaults_speak_about_movies(catalog):
+    questionnaire = Questionnaire.from_yaml(None)
+    assert questionnaire.text(questionnaire.ask_titles).startswith("Name one or two movies you love")
+    assert questionnaire.category_buttons(catalog) == catalog.categories[:6]
+
+
+def test_a_file_overrides_words_and_buttons(tmp_path, catalog):
+    path = tmp_path / "q.yml"
+    path.write_text("item: book\nitems: books\ncategories: [Western, Horror]\n", encoding="utf-8")
+    questionnaire = Questionnaire.from_yaml(path)
+    assert questionnaire.text(questionnaire.greeting).startswith("Hi! I'm your book guide.")
+    assert questionnaire.category_buttons(catalog) == ["Western", "Horror"]
+
+
+@pytest.mark.parametrize("content", ["itme: book\n", "- a list\n"])
+def test_an_unknown_key_is_named(tmp_path, content):
+    path = tmp_path / "q.yml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(QuestionnaireError, match="unknown key"):
+        Questionnaire.from_yaml(path)
