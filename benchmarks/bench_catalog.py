@@ -105,7 +105,7 @@ repetitions where marked. Machine: {m['cpus']} CPUs, {m['processor']}, Python {m
 | parse and validate the catalog (median) | {c['parse_items_per_s']:,.0f} items/s | Python row parsing |
 | embed, cold cache (one run) | {e['cold_items_per_s']:,.0f} items/s | MiniLM on the CPU |
 | embed, warm cache (median) | {e['cached_items_per_s']:,.0f} items/s | loading the cache file, hashing texts |
-| apply a 1% change ({c['update_1pct_items']} changed descriptions) to a running engine | {c['update_1pct_s']:.2f} s | embedding the changed items, rebuilding the flat index |
+| apply a 1% change ({c['update_1pct_items']} changed descriptions) to a running engine | {c['update_1pct_s']:.2f} s | loading MiniLM (about 3 s when not yet loaded), embedding the changed items, rebuilding the flat index |
 """
 
 
