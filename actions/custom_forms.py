@@ -115,6 +115,9 @@ class ValidateOnboardingForm(FormValidationAction):
         if is_skip(tracker):
             return {"fav_categories": []}
         categories = named_categories(tracker)
+        interest = None if categories else engine().match_interest(tracker.latest_message.get("text") or "")
+        if interest:  # no category of this catalog, but items match it ("space operas")
+            categories = [interest]
         if not categories:
             known = join(engine().catalog.categories[:12])
             dispatcher.utter_message(

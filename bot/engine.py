@@ -19,7 +19,7 @@ from bot.constraints import Constraints
 from bot.encoder import Encoder
 from bot.hybrid import HybridRanker
 from bot.index import IndexUnavailable, ItemIndex
-from bot.matching import TitleMatch, TitleMatcher
+from bot.matching import TitleMatch, TitleMatcher, match_interest
 from bot.profiles import Profile
 from bot.questionnaire import Questionnaire
 from bot.recommender import Recommendation, Recommender, Request
@@ -115,7 +115,7 @@ class Engine:
 
     def _derive(self, catalog, index, signals, stamp) -> CatalogVersion:
         return CatalogVersion(
-            catalog, index, Recommender(catalog, index, signals=signals),
+            catalog, index, Recommender(catalog, index, signals=signals, encoder=self.encoder),
             TitleMatcher(catalog, index, self.encoder), stamp,
         )
 
@@ -185,7 +185,7 @@ class Engine:
         return ProfileSummary(
             known=profile.known,
             onboarded=profile.onboarded,
-            categories=list(profile.categories),
+            categories=list(profile.categories) + list(profile.interests),
             avoid_categories=list(profile.avoid_categories),
             loved=labels(list(profile.loved_items)),
             liked=labels([i for i, e in feedback.items() if e.type in (EventType.LIKE, EventType.PURCHASE)]),
@@ -203,6 +203,10 @@ class Engine:
 
     def match_titles(self, text: str, limit: int = 2) -> tuple[list[TitleMatch], list[str]]:
         return self.matcher.match_many(text, limit=limit)
+
+    def match_interest(self, text: str) -> str | None:
+        """A free-text taste that is no category but matches catalog items, else None."""
+        return match_interest(text, self.index, self.encoder)
 
     # --- recommending ------------------------------------------------------------
 
@@ -265,12 +269,15 @@ class Engine:
         loved_items: list[str],
         avoid_categories: list[str],
     ) -> None:
+        """Store questionnaire answers; stated tastes that are no category become interests."""
         for item_id in loved_items:
             self.item(item_id)
+        known = self.catalog.category_counts()
         self.store.set_preferences(
             sender_id,
             {
-                PreferenceKind.CATEGORY: categories,
+                PreferenceKind.CATEGORY: [c for c in categories if c in known],
+                PreferenceKind.INTEREST: [c for c in categories if c not in known],
                 PreferenceKind.ITEM: loved_items,
                 PreferenceKind.AVOID_CATEGORY: avoid_categories,
             },

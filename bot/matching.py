@@ -96,3 +96,16 @@ class TitleMatcher:
             elif all(m.item.id != found.item.id for m in matches):
                 matches.append(found)
         return matches[:limit], unmatched
+
+
+INTEREST_MIN_SIMILARITY = 0.35  # below this, a phrase is about nothing in the catalog
+INTEREST_MAX_WORDS = 8
+
+
+def match_interest(text: str, index: ItemIndex, encoder: Encoder) -> str | None:
+    """A short free-text taste ("space operas") if some catalog items are about it."""
+    phrase = " ".join(text.split())
+    if not phrase or len(phrase.split()) > INTEREST_MAX_WORDS or phrase.startswith("/"):
+        return None
+    similarity = float((index.vectors @ encoder.encode_query(phrase)).max())
+    return phrase if similarity >= INTEREST_MIN_SIMILARITY else None

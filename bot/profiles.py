@@ -52,6 +52,7 @@ class Profile:
     categories: tuple[str, ...] = ()
     avoid_categories: tuple[str, ...] = ()
     loved_items: tuple[str, ...] = ()
+    interests: tuple[str, ...] = ()
     events: tuple[FeedbackEvent, ...] = field(default=(), repr=False)  # newest first
 
     @classmethod
@@ -67,6 +68,7 @@ class Profile:
             categories=tuple(prefs[PreferenceKind.CATEGORY]),
             avoid_categories=tuple(prefs[PreferenceKind.AVOID_CATEGORY]),
             loved_items=tuple(prefs[PreferenceKind.ITEM]),
+            interests=tuple(prefs[PreferenceKind.INTEREST]),
             events=tuple(
                 FeedbackEvent(EventType(e.type), e.item_id, e.category, e.created_at)
                 for e in sorted(
@@ -148,17 +150,22 @@ def taste_vector(
     index: ItemIndex,
     category_items: dict[str, list[str]],
     now: datetime | None = None,
+    interest_vectors: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray | None:
-    """Weighted sum of stated categories and item signals; None when nothing is known."""
+    """Weighted sum of stated tastes and item signals; None when nothing is known.
+
+    Stated tastes are catalog categories (their items' centroid) and free-text interests
+    (their embedding); together they weigh ``STATED_CATEGORIES_WEIGHT``.
+    """
     total = np.zeros(index.vectors.shape[1], dtype=np.float32)
     weights = profile.item_weights(now)
     for item, weight in weights.items():
         if item in index:
             total += weight * index.vector(item)
-    stated = [c for c in profile.categories if category_items.get(c)]
-    for category in stated:
-        centroid = category_centroid(index, category_items[category])
-        total += (STATED_CATEGORIES_WEIGHT / len(stated)) * centroid
-    if not stated and not any(w > 0 for w in weights.values()):
+    directions = [category_centroid(index, category_items[c]) for c in profile.categories if category_items.get(c)]
+    directions += list((interest_vectors or {}).values())
+    for direction in directions:
+        total += (STATED_CATEGORIES_WEIGHT / len(directions)) * direction
+    if not directions and not any(w > 0 for w in weights.values()):
         return None  # only negative signal: no direction to recommend towards
     return normalize(total)

@@ -17,6 +17,7 @@ import numpy as np
 from bot.catalog import Catalog, Item
 from bot.constraints import Constraints
 from bot.diversity import mmr_order
+from bot.encoder import Encoder
 from bot.hybrid import HybridRanker
 from bot.index import ItemIndex
 from bot.profiles import Profile, category_centroid, normalize, taste_vector
@@ -31,7 +32,8 @@ ANCHOR_MIN_SIMILARITY = 0.5
 SEED_WEIGHT = 0.7
 # The hybrid model's components as score parts; its content component is the taste part.
 PART_NAMES = {"trend": "trending", "cooccurrence": "also_liked", "era": "era", "category": "category"}
-SIGNAL_REASON_MIN = 0.15  # a weighted trend or co-occurrence part this large is worth naming
+SIGNAL_REASON_MIN = 0.15
+INTEREST_REASON_MIN = 0.35  # an item this close to a stated free-text interest matches it  # a weighted trend or co-occurrence part this large is worth naming
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,13 @@ class Recommender:
         index: ItemIndex,
         diversity: float = 0.3,
         signals: HybridRanker | None = None,
+        encoder: Encoder | None = None,
     ):
         self.catalog = catalog
         self.index = index
         self.diversity = diversity
         self.signals = signals
+        self.encoder = encoder  # embeds free-text interests (cached on disk)
         self._rows = {item.id: row for row, item in enumerate(catalog.items)}
         self.category_items = {
             c: [i.id for i in catalog.in_category(c) if i.id in index] for c in catalog.categories
@@ -79,7 +83,7 @@ class Recommender:
         self, profile: Profile, request: Request, now: datetime | None = None
     ) -> np.ndarray | None:
         """Where in embedding space to look: taste, steered by a requested category or seed."""
-        taste = taste_vector(profile, self.index, self.category_items, now)
+        taste = taste_vector(profile, self.index, self.category_items, now, self._interests(profile))
         if request.seed_item:
             seed = self.index.vector(request.seed_item)
             return seed if taste is None else normalize(SEED_WEIGHT * seed + (1 - SEED_WEIGHT) * taste)
@@ -88,6 +92,11 @@ class Recommender:
             if centroid is not None:
                 return centroid if taste is None else normalize(centroid + taste)
         return taste
+
+    def _interests(self, profile: Profile) -> dict[str, np.ndarray]:
+        if not profile.interests or self.encoder is None:
+            return {}
+        return dict(zip(profile.interests, self.encoder.encode(list(profile.interests))))
 
     def recommend(
         self,
@@ -226,7 +235,11 @@ class Recommender:
             found.append(f"because you {endorsed[anchor]} {self.catalog.by_id[anchor].label}")
         if request.category and request.category in item.categories:
             found.append(f"a {request.category} pick, as you asked")
-        shared = [c for c in profile.categories if c in item.categories]
+        vector = self.index.vector(item_id)
+        shared = [c for c in profile.categories if c in item.categories] + [
+            phrase for phrase, direction in self._interests(profile).items()
+            if float(vector @ direction) >= INTEREST_REASON_MIN
+        ]
         if shared:
             found.append(f"matches your interest in {' and '.join(shared)}")
         if components.get("also_liked", 0.0) >= SIGNAL_REASON_MIN:

@@ -51,6 +51,7 @@ class PreferenceKind(enum.StrEnum):
     CATEGORY = "category"
     AVOID_CATEGORY = "avoid_category"
     ITEM = "item"
+    INTEREST = "interest"  # a stated taste that is no catalog category ("space operas")
 
 
 class Base(DeclarativeBase):

@@ -260,3 +260,9 @@ def test_the_questions_speak_about_the_catalogs_items(run, tracker, engine, monk
     assert categories[0]["text"].startswith("Which kinds of books do you enjoy?")
     assert [b["title"] for b in categories[0]["buttons"]] == ["Drama", "Skip"]  # unknown ones dropped
     assert titles == [message('Name one or two books you love (for example "Dune and Emma"), or say "skip".')]
+
+
+def test_form_accepts_a_taste_that_is_no_category_but_matches_items(run, tracker):
+    events, messages = run(ValidateOnboardingForm(), tracker("form_interest"))
+    assert events == [slot("fav_categories", ["time travel"]), slot("requested_slot", "fav_titles")]
+    assert messages == [message("Noted: time travel.")]

@@ -293,3 +293,13 @@ def test_export_and_erase_through_the_engine(engine):
     assert engine.summary(USER).known is False
     assert engine.erase(USER) is False
     assert engine.export("other") is not None
+
+
+def test_a_free_text_interest_steers_picks_and_is_named_as_the_reason(engine):
+    assert engine.match_interest("blorp") is None
+    assert engine.match_interest("time travel") == "time travel"
+    engine.save_preferences("fan", ["time travel"], [], [])
+    assert engine.summary("fan").categories == ["time travel"]
+    picks = engine.recommend("fan", n=5)
+    assert sum("Sci-Fi" in p.item.categories for p in picks) >= 3
+    assert any("matches your interest in time travel" in p.reasons for p in picks)

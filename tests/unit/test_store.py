@@ -122,6 +122,7 @@ def test_set_preferences_stores_answers_and_marks_the_user_onboarded(any_store):
         PreferenceKind.CATEGORY: ["Sci-Fi", "Horror"],
         PreferenceKind.AVOID_CATEGORY: ["Romance"],
         PreferenceKind.ITEM: ["alien-1979"],
+        PreferenceKind.INTEREST: [],
     }
     assert any_store.user("u").onboarded_at is not None
 
@@ -135,6 +136,7 @@ def test_set_preferences_replaces_previous_answers(any_store):
         PreferenceKind.CATEGORY: ["Comedy"],
         PreferenceKind.AVOID_CATEGORY: [],
         PreferenceKind.ITEM: [],
+        PreferenceKind.INTEREST: [],
     }
     assert row_counts(any_store, "u")["preferences"] == 1
 
@@ -191,7 +193,9 @@ def test_export_holds_everything_stored_about_the_user(any_store):
     assert data["sender_id"] == "u"
     assert datetime.fromisoformat(data["created_at"]).tzinfo is not None
     assert datetime.fromisoformat(data["onboarded_at"]).tzinfo is not None
-    assert data["preferences"] == {"category": ["Sci-Fi"], "avoid_category": [], "item": ["alien-1979"]}
+    assert data["preferences"] == {
+        "category": ["Sci-Fi"], "avoid_category": [], "item": ["alien-1979"], "interest": []
+    }
     assert data["events"] == [  # oldest first
         {"type": "like", "item_id": "jaws-1975", "category": None, "channel": "web", "at": T0.isoformat()},
         {
