@@ -8,11 +8,9 @@ answer gets a helpful re-ask instead of a dead end.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import join, remembered
 from actions.runtime import EngineAction, engine, entity_values

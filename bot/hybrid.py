@@ -146,7 +146,7 @@ class HybridRanker(Ranker):
         return {
             "trend": self._trend(np.asarray(now, dtype=np.int64)),
             "cooccurrence": _scale_rows(np.asarray((recency @ self._similar).todense())),
-            "content": self._content(recency, histories),
+            "content": self._content(recency),
             "era": self._era(histories),
             "category": self._category(recency, histories),
         }
@@ -206,7 +206,7 @@ class HybridRanker(Ranker):
             )
         return _scale_rows(np.log1p(out))
 
-    def _content(self, recency: sp.csr_matrix, histories: Sequence[History]) -> np.ndarray:
+    def _content(self, recency: sp.csr_matrix) -> np.ndarray:
         taste = np.asarray(recency @ self.item_vectors, dtype=np.float32)
         norms = np.linalg.norm(taste, axis=1, keepdims=True)
         taste = np.divide(taste, norms, out=np.zeros_like(taste), where=norms > 0)

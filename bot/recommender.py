@@ -120,7 +120,7 @@ class Recommender:
             Recommendation(
                 item=self.catalog.by_id[item_id],
                 score=scores[item_id]["total"],
-                reasons=tuple(self.reasons(item_id, profile, request, scores[item_id], now)),
+                reasons=tuple(self.reasons(item_id, profile, request, scores[item_id])),
                 components=scores[item_id],
             )
             for item_id in chosen
@@ -137,7 +137,7 @@ class Recommender:
         request = Request()
         query = self.query_vector(profile, request, now)
         components = self.score_items([item_id], query, profile, popularity or {}, now)[item_id]
-        return self.reasons(item_id, profile, request, components, now)
+        return self.reasons(item_id, profile, request, components)
 
     def _candidates(
         self, query: np.ndarray | None, excluded: set[str], everything: bool = False
@@ -222,7 +222,6 @@ class Recommender:
         profile: Profile,
         request: Request,
         components: Mapping[str, float],
-        now: datetime | None = None,
     ) -> list[str]:
         """Why this item ranked, strongest signal first; only signals that scored it."""
         item = self.catalog.by_id[item_id]
