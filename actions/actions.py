@@ -63,10 +63,13 @@ def show_recommendations(
 ) -> list[dict[str, Any]]:
     """One message per pick (title, genres, blurb, reason) with feedback buttons."""
     dispatcher.utter_message(text=heading)
+    questionnaire = engine().questionnaire
     for rec in recommendations:
         item = rec.item
+        lines = [f"**{item.label}** · {', '.join(item.categories)}", item.description,
+                 questionnaire.card_details(item), f"Why: {rec.reason}"]
         dispatcher.utter_message(
-            text=f"**{item.label}** · {', '.join(item.categories)}\n{item.description}\nWhy: {rec.reason}",
+            text="\n".join(line for line in lines if line),
             image=item.image,
             buttons=[
                 {"title": "👍 Like", "payload": payload("like", item.id)},
@@ -85,6 +88,13 @@ class ActionGreet(EngineAction):
 
     def act(self, dispatcher, tracker, domain):
         summary = engine().summary(tracker.sender_id)
+        if summary.consent is False:
+            dispatcher.utter_message(
+                text="Welcome back! As you asked, I don't remember you, so my picks aren't "
+                "personalized. Say \"you can remember me\" to change that.",
+                buttons=[{"title": "Recommend me something", "payload": "/request_recommendations"}],
+            )
+            return [SlotSet("onboarded", True)]
         if summary.onboarded or summary.has_taste:
             memory = remembered(summary)
             dispatcher.utter_message(
@@ -117,7 +127,7 @@ class ActionRecommend(EngineAction):
         constraints = supported_constraints(dispatcher, parse_constraints(text))
         recommendations = eng.recommend(
             tracker.sender_id, n=PICKS, category=category, constraints=constraints,
-            channel=channel(tracker),
+            channel=channel(tracker), exclude=tracker.get_slot("last_recommendations") or [],
         )
         scope = " ".join(filter(None, [category, "picks", constraints.describe()]))
         if not recommendations:
@@ -173,9 +183,16 @@ class ActionFeedback(EngineAction):
         if item is None or intent not in FEEDBACK_EVENTS:
             dispatcher.utter_message(text=which_item())
             return []
-        engine().record_event(
+        stored = engine().record_event(
             tracker.sender_id, FEEDBACK_EVENTS[intent], item.id, channel=channel(tracker)
         )
+        if not stored:
+            dispatcher.utter_message(
+                text="I'm not remembering anything for you, so I can't learn from that. "
+                "Say \"you can remember me\" if you'd like me to.",
+                buttons=[{"title": "You can remember me", "payload": "/give_consent"}],
+            )
+            return []
         text = (
             f"Noted: you liked {item.label}. I'll find more like it."
             if intent == "like"

@@ -13,10 +13,12 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.actions import join, remembered
-from actions.runtime import EngineAction, engine, entity_values
+from actions.runtime import EngineAction, channel, engine, entity_values
 
-FORM_SLOTS = ("fav_categories", "fav_titles", "title_confirmation", "avoid_categories", "pending_title")
+FORM_SLOTS = ("consent", "fav_categories", "fav_titles", "title_confirmation", "avoid_categories", "pending_title")
 SKIP_INTENTS = {"skip", "deny"}
+YES_INTENTS = {"affirm", "give_consent"}
+NO_INTENTS = {"deny", "withdraw_consent", "skip"}
 SKIP_WORDS = {"skip", "none", "nothing", "no", "nope", "pass", "n/a", "nothing really", "no idea"}
 
 
@@ -32,6 +34,22 @@ def named_categories(tracker: Tracker) -> list[str]:
     found = eng.match_categories(" ; ".join(entity_values(tracker, "category")))
     found += eng.match_categories(tracker.latest_message.get("text") or "")
     return list(dict.fromkeys(found))
+
+
+class ActionAskConsent(EngineAction):
+    """The questionnaire's first question: may the bot remember this user at all?"""
+
+    def name(self) -> str:
+        return "action_ask_consent"
+
+    def act(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(
+            text="May I remember your tastes and feedback to personalize my picks? "
+            "You can change your mind, see what I know, or delete it any time.",
+            buttons=[{"title": "Yes, remember me", "payload": "/affirm"},
+                     {"title": "No, thanks", "payload": "/deny"}],
+        )
+        return []
 
 
 class ActionAskFavCategories(EngineAction):
@@ -104,10 +122,25 @@ class ValidateOnboardingForm(FormValidationAction):
         return await super().run(dispatcher, tracker, domain)
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain):
-        """Ask "did you mean ...?" only when a title match was unsure."""
-        if tracker.get_slot("pending_title"):
-            return domain_slots
-        return [slot for slot in domain_slots if slot != "title_confirmation"]
+        """Consent first, and nothing more without it; "did you mean ...?" only when a title
+        match was unsure."""
+        if tracker.get_slot("consent") is False:
+            return ["consent"]
+        slots = list(domain_slots)
+        if tracker.get_slot("consent") is None and engine().personalizes(tracker.sender_id):
+            slots.remove("consent")  # said yes before (e.g. "change my preferences")
+        if not tracker.get_slot("pending_title"):
+            slots.remove("title_confirmation")
+        return slots
+
+    def validate_consent(self, value, dispatcher, tracker, domain):
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        if intent not in YES_INTENTS | NO_INTENTS:
+            dispatcher.utter_message(text="Please answer yes or no: may I remember your tastes?")
+            return {"consent": None}
+        granted = intent in YES_INTENTS
+        engine().set_consent(tracker.sender_id, granted, channel=channel(tracker))
+        return {"consent": granted}
 
     def validate_fav_categories(self, value, dispatcher, tracker, domain):
         if is_skip(tracker):
@@ -185,6 +218,12 @@ class ActionSaveOnboarding(EngineAction):
 
     def act(self, dispatcher, tracker, domain):
         eng = engine()
+        if not eng.personalizes(tracker.sender_id):
+            dispatcher.utter_message(
+                text="No problem: I won't remember anything about you. I'll show you popular picks, "
+                f"and you can ask for any kind of {eng.questionnaire.items} any time."
+            )
+            return [SlotSet("onboarded", True)]
         avoid = list(tracker.get_slot("avoid_categories") or [])
         eng.save_preferences(
             tracker.sender_id,

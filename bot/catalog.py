@@ -3,6 +3,11 @@
 A catalog is a JSON Lines (or CSV) file with one item per row; the schema is
 documented in ``data/catalog/README.md``. Loading never half-succeeds: every bad
 row is reported with file, line and field, and nothing is returned.
+
+Besides the schema fields an item carries free-form ``attributes`` (name -> text,
+number or true/false): in JSON Lines and Parquet an ``attributes`` object, in CSV every
+column that is not a schema field, through a mapping only the columns it lists.
+Attributes are shown, never embedded.
 """
 
 from __future__ import annotations
@@ -10,10 +15,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 import os
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,10 +62,14 @@ class ColumnMapping:
     Each field maps to a column name, or to a template such as ``"by {authors}"`` that
     combines columns; list fields (``categories``) are split on ``separator``.
     Unmapped fields are read from the column of the same name.
+
+    ``attributes`` (attribute name -> column or template) are the only attributes an
+    item read through a mapping gets; the YAML may also list bare column names.
     """
 
     fields: dict[str, str]
     separator: str = ","
+    attributes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_yaml(cls, path: Path) -> ColumnMapping:
@@ -72,18 +82,36 @@ class ColumnMapping:
                 Path(path), [f"{path}: 'fields' must map catalog fields ({', '.join(FIELDS)}) "
                              f"to columns; unknown: {', '.join(sorted(unknown)) or 'none'}"]
             )
-        return cls(fields=dict(data["fields"]), separator=str(data.get("separator", ",")))
+        attributes = data.get("attributes") or {}
+        if isinstance(attributes, list):
+            attributes = {column: column for column in attributes}
+        if not isinstance(attributes, dict) or not all(
+            isinstance(name, str) and name.strip() and isinstance(source, str) and source.strip()
+            for name, source in attributes.items()
+        ):
+            raise CatalogError(
+                Path(path), [f"{path}: 'attributes' must be a list of column names or map "
+                             "attribute names to columns or templates"]
+            )
+        return cls(
+            fields=dict(data["fields"]),
+            separator=str(data.get("separator", ",")),
+            attributes={name.strip(): source for name, source in attributes.items()},
+        )
 
     def apply(self, row: dict[str, Any]) -> dict[str, Any]:
         mapped = dict(row)
         for field_name, source in self.fields.items():
-            if "{" in source:
-                mapped[field_name] = source.format_map(_Blank(row))
-            else:
-                mapped[field_name] = row.get(source)
+            mapped[field_name] = self._value(row, source)
             if field_name == "categories" and isinstance(mapped[field_name], str):
                 mapped[field_name] = mapped[field_name].split(self.separator)
+        # Through a mapping, only the listed columns are attributes (never the file's own).
+        mapped[ATTRIBUTES] = {name: self._value(row, source) for name, source in self.attributes.items()}
         return mapped
+
+    @staticmethod
+    def _value(row: dict[str, Any], source: str) -> Any:
+        return source.format_map(_Blank(row)) if "{" in source else row.get(source)
 
 
 class _Blank(dict):
@@ -94,6 +122,8 @@ class _Blank(dict):
 
 
 FIELDS = ("id", "title", "description", "categories", "year", "url", "image", "price", "available")
+ATTRIBUTES = "attributes"  # the free-form name -> scalar object (JSON Lines, Parquet)
+SUMMARY_VALUE_WIDTH = 60  # attribute_summary shortens longer values
 _TRUE = {"true", "yes", "1", "y", "in stock", "available"}
 _FALSE = {"false", "no", "0", "n", "out of stock", "unavailable", "sold out"}
 
@@ -118,9 +148,67 @@ class CatalogError(DataFileError):
     kind = "catalog"
 
 
+Scalar = str | int | float | bool
+
+
+class Attributes(Mapping[str, Scalar]):
+    """An item's free-form attributes: an immutable, hashable, ordered name -> scalar mapping.
+
+    Names are non-empty text; values are text, numbers (finite) or true/false. Equality
+    ignores order (like a dict); iteration keeps the order the file gave.
+    """
+
+    __slots__ = ("_data", "_hash")
+
+    def __init__(self, data: Mapping[str, Scalar] | Iterable[tuple[str, Scalar]] = ()):
+        values = dict(data)
+        for name, value in values.items():
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"attribute names must be non-empty text, got {name!r}")
+            if not isinstance(value, (str, int, float)):  # bool is an int
+                raise TypeError(f"attribute {name!r} must be text, a number or true/false, got {value!r}")
+        object.__setattr__(self, "_data", values)
+        object.__setattr__(self, "_hash", None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Attributes are immutable")
+
+    def __getitem__(self, name: str) -> Scalar:
+        return self._data[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            object.__setattr__(self, "_hash", hash(frozenset(self._data.items())))
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Attributes):
+            return self._data == other._data
+        return self._data == other if isinstance(other, Mapping) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Attributes({self._data!r})"
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, Scalar]]]:  # pickle, copy, dataclasses.asdict
+        return Attributes, (dict(self._data),)
+
+
+NO_ATTRIBUTES = Attributes()
+
+
 @dataclass(frozen=True)
 class Item:
-    """One recommendable thing; only ``id``, ``title`` and ``categories`` are required."""
+    """One recommendable thing; only ``id``, ``title`` and ``categories`` are required.
+
+    ``attributes`` may be given as any mapping; it is stored as :class:`Attributes`. It
+    takes part in equality (and hashing) but not in ``embedding_text``/``content_hash``.
+    """
 
     id: str
     title: str
@@ -131,10 +219,26 @@ class Item:
     image: str | None = None
     price: float | None = None
     available: bool = True  # out-of-stock items are never recommended
+    attributes: Attributes = NO_ATTRIBUTES  # shown on cards; never embedded
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.attributes, Attributes):
+            object.__setattr__(self, "attributes", Attributes(self.attributes or {}))
 
     @property
     def label(self) -> str:
         return f"{self.title} ({self.year})" if self.year else self.title
+
+    def attribute_summary(self, limit: int = 3, names: Iterable[str] | None = None) -> str:
+        """A short line for a chat card: ``"authors: J.K. Rowling · language_code: eng"``.
+
+        Shows the first ``limit`` attributes in file order, or those of ``names`` the item
+        has (in that order); true/false reads yes/no, whole floats lose their ".0", and
+        values longer than SUMMARY_VALUE_WIDTH characters are shortened with "…".
+        An item without (matching) attributes gives "".
+        """
+        chosen = [n for n in names if n in self.attributes] if names is not None else list(self.attributes)
+        return " · ".join(f"{name}: {_shown(self.attributes[name])}" for name in chosen[: max(limit, 0)])
 
     @property
     def embedding_text(self) -> str:
@@ -163,7 +267,12 @@ class Catalog:
 
     @property
     def fingerprint(self) -> str:
-        """Changes whenever any item's embedded content or the item set changes."""
+        """Changes whenever any item's embedded content or the item set changes.
+
+        It decides whether a saved index still fits, so it leaves out what is not embedded
+        (price, availability, attributes...): a running engine reloads on the file's stamp
+        and serves such changes without re-embedding or rebuilding the index.
+        """
         digest = hashlib.sha256()
         for item in self.items:
             digest.update(f"{item.id}\t{item.content_hash}\n".encode())
@@ -223,12 +332,17 @@ def read_catalog(path: str | Path, mapping: ColumnMapping | None = None) -> tupl
     items: list[Item] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
+    columns_are_attributes = mapping is None and path.suffix.lower() == ".csv"
     for line, row in read_rows(path, problems):
         if isinstance(row, str):
             problems.append(f"{path}:{line}: {row}")
             continue
+        if mapping:
+            row = mapping.apply(row)
+        elif columns_are_attributes:
+            row = _with_column_attributes(row)
         try:
-            item = _parse_item(mapping.apply(row) if mapping else row)
+            item = _parse_item(row)
         except _RowError as error:
             problems.append(f"{path}:{line}: field '{error.field}': {error.reason}")
             continue
@@ -263,6 +377,10 @@ def write_catalog(items: list[Item], path: Path) -> None:
             row["categories"] = list(item.categories)
             if item.available:
                 del row["available"]  # the default
+            if item.attributes:
+                row[ATTRIBUTES] = dict(item.attributes)
+            else:
+                del row[ATTRIBUTES]
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     os.replace(tmp, path)
 
@@ -364,6 +482,63 @@ def _flag(row: dict[str, Any], name: str) -> bool:
     raise _RowError(name, f"must be true or false, got {value!r}")
 
 
+def _with_column_attributes(row: dict[str, Any]) -> dict[str, Any]:
+    """A CSV row read without a mapping: every column that is no schema field is an attribute
+    (cells beyond the header, which have no column name, are ignored)."""
+    extra = {name: value for name, value in row.items() if name is not None and name not in FIELDS}
+    return {**row, ATTRIBUTES: extra}
+
+
+def _attributes(row: dict[str, Any]) -> Attributes:
+    """The row's ``attributes`` object, cleaned: text is stripped, and empty text, null and
+    NaN are left out (like an empty CSV cell); anything but a scalar is a row error."""
+    values = row.get(ATTRIBUTES)
+    if values is None:
+        return NO_ATTRIBUTES
+    if not isinstance(values, dict):
+        raise _RowError(ATTRIBUTES, f"must be an object of name: value pairs, got {_kind(values)}")
+    cleaned: dict[str, Scalar] = {}
+    for name, value in values.items():
+        if not isinstance(name, str) or not name.strip():
+            raise _RowError(ATTRIBUTES, f"names must be non-empty text, got {name!r}")
+        name = name.strip()
+        if name in cleaned:
+            raise _RowError(f"{ATTRIBUTES}.{name}", "is given twice")
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                continue
+        elif isinstance(value, float):
+            if math.isnan(value):
+                continue
+            if math.isinf(value):
+                raise _RowError(f"{ATTRIBUTES}.{name}", f"must be a finite number, got {value!r}")
+        elif value is None:
+            continue
+        elif not isinstance(value, int):  # bool is an int
+            raise _RowError(f"{ATTRIBUTES}.{name}", f"must be text, a number or true/false, got {_kind(value)}")
+        cleaned[name] = value
+    return Attributes(cleaned) if cleaned else NO_ATTRIBUTES
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _shown(value: Scalar) -> str:
+    if isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    else:
+        text = str(value)
+    return text if len(text) <= SUMMARY_VALUE_WIDTH else text[: SUMMARY_VALUE_WIDTH - 1].rstrip() + "…"
+
+
 def _parse_item(row: dict[str, Any]) -> Item:
     item_id = _text(row, "id", required=True)
     if item_id is not None and len(item_id) > 255:
@@ -392,4 +567,5 @@ def _parse_item(row: dict[str, Any]) -> Item:
         url=_text(row, "url", required=False),
         image=_text(row, "image", required=False),
         price=price,
+        attributes=_attributes(row),
     )

@@ -192,12 +192,24 @@ def user_export(sender_id: str) -> None:
 
 @user_app.command("erase")
 def user_erase(sender_id: str, yes: bool = typer.Option(False, "--yes", help="Do not ask.")) -> None:
-    """Delete every row about a user from the engine database."""
+    """Delete everything about a user: engine rows and their conversation in Rasa's tracker store."""
     if not yes:
         typer.confirm(f"Erase all data of {sender_id!r}?", abort=True)
-    if not _engine().erase(sender_id):
+    erased = _engine().erase(sender_id)
+    if not any(erased.values()):
         _fail(f"no data stored for {sender_id!r}")
-    typer.echo(f"erased {sender_id}")
+    typer.echo(f"erased {sender_id}: the profile and {erased['conversation_events']} conversation events")
+
+
+@app.command("purge")
+def purge(
+    older_than_days: Optional[int] = typer.Option(
+        None, "--older-than-days", min=1, help="Retention in days (default: BOT_RETENTION_DAYS, 365)."
+    ),
+) -> None:
+    """Delete events and conversation turns older than the retention period (run it daily)."""
+    purged = _engine().purge(older_than_days)
+    typer.echo(", ".join(f"{count} {what.replace('_', ' ')}" for what, count in purged.items()) + " deleted")
 
 
 @app.command("eval")
@@ -242,7 +254,7 @@ def eval_command(
         InteractionDataError, load_catalog_items, load_interactions, load_movietweetings,
     )
     from bot.evaluation.report import results_table, write_report
-    from bot.evaluation.runner import PROTOCOL, engine_model, run_protocol
+    from bot.evaluation.runner import ENGINE_SWEEP, PROTOCOL, engine_model, run_protocol
     from bot.evaluation.split import make_split
 
     started = time.perf_counter()
@@ -281,7 +293,7 @@ def eval_command(
     if not specs:
         _fail("nothing to evaluate")
 
-    results = run_protocol(specs, split, progress=True, protocol=protocol)
+    results = run_protocol(specs, split, progress=True, protocol=protocol, sweeps={"engine": ENGINE_SWEEP})
     results["seconds"] = round(time.perf_counter() - started, 1)
     written = write_report(results, out or PROJECT_ROOT / "docs", data_label=label)
     for variant in ("full_history", "cold_start"):
@@ -292,12 +304,28 @@ def eval_command(
 
 @app.command("web")
 def web(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the chat page (it talks to the Rasa server at BOT_RASA_URL)."""
+    """Serve the chat page (it talks to the Rasa server at BOT_RASA_URL) and the user-data API.
+
+    The API needs BOT_API_KEY; export links point at BOT_PUBLIC_URL. Uvicorn's access log is
+    off because it would print the secret in /export/{token}: the app logs each request by
+    its route template instead (logger bot.web.access), never tokens or message text.
+    """
+    import logging
+
     import uvicorn
 
     from bot.web.app import create_app
 
-    uvicorn.run(create_app(_settings().rasa_url), host=host, port=port, log_level="warning")
+    settings = _settings()
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    bot_log = logging.getLogger("bot")
+    bot_log.addHandler(handler)
+    bot_log.setLevel(logging.INFO)
+    if settings.api_key is None:
+        typer.echo("note: BOT_API_KEY is not set, so the user-data API answers 503", err=True)
+    typer.echo(f"serving http://{host}:{port}/ (API docs at /docs)", err=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
 
 
 def main() -> None:

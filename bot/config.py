@@ -21,6 +21,10 @@ _KNOWN_KEYS = {
     "BOT_STATE_DIR",
     "BOT_RASA_URL",
     "BOT_SHARED_DATA",
+    "BOT_TRACKER_URL",
+    "BOT_PUBLIC_URL",
+    "BOT_API_KEY",
+    "BOT_RETENTION_DAYS",
 }
 
 
@@ -39,6 +43,10 @@ class Settings:
     state_dir: Path
     rasa_url: str
     shared_data_dir: Path
+    tracker_url: str  # Rasa's SQL tracker store: exported and erased with the user's data
+    public_url: str  # where users reach the web app (export download links)
+    api_key: str | None  # the HTTP API's key; unset: the user-data API is closed
+    retention_days: int  # `bot purge` deletes events older than this
 
     @property
     def index_dir(self) -> Path:
@@ -63,11 +71,21 @@ class Settings:
             )
         state_dir = Path(env.get("BOT_STATE_DIR", PROJECT_ROOT / "var"))
         database_url = env.get("BOT_DATABASE_URL", f"sqlite:///{state_dir / 'bot.sqlite3'}")
-        if "://" not in database_url:
+        tracker_url = env.get("BOT_TRACKER_URL", f"sqlite:///{state_dir / 'tracker.sqlite3'}")
+        for key, url in (("BOT_DATABASE_URL", database_url), ("BOT_TRACKER_URL", tracker_url)):
+            if "://" not in url:
+                raise ConfigError(
+                    f"{key}={url!r} is not a database URL "
+                    "(expected e.g. sqlite:///var/bot.sqlite3 or postgresql://user@host/db)"
+                )
+        if tracker_url == database_url:
             raise ConfigError(
-                f"BOT_DATABASE_URL={database_url!r} is not a database URL "
-                "(expected e.g. sqlite:///var/bot.sqlite3 or postgresql://user@host/db)"
+                "BOT_TRACKER_URL must name Rasa's tracker database, not the engine's (BOT_DATABASE_URL): "
+                "both have a table called 'events'"
             )
+        retention = env.get("BOT_RETENTION_DAYS", "365")
+        if not retention.isdigit() or int(retention) < 1:
+            raise ConfigError(f"BOT_RETENTION_DAYS={retention!r} must be a whole number of days (at least 1)")
         return cls(
             catalog_path=Path(env.get("BOT_CATALOG", PROJECT_ROOT / "data/catalog/movies.jsonl")),
             catalog_mapping=Path(env["BOT_CATALOG_MAPPING"]) if env.get("BOT_CATALOG_MAPPING") else None,
@@ -76,4 +94,8 @@ class Settings:
             state_dir=state_dir,
             rasa_url=env.get("BOT_RASA_URL", "http://localhost:5005"),
             shared_data_dir=Path(env.get("BOT_SHARED_DATA", PROJECT_ROOT.parent / "shared/data")),
+            tracker_url=tracker_url,
+            public_url=env.get("BOT_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
+            api_key=env.get("BOT_API_KEY") or None,
+            retention_days=int(retention),
         )

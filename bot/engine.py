@@ -7,8 +7,10 @@ recommend, record feedback, read or reset a profile, explain, export, erase.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import asdict, dataclass, replace
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from tqdm import tqdm
@@ -16,15 +18,17 @@ from tqdm import tqdm
 from bot.catalog import Catalog, CatalogError, Item, load_configured_catalog
 from bot.config import Settings
 from bot.constraints import Constraints
+from bot.conversations import ConversationStore
 from bot.encoder import Encoder
 from bot.hybrid import HybridRanker
 from bot.index import IndexUnavailable, ItemIndex
 from bot.matching import TitleMatch, TitleMatcher, match_interest
-from bot.profiles import Profile
+from bot.privacy import Privacy
+from bot.profiles import EVENT_WEIGHTS, Profile, decay
 from bot.questionnaire import Questionnaire
 from bot.recommender import Recommendation, Recommender, Request
 from bot.signals import load as load_signals
-from bot.store import EventType, PreferenceKind, Store
+from bot.store import EventType, PreferenceKind, Store, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +43,13 @@ class ProfileSummary:
 
     known: bool
     onboarded: bool
+    consent: bool | None  # None: never asked
     categories: list[str]
     avoid_categories: list[str]
     loved: list[str]
     liked: list[str]
     disliked: list[str]
+    learned_categories: list[str]  # from feedback, strongest first
 
     @property
     def has_taste(self) -> bool:
@@ -106,8 +112,10 @@ class Engine:
         signals: HybridRanker | None = None,
         settings: Settings | None = None,
         questionnaire: Questionnaire | None = None,
+        conversations: ConversationStore | None = None,
     ):
         self.store = store
+        self.privacy = Privacy(store, conversations)
         self.encoder = encoder
         self.settings = settings
         self.questionnaire = questionnaire or Questionnaire()
@@ -115,7 +123,8 @@ class Engine:
 
     def _derive(self, catalog, index, signals, stamp) -> CatalogVersion:
         return CatalogVersion(
-            catalog, index, Recommender(catalog, index, signals=signals, encoder=self.encoder),
+            catalog, index,
+            Recommender(catalog, index, signals=signals, encoder=self.encoder, item_noun=self.questionnaire.items),
             TitleMatcher(catalog, index, self.encoder), stamp,
         )
 
@@ -127,7 +136,8 @@ class Engine:
         index = load_or_build_index(settings, catalog, encoder)
         return cls(catalog, index, encoder, Store(settings.database_url),
                    _signals(settings, catalog, index), settings,
-                   Questionnaire.from_yaml(settings.questionnaire_path))
+                   Questionnaire.from_yaml(settings.questionnaire_path),
+                   ConversationStore(settings.tracker_url))
 
     @property
     def catalog(self) -> Catalog:
@@ -171,25 +181,36 @@ class Engine:
     # --- reading -----------------------------------------------------------------
 
     def profile(self, sender_id: str) -> Profile:
+        """What personalizes this user's picks: nothing without their consent."""
+        if not self.personalizes(sender_id):
+            return Profile(sender_id=sender_id, known=False, onboarded=False)
         return Profile.load(self.store, sender_id)
 
     def summary(self, sender_id: str) -> ProfileSummary:
-        profile = self.profile(sender_id)
+        """Everything stored that shapes the picks, in words (the stored data, consent or not)."""
+        profile = Profile.load(self.store, sender_id)
         feedback = profile.latest_feedback()
-
         catalog = self.catalog
 
         def labels(ids: list[str]) -> list[str]:
             return [catalog.by_id[i].label for i in ids if i in catalog]
 
+        learned: Counter[str] = Counter()  # from feedback only, not the questionnaire
+        now = utcnow()
+        for item_id, event in feedback.items():
+            weight = EVENT_WEIGHTS[event.type] * decay(event.at, now)
+            if weight > 0 and item_id in catalog:
+                learned.update({c: weight for c in catalog.by_id[item_id].categories})
         return ProfileSummary(
             known=profile.known,
             onboarded=profile.onboarded,
+            consent=self.consent(sender_id),
             categories=list(profile.categories) + list(profile.interests),
             avoid_categories=list(profile.avoid_categories),
             loved=labels(list(profile.loved_items)),
             liked=labels([i for i, e in feedback.items() if e.type in (EventType.LIKE, EventType.PURCHASE)]),
             disliked=labels([i for i, e in feedback.items() if e.type in (EventType.DISLIKE, EventType.NOT_INTERESTED)]),
+            learned_categories=[c for c, _ in learned.most_common(3)],
         )
 
     def item(self, item_id: str) -> Item:
@@ -219,16 +240,20 @@ class Engine:
         constraints: Constraints = Constraints(),
         channel: str = "unknown",
         now: datetime | None = None,
+        exclude: Iterable[str] = (),
     ) -> list[Recommendation]:
-        """Personalized picks; what is shown is logged as impressions (not repeated soon)."""
+        """Personalized picks (popular ones without consent), never those in ``exclude``;
+        with consent, what is shown is logged as impressions (not repeated soon)."""
         version = self._version  # one catalog version for the whole request
         if like_item is not None and like_item not in version.catalog:
             raise UnknownItem(like_item)
-        request = Request(n=n, category=category, seed_item=like_item, constraints=constraints)
+        request = Request(n=n, category=category, seed_item=like_item, constraints=constraints,
+                          exclude=frozenset(exclude))
+        personal = self.personalizes(sender_id)
         recommendations = version.recommender.recommend(
             self.profile(sender_id), request, popularity=self.store.item_popularity(), now=now
         )
-        if recommendations:
+        if recommendations and personal:
             self.store.add_events(
                 sender_id,
                 [(EventType.IMPRESSION, r.item.id, category) for r in recommendations],
@@ -256,11 +281,15 @@ class Engine:
         category: str | None = None,
         channel: str = "unknown",
         at: datetime | None = None,
-    ) -> None:
-        """Store one interaction; it shapes the very next recommendation."""
+    ) -> bool:
+        """Store one interaction, which shapes the very next recommendation; without the
+        user's consent nothing is stored (False)."""
         if item_id is not None:
             self.item(item_id)
+        if not self.personalizes(sender_id):
+            return False
         self.store.add_event(sender_id, EventType(type), item_id, category, channel, at)
+        return True
 
     def save_preferences(
         self,
@@ -268,10 +297,13 @@ class Engine:
         categories: list[str],
         loved_items: list[str],
         avoid_categories: list[str],
-    ) -> None:
-        """Store questionnaire answers; stated tastes that are no category become interests."""
+    ) -> bool:
+        """Store questionnaire answers (only with consent: else False); stated tastes that
+        are no category become interests."""
         for item_id in loved_items:
             self.item(item_id)
+        if not self.personalizes(sender_id):
+            return False
         known = self.catalog.category_counts()
         self.store.set_preferences(
             sender_id,
@@ -282,11 +314,50 @@ class Engine:
                 PreferenceKind.AVOID_CATEGORY: avoid_categories,
             },
         )
+        return True
 
-    # --- privacy -----------------------------------------------------------------
+    # --- consent and privacy -------------------------------------------------------
+
+    def consent(self, sender_id: str) -> bool | None:
+        """The user's newest consent decision to be remembered; None if never asked."""
+        decisions = self.store.consents(sender_id)
+        return decisions[-1].granted if decisions else None
+
+    def set_consent(self, sender_id: str, granted: bool, channel: str = "unknown") -> None:
+        self.store.set_consent(sender_id, granted, channel)
+
+    def personalizes(self, sender_id: str) -> bool:
+        """Only users who said yes are remembered and get personalized picks."""
+        return self.consent(sender_id) is True
 
     def export(self, sender_id: str) -> dict[str, Any] | None:
-        return self.store.export(sender_id)
+        """Everything stored about the user (both databases) with the profile in words."""
+        data = self.privacy.export(sender_id)
+        if data is not None:
+            data["profile"] = asdict(self.summary(sender_id))
+        return data
 
-    def erase(self, sender_id: str) -> bool:
-        return self.store.erase(sender_id)
+    def export_link(self, sender_id: str) -> str | None:
+        """A one-time, expiring download address of the user's export (the web app serves it);
+        None when nothing is stored about the user (no link, and no row created for one)."""
+        if self.privacy.export(sender_id) is None:
+            return None
+        base = self.settings.public_url if self.settings else Settings.from_env({}).public_url
+        return f"{base}/export/{self.privacy.create_export_token(sender_id)}"
+
+    def redeem_export_token(self, token: str) -> dict[str, Any] | None:
+        """One download per token, within its lifetime; the user's export or None."""
+        sender_id = self.privacy.redeem_export_token(token)
+        return None if sender_id is None else self.export(sender_id)
+
+    def erase(self, sender_id: str) -> dict[str, int]:
+        """Forget the user completely: engine rows, conversation, in-memory interest vectors."""
+        interests = Profile.load(self.store, sender_id).interests
+        erased = self.privacy.erase(sender_id)
+        self.recommender.forget_interests(interests)
+        return erased
+
+    def purge(self, older_than_days: int | None = None) -> dict[str, int]:
+        """Delete events and conversation turns older than the retention period."""
+        days = older_than_days or (self.settings.retention_days if self.settings else 365)
+        return self.privacy.purge(timedelta(days=days))

@@ -10,7 +10,9 @@ their weighted sum; the weights are chosen on validation data (``GRID``, ``bot e
 - content: cosine between MiniLM item vectors and the user's recency-weighted taste,
   plus the user's stated categories;
 - era: items released near the years the user has been watching lately;
-- diversity: maximal marginal relevance reorders the best items so the top is varied.
+- diversity: maximal marginal relevance reorders the best items so the top is varied;
+- novelty: an optional penalty on all-time popularity (interactions before ``now``), a
+  control against popularity bias; off by default, swept by ``bot eval``.
 
 The personal components (all but trend) are trusted in proportion to how much is known:
 their weight is multiplied by n / (n + history_shrinkage) for a history of n items, so a
@@ -44,6 +46,7 @@ DEFAULTS: dict[str, float] = {
     "era_scale_years": 5.0,
     "history_shrinkage": 2.0,
     "diversity": 0.0,
+    "novelty": 0.0,
 }
 DIVERSITY_POOL = 30  # MMR re-ranks this many of the best items into the first places
 DIVERSITY_DEPTH = 10
@@ -158,6 +161,8 @@ class HybridRanker(Ranker):
         total = self.params["trend"] * parts.pop("trend")
         for name, matrix in parts.items():
             total += self.params[name] * trust * matrix
+        if self.params["novelty"] > 0:
+            total -= self.params["novelty"] * self._popularity(np.asarray(now, dtype=np.int64))
         if self.params["diversity"] > 0:
             self._diversify(total, histories)
         return total
@@ -193,17 +198,27 @@ class HybridRanker(Ranker):
         )
 
     def _trend(self, now: np.ndarray) -> np.ndarray:
-        """Decayed counts of interactions strictly before each user's ``now`` (no look-ahead)."""
-        half_life = self.params["trend_half_life_hours"] * 3600.0
+        """What is rising: interactions before ``now`` decayed with the trend half-life."""
+        return self._counts_before(now, self.params["trend_half_life_hours"] * 3600.0)
+
+    def _popularity(self, now: np.ndarray) -> np.ndarray:
+        """All-time popularity before ``now`` (no decay), what the novelty penalty pushes down."""
+        return self._counts_before(now, np.inf)
+
+    def _counts_before(self, now: np.ndarray, half_life: float) -> np.ndarray:
+        """Log of decayed counts of interactions strictly before each user's ``now`` (no look-ahead).
+
+        ``half_life`` is in seconds; ``inf`` counts every earlier interaction fully. Rows are
+        scaled to at most 1 like every component.
+        """
         horizon = 20 * half_life  # older events weigh less than 1e-6
         out = np.zeros((len(now), self.n_items), dtype=np.float32)
         for row, moment in enumerate(now):
             lo = np.searchsorted(self._times, moment - horizon, side="left")
             hi = np.searchsorted(self._times, moment, side="left")
             ages = (moment - self._times[lo:hi]).astype(np.float64)
-            out[row] = np.bincount(
-                self._items[lo:hi], weights=np.power(0.5, ages / half_life), minlength=self.n_items
-            )
+            weights = None if np.isinf(half_life) else np.power(0.5, ages / half_life)
+            out[row] = np.bincount(self._items[lo:hi], weights=weights, minlength=self.n_items)
         return _scale_rows(np.log1p(out))
 
     def _content(self, recency: sp.csr_matrix) -> np.ndarray:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.catalog import Catalog
+from bot.catalog import Catalog, Item
 
 BUTTONS = 6
 
@@ -35,7 +35,7 @@ class Questionnaire:
     title_examples: str = "The Matrix and Amélie"
     avoid_example: str = "horror"
     greeting: str = (
-        "Hi! I'm your {item} guide. Three quick questions so I can learn your taste; "
+        "Hi! I'm your {item} guide. A few quick questions so I can learn your taste; "
         "you can skip any of them."
     )
     ask_categories: str = (
@@ -47,6 +47,7 @@ class Questionnaire:
         'Anything you\'d rather I never suggest? (for example "{avoid_example}") Or say "nothing".'
     )
     categories: tuple[str, ...] = ()  # buttons; empty: the catalog's biggest categories
+    card_attributes: tuple[str, ...] = ()  # item attributes shown on cards; empty: the first two
 
     @classmethod
     def from_yaml(cls, path: Path | None) -> Questionnaire:
@@ -60,9 +61,8 @@ class Questionnaire:
         if not isinstance(data, dict) or set(data) - known:
             unknown = sorted(set(data) - known) if isinstance(data, dict) else ["(not a mapping)"]
             raise QuestionnaireError(f"{path}: unknown key {unknown[0]!r}; known: {', '.join(sorted(known))}")
-        if "categories" in data:
-            data["categories"] = tuple(str(c) for c in data["categories"] or ())
-        return cls(**{k: v if k == "categories" else str(v) for k, v in data.items()})
+        lists = {"categories", "card_attributes"}
+        return cls(**{k: tuple(str(v) for v in (v or ())) if k in lists else str(v) for k, v in data.items()})
 
     def text(self, template: str) -> str:
         """A template with {item}, {items} and the example fields filled in."""
@@ -71,3 +71,20 @@ class Questionnaire:
     def category_buttons(self, catalog: Catalog) -> list[str]:
         chosen = [c for c in self.categories if c in catalog.category_counts()]
         return chosen or catalog.categories[:BUTTONS]
+
+    def card_details(self, item: Item) -> str:
+        """The item's attributes worth a line on its card ("" if none)."""
+        if self.card_attributes:
+            return item.attribute_summary(limit=len(self.card_attributes), names=self.card_attributes)
+        return item.attribute_summary(limit=2)
+
+    def words(self, catalog: Catalog) -> dict[str, str]:
+        """What the bot's fixed replies (help, out of scope) say about this catalog.
+
+        Keys are Rasa slot names used as ``{catalog_items}`` etc. in domain.yml responses.
+        """
+        return {
+            "catalog_items": self.items,
+            "example_category": self.category_buttons(catalog)[0],
+            "example_title": catalog.items[0].title,
+        }

@@ -8,7 +8,7 @@ bot gives is read off the components that actually ranked the item.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,8 +32,9 @@ ANCHOR_MIN_SIMILARITY = 0.5
 SEED_WEIGHT = 0.7
 # The hybrid model's components as score parts; its content component is the taste part.
 PART_NAMES = {"trend": "trending", "cooccurrence": "also_liked", "era": "era", "category": "category"}
-SIGNAL_REASON_MIN = 0.15
-INTEREST_REASON_MIN = 0.35  # an item this close to a stated free-text interest matches it  # a weighted trend or co-occurrence part this large is worth naming
+SIGNAL_REASON_MIN = 0.15  # a weighted trend or co-occurrence part this large is worth naming
+INTEREST_CACHE_SIZE = 10_000  # free-text interest vectors kept in memory
+INTEREST_REASON_MIN = 0.35  # an item this close to a stated free-text interest matches it
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Request:
     category: str | None = None
     seed_item: str | None = None  # "more like this"
     constraints: Constraints = Constraints()  # "from the 90s", "under 20 dollars"
+    exclude: frozenset[str] = frozenset()  # e.g. shown earlier in this conversation
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,16 @@ class Recommender:
         diversity: float = 0.3,
         signals: HybridRanker | None = None,
         encoder: Encoder | None = None,
+        item_noun: str = "",
     ):
         self.catalog = catalog
         self.index = index
         self.diversity = diversity
         self.signals = signals
-        self.encoder = encoder  # embeds free-text interests (cached on disk)
+        self.encoder = encoder  # embeds free-text interests
+        # "fantasy books" finds fantasy books; bare "fantasy" finds titles with the word.
+        self.item_noun = item_noun
+        self._interest_vectors: dict[str, np.ndarray] = {}
         self._rows = {item.id: row for row, item in enumerate(catalog.items)}
         self.category_items = {
             c: [i.id for i in catalog.in_category(c) if i.id in index] for c in catalog.categories
@@ -94,9 +100,24 @@ class Recommender:
         return taste
 
     def _interests(self, profile: Profile) -> dict[str, np.ndarray]:
-        if not profile.interests or self.encoder is None:
+        """Directions of the user's free-text interests, phrased about this catalog's items.
+
+        Kept in memory only (never in the on-disk embedding cache): the phrases are user data.
+        """
+        if self.encoder is None:
             return {}
-        return dict(zip(profile.interests, self.encoder.encode(list(profile.interests))))
+        for phrase in profile.interests:
+            if phrase not in self._interest_vectors:
+                if len(self._interest_vectors) >= INTEREST_CACHE_SIZE:
+                    self._interest_vectors.pop(next(iter(self._interest_vectors)))
+                query = f"{phrase} {self.item_noun}".strip()
+                self._interest_vectors[phrase] = self.encoder.encode_query(query)
+        return {phrase: self._interest_vectors[phrase] for phrase in profile.interests}
+
+    def forget_interests(self, phrases: Iterable[str]) -> None:
+        """Drop erased users' interest vectors from memory."""
+        for phrase in phrases:
+            self._interest_vectors.pop(phrase, None)
 
     def recommend(
         self,
@@ -107,7 +128,9 @@ class Recommender:
     ) -> list[Recommendation]:
         popularity = popularity or {}
         query = self.query_vector(profile, request, now)
-        excluded = profile.excluded_items() | ({request.seed_item} if request.seed_item else set())
+        excluded = (
+            profile.excluded_items() | request.exclude | ({request.seed_item} if request.seed_item else set())
+        )
         eligible = [i for i in self._candidates(query, excluded) if self._allowed(i, profile, request)]
         if len(eligible) < request.n:  # strict filters: look beyond the nearest neighbours
             eligible = [i for i in self._candidates(query, excluded, everything=True)

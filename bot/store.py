@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    update,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -92,6 +94,30 @@ class Event(Base):
     category: Mapped[str | None] = mapped_column(String(255))
     channel: Mapped[str] = mapped_column(String(64), default="unknown")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Consent(Base):
+    """One consent decision (given or withdrawn); the newest is in force, all are history."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_sender_time", "sender_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    sender_id: Mapped[str] = mapped_column(ForeignKey("users.sender_id", ondelete="CASCADE"))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str] = mapped_column(String(64), default="unknown")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ExportToken(Base):
+    """A one-time, expiring download of a user's data; only the token's hash is stored."""
+
+    __tablename__ = "export_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sender_id: Mapped[str] = mapped_column(ForeignKey("users.sender_id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -232,6 +258,61 @@ class Store:
                 counts[item_id] += weights[EventType(kind)] * count
         return counts
 
+    def set_consent(self, sender_id: str, granted: bool, channel: str = "unknown") -> None:
+        """Record a consent decision; a withdrawal also deletes everything learned from the
+        user (preferences, events) in the same transaction, so it is never used again."""
+        with self.transaction() as session:
+            user = self._ensure_user(session, sender_id)
+            if not granted:
+                session.execute(delete(Event).where(Event.sender_id == sender_id))
+                session.execute(delete(Preference).where(Preference.sender_id == sender_id))
+                user.onboarded_at = None
+            session.add(Consent(sender_id=sender_id, granted=granted, channel=channel, created_at=utcnow()))
+
+    def consents(self, sender_id: str) -> list[Consent]:
+        """The user's consent decisions, oldest first."""
+        query = select(Consent).where(Consent.sender_id == sender_id).order_by(Consent.id)
+        with self._sessions() as session:
+            rows = session.scalars(query).all()
+        for row in rows:
+            row.created_at = _as_utc(row.created_at)
+        return list(rows)
+
+    def add_export_token(self, sender_id: str, token_hash: str, expires_at: datetime) -> None:
+        with self.transaction() as session:
+            self._ensure_user(session, sender_id)
+            session.add(ExportToken(token_hash=token_hash, sender_id=sender_id,
+                                    expires_at=expires_at.astimezone(UTC)))
+
+    def redeem_export_token(self, token_hash: str, now: datetime | None = None) -> str | None:
+        """The token's user if it is unused and unexpired, marking it used in the same statement
+        (so two concurrent downloads cannot both succeed); else None."""
+        now = (now or utcnow()).astimezone(UTC)
+        with self.transaction() as session:
+            sender_id = session.scalar(
+                select(ExportToken.sender_id).where(
+                    ExportToken.token_hash == token_hash,
+                    ExportToken.used_at.is_(None),
+                    ExportToken.expires_at > now,
+                )
+            )
+            if sender_id is None:
+                return None
+            claimed = session.execute(
+                update(ExportToken)
+                .where(ExportToken.token_hash == token_hash, ExportToken.used_at.is_(None))
+                .values(used_at=now)
+            ).rowcount
+            return sender_id if claimed == 1 else None
+
+    def purge(self, before: datetime) -> dict[str, int]:
+        """Delete events older than ``before`` and export tokens that expired before it."""
+        before = before.astimezone(UTC)
+        with self.transaction() as session:
+            events = session.execute(delete(Event).where(Event.created_at < before)).rowcount
+            tokens = session.execute(delete(ExportToken).where(ExportToken.expires_at < before)).rowcount
+        return {"events": events, "export_tokens": tokens}
+
     def export(self, sender_id: str) -> dict[str, Any] | None:
         """Everything stored about one user, as plain JSON-ready data."""
         user = self.user(sender_id)
@@ -252,13 +333,17 @@ class Store:
                 }
                 for e in reversed(self.events(sender_id))
             ],
+            "consent_history": [
+                {"granted": c.granted, "channel": c.channel, "at": c.created_at.isoformat()}
+                for c in self.consents(sender_id)
+            ],
         }
 
     def erase(self, sender_id: str) -> bool:
         """Delete every row about the user; True if there was anything to delete."""
         with self.transaction() as session:
-            session.execute(delete(Event).where(Event.sender_id == sender_id))
-            session.execute(delete(Preference).where(Preference.sender_id == sender_id))
+            for table in (Event, Preference, Consent, ExportToken):
+                session.execute(delete(table).where(table.sender_id == sender_id))
             return session.execute(delete(User).where(User.sender_id == sender_id)).rowcount > 0
 
 

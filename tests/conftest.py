@@ -13,7 +13,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from bot.catalog import Catalog, load_catalog  # noqa: E402
+from bot.catalog import Catalog, ColumnMapping, load_catalog  # noqa: E402
 from bot.config import PROJECT_ROOT, Settings  # noqa: E402
 from bot.encoder import Encoder  # noqa: E402
 from bot.engine import Engine, build_index  # noqa: E402
@@ -21,6 +21,8 @@ from bot.index import ItemIndex  # noqa: E402
 from bot.store import Store  # noqa: E402
 
 DEMO_CATALOG = PROJECT_ROOT / "data/catalog/movies.jsonl"
+GOODBOOKS_MAPPING = PROJECT_ROOT / "data/catalog/mappings/goodbooks-10k.yml"
+GOODBOOKS_QUESTIONNAIRE = PROJECT_ROOT / "data/catalog/mappings/goodbooks-10k.questionnaire.yml"
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -45,26 +47,84 @@ def index(catalog, encoder) -> ItemIndex:
     return build_index(catalog, encoder)
 
 
+@pytest.fixture(scope="session")
+def goodbooks_path() -> Path:
+    """goodbooks-10k's books.csv in the shared data (never copied into the repo)."""
+    path = Settings.from_env().shared_data_dir / "goodbooks-10k/books.csv"
+    if not path.exists():
+        pytest.fail(f"goodbooks-10k not found at {path}; set BOT_SHARED_DATA to the shared data folder")
+    return path
+
+
+@pytest.fixture(scope="session")
+def goodbooks_env(goodbooks_path) -> dict[str, str]:
+    """The settings that switch the bot to goodbooks-10k: catalog, column mapping, wording."""
+    return {
+        "BOT_CATALOG": str(goodbooks_path),
+        "BOT_CATALOG_MAPPING": str(GOODBOOKS_MAPPING),
+        "BOT_QUESTIONNAIRE": str(GOODBOOKS_QUESTIONNAIRE),
+    }
+
+
+@pytest.fixture(scope="session")
+def goodbooks(goodbooks_path) -> Catalog:
+    """A second, foreign catalog (10,000 books) read through its column mapping."""
+    return load_catalog(goodbooks_path, ColumnMapping.from_yaml(GOODBOOKS_MAPPING))
+
+
+@pytest.fixture(scope="session")
+def goodbooks_index(goodbooks, encoder) -> ItemIndex:
+    """Its index; the embeddings land in the session cache, so every later user is warm."""
+    return build_index(goodbooks, encoder)
+
+
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'bot.sqlite3'}"
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
+def _create_postgres_db() -> str:
     from sqlalchemy import create_engine, text
 
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_postgres_db(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def new_postgres_db() -> Iterator:
+    """new_postgres_db() -> the URL of a fresh PostgreSQL database, dropped at the end of the run."""
+    created: list[str] = []
+
+    def create() -> str:
+        created.append(_create_postgres_db())
+        return created[-1]
+
+    yield create
+    for url in created:
+        _drop_postgres_db(url)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    url = _create_postgres_db()
     try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _drop_postgres_db(url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -85,6 +145,17 @@ def engine(catalog, index, encoder, store) -> Engine:
 
 
 @pytest.fixture
+def remember(engine):
+    """remember(*sender_ids): these users said yes to being remembered (onboarding asks first)."""
+
+    def grant(*sender_ids: str) -> None:
+        for sender_id in sender_ids:
+            engine.set_consent(sender_id, True)
+
+    return grant
+
+
+@pytest.fixture
 def settings(tmp_path, state_dir) -> Settings:
     return Settings.from_env(
         {
@@ -95,18 +166,30 @@ def settings(tmp_path, state_dir) -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
-def rasa_model() -> Path:
-    """The trained Rasa model for the current training data (trained once if missing)."""
+def _trained_rasa_model(lookups_dir: str, catalog_env: dict[str, str]) -> Path:
+    """The Rasa model for a catalog's lookup tables (trained only if missing), as `make train`."""
+    env = {**os.environ, **catalog_env}
     subprocess.run(
-        [str(PROJECT_ROOT / ".venv/bin/bot"), "nlu", "lookups", "--out", "build/nlu/catalog_lookups.yml"],
-        cwd=PROJECT_ROOT, check=True, capture_output=True,
+        [str(PROJECT_ROOT / ".venv/bin/bot"), "nlu", "lookups", "--out", f"{lookups_dir}/catalog_lookups.yml"],
+        cwd=PROJECT_ROOT, env=env, check=True, capture_output=True,
     )
     result = subprocess.run(
-        [str(PROJECT_ROOT / "scripts/train-rasa")], cwd=PROJECT_ROOT, check=True,
+        [str(PROJECT_ROOT / "scripts/train-rasa"), lookups_dir], cwd=PROJECT_ROOT, env=env, check=True,
         capture_output=True, text=True,
     )
     return PROJECT_ROOT / result.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="session")
+def train_rasa():
+    """train_rasa(lookups_dir, catalog_env) -> the model for that catalog (trained if missing)."""
+    return _trained_rasa_model
+
+
+@pytest.fixture(scope="session")
+def rasa_model() -> Path:
+    """The trained Rasa model for the demo catalog and the current training data."""
+    return _trained_rasa_model("build/nlu", {"BOT_CATALOG": str(DEMO_CATALOG)})
 
 
 @pytest.fixture(scope="session")

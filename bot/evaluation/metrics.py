@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 K_MAX = 50
+HEAD_SHARE = 0.8  # the short head holds this share of all interactions; the rest is long tail
 
 
 def _ranks(ranks: np.ndarray) -> np.ndarray:
@@ -93,6 +94,132 @@ def mean_popularity_rank(top_items: np.ndarray, pop_ranks: np.ndarray) -> float:
     if not len(chosen):
         return 0.0
     return float(np.mean(np.asarray(pop_ranks)[chosen]))
+
+
+def short_head(item_counts: np.ndarray, share: float = HEAD_SHARE) -> np.ndarray:
+    """Mask of the "short head": the most popular items that hold ``share`` of all interactions.
+
+    Every other item is **long tail**. Items are taken by count, most first, until their
+    counts reach ``share`` of the total; items tied with the last one taken join the head
+    too, so the split never depends on item order. ``short_head([50, 30, 10, 5, 5, 0])`` is
+    ``[True, True, False, False, False, False]`` (80 of 100 interactions). Without any
+    interaction there is no head.
+    """
+    if not 0 < share <= 1:
+        raise ValueError("share must be in (0, 1]")
+    counts = np.asarray(item_counts)
+    total = counts.sum()
+    if total <= 0:
+        return np.zeros(len(counts), dtype=bool)
+    ordered = np.sort(counts)[::-1]
+    last = min(int(np.searchsorted(np.cumsum(ordered), share * total)), len(ordered) - 1)
+    return counts >= ordered[last]
+
+
+def long_tail_share(top_items: np.ndarray, head: np.ndarray) -> float:
+    """Share of all recommendation slots (padding < 0 excluded) filled by items outside ``head``.
+
+    Measures popularity bias directly: 0 means only short-head items are ever shown.
+    """
+    top_items = np.asarray(top_items)
+    chosen = top_items[top_items >= 0]
+    if not len(chosen):
+        return 0.0
+    return float(1.0 - np.mean(np.asarray(head)[chosen]))
+
+
+def _category_matrix(item_categories: Sequence[Sequence[str]]) -> tuple[list[str], np.ndarray]:
+    """Sorted category names and the (items, categories) 0/1 matrix of which item has which."""
+    names = sorted({category for categories in item_categories for category in categories})
+    column = {name: k for k, name in enumerate(names)}
+    matrix = np.zeros((len(item_categories), len(names)), dtype=np.float64)
+    for row, categories in enumerate(item_categories):
+        matrix[row, [column[category] for category in set(categories)]] = 1.0
+    return names, matrix
+
+
+def category_shares(item_counts: np.ndarray, item_categories: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Each category's share of the counted items: weight of the items that have it / total weight.
+
+    The one measure for supply, demand and exposure, so they compare directly: with ones
+    it is the category's share of the catalog, with interaction counts its share of the
+    interactions, with counts of recommendation slots its exposure. An item with several
+    categories counts for each (shares add up to more than 1); an item without any counts
+    only in the total. Largest share first, ties by name.
+    """
+    counts = np.asarray(item_counts, dtype=np.float64)
+    if len(counts) != len(item_categories):
+        raise ValueError("one count per item")
+    names, matrix = _category_matrix(item_categories)
+    total = counts.sum()
+    shares = counts @ matrix / total if total > 0 else np.zeros(len(names))
+    return {names[k]: float(shares[k]) for k in sorted(range(len(names)), key=lambda k: (-shares[k], names[k]))}
+
+
+def category_exposure(top_items: np.ndarray, item_categories: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Share of all recommendation slots (padding < 0 excluded) whose item has each category."""
+    top_items = np.asarray(top_items)
+    slots = np.bincount(top_items[top_items >= 0], minlength=len(item_categories))
+    return category_shares(slots, item_categories)
+
+
+def intra_list_diversity(top_items: np.ndarray, item_categories: Sequence[Sequence[str]]) -> float:
+    """ILD: mean over lists of the mean pairwise Jaccard distance of the items' category sets.
+
+    Categories rather than the engine's embeddings, so the measure is independent of what
+    the engine's MMR optimises and the same for every model. Two items without categories
+    count as alike (distance 0); lists with fewer than two items (padding < 0) are skipped.
+    ``[[a, b]]`` with categories {Drama} and {Drama, Comedy} gives 1 - 1/2 = 0.5.
+    """
+    top_items = np.asarray(top_items)
+    _, matrix = _category_matrix(item_categories)
+    valid = top_items >= 0
+    sets = matrix[np.where(valid, top_items, 0)] * valid[..., None]  # (lists, k, categories)
+    common = np.einsum("ukc,ulc->ukl", sets, sets)
+    sizes = sets.sum(axis=2)
+    union = sizes[:, :, None] + sizes[:, None, :] - common
+    distance = 1.0 - np.divide(common, union, out=np.ones_like(common), where=union > 0)
+    pairs = valid[:, :, None] & valid[:, None, :] & ~np.eye(top_items.shape[1], dtype=bool)
+    counted = pairs.sum(axis=(1, 2))
+    keep = counted > 0
+    if not keep.any():
+        return 0.0
+    per_list = (distance * pairs).sum(axis=(1, 2))[keep] / counted[keep]
+    return float(per_list.mean())
+
+
+def group_labels(bounds: Sequence[int]) -> list[str]:
+    """Names of the groups that ``bounds`` cut: ``(5, 20)`` gives ``["<=5", "6-20", ">20"]``."""
+    labels = [f"<={bounds[0]}"]
+    labels += [f"{lo + 1}-{hi}" if hi > lo + 1 else str(hi) for lo, hi in zip(bounds, bounds[1:])]
+    return labels + [f">{bounds[-1]}"]
+
+
+def history_groups(lengths: np.ndarray, bounds: Sequence[int]) -> np.ndarray:
+    """Each user's group index (into :func:`group_labels`) by history length.
+
+    ``bounds`` are ascending inclusive upper ends: with ``(5, 20)`` lengths up to 5 are
+    group 0, 6 to 20 group 1, above 20 group 2.
+    """
+    if list(bounds) != sorted(set(bounds)) or not len(bounds):
+        raise ValueError("bounds must be ascending and distinct")
+    return np.searchsorted(np.asarray(bounds), np.asarray(lengths), side="left")
+
+
+def quality_by_group(
+    ranks: np.ndarray, groups: np.ndarray, labels: Sequence[str], k: int = 10,
+) -> dict[str, dict[str, float]]:
+    """Users, HR@k and NDCG@k of every group, so a group served much worse shows up.
+
+    ``groups[u]`` indexes ``labels``; an empty group has 0 users and metrics 0.
+    """
+    ranks = _ranks(ranks)
+    groups = np.asarray(groups)
+    out = {}
+    for index, label in enumerate(labels):
+        members = ranks[groups == index]
+        out[label] = {"users": len(members), f"hr@{k}": hit_rate(members, k), f"ndcg@{k}": ndcg(members, k)}
+    return out
 
 
 def _clean(scores: np.ndarray) -> np.ndarray:

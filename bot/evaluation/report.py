@@ -1,4 +1,4 @@
-"""Writing a protocol run to ``evaluation.json``, ``evaluation.md`` and three PNG plots.
+"""Writing a protocol run to ``evaluation.json``, ``evaluation.md`` and four PNG plots.
 
 Everything is written from the one result dict of :func:`bot.evaluation.runner.run_protocol`,
 so the Markdown and the JSON always show the same run.
@@ -7,21 +7,35 @@ so the Markdown and the JSON always show the same run.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from bot.evaluation.runner import SUMMARY_KEYS, VARIANTS
+from bot.evaluation.split import MIN_INTERACTIONS
+from bot.hybrid import DIVERSITY_DEPTH, DIVERSITY_POOL
 
-JSON_KEYS = ("protocol", "test_users", "full_history", "cold_start", "settings", "validation", "seconds")
+JSON_KEYS = (
+    "protocol", "test_users", "full_history", "cold_start", "long_tail", "user_groups",
+    "category_exposure", "sweep", "settings", "validation", "seconds",
+)
 ENGINE = "engine"
 HEADERS = {
     "hr@10": "HR@10",
     "ndcg@10": "NDCG@10",
     "coverage@10": "Coverage@10",
     "mean_pop_rank@10": "Mean pop. rank@10",
+    "long_tail@10": "Long-tail@10",
+    "ild@10": "ILD@10",
 }
 TITLES = {"full_history": "Full history", "cold_start": "Cold start (2 titles + 3 genres)"}
-PLOTS = {"hr": "evaluation_hr.png", "ndcg": "evaluation_ndcg.png", "coverage": "evaluation_coverage.png"}
+PLOTS = {
+    "hr": "evaluation_hr.png", "ndcg": "evaluation_ndcg.png", "coverage": "evaluation_coverage.png",
+    "sweep": "evaluation_sweep.png",
+}
+SWEEP_KEYS = ("ndcg@10", "coverage@10", "long_tail@10", "ild@10")  # the panels of the sweep plot
+TOP_CATEGORIES = 10
+GROUP_KEYS = ("ndcg@10", "hr@10")
 
 
 def json_payload(results: dict[str, Any]) -> dict[str, Any]:
@@ -29,29 +43,42 @@ def json_payload(results: dict[str, Any]) -> dict[str, Any]:
     return {key: results[key] for key in JSON_KEYS}
 
 
-def results_table(results: dict[str, Any], variant: str, bold: bool = True) -> str:
-    """A Markdown table of one variant; the best value of each column in bold.
+def metrics_table(
+    rows: Mapping[str, Mapping[str, float]], columns: Mapping[str, str], first: str = "model",
+    bold: bool = True,
+) -> str:
+    """A Markdown table: one row per entry of ``rows``, ``columns`` maps value keys to headers.
 
-    Higher is better in every column: for the mean popularity rank a higher value means
-    longer-tail recommendations.
+    With ``bold`` the highest value of each column is bold (when there are two rows or more).
     """
-    rows = results[variant]
-    best = {key: max((values[key] for values in rows.values()), default=None) for key in SUMMARY_KEYS}
-    lines = [
-        "| model | " + " | ".join(HEADERS[key] for key in SUMMARY_KEYS) + " |",
-        "|---|" + "---:|" * len(SUMMARY_KEYS),
-    ]
+    best = {key: max((values[key] for values in rows.values()), default=None) for key in columns}
+    lines = [f"| {first} | " + " | ".join(columns.values()) + " |", "|---|" + "---:|" * len(columns)]
     for name, values in rows.items():
         cells = []
-        for key in SUMMARY_KEYS:
+        for key in columns:
             text = _number(key, values[key])
             cells.append(f"**{text}**" if bold and len(rows) > 1 and values[key] == best[key] else text)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
+def results_table(results: dict[str, Any], variant: str, bold: bool = True) -> str:
+    """A Markdown table of one variant; the best value of each column in bold.
+
+    Higher is better in every column: for the mean popularity rank and the long-tail share
+    a higher value means longer-tail recommendations.
+    """
+    return metrics_table(results[variant], {key: HEADERS[key] for key in SUMMARY_KEYS}, bold=bold)
+
+
 def _number(key: str, value: float) -> str:
     return f"{value:.1f}" if key == "mean_pop_rank@10" else f"{value:.4f}"
+
+
+def best_baseline(models: Mapping[str, Mapping[str, Any]], key: str) -> str | None:
+    """The model other than the engine with the highest ``key`` (first on ties), if any."""
+    baselines = [name for name in models if name != ENGINE]
+    return max(baselines, key=lambda name: models[name][key], default=None)
 
 
 def engine_ratios(results: dict[str, Any]) -> list[tuple[str, str, float, str, float, float | None]]:
@@ -61,15 +88,94 @@ def engine_ratios(results: dict[str, Any]) -> list[tuple[str, str, float, str, f
         models = results[variant]
         if ENGINE not in models:
             continue
-        baselines = {name: values for name, values in models.items() if name != ENGINE}
-        if not baselines:
-            continue
         for key in SUMMARY_KEYS:
-            name = max(baselines, key=lambda n: baselines[n][key])
-            value = baselines[name][key]
+            name = best_baseline(models, key)
+            if name is None:
+                break
+            value = models[name][key]
             ratio = models[ENGINE][key] / value if value else None
             rows.append((variant, key, models[ENGINE][key], name, value, ratio))
     return rows
+
+
+def long_tail_text(results: dict[str, Any]) -> str:
+    """The definition of the long tail, with the numbers of this run."""
+    tail = results["long_tail"]
+    catalog_tail = 1 - tail["head_items"] / tail["items"]
+    return (
+        f"The **short head** is the smallest set of most-interacted items that holds "
+        f"{tail['head_share']:.0%} of the train interactions (items tied with the last one "
+        f"included): here the {tail['head_items']:,} items with at least "
+        f"{tail['head_min_interactions']} interactions, holding {tail['head_interaction_share']:.1%} "
+        f"of them. Every other item is **long tail** ({catalog_tail:.1%} of the catalog, "
+        f"{1 - tail['head_interaction_share']:.1%} of the interactions). Long-tail@10 is the share "
+        "of all top-10 slots filled by long-tail items; together with the mean popularity rank "
+        "it measures popularity bias."
+    )
+
+
+def exposure_table(results: dict[str, Any], variant: str = "full_history") -> str:
+    """Top categories by train share: catalog, train and slot shares of the engine and best baseline."""
+    exposure = results["category_exposure"]
+    shown = [ENGINE] if ENGINE in results[variant] else []
+    baseline = best_baseline(results[variant], "ndcg@10")
+    shown += [baseline] if baseline else []
+    categories = list(exposure["train"])[:TOP_CATEGORIES]
+    rows = {
+        category: {
+            "catalog": exposure["catalog"][category], "train": exposure["train"][category],
+            **{name: exposure[variant][name].get(category, 0.0) for name in shown},
+        }
+        for category in categories
+    }
+    columns = {"catalog": "catalog", "train": "train interactions", **{name: f"{name} slots" for name in shown}}
+    return metrics_table(rows, columns, first="category", bold=False)
+
+
+def group_sizes(results: dict[str, Any]) -> dict[str, int]:
+    """Test users per group (every model and variant has the same groups)."""
+    models = results["user_groups"]["full_history"]
+    first = next(iter(models.values()), {})
+    return {label: values["users"] for label, values in first.items()}
+
+
+def group_table(results: dict[str, Any], variant: str) -> str:
+    """NDCG@10 and HR@10 of every model per user group (train history length)."""
+    groups = results["user_groups"][variant]
+    labels = list(group_sizes(results))
+    columns = {f"{label} {key}": f"{HEADERS[key]} {label}" for label in labels for key in GROUP_KEYS}
+    rows = {
+        name: {f"{label} {key}": values[label][key] for label in labels for key in GROUP_KEYS}
+        for name, values in groups.items()
+    }
+    return metrics_table(rows, columns)
+
+
+def group_ratio_text(results: dict[str, Any], variant: str) -> str:
+    """One line: the engine's NDCG@10 over the best baseline's, per user group."""
+    groups = results["user_groups"][variant]
+    baseline = best_baseline(results[variant], "ndcg@10")
+    if ENGINE not in groups or baseline is None:
+        return ""
+    parts = []
+    for label, values in groups[ENGINE].items():
+        value = groups[baseline][label]["ndcg@10"]
+        parts.append(f"{label}: {values['ndcg@10'] / value:.2f}×" if value else f"{label}: —")
+    return f"Engine NDCG@10 / {baseline} NDCG@10 per group — " + ", ".join(parts) + "."
+
+
+def sweep_lines(rows: list[dict[str, Any]]) -> dict[str, list[tuple[float, dict[str, Any]]]]:
+    """Each swept control's (weight, row) points: the rows that differ from the first row in it alone."""
+    reference = rows[0]["params"] if rows else {}
+    lines = {}
+    for control in reference:
+        points = [
+            (row["params"][control], row) for row in rows
+            if all(row["params"][other] == reference[other] for other in reference if other != control)
+        ]
+        if len(points) > 1:
+            lines[control] = sorted(points, key=lambda point: point[0])
+    return lines
 
 
 def markdown(results: dict[str, Any], data_label: str | None = None) -> str:
@@ -95,7 +201,10 @@ def markdown(results: dict[str, Any], data_label: str | None = None) -> str:
         "NDCG@10 gives 1/log2(rank+1) for a hit. Ties in score count half a rank. Coverage@10 is "
         "the share of the catalog that appears in any top-10 list; the mean popularity rank is "
         "the average popularity rank (1 = most interacted in the fitted log) of all recommended "
-        "items — higher means longer-tail recommendations. Bold: the highest value of a column.",
+        "items — higher means longer-tail recommendations. Long-tail@10 is the share of top-10 "
+        "slots given to long-tail items (below). ILD@10 (intra-list diversity) is the mean "
+        "pairwise Jaccard distance between the genre sets of a top-10 list's items, averaged "
+        "over users (0: all the same genres). Bold: the highest value of a column.",
         "",
     ]
     for variant, title in TITLES.items():
@@ -115,6 +224,7 @@ def markdown(results: dict[str, Any], data_label: str | None = None) -> str:
                 f"{_number(key, value)} | {shown} |"
             )
         parts.append("")
+    parts += fairness_sections(results)
     parts += [
         "## Plots",
         "",
@@ -144,12 +254,68 @@ def markdown(results: dict[str, Any], data_label: str | None = None) -> str:
     return "\n".join(parts)
 
 
-def plot(results: dict[str, Any], out_dir: Path) -> list[Path]:
-    """The HR@K and NDCG@K curves (one line per model, both variants) and a coverage bar chart."""
+def fairness_sections(results: dict[str, Any]) -> list[str]:
+    """The Markdown lines on popularity bias, category exposure, user groups and the sweep."""
+    parts = ["## Popularity bias", "", long_tail_text(results), ""]
+    if results["category_exposure"]["full_history"]:
+        parts += [
+            "## Category exposure",
+            "",
+            "Share of all top-10 slots (full history) whose movie has the genre, beside the "
+            "genre's share of the catalog and of the train interactions, for the engine and the "
+            "baseline with the best NDCG@10; the genres with the most train interactions. A movie "
+            "with several genres counts for each, so a column adds up to more than 1. Every "
+            "model's full list, in both variants, is in `evaluation.json`.",
+            "",
+            exposure_table(results),
+            "",
+        ]
+    sizes = ", ".join(f"{label}: {users:,} users" for label, users in group_sizes(results).items())
+    parts += [
+        "## Quality per user group",
+        "",
+        "Test users grouped by the number of their train interactions (at least "
+        f"{MIN_INTERACTIONS - 1} for every test user) — {sizes}. The cold-start variant keeps "
+        "these groups, although it shows each user only 2 titles.",
+        "",
+    ]
+    for variant, title in TITLES.items():
+        parts += [f"### {title}", "", group_table(results, variant), "", group_ratio_text(results, variant), ""]
+    if ENGINE in results["sweep"]:
+        parts += [
+            "## Diversity and novelty controls of the engine",
+            "",
+            "The engine's chosen setting with one control turned up at a time, on the test items "
+            "with full histories (shown here, never used to choose a setting). `diversity` is the "
+            f"weight of maximal marginal relevance, which reorders the best {DIVERSITY_POOL} items "
+            f"so the top {DIVERSITY_DEPTH} are less alike in embedding space; `novelty` subtracts "
+            "its weight times the item's log popularity before the user's moment (scaled to at "
+            "most 1), which lifts long-tail items.",
+            "",
+            metrics_table(
+                {row["setting"]: row for row in results["sweep"][ENGINE]},
+                {key: HEADERS[key] for key in SUMMARY_KEYS}, first="setting",
+            ),
+            "",
+            f"![Diversity and novelty sweep]({PLOTS['sweep']})",
+            "",
+        ]
+    return parts
+
+
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the file-only Agg backend, imported late (only plots need it)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot(results: dict[str, Any], out_dir: Path) -> list[Path]:
+    """The HR@K and NDCG@K curves (one line per model, both variants) and a coverage bar chart."""
+    plt = _pyplot()
 
     written = []
     curves = results.get("curves", {})
@@ -187,7 +353,28 @@ def plot(results: dict[str, Any], out_dir: Path) -> list[Path]:
     figure.savefig(path, dpi=110)
     plt.close(figure)
     written.append(path)
+    if ENGINE in results["sweep"]:
+        written.append(plot_sweep(results["sweep"][ENGINE], out_dir / PLOTS["sweep"]))
     return written
+
+
+def plot_sweep(rows: list[dict[str, Any]], path: Path) -> Path:
+    """One panel per metric of ``SWEEP_KEYS`` against the control's weight, a line per control."""
+    plt = _pyplot()
+
+    figure, axes = plt.subplots(1, len(SWEEP_KEYS), figsize=(3.2 * len(SWEEP_KEYS), 3.6))
+    for axis, key in zip(axes, SWEEP_KEYS):
+        for control, points in sweep_lines(rows).items():
+            axis.plot([weight for weight, _ in points], [row[key] for _, row in points], marker="o", label=control)
+        axis.set_title(HEADERS[key])
+        axis.set_xlabel("control weight")
+        axis.grid(alpha=0.3)
+    axes[0].legend(fontsize="small")
+    figure.suptitle("Engine: diversity (MMR) and novelty controls, test items, full history")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
 
 
 def write_report(results: dict[str, Any], out_dir: str | Path, data_label: str | None = None) -> list[Path]:

@@ -5,6 +5,10 @@ A model is given as ``(name, factory, grid)``: ``factory(params)`` returns a fre
 setting is fitted on the validation phase's log and scored by NDCG@10 on the
 validation items; the best (ties: first in the grid) is refitted on the test phase's
 log and evaluated with full histories and in the cold-start variant.
+
+Beyond accuracy, every run reports popularity bias (long-tail share), category exposure
+against the catalog and the train interactions, quality per user group (train history
+length) and, for models given a sweep, what a control such as diversity trades.
 """
 
 from __future__ import annotations
@@ -26,8 +30,14 @@ PROTOCOL = "movietweetings-100k-leave-last-out"
 SEED = 42
 BATCH_SIZE = 256
 TOP_K = 10
-SUMMARY_KEYS = ("hr@10", "ndcg@10", "coverage@10", "mean_pop_rank@10")
+SUMMARY_KEYS = ("hr@10", "ndcg@10", "coverage@10", "mean_pop_rank@10", "long_tail@10", "ild@10")
 VARIANTS = {"full_history": "test", "cold_start": "cold_start"}
+USER_GROUP_BOUNDS = (5, 20)  # train history lengths: light (<= 5), medium (6-20), heavy (> 20)
+# The engine's beyond-accuracy controls, each swept from off with the other off (test phase).
+ENGINE_SWEEP: list[dict[str, float]] = [
+    *({"diversity": weight, "novelty": 0.0} for weight in (0.0, 0.1, 0.3, 0.5)),
+    *({"diversity": 0.0, "novelty": weight} for weight in (0.1, 0.3, 0.5, 1.0)),
+]
 
 Factory = Callable[[dict[str, Any]], Ranker]
 ModelSpec = tuple[str, Factory, Sequence[dict[str, Any]]]
@@ -41,7 +51,7 @@ class Result:
     phase: str
     ranks: np.ndarray  # 1-based rank of the held-out item per test user
     top: np.ndarray  # (users, 10) recommended item rows, best first
-    metrics: dict[str, float]  # hr@K, ndcg@K for K = 1..max(k_max, 10), coverage@10, mean_pop_rank@10
+    metrics: dict[str, float]  # hr@K, ndcg@K for K = 1..max(k_max, 10) and the other SUMMARY_KEYS
     curves: dict[str, np.ndarray] = field(default_factory=dict)  # "hr", "ndcg": K = 1..k_max
 
     def summary(self) -> dict[str, float]:
@@ -78,7 +88,8 @@ def evaluate(
     The ranker is fitted on the phase's log first unless ``fit_first`` is false (the
     cold-start phase shares the test phase's log, so one fit serves both). Users are
     scored ``batch_size`` at a time; their history items are excluded from the
-    candidates. Popularity ranks for ``mean_pop_rank@10`` come from the fitted log.
+    candidates. Popularity ranks for ``mean_pop_rank@10`` and the short head for
+    ``long_tail@10`` come from the fitted log; ``ild@10`` compares the items' categories.
     """
     data = split.phase(phase)
     if fit_first:
@@ -107,6 +118,8 @@ def evaluate(
         values[f"ndcg@{k}"] = float(nd[k - 1])
     values["coverage@10"] = metrics.coverage(top, n_items)
     values["mean_pop_rank@10"] = metrics.mean_popularity_rank(top, metrics.popularity_ranks(counts))
+    values["long_tail@10"] = metrics.long_tail_share(top, metrics.short_head(counts))
+    values["ild@10"] = metrics.intra_list_diversity(top, split.item_categories)
     return Result(label, phase, ranks, top, values, {"hr": hr[:k_max], "ndcg": nd[:k_max]})
 
 
@@ -139,6 +152,67 @@ def tune(
     return best, scores
 
 
+def sweep(
+    name: str,
+    factory: Factory,
+    params: dict[str, Any],
+    overrides: Sequence[dict[str, Any]],
+    split: Split,
+    *,
+    progress: bool = False,
+    on_result: Callable[[str, float], None] | None = None,
+) -> list[dict[str, Any]]:
+    """The chosen ``params`` with each override, fitted and scored on the test phase.
+
+    Shows what a control trades (accuracy for coverage, long tail, diversity); it never
+    chooses a setting (the validation grid does), so scoring it on test items is fair.
+    Rows are ``{"setting", "params", **summary}``; ``on_result(setting, ndcg@10)`` follows each.
+    """
+    rows = []
+    for override in overrides:
+        result = evaluate(factory({**params, **override}), split, "test", TOP_K, progress=progress, name=name)
+        rows.append({"setting": params_key(override), "params": dict(override), **result.summary()})
+        if on_result is not None:
+            on_result(params_key(override), result.metrics["ndcg@10"])
+    return rows
+
+
+def user_groups(split: Split) -> np.ndarray:
+    """Each test user's group (into ``group_labels(USER_GROUP_BOUNDS)``) by train history length.
+
+    The length is that of the test phase's history, so the cold-start variant is grouped
+    by how active the user really was, not by the 2 titles it sees.
+    """
+    lengths = np.array([len(history.items) for history in split.test.histories])
+    return metrics.history_groups(lengths, USER_GROUP_BOUNDS)
+
+
+def _train_counts(split: Split) -> np.ndarray:
+    """Interactions per item in the test phase's fitted log: the train data of the report."""
+    return np.bincount(split.test.log.items, minlength=split.n_items)
+
+
+def long_tail_definition(split: Split) -> dict[str, Any]:
+    """The short head of the test phase's fitted log, in numbers the report can state."""
+    counts = _train_counts(split)
+    head = metrics.short_head(counts)
+    return {
+        "head_share": metrics.HEAD_SHARE,
+        "items": int(split.n_items),
+        "head_items": int(head.sum()),
+        "head_min_interactions": int(counts[head].min()) if head.any() else 0,
+        "head_interaction_share": round(float(counts[head].sum() / max(counts.sum(), 1)), 6),
+    }
+
+
+def category_reference(split: Split) -> dict[str, dict[str, float]]:
+    """Category shares of the catalog (supply) and of the test phase's fitted log (demand)."""
+    return {
+        "catalog": _rounded(metrics.category_shares(np.ones(split.n_items), split.item_categories)),
+        "train": _rounded(metrics.category_shares(_train_counts(split), split.item_categories)),
+    }
+
+
 def run_protocol(
     models: Sequence[ModelSpec],
     split: Split,
@@ -146,31 +220,41 @@ def run_protocol(
     *,
     k_max: int = metrics.K_MAX,
     protocol: str = PROTOCOL,
+    sweeps: dict[str, Sequence[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """Tune, fit and evaluate every model; the result has the structure of ``evaluation.json``.
 
-    Besides the JSON keys the result carries ``"curves"``: ``{variant: {model: {"hr": [...],
-    "ndcg": [...]}}}`` for K = 1..k_max, used for the plots and not written to the JSON.
+    ``sweeps`` maps a model name to parameter overrides of its chosen setting, each scored
+    by :func:`sweep` (names of models not run are ignored). Besides the JSON keys the
+    result carries ``"curves"``: ``{variant: {model: {"hr": [...], "ndcg": [...]}}}`` for
+    K = 1..k_max, used for the plots and not written to the JSON.
     """
     started = time.perf_counter()
+    sweeps = sweeps or {}
     names = [name for name, _, _ in models]
     if len(set(names)) != len(names):
         raise ValueError("model names must be unique")
+    groups = user_groups(split)
+    labels = metrics.group_labels(USER_GROUP_BOUNDS)
     out: dict[str, Any] = {
         "protocol": protocol,
         "test_users": int(len(split.test_users)),
         "full_history": {},
         "cold_start": {},
+        "long_tail": long_tail_definition(split),
+        "user_groups": {variant: {} for variant in VARIANTS},
+        "category_exposure": {**category_reference(split), **{variant: {} for variant in VARIANTS}},
+        "sweep": {},
         "settings": {},
         "validation": {},
         "seconds": 0.0,
         "curves": {variant: {} for variant in VARIANTS},
     }
-    steps = sum(len(list(grid) or [{}]) + 1 for _, _, grid in models)
+    steps = sum(len(list(grid) or [{}]) + 1 + len(sweeps.get(name, ())) for name, _, grid in models)
     with tqdm(total=steps, desc="evaluation", unit="fit", disable=not progress) as bar:
         for name, factory, grid in models:
             def done(key: str, value: float, name: str = name) -> None:
-                bar.set_postfix_str(f"{name} {key}: val ndcg@10 {value:.4f}")
+                bar.set_postfix_str(f"{name} {key}: ndcg@10 {value:.4f}")
                 bar.update(1)
 
             bar.set_postfix_str(f"{name}: tuning")
@@ -180,14 +264,29 @@ def run_protocol(
             for variant, phase in VARIANTS.items():
                 result = evaluate(ranker, split, phase, k_max, fit_first=False, progress=progress, name=name)
                 out[variant][name] = result.summary()
+                out["user_groups"][variant][name] = _rounded(metrics.quality_by_group(result.ranks, groups, labels))
+                out["category_exposure"][variant][name] = _rounded(
+                    metrics.category_exposure(result.top, split.item_categories)
+                )
                 out["curves"][variant][name] = {
                     "hr": result.curves["hr"].tolist(), "ndcg": result.curves["ndcg"].tolist(),
                 }
             out["settings"][name] = {**_jsonable(ranker.settings()), **_jsonable(best)}
             out["validation"][name] = validation
             bar.update(1)
+            if name in sweeps:
+                out["sweep"][name] = sweep(
+                    name, factory, best, sweeps[name], split, progress=progress, on_result=done,
+                )
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out
+
+
+def _rounded(tree: Any) -> Any:
+    """Floats rounded to 6 digits at any depth of nested dicts (a readable JSON)."""
+    if isinstance(tree, dict):
+        return {key: _rounded(value) for key, value in tree.items()}
+    return round(tree, 6) if isinstance(tree, float) else tree
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:

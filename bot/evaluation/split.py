@@ -58,7 +58,7 @@ class Phase:
 
 @dataclass(frozen=True)
 class Split:
-    """The deduplicated log, the held-out interactions and the three phases."""
+    """The deduplicated log, the held-out interactions, the three phases and the items' categories."""
 
     log: InteractionLog
     test_users: np.ndarray  # int32 user rows, ascending
@@ -67,6 +67,7 @@ class Split:
     validation: Phase
     test: Phase
     cold_start: Phase
+    item_categories: tuple[tuple[str, ...], ...]  # per item row: its genres, for the category metrics
 
     @property
     def n_items(self) -> int:
@@ -169,4 +170,7 @@ def make_split(
     test_now = log.times[test_index].astype(np.int64)
     test = Phase("test", test_log, users, test_targets, test_now, tuple(test_histories))
     cold_start = Phase("cold_start", test_log, users, test_targets, test_now, tuple(cold_histories))
-    return Split(log, test_users, test_index, validation_index, validation, test, cold_start)
+    return Split(
+        log, test_users, test_index, validation_index, validation, test, cold_start,
+        tuple(tuple(categories) for categories in item_categories),
+    )

@@ -1,1 +1,1 @@
-"""Browser chat page for the movie bot; it talks to Rasa's REST channel directly."""
+"""The web face of the bot: the browser chat page (it talks to Rasa directly) and the user-data API."""

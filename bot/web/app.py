@@ -1,25 +1,181 @@
-"""Tiny FastAPI app that serves the browser chat page for the movie bot.
+"""The web face of the bot: the browser chat page and the user-data HTTP API.
 
-The page talks to Rasa's REST channel straight from the browser, so this server
-only ships static files and tells the page where Rasa runs. Keeping the Rasa URL
-in ``/config.json`` (not baked into the JS) lets it stay a deploy-time setting.
+The chat page talks to Rasa's REST channel straight from the browser, so for it this
+server only ships static files and tells the page where Rasa runs (``/config.json``,
+a deploy-time setting rather than a URL baked into the JS).
+
+The user-data API (``/api/users/...``) and the one-time export download
+(``/export/{token}``) are a thin face over :class:`bot.engine.Engine`: they translate
+HTTP to engine calls and back, nothing more. The engine is built on the first request
+that needs it (``engine_factory(settings)``, by default ``Engine.from_settings``), so
+the chat page starts instantly and this module imports nothing heavy.
+
+Access: every ``/api/users`` endpoint needs ``Authorization: Bearer <BOT_API_KEY>``;
+without a configured key they all answer 503. ``/export/{token}`` needs no key: the
+token in the link the bot gave the user is the credential (one download, short-lived).
+
+Logging: tokens and message text are never logged. Uvicorn's access log prints each
+request's path, which for ``/export/{token}`` is the secret itself, so ``bot web`` turns
+it off (``access_log=False``) and this app logs every request instead to the
+``bot.web.access`` logger by *route template*: ``GET /export/{token} 200 12ms``. The
+sender id is not logged either (the template shows ``{sender_id}``), and requests that
+match no route are logged as ``<no route>`` rather than by their path.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
+
+from bot.config import Settings
+from bot.web.schemas import (
+    ConsentIn,
+    ConsentOut,
+    ErasedOut,
+    ErrorOut,
+    ProfileOut,
+    RecommendationOut,
+    UserExport,
+)
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("bot.web.access")
 
-def create_app(rasa_url: str) -> FastAPI:
-    """Build the web app; a factory so the caller decides which Rasa to point at."""
-    app = FastAPI(title="Movie bot web chat")
-    config = {"rasa_url": rasa_url}
+API_DISABLED = "the user-data API is disabled: set BOT_API_KEY"
+BAD_KEY = "missing or wrong API key (send Authorization: Bearer <BOT_API_KEY>)"
+ENGINE_UNAVAILABLE = "the engine could not be started; see the server log"
+NOTHING_STORED = "nothing is stored about this user"
+LINK_EXPIRED = "This download link has expired or was already used. Ask the bot for a new one."
+LINK_EXPIRED_PAGE = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Link expired</title></head>
+<body><p>{LINK_EXPIRED}</p></body></html>
+"""
+# secrets.token_urlsafe(32) is 43 characters; anything else cannot be a token, and
+# rejecting it here (not with a 422 that would echo it) keeps the answer a plain 404.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_NO_STORE = {"Cache-Control": "no-store"}
+# Module level: FastAPI resolves the (postponed) annotations of endpoints in module globals.
+_bearer = HTTPBearer(auto_error=False, description="The value of BOT_API_KEY.")
+
+EngineFactory = Callable[[Settings], "Engine"]
+
+
+def _engine_from_settings(settings: Settings) -> Engine:
+    from bot.engine import Engine  # heavy (FAISS, the encoder): only on first API use
+
+    return Engine.from_settings(settings)
+
+
+class _LazyEngine:
+    """The one engine of the app, built by the first request that needs it.
+
+    Endpoints run in a thread pool, so the build is guarded by a lock; a failed build
+    is logged and answered with 503, and the next request tries again.
+    """
+
+    def __init__(self, factory: EngineFactory, settings: Settings):
+        self._factory = factory
+        self._settings = settings
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def started(self) -> bool:
+        return self._engine is not None
+
+    def get(self) -> Engine:
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    try:
+                        self._engine = self._factory(self._settings)
+                    except Exception:
+                        log.exception("could not start the engine")
+                        raise HTTPException(503, ENGINE_UNAVAILABLE) from None
+        return self._engine
+
+
+class _AccessLog:
+    """Logs method, route template, status and duration of each request (see module doc)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note_status(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "<no route>"
+            millis = (time.perf_counter() - started) * 1000
+            access_log.info("%s %s %d %.0fms", scope["method"], route, status, millis)
+
+
+def _filename(sender_id: str) -> str:
+    """``<sender>-data.json``, reduced to characters that are safe in a header."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", sender_id).strip("._")[:64]
+    return f"{stem or 'user'}-data.json"
+
+
+def _download(data: dict[str, Any], sender_id: str) -> Response:
+    """The export as a JSON file the browser saves rather than shows."""
+    body = json.dumps(jsonable_encoder(data), indent=2, ensure_ascii=False)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(sender_id)}"', **_NO_STORE},
+    )
+
+
+def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_settings) -> FastAPI:
+    """Build the web app; a factory so the caller picks the settings (and, in tests, the engine).
+
+    ``engine_factory(settings)`` is called once, on the first request that needs the
+    engine, never while the app is being created.
+    """
+    app = FastAPI(
+        title="Recommendation bot",
+        summary="The browser chat page, and users' data: profile, export, erasure, consent.",
+        openapi_tags=[
+            {"name": "users", "description": "What the bot knows about a user and recommends to them "
+                                             "(needs `Authorization: Bearer <BOT_API_KEY>`)."},
+            {"name": "privacy", "description": "Users' rights over their data: export, erasure, consent."},
+        ],
+    )
+    app.add_middleware(_AccessLog)
+    engines = _LazyEngine(engine_factory, settings)
+    app.state.engines = engines
+    config = {"rasa_url": settings.rasa_url}
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -33,8 +189,84 @@ def create_app(rasa_url: str) -> FastAPI:
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
-        """Cheap liveness probe for scripts and `make` targets."""
+        """Cheap liveness probe for scripts and `make` targets (does not start the engine)."""
         return {"status": "ok"}
+
+    def require_api_key(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+        if settings.api_key is None:
+            raise HTTPException(503, API_DISABLED)
+        given = credentials.credentials.encode("utf-8") if credentials else b""
+        if not secrets.compare_digest(given, settings.api_key.encode("utf-8")):
+            raise HTTPException(401, BAD_KEY, headers={"WWW-Authenticate": "Bearer"})
+
+    users = APIRouter(
+        prefix="/api/users/{sender_id}",
+        dependencies=[Depends(require_api_key)],
+        responses={401: {"model": ErrorOut, "description": "Missing or wrong API key."},
+                   503: {"model": ErrorOut, "description": "BOT_API_KEY is not set, or the engine is down."}},
+    )
+    not_found = {404: {"model": ErrorOut, "description": "Nothing is stored about this user."}}
+
+    @users.get("/profile", tags=["users"], response_model=ProfileOut, responses=not_found)
+    def get_profile(sender_id: str) -> Any:
+        """What the bot remembers about the user, in words (stored data, with or without consent)."""
+        summary = engines.get().summary(sender_id)
+        if not summary.known and summary.consent is None:
+            raise HTTPException(404, NOTHING_STORED)
+        return asdict(summary)
+
+    @users.get(
+        "/export", tags=["privacy"], response_class=Response,
+        responses={200: {"model": UserExport, "description": "A JSON file, `<sender_id>-data.json`."},
+                   **not_found},
+    )
+    def export_user(sender_id: str) -> Response:
+        """Everything stored about the user (engine database and conversation), as a download."""
+        data = engines.get().export(sender_id)
+        if data is None:
+            raise HTTPException(404, NOTHING_STORED)
+        return _download(data, sender_id)
+
+    @users.delete("", tags=["privacy"], response_model=ErasedOut, responses=not_found)
+    def erase_user(sender_id: str) -> Any:
+        """Forget the user completely: profile, events, consent history, export links, conversation."""
+        erased = engines.get().erase(sender_id)
+        if not any(erased.values()):
+            raise HTTPException(404, NOTHING_STORED)
+        return {"erased": erased}
+
+    @users.put("/consent", tags=["privacy"], response_model=ConsentOut)
+    def put_consent(sender_id: str, decision: ConsentIn) -> Any:
+        """Record the user's decision to be remembered (true) or not (false)."""
+        engines.get().set_consent(sender_id, decision.granted, channel=decision.channel)
+        return {"consent": decision.granted}
+
+    @users.get("/recommendations", tags=["users"], response_model=list[RecommendationOut])
+    def get_recommendations(sender_id: str, n: Annotated[int, Query(ge=1, le=50)] = 10) -> Any:
+        """Picks for the user: personalized with their consent (then logged as shown), popular without."""
+        picks = engines.get().recommend(sender_id, n=n, channel="api")
+        return [
+            {"id": r.item.id, "title": r.item.title, "categories": list(r.item.categories),
+             "reasons": list(r.reasons)}
+            for r in picks
+        ]
+
+    app.include_router(users)
+
+    @app.get(
+        "/export/{token}", tags=["privacy"], response_class=Response,
+        responses={200: {"model": UserExport, "description": "The user's data as a JSON file (once)."},
+                   404: {"content": {"text/html": {}}, "description": "Unknown, used or expired link."}},
+    )
+    def download_export(token: str) -> Response:
+        """The one-time download link the bot gives users: `{BOT_PUBLIC_URL}/export/{token}`.
+
+        The token is the credential: it works once, for a few minutes. No API key needed.
+        """
+        data = engines.get().redeem_export_token(token) if _TOKEN_SHAPE.fullmatch(token) else None
+        if data is None:
+            return HTMLResponse(LINK_EXPIRED_PAGE, status_code=404, headers=_NO_STORE)
+        return _download(data, data.get("sender_id") or "user")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

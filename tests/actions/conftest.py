@@ -26,7 +26,11 @@ def domain() -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def action_engine(engine):
-    """Actions use the test's engine (demo catalog, empty database)."""
+    """Actions use the test's engine (demo catalog, empty database).
+
+    alice, the user of every saved tracker, agreed to be remembered (onboarding's first question).
+    """
+    engine.set_consent("alice", True)
     use_engine(engine)
     yield engine
     use_engine(None)

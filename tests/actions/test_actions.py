@@ -23,23 +23,7 @@ from actions.runtime import ERROR_REPLY
 from bot.questionnaire import Questionnaire
 from bot.store import EventType
 
-
-def slot(name, value):
-    return {"event": "slot", "timestamp": None, "name": name, "value": value}
-
-
-def message(text, buttons=None, image=None):
-    """A message as rasa_sdk's CollectingDispatcher records it."""
-    return {
-        "text": text,
-        "buttons": buttons or [],
-        "elements": [],
-        "custom": {},
-        "template": None,
-        "response": None,
-        "image": image,
-        "attachment": None,
-    }
+from dispatched import message, slot
 
 
 def feedback_buttons(item_id):
@@ -55,7 +39,7 @@ def test_greet_new_user_starts_onboarding(run, tracker):
     assert events == [slot("onboarded", False)]
     assert messages == [
         message(
-            "Hi! I'm your movie guide. Three quick questions so I can learn your taste; "
+            "Hi! I'm your movie guide. A few quick questions so I can learn your taste; "
             "you can skip any of them."
         )
     ]
@@ -173,7 +157,8 @@ def test_form_confirms_an_unsure_title_before_keeping_it(run, tracker):
     assert events == [
         slot("fav_titles", []),
         slot("pending_title", "harry-potter-and-the-goblet-of-fire-2005"),
-    ]  # all domain slots required again: Rasa itself asks title_confirmation next
+        slot("requested_slot", "title_confirmation"),
+    ]  # alice consented earlier, so the form's own slot list differs and names the next question
     assert messages == []
 
 
@@ -211,7 +196,8 @@ def test_reset_preferences_clears_every_questionnaire_slot(run, tracker):
     events, messages = run(ActionResetPreferences(), tracker("greet"))
     assert events == [
         slot(name, None)
-        for name in ("fav_categories", "fav_titles", "title_confirmation", "avoid_categories", "pending_title")
+        for name in ("consent", "fav_categories", "fav_titles", "title_confirmation", "avoid_categories",
+                     "pending_title")
     ]
     assert messages == [message("Sure, let's update your taste profile.")]
 
@@ -266,3 +252,16 @@ def test_form_accepts_a_taste_that_is_no_category_but_matches_items(run, tracker
     events, messages = run(ValidateOnboardingForm(), tracker("form_interest"))
     assert events == [slot("fav_categories", ["time travel"]), slot("requested_slot", "fav_titles")]
     assert messages == [message("Noted: time travel.")]
+
+
+def test_session_start_carries_slots_over_and_sets_the_catalogs_words(tracker, run, action_engine):
+    from actions.session import ActionSessionStart
+
+    events, messages = run(ActionSessionStart(), tracker("save_onboarding"))
+    assert messages == []
+    assert events[0]["event"] == "session_started"
+    assert (events[-1]["event"], events[-1]["name"]) == ("action", "action_listen")
+    carried = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert carried["fav_categories"] == tracker("save_onboarding").get_slot("fav_categories")
+    assert carried["catalog_items"] == "movies"
+    assert carried["example_title"] == action_engine.catalog.items[0].title

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import time
@@ -23,6 +24,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Reply(list):
+    """The bot's messages for one user message."""
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.get("text", "") for m in self]
+
+    @property
+    def picks(self) -> list[str]:
+        """Item ids of the recommendation cards, in order (from their Like buttons)."""
+        return [
+            json.loads(m["buttons"][0]["payload"][len("/like"):])["item_id"]
+            for m in self
+            if m.get("buttons") and m["buttons"][0]["payload"].startswith("/like")
+        ]
+
+
 @dataclass
 class Services:
     """An action server and a Rasa server sharing one engine database and tracker store."""
@@ -31,6 +49,7 @@ class Services:
     workdir: Path
     state_dir: Path
     rasa_env: dict[str, str]
+    extra_env: dict[str, str] = field(default_factory=dict)  # catalog, databases; default: demo, SQLite
     processes: list[subprocess.Popen] = field(default_factory=list)
     rasa_url: str = ""
 
@@ -44,6 +63,9 @@ class Services:
             "TRACKER_DIALECT": "sqlite",
             "TRACKER_DB": str(self.workdir / "tracker.sqlite3"),
             "TRACKER_HOST": "",
+            "BOT_TRACKER_URL": f"sqlite:///{self.workdir / 'tracker.sqlite3'}",
+            "PYTHONPATH": str(PROJECT_ROOT),  # Rasa loads rasa_plugins/ (endpoints.yml)
+            **self.extra_env,
         }
         self.rasa_url = f"http://127.0.0.1:{rasa_port}"
         self._spawn("actions", [".venv/bin/python", "-m", "rasa_sdk", "--actions", "actions",
@@ -68,7 +90,7 @@ class Services:
             try:
                 if requests.get(url, timeout=2).ok:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or busy starting
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"{url} did not come up in {START_TIMEOUT_S}s:\n{self.logs()}")
@@ -86,26 +108,38 @@ class Services:
                 process.kill()
         self.processes.clear()
 
-    def say(self, sender: str, text: str) -> list[dict]:
+    def say(self, sender: str, text: str) -> Reply:
         response = requests.post(
             self.rasa_url + "/webhooks/rest/webhook",
             json={"sender": sender, "message": text},
             timeout=120,
         )
         response.raise_for_status()
-        return response.json()
+        return Reply(response.json())
+
+
+@pytest.fixture(scope="session")
+def services_factory(rasa_env, tmp_path_factory):
+    """Start both servers on a model, a state directory and catalog settings; stop them after."""
+
+    def running(model: Path, state_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Services]:
+        started = Services(
+            model=model, workdir=tmp_path_factory.mktemp("services"), state_dir=state_dir,
+            rasa_env=rasa_env, extra_env=extra_env or {},
+        )
+        try:
+            started.start()
+            yield started
+        finally:
+            started.stop()
+
+    return running
 
 
 @pytest.fixture(scope="module")
-def services(rasa_model, rasa_env, index, state_dir, tmp_path_factory) -> Iterator[Services]:
-    """Both servers, shared by a test module (Rasa takes about a minute to start).
+def services(rasa_model, index, state_dir, services_factory) -> Iterator[Services]:
+    """Both servers on the demo catalog, shared by a test module (Rasa takes about a minute to start).
 
     The `index` fixture has already cached every item embedding in `state_dir`.
     """
-    workdir = tmp_path_factory.mktemp("services")
-    running = Services(model=rasa_model, workdir=workdir, state_dir=state_dir, rasa_env=rasa_env)
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()
+    yield from services_factory(rasa_model, state_dir)

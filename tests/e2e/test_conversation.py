@@ -2,59 +2,45 @@
 
 from __future__ import annotations
 
-import json
-
-
-def texts(messages: list[dict]) -> list[str]:
-    return [m.get("text", "") for m in messages]
-
-
-def picks(messages: list[dict]) -> list[str]:
-    """Item ids of the recommendation cards, in order (from their Like buttons)."""
-    return [
-        json.loads(m["buttons"][0]["payload"][len("/like"):])["item_id"]
-        for m in messages
-        if m.get("buttons") and m["buttons"][0]["payload"].startswith("/like")
-    ]
-
 
 def test_onboarding_recommendations_feedback_and_restart(services, catalog):
     user = "e2e-user"
 
-    greeting = texts(services.say(user, "hello"))
+    greeting = services.say(user, "hello").texts
     assert greeting[0].startswith("Hi! I'm your movie guide.")
-    assert greeting[-1].startswith("Which kinds of movies do you enjoy?")
+    assert greeting[-1].startswith("May I remember your tastes and feedback")
+    assert services.say(user, "yes").texts[-1].startswith("Which kinds of movies do you enjoy?")
 
-    assert texts(services.say(user, "sci-fi")) == [
+    assert services.say(user, "sci-fi").texts == [
         "Noted: Sci-Fi.",
         'Name one or two movies you love (for example "The Matrix and Amélie"), or say "skip".',
     ]
-    assert texts(services.say(user, "skip"))[-1].startswith("Anything you'd rather I never suggest?")
+    assert services.say(user, "skip").texts[-1].startswith("Anything you'd rather I never suggest?")
 
     first_reply = services.say(user, "nothing")
-    assert texts(first_reply)[:2] == [
+    assert first_reply.texts[:2] == [
         "Thanks! I'll remember that you like Sci-Fi.",
         "Here are some picks for you:",
     ]
-    first = picks(first_reply)
+    first = first_reply.picks
     assert len(first) == 5
     assert sum("Sci-Fi" in catalog.by_id[i].categories for i in first) >= 4
 
     asked = services.say(user, "any good sci-fi?")
-    assert texts(asked)[0] == "Here are some Sci-Fi picks for you:"
-    assert all("Sci-Fi" in catalog.by_id[i].categories for i in picks(asked))
+    assert asked.texts[0] == "Here are some Sci-Fi picks for you:"
+    assert all("Sci-Fi" in catalog.by_id[i].categories for i in asked.picks)
 
     disliked = first[0]
-    assert texts(services.say(user, f'/dislike{{"item_id": "{disliked}"}}')) == [
+    assert services.say(user, f'/dislike{{"item_id": "{disliked}"}}').texts == [
         f"Got it, I won't suggest {catalog.by_id[disliked].label} again."
     ]
-    after = picks(services.say(user, "recommend me something"))
+    after = services.say(user, "recommend me something").picks
     assert len(after) == 5 and disliked not in after and after != first
 
     # A restart of both servers keeps the profile: the user is welcomed back.
     services.stop()
     services.start()
-    welcome = texts(services.say(user, "hi"))
+    welcome = services.say(user, "hi").texts
     assert welcome == ["Welcome back! I remember you like Sci-Fi."]
 
 
@@ -63,3 +49,9 @@ def test_strange_messages_get_a_helpful_reply(services):
         reply = services.say("e2e-strange", text)
         assert reply, f"no reply to {text[:20]!r}"
         assert all("Traceback" not in m.get("text", "") for m in reply)
+
+
+def test_fixed_replies_speak_of_the_catalog(services):
+    help_text = services.say("e2e-help", "what can you do?").texts[0]
+    assert help_text.startswith("I recommend movies and learn what you like")
+    assert "{" not in help_text and "any good Drama?" in help_text

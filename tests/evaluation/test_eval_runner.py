@@ -89,6 +89,13 @@ def test_evaluate_counts_mean_popularity_rank_in_the_fitted_log(toy_split):
     shown = result.top[result.top >= 0]  # fewer than 10 candidates: padded with -1
     assert len(shown) < result.top.size
     assert result.metrics["mean_pop_rank@10"] == pytest.approx(pop_rank[shown].mean())
+    # fitted counts: item 6 has 3, items 1 and 3 one, the rest 2 (15 in all); the short
+    # head reaches 12 at the fifth item with 2, so ties take in every item with 2: the
+    # long tail is items 1 and 3. Lists: [3, 4, 5, 7], [0, 1, 2, 6], [1, 3, 7] -> 4 of 11 slots
+    assert result.top[:, :4].tolist() == [[4, 5, 7, 3], [6, 0, 2, 1], [7, 1, 3, -1]]
+    assert result.metrics["long_tail@10"] == pytest.approx(4 / 11)
+    # items 0-3 are Drama, 4-7 Comedy: half the pairs differ in the first two lists, 2 of 3 in the last
+    assert result.metrics["ild@10"] == pytest.approx((0.5 + 0.5 + 2 / 3) / 3)
 
 
 def test_tune_picks_the_best_validation_ndcg(toy_split):
@@ -109,22 +116,35 @@ def test_run_protocol_and_report_write_the_documented_files(toy_split, tmp_path)
         ("popularity", lambda p: Popularity(), [{}]),
         ("engine", lambda p: FixedScores(**p), [{"order": "desc"}, {"order": "asc"}]),
     ]
-    results = run_protocol(models, toy_split, progress=False, protocol="toy-leave-last-out")
+    sweeps = {"engine": [{"order": "asc"}, {"order": "desc"}], "absent": [{"order": "asc"}]}
+    results = run_protocol(models, toy_split, progress=False, protocol="toy-leave-last-out", sweeps=sweeps)
     written = write_report(results, tmp_path)
-    assert {path.name for path in written} == {
-        "evaluation.json", "evaluation.md", "evaluation_hr.png", "evaluation_ndcg.png", "evaluation_coverage.png",
-    }
+    plots = ("evaluation_hr.png", "evaluation_ndcg.png", "evaluation_coverage.png", "evaluation_sweep.png")
+    assert {path.name for path in written} == {"evaluation.json", "evaluation.md", *plots}
     payload = json.loads((tmp_path / "evaluation.json").read_text(encoding="utf-8"))
     assert tuple(payload) == JSON_KEYS
     assert payload["protocol"] == "toy-leave-last-out" and payload["test_users"] == 3
     for variant in ("full_history", "cold_start"):
         assert set(payload[variant]) == {"popularity", "engine"}
-        assert set(payload[variant]["engine"]) == {"hr@10", "ndcg@10", "coverage@10", "mean_pop_rank@10"}
+        assert set(payload[variant]["engine"]) == {
+            "hr@10", "ndcg@10", "coverage@10", "mean_pop_rank@10", "long_tail@10", "ild@10",
+        }
+        # toy history lengths 4, 4, 5: every user is in the lightest group
+        groups = payload["user_groups"][variant]["engine"]
+        assert [groups[label]["users"] for label in ("<=5", "6-20", ">20")] == [3, 0, 0]
+        assert groups["<=5"]["ndcg@10"] == payload[variant]["engine"]["ndcg@10"]
+        assert set(payload["category_exposure"][variant]["popularity"]) == {"Drama", "Comedy"}
+    assert payload["category_exposure"]["catalog"] == {"Comedy": 0.5, "Drama": 0.5}
+    assert payload["long_tail"]["items"] == 8
+    assert [row["setting"] for row in payload["sweep"]["engine"]] == ["order=asc", "order=desc"]
+    assert set(payload["sweep"]) == {"engine"}  # sweeps of models not run are ignored
     assert set(payload["validation"]["engine"]) == {"order=desc", "order=asc"}
     assert payload["settings"]["engine"]["order"] in ("asc", "desc")
     text = (tmp_path / "evaluation.md").read_text(encoding="utf-8")
     assert "## Engine vs. the best baseline" in text and "**" in text
-    for name in ("evaluation_hr.png", "evaluation_ndcg.png", "evaluation_coverage.png"):
+    for section in ("## Popularity bias", "## Category exposure", "## Quality per user group", "## Diversity"):
+        assert section in text
+    for name in plots:
         assert f"]({name})" in text
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
     hr10 = payload["full_history"]["popularity"]["hr@10"]

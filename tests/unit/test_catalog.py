@@ -1,4 +1,4 @@
-"""Catalog loading (row-level validation, JSONL and CSV) and the category vocabulary."""
+"""Catalog loading (row-level validation, JSONL and CSV), attributes and the category vocabulary."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import MAX_REPORTED_ERRORS, Catalog, CatalogError, Item, load_catalog
-from bot.config import PROJECT_ROOT
+from bot.catalog import MAX_REPORTED_ERRORS, Attributes, Catalog, CatalogError, Item, load_catalog, write_catalog
+from bot.config import PROJECT_ROOT, Settings
 
 DEMO_CATALOG = PROJECT_ROOT / "data/catalog/movies.jsonl"
 GOOD_ROW = {
@@ -143,6 +143,69 @@ def test_csv_error_names_the_csv_line(tmp_path):
     assert f"{path}:3: field 'year'" in str(load_error(path))
 
 
+# --- attributes -------------------------------------------------------------------------
+
+
+def test_jsonl_attributes_are_cleaned_and_survive_a_write_and_reread(tmp_path):
+    attributes = {"author": "  Ursula K. Le Guin ", "pages": 304, "rating": 4.5, "signed": False,
+                  "isbn": "", "edition": None}
+    path = write_jsonl(tmp_path / "c.jsonl", [row(attributes=attributes), row(id="plain")])
+
+    items = load_catalog(path).items
+    assert dict(items[0].attributes) == {"author": "Ursula K. Le Guin", "pages": 304, "rating": 4.5, "signed": False}
+    assert list(items[0].attributes) == ["author", "pages", "rating", "signed"]  # the file's order
+    assert items[1].attributes == {}
+
+    copy = tmp_path / "copy.jsonl"
+    write_catalog(list(items), copy)
+    assert load_catalog(copy).items == items
+    written = [json.loads(line) for line in copy.read_text(encoding="utf-8").splitlines()]
+    assert written[0]["attributes"]["pages"] == 304 and written[0]["attributes"]["signed"] is False
+    assert "attributes" not in written[1]  # empty attributes are omitted
+
+
+def test_csv_columns_that_are_no_schema_field_become_text_attributes(tmp_path):
+    path = tmp_path / "items.csv"
+    path.write_text(
+        "id,author,title,description,categories,pages,isbn\n"
+        "a-1,Le Guin,First,One thing.,Sci-Fi,304,0441478123\n"
+        "b-2, ,Second,Another.,Comedy,,\n",
+        encoding="utf-8",
+    )
+    catalog = load_catalog(path)
+
+    assert list(catalog.by_id["a-1"].attributes.items()) == [
+        ("author", "Le Guin"), ("pages", "304"), ("isbn", "0441478123"),  # text as given, in column order
+    ]
+    assert catalog.by_id["b-2"].attributes == {}  # empty cells are left out
+
+
+def test_attributes_are_immutable_and_items_stay_hashable():
+    item = Item("a", "A", "d", ("X",), attributes={"author": "Le Guin"})
+
+    assert isinstance(item.attributes, Attributes)
+    with pytest.raises(TypeError):
+        item.attributes["author"] = "someone else"  # type: ignore[index]
+    assert item == Item("a", "A", "d", ("X",), attributes=Attributes({"author": "Le Guin"}))
+    assert item != Item("a", "A", "d", ("X",))
+    assert len({item, Item("a", "A", "d", ("X",), attributes={"author": "Le Guin"})}) == 1
+    with pytest.raises(TypeError):
+        Item("a", "A", "d", ("X",), attributes={"tags": ["x"]})
+
+
+def test_attribute_summary_for_chat_cards():
+    item = Item("hp", "HP", "d", ("Fantasy",), attributes={
+        "authors": "J.K. Rowling", "language_code": "eng", "pages": 309.0, "signed": True, "blurb": "x" * 100,
+    })
+
+    assert item.attribute_summary() == "authors: J.K. Rowling · language_code: eng · pages: 309"
+    assert item.attribute_summary(limit=1) == "authors: J.K. Rowling"
+    assert item.attribute_summary(names=["signed", "missing", "authors"]) == "signed: yes · authors: J.K. Rowling"
+    assert item.attribute_summary(names=["blurb"]).endswith("x…")
+    assert len(item.attribute_summary(names=["blurb"])) == len("blurb: ") + 60
+    assert Item("a", "A", "d", ("X",)).attribute_summary() == ""
+
+
 # --- invalid rows -----------------------------------------------------------------------
 
 
@@ -161,6 +224,11 @@ def test_csv_error_names_the_csv_line(tmp_path):
         pytest.param(row(year=3024), "year", "not a plausible year", id="year-implausible"),
         pytest.param(row(price=-1), "price", "must not be negative", id="price-negative"),
         pytest.param(row(price="cheap"), "price", "must be a number", id="price-not-numeric"),
+        pytest.param(row(attributes={"tags": ["a", "b"]}), "attributes.tags", "got a list", id="attribute-list"),
+        pytest.param(row(attributes={"a": "x", "dims": {"w": 2}}), "attributes.dims", "got an object",
+                     id="attribute-object"),
+        pytest.param(row(attributes="author=Le Guin"), "attributes", "must be an object", id="attributes-text"),
+        pytest.param(row(attributes={" ": "x"}), "attributes", "non-empty text", id="attribute-name-empty"),
     ],
 )
 def test_bad_field_is_reported_with_file_line_and_field(tmp_path, bad_row, field, reason):
@@ -340,6 +408,40 @@ def test_fingerprint_ignores_fields_that_are_not_embedded(tmp_path):
     after = load_catalog(write_jsonl(tmp_path / "b.jsonl", [row(price=9, url="https://x.org")]))
 
     assert after.fingerprint == before.fingerprint
+
+
+def test_attributes_are_not_embedded(tmp_path):
+    before = load_catalog(write_jsonl(tmp_path / "a.jsonl", [row(attributes={"author": "A"})]))
+    after = load_catalog(write_jsonl(tmp_path / "b.jsonl", [row(attributes={"author": "B", "pages": 3})]))
+
+    assert after.items[0].embedding_text == before.items[0].embedding_text
+    assert after.items[0].content_hash == before.items[0].content_hash
+    assert after.fingerprint == before.fingerprint
+    assert after.items[0] != before.items[0]
+
+
+def test_a_running_engine_serves_an_attribute_change_without_re_embedding(tmp_path, monkeypatch):
+    import bot.engine
+    from bot.engine import Engine
+
+    path = tmp_path / "catalog.jsonl"
+    rows = [json.loads(line) for line in DEMO_CATALOG.read_text(encoding="utf-8").splitlines()[:3]]
+    write_jsonl(path, [{**r, "attributes": {"director": "old"}} for r in rows])
+    engine = Engine.from_settings(Settings.from_env({
+        "BOT_CATALOG": str(path), "BOT_STATE_DIR": str(tmp_path / "state"),
+        "BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+    }))
+    fingerprint = engine.index.fingerprint
+
+    def no_embedding(*args, **kwargs):
+        raise AssertionError("an attribute-only change must not rebuild the index")
+
+    monkeypatch.setattr(bot.engine, "build_index", no_embedding)
+    write_jsonl(path, [{**r, "attributes": {"director": "new", "runtime": 117}} for r in rows])
+
+    assert engine.reload_if_changed() is True
+    assert engine.item(rows[0]["id"]).attributes == {"director": "new", "runtime": 117}
+    assert engine.index.fingerprint == fingerprint
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""`bot catalog import`: a report of bad rows, the good ones kept, only changes embedded."""
+"""`bot catalog import`: a report of bad rows, the good ones kept, only changes embedded;
+column mappings, including which columns become attributes."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import pyarrow.parquet
 import pytest
 from typer.testing import CliRunner
 
-from bot.catalog import load_catalog
+from bot.catalog import CatalogError, ColumnMapping, load_catalog, read_catalog
 from bot.cli import app
+from bot.config import PROJECT_ROOT, Settings
 
 HEADER = "sku,name,blurb,shelf,cost,stock\n"
 GOOD = [
@@ -47,6 +49,7 @@ def test_good_rows_are_imported_and_each_bad_row_is_reported(env):
     assert [i.id for i in catalog.items] == ["b1", "b2"]
     dune = catalog.by_id["b2"]
     assert (dune.price, dune.available, dune.categories) == (12.5, False, ("Sci-Fi", "Classic"))
+    assert dune.attributes == {}  # a mapping without 'attributes' gives none
 
 
 def test_strict_refuses_the_whole_file(env):
@@ -85,3 +88,90 @@ def test_parquet_and_wrong_encoding(env):
     result = run(latin1, "--out", env / "l.jsonl")
     assert result.exit_code == 2
     assert f"{latin1}:1: not UTF-8 text" in result.output
+
+
+# --- attributes through a mapping ----------------------------------------------------------
+
+SHOP = "sku,name,blurb,shelf,author,pages,isbn\n" "b1,The Hobbit,A journey.,Fantasy,Tolkien,310,\n"
+
+
+def mapping_with(tmp_path, attributes: str):
+    (tmp_path / "attrs.yml").write_text(
+        "fields:\n  id: sku\n  title: name\n  description: blurb\n  categories: shelf\n" + attributes,
+        encoding="utf-8",
+    )
+    return tmp_path / "attrs.yml"
+
+
+def test_mapping_lists_the_columns_that_become_attributes(env):
+    source = env / "shop.csv"
+    source.write_text(SHOP, encoding="utf-8")
+    out = env / "imported.jsonl"
+    mapping = mapping_with(env, "attributes: [author, isbn]\n")
+
+    result = run(source, "--mapping", mapping, "--out", out)
+
+    assert result.exit_code == 0, result.output
+    hobbit = load_catalog(out).by_id["b1"]
+    assert hobbit.attributes == {"author": "Tolkien"}  # not pages (unlisted), not isbn (empty)
+    assert load_catalog(source, ColumnMapping.from_yaml(mapping)).items == load_catalog(out).items
+
+
+def test_mapping_names_attributes_and_may_combine_columns(env):
+    source = env / "shop.csv"
+    source.write_text(SHOP, encoding="utf-8")
+    mapping = mapping_with(env, "attributes:\n  writer: author\n  length: '{pages} pages'\n")
+
+    hobbit = load_catalog(source, ColumnMapping.from_yaml(mapping)).by_id["b1"]
+
+    assert list(hobbit.attributes.items()) == [("writer", "Tolkien"), ("length", "310 pages")]
+    assert hobbit.attribute_summary() == "writer: Tolkien · length: 310 pages"
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    ["attributes: author\n", "attributes:\n  writer: [author]\n", "attributes: ['']\n"],
+    ids=["text", "nested", "empty-name"],
+)
+def test_a_mapping_with_malformed_attributes_is_refused(env, attributes):
+    with pytest.raises(CatalogError, match="'attributes' must be a list of column names"):
+        ColumnMapping.from_yaml(mapping_with(env, attributes))
+
+
+def test_goodbooks_mapping_gives_books_their_authors_and_ratings_as_attributes():
+    books, problems = read_catalog(
+        Settings.from_env().shared_data_dir / "goodbooks-10k/books.csv",
+        ColumnMapping.from_yaml(PROJECT_ROOT / "data/catalog/mappings/goodbooks-10k.yml"),
+    )
+    assert problems == []
+    first = books[0]
+    assert first.id == "1"
+    assert first.attributes == {"authors": "Suzanne Collins", "language_code": "eng",
+                                "average_rating": "4.34", "ratings_count": "4780653"}
+    assert first.attribute_summary(limit=2) == "authors: Suzanne Collins · language_code: eng"
+    assert "4.34" not in first.embedding_text
+
+
+def test_parquet_reads_an_attributes_column_like_json_lines(env):
+    table = pyarrow.table({
+        "id": ["p1", "p2"], "title": ["Emma", "Persuasion"], "description": ["Matchmaking.", "Second chances."],
+        "categories": [["Romance"], ["Romance"]], "pages": [474, 249],
+        "attributes": [{"author": "Austen", "signed": True}, {"author": "Austen", "signed": None}],
+    })
+    pyarrow.parquet.write_table(table, env / "books.parquet")
+    result = run(env / "books.parquet", "--out", env / "p.jsonl")
+    assert result.exit_code == 0, result.output
+    catalog = load_catalog(env / "p.jsonl")
+    assert catalog.by_id["p1"].attributes == {"author": "Austen", "signed": True}  # a flat column is no attribute
+    assert catalog.by_id["p2"].attributes == {"author": "Austen"}  # null is left out
+
+    mapping = env / "pq.yml"
+    mapping.write_text("fields: {}\nattributes: [pages]\n", encoding="utf-8")
+    typed = load_catalog(env / "books.parquet", ColumnMapping.from_yaml(mapping))
+    assert typed.by_id["p1"].attributes == {"pages": 474}  # typed columns keep their type
+
+    bad = pyarrow.table({"id": ["p1"], "title": ["Emma"], "description": ["d"], "categories": [["Romance"]],
+                         "attributes": [{"tags": ["a", "b"]}]})
+    pyarrow.parquet.write_table(bad, env / "bad.parquet")
+    result = run(env / "bad.parquet", "--out", env / "b.jsonl")
+    assert f"{env / 'bad.parquet'}:1: field 'attributes.tags': must be text, a number or true/false" in result.output

@@ -40,8 +40,11 @@ def cli(monkeypatch, state_dir, db_url, index):
 
 @pytest.fixture
 def engine_on_cli_db(catalog, index, encoder, db_url) -> Engine:
-    """An Engine writing to the same database the CLI reads."""
-    return Engine(catalog, index, encoder, Store(db_url))
+    """An Engine writing to the same database the CLI reads; alice and bob agreed to be remembered."""
+    engine = Engine(catalog, index, encoder, Store(db_url))
+    for sender_id in ("alice", "bob"):
+        engine.set_consent(sender_id, True)
+    return engine
 
 
 def test_catalog_validate_reports_bad_rows_with_line_and_field(cli, tmp_path):
@@ -170,3 +173,163 @@ def test_a_config_error_is_a_one_line_error(cli, monkeypatch):
 
     assert result.exit_code == 2
     assert "BOT_CATLOG" in result.output
+
+
+# --- privacy: consent, export with the conversation, retention ------------------------------------
+
+
+def _tracker_db(path, rows):
+    """A tracker database like Rasa's SQLTrackerStore writes: (sender, event JSON) per row."""
+    from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, insert
+
+    engine = create_engine(f"sqlite:///{path}")
+    table = Table(
+        "events", MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("sender_id", String(255), nullable=False),
+        Column("type_name", String(255), nullable=False),
+        Column("timestamp", Float),
+        Column("intent_name", String(255)),
+        Column("action_name", String(255)),
+        Column("data", Text),
+    )
+    table.metadata.create_all(engine)
+    with engine.begin() as connection:
+        for sender_id, event in rows:
+            connection.execute(insert(table).values(
+                sender_id=sender_id, type_name=event["event"], timestamp=event["timestamp"],
+                intent_name=(event.get("parse_data") or {}).get("intent", {}).get("name"),
+                data=json.dumps(event),
+            ))
+    engine.dispose()
+    return f"sqlite:///{path}"
+
+
+def _count_tracker_rows(url):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        count = connection.execute(text("SELECT count(*) FROM events")).scalar()
+    engine.dispose()
+    return count
+
+
+def test_purge_deletes_events_and_conversation_turns_older_than_given(cli, engine_on_cli_db, monkeypatch, tmp_path):
+    from datetime import timedelta
+
+    from bot.store import utcnow
+
+    now = utcnow()
+    engine_on_cli_db.record_event("alice", EventType.LIKE, "jaws-1975", at=now - timedelta(days=40))
+    engine_on_cli_db.record_event("bob", EventType.DISLIKE, "alien-1979", at=now - timedelta(days=31))
+    engine_on_cli_db.record_event("alice", EventType.LIKE, "toy-story-1995", at=now - timedelta(days=5))
+    tracker_url = _tracker_db(tmp_path / "tracker.sqlite3", [
+        ("alice", {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet"}},
+                   "input_channel": "rest", "timestamp": (now - timedelta(days=40)).timestamp()}),
+        ("alice", {"event": "bot", "text": "Hello!", "timestamp": (now - timedelta(days=1)).timestamp()}),
+    ])
+    monkeypatch.setenv("BOT_TRACKER_URL", tracker_url)
+
+    result = cli("purge", "--older-than-days", "30")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "2 events, 0 export tokens, 1 conversation events deleted"
+    assert [e.item_id for e in engine_on_cli_db.store.events("alice")] == ["toy-story-1995"]
+    assert engine_on_cli_db.store.events("bob") == []
+    assert _count_tracker_rows(tracker_url) == 1
+    assert engine_on_cli_db.consent("alice") is True
+
+
+def test_purge_defaults_to_the_configured_retention(cli, engine_on_cli_db, monkeypatch, tmp_path):
+    from datetime import timedelta
+
+    from bot.store import utcnow
+
+    now = utcnow()
+    engine_on_cli_db.record_event("alice", EventType.LIKE, "jaws-1975", at=now - timedelta(days=40))
+    engine_on_cli_db.record_event("alice", EventType.LIKE, "alien-1979", at=now - timedelta(days=20))
+    monkeypatch.setenv("BOT_TRACKER_URL", f"sqlite:///{tmp_path / 'no-tracker-yet.sqlite3'}")
+    monkeypatch.setenv("BOT_RETENTION_DAYS", "30")
+
+    result = cli("purge")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "1 events, 0 export tokens, 0 conversation events deleted"
+    assert [e.item_id for e in engine_on_cli_db.store.events("alice")] == ["alien-1979"]
+    assert not (tmp_path / "no-tracker-yet.sqlite3").exists()
+
+
+def test_purge_refuses_less_than_a_day(cli):
+    result = cli("purge", "--older-than-days", "0")
+
+    assert result.exit_code == 2
+
+
+def test_user_export_includes_consent_history_and_conversation(cli, engine_on_cli_db, monkeypatch, tmp_path):
+    engine_on_cli_db.record_event("alice", EventType.LIKE, "jaws-1975", channel="web")
+    tracker_url = _tracker_db(tmp_path / "tracker.sqlite3", [
+        ("alice", {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet"}},
+                   "input_channel": "rest", "timestamp": 1_700_000_000.0}),
+        ("bob", {"event": "user", "text": "hey", "parse_data": {"intent": {"name": "greet"}},
+                 "input_channel": "rest", "timestamp": 1_700_000_000.5}),
+        ("alice", {"event": "bot", "text": "Hello!", "timestamp": 1_700_000_001.0}),
+    ])
+    monkeypatch.setenv("BOT_TRACKER_URL", tracker_url)
+
+    result = cli("user", "export", "alice")
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [(c["granted"], c["channel"]) for c in data["consent_history"]] == [(True, "unknown")]
+    assert data["conversation"] == [
+        {"from": "user", "at": "2023-11-14T22:13:20+00:00", "text": "hi", "intent": "greet", "channel": "rest"},
+        {"from": "bot", "at": "2023-11-14T22:13:21+00:00", "text": "Hello!"},
+    ]
+    assert data["profile"]["consent"] is True
+    assert data["profile"]["liked"] == ["Jaws (1975)"]
+
+
+def test_user_export_without_a_tracker_database_has_an_empty_conversation(cli, engine_on_cli_db, monkeypatch, tmp_path):
+    monkeypatch.setenv("BOT_TRACKER_URL", f"sqlite:///{tmp_path / 'none.sqlite3'}")
+
+    result = cli("user", "export", "bob")
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["conversation"] == []
+    assert [c["granted"] for c in data["consent_history"]] == [True]
+
+
+def test_user_erase_also_deletes_the_conversation(cli, engine_on_cli_db, monkeypatch, tmp_path):
+    tracker_url = _tracker_db(tmp_path / "tracker.sqlite3", [
+        ("alice", {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet"}},
+                   "input_channel": "rest", "timestamp": 1_700_000_000.0}),
+        ("alice", {"event": "bot", "text": "Hello!", "timestamp": 1_700_000_001.0}),
+        ("bob", {"event": "bot", "text": "Hello!", "timestamp": 1_700_000_002.0}),
+    ])
+    monkeypatch.setenv("BOT_TRACKER_URL", tracker_url)
+
+    result = cli("user", "erase", "alice", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "erased alice: the profile and 2 conversation events"
+    assert _count_tracker_rows(tracker_url) == 1
+    assert engine_on_cli_db.export("alice") is None
+
+
+def test_user_show_prints_consent_and_learned_categories(cli, engine_on_cli_db):
+    engine_on_cli_db.record_event("alice", EventType.LIKE, "jaws-1975")
+    engine_on_cli_db.set_consent("bob", False)
+
+    alice = cli("user", "show", "alice")
+    bob = cli("user", "show", "bob")
+
+    assert alice.exit_code == 0, alice.output
+    shown = json.loads(alice.stdout)
+    assert shown["consent"] is True
+    assert shown["liked"] == ["Jaws (1975)"]
+    assert shown["learned_categories"] == ["Adventure", "Thriller"]
+    assert bob.exit_code == 0, bob.output
+    shown = json.loads(bob.stdout)
+    assert (shown["consent"], shown["onboarded"], shown["liked"]) == (False, False, [])

@@ -70,3 +70,14 @@ def test_settings_are_immutable():
     settings = Settings.from_env({})
     with pytest.raises(AttributeError):
         settings.state_dir = Path("/elsewhere")  # type: ignore[misc]
+
+
+def test_the_tracker_database_must_not_be_the_engine_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'one.sqlite3'}"
+    with pytest.raises(ConfigError, match="BOT_TRACKER_URL"):
+        Settings.from_env({"BOT_DATABASE_URL": url, "BOT_TRACKER_URL": url})
+
+
+def test_retention_must_be_a_whole_number_of_days():
+    with pytest.raises(ConfigError, match="BOT_RETENTION_DAYS"):
+        Settings.from_env({"BOT_RETENTION_DAYS": "a year"})

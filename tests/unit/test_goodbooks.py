@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalog import ColumnMapping, load_catalog
-from bot.config import PROJECT_ROOT, Settings
-from bot.engine import build_index
-
-MAPPING = PROJECT_ROOT / "data/catalog/mappings/goodbooks-10k.yml"
+from bot.catalog import ColumnMapping
 
 
-@pytest.fixture(scope="module")
-def books():
-    path = Settings.from_env().shared_data_dir / "goodbooks-10k/books.csv"
-    return load_catalog(path, ColumnMapping.from_yaml(MAPPING))
-
-
-def test_every_book_loads_with_the_mapping(books):
-    assert len(books) == 10_000
-    first = books.by_id["2"]
+def test_every_book_loads_with_the_mapping(goodbooks):
+    assert len(goodbooks) == 10_000
+    first = goodbooks.by_id["2"]
     assert first.title == "Harry Potter and the Sorcerer's Stone (Harry Potter, #1)"
     assert first.year == 1997
     assert first.categories == ("J.K. Rowling", "Mary GrandPré")
@@ -27,9 +17,9 @@ def test_every_book_loads_with_the_mapping(books):
     assert first.image.startswith("https://")
 
 
-def test_nearest_books_to_the_first_harry_potter_are_harry_potter_books(books, encoder):
-    index = build_index(books, encoder)
-    neighbours = [books.by_id[i].title for i, _ in index.search(index.vector("2"), 10, exclude=["2"])]
+def test_nearest_books_to_the_first_harry_potter_are_harry_potter_books(goodbooks, goodbooks_index):
+    index = goodbooks_index
+    neighbours = [goodbooks.by_id[i].title for i, _ in index.search(index.vector("2"), 10, exclude=["2"])]
     assert sum("Harry Potter" in title for title in neighbours) >= 5, neighbours
 
 

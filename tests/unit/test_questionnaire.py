@@ -27,3 +27,24 @@ def test_an_unknown_key_is_named(tmp_path, content):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(QuestionnaireError, match="unknown key"):
         Questionnaire.from_yaml(path)
+
+
+def test_fixed_replies_get_the_catalogs_words(tmp_path, catalog):
+    path = tmp_path / "q.yml"
+    path.write_text("items: books\ncategories: [Western]\n", encoding="utf-8")
+    assert Questionnaire.from_yaml(path).words(catalog) == {
+        "catalog_items": "books",
+        "example_category": "Western",
+        "example_title": catalog.items[0].title,
+    }
+
+
+def test_cards_show_the_chosen_attributes(tmp_path, catalog):
+    from dataclasses import replace
+
+    item = replace(catalog.items[0], attributes={"studio": "Lucasfilm", "rating": 8.6, "runtime": 121})
+    assert Questionnaire().card_details(item) == "studio: Lucasfilm · rating: 8.6"
+    path = tmp_path / "q.yml"
+    path.write_text("card_attributes: [runtime, missing]\n", encoding="utf-8")
+    assert Questionnaire.from_yaml(path).card_details(item) == "runtime: 121"
+    assert Questionnaire().card_details(catalog.items[1]) == ""

@@ -11,6 +11,11 @@ from bot.signals import interaction_log, load, train
 from bot.store import EventType, utcnow
 
 
+@pytest.fixture(autouse=True)
+def consenting_users(remember):
+    remember("a", "b", "me", "fan-1", "fan-2", "fan-3")
+
+
 def test_interaction_log_holds_weighted_feedback_on_catalog_items_only(engine):
     engine.record_event("a", EventType.LIKE, "alien-1979")
     engine.record_event("b", EventType.DISLIKE, "alien-1979")

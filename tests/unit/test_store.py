@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot.store import Base, EventType, PreferenceKind, Store
+from bot.store import Base, EventType, PreferenceKind, Store, utcnow
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -32,6 +32,8 @@ def fill(store: Store, sender_id: str) -> None:
     store.add_events(
         sender_id, [(EventType.LIKE, "jaws-1975", None), (EventType.IMPRESSION, "heat-1995", "Crime")]
     )
+    store.set_consent(sender_id, True, channel="rest")
+    store.add_export_token(sender_id, f"hash-of-{sender_id}", utcnow() + timedelta(minutes=5))
 
 
 def test_unknown_user_has_nothing_stored(any_store):
@@ -218,12 +220,12 @@ def test_erase_removes_every_row_of_the_user_and_nothing_else(any_store):
     fill(any_store, "leaving")
     fill(any_store, "staying")
     before = row_counts(any_store, "staying")
-    assert set(before) == {"users", "preferences", "events"}
-    assert row_counts(any_store, "leaving") == before == {"users": 1, "preferences": 2, "events": 2}
+    full = {"users": 1, "preferences": 2, "events": 2, "consents": 1, "export_tokens": 1}
+    assert row_counts(any_store, "leaving") == before == full
 
     assert any_store.erase("leaving") is True
 
-    assert row_counts(any_store, "leaving") == {"users": 0, "preferences": 0, "events": 0}
+    assert row_counts(any_store, "leaving") == dict.fromkeys(full, 0)
     assert row_counts(any_store, "staying") == before
     assert any_store.export("leaving") is None
     assert any_store.erase("leaving") is False
@@ -249,3 +251,40 @@ def test_plain_postgresql_url_works(postgres_url):
     assert postgres_url.startswith("postgresql://")
 
     Store(postgres_url).add_event("u", EventType.CLICK, "x")
+
+
+def test_consent_decisions_are_kept_in_order(any_store):
+    any_store.set_consent("u", True, channel="rest")
+    any_store.set_consent("u", False, channel="slack")
+    assert [(c.granted, c.channel) for c in any_store.consents("u")] == [(True, "rest"), (False, "slack")]
+    assert [c["granted"] for c in any_store.export("u")["consent_history"]] == [True, False]
+
+
+def test_withdrawing_consent_deletes_what_was_learned_but_not_other_users_data(any_store):
+    fill(any_store, "leaving")
+    fill(any_store, "staying")
+    any_store.set_consent("leaving", False)
+    assert row_counts(any_store, "leaving") == {
+        "users": 1, "preferences": 0, "events": 0, "consents": 2, "export_tokens": 1,
+    }
+    assert any_store.user("leaving").onboarded_at is None
+    assert row_counts(any_store, "staying")["events"] == 2
+
+
+def test_an_export_token_works_once_and_only_before_it_expires(any_store):
+    now = utcnow()
+    any_store.add_export_token("u", "fresh", now + timedelta(minutes=15))
+    any_store.add_export_token("u", "stale", now - timedelta(seconds=1))
+    assert any_store.redeem_export_token("fresh", now) == "u"
+    assert any_store.redeem_export_token("fresh", now) is None  # used up
+    assert any_store.redeem_export_token("stale", now) is None  # expired
+    assert any_store.redeem_export_token("never-issued", now) is None
+
+
+def test_purge_deletes_only_events_older_than_the_cutoff(any_store):
+    now = utcnow()
+    any_store.add_event("u", EventType.LIKE, "old-film", at=now - timedelta(days=400))
+    any_store.add_event("u", EventType.LIKE, "new-film", at=now - timedelta(days=10))
+    any_store.add_export_token("u", "expired", now - timedelta(days=400))
+    assert any_store.purge(now - timedelta(days=365)) == {"events": 1, "export_tokens": 1}
+    assert [e.item_id for e in any_store.events("u")] == ["new-film"]

@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import ast
 import importlib
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from bot.config import Settings
 from bot.web import app as web_app
-from bot.web.app import create_app
+from bot.web.app import create_app as create_web_app
 
 RASA_URL = "http://localhost:5005"
+
+
+def create_app(rasa_url: str):
+    """The app for a Rasa URL; no engine (these tests never need one)."""
+    settings = Settings.from_env({"BOT_RASA_URL": rasa_url})
+    return create_web_app(settings, engine_factory=_no_engine)
+
+
+def _no_engine(_settings):
+    raise AssertionError("the chat page must not start the engine")
 
 
 @pytest.fixture()
@@ -110,9 +124,10 @@ def test_module_creates_no_app_at_import() -> None:
     assert not any(isinstance(value, FastAPI) for value in vars(module).values())
 
 
-def test_module_imports_no_other_bot_modules() -> None:
+def test_module_imports_only_settings_from_the_engine_package() -> None:
+    """The engine (FAISS, the encoder) is imported lazily, on the first API request."""
     tree = ast.parse(Path(web_app.__file__).read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
+    for node in tree.body:  # module level only: the lazy import lives inside a function
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -120,4 +135,18 @@ def test_module_imports_no_other_bot_modules() -> None:
         else:
             continue
         for name in names:
-            assert not name.startswith(("bot", ".")), name
+            assert name in ("bot.config", "bot.web.schemas") or not name.startswith(("bot", ".")), name
+
+
+def test_creating_the_app_loads_no_engine() -> None:
+    """A fresh interpreter: building the app must not import the engine or FAISS."""
+    code = (
+        "import sys\n"
+        "from bot.config import Settings\n"
+        "from bot.web.app import create_app\n"
+        "create_app(Settings.from_env({}))\n"
+        "print(sorted(m for m in ('bot.engine', 'faiss', 'torch', 'sentence_transformers') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={k: v for k, v in os.environ.items() if not k.startswith("BOT_")})
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,134 @@
+"""The user's rights in chat: see what is known, consent, export and erasure."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+
+from actions.actions import join, remembered
+from actions.runtime import EngineAction, channel, engine
+from bot.privacy import EXPORT_LINK_TTL
+
+PRIVACY_BUTTONS = [
+    {"title": "Download my data", "payload": "/export_data"},
+    {"title": "Delete my data", "payload": "/erase_data"},
+]
+ERASED_SLOT = "data_erased"  # rasa_plugins.tracker_store then drops the conversation
+
+
+class ActionShowProfile(EngineAction):
+    """What do you know about me? Everything stored that shapes the picks, in words."""
+
+    def name(self) -> str:
+        return "action_show_profile"
+
+    def act(self, dispatcher, tracker, domain):
+        summary = engine().summary(tracker.sender_id)
+        lines = []
+        if summary.consent is True:
+            lines.append("You agreed that I remember your tastes (say \"stop personalizing\" to withdraw).")
+        elif summary.consent is False:
+            lines.append("You asked me not to remember you, so I keep no tastes or feedback of yours.")
+        else:
+            lines.append("You haven't told me yet whether I may remember your tastes.")
+        memory = remembered(summary)
+        if memory:
+            lines.append(f"What you told me or showed me: {memory}.")
+        if summary.learned_categories:
+            lines.append(f"From your feedback I've learned you lean towards {join(summary.learned_categories)}.")
+        if summary.disliked:
+            lines.append(f"I won't suggest again: {join(summary.disliked[:5])}.")
+        if not (memory or summary.learned_categories or summary.disliked):
+            lines.append("I don't know anything about your tastes yet.")
+        lines.append("I also keep our conversation. You can download or delete all of it.")
+        buttons = list(PRIVACY_BUTTONS)
+        if summary.consent is True:
+            buttons.append({"title": "Stop personalizing", "payload": "/withdraw_consent"})
+        else:
+            buttons.append({"title": "You can remember me", "payload": "/give_consent"})
+        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        return []
+
+
+class ActionGiveConsent(EngineAction):
+    def name(self) -> str:
+        return "action_give_consent"
+
+    def act(self, dispatcher, tracker, domain):
+        engine().set_consent(tracker.sender_id, True, channel=channel(tracker))
+        dispatcher.utter_message(
+            text="Thanks! From now on I'll remember your tastes and feedback to personalize my picks. "
+            "Say \"stop personalizing\" any time.",
+            buttons=[{"title": "Tell you my tastes", "payload": "/change_preferences"},
+                     {"title": "Recommend me something", "payload": "/request_recommendations"}],
+        )
+        return []
+
+
+class ActionWithdrawConsent(EngineAction):
+    def name(self) -> str:
+        return "action_withdraw_consent"
+
+    def act(self, dispatcher, tracker, domain):
+        engine().set_consent(tracker.sender_id, False, channel=channel(tracker))
+        dispatcher.utter_message(
+            text="Done: I've stopped personalizing and deleted what I had learned about your tastes. "
+            "I'll still recommend popular picks. Say \"you can remember me\" if you change your mind."
+        )
+        return [SlotSet("onboarded", True)]  # no questionnaire for someone who said no
+
+
+class ActionExportData(EngineAction):
+    """A one-time, expiring download link; the data never travels through the chat itself."""
+
+    def name(self) -> str:
+        return "action_export_data"
+
+    def act(self, dispatcher, tracker, domain):
+        link = engine().export_link(tracker.sender_id)
+        if link is None:
+            dispatcher.utter_message(text="I don't keep any data about you, so there is nothing to download.")
+            return []
+        minutes = int(EXPORT_LINK_TTL.total_seconds() // 60)
+        dispatcher.utter_message(
+            text=f"Here is everything I keep about you, as a JSON file: {link}\n"
+            f"The link works once, for {minutes} minutes."
+        )
+        return []
+
+
+class ActionAskErasure(EngineAction):
+    def name(self) -> str:
+        return "action_ask_erasure"
+
+    def act(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(
+            text="This deletes everything I know about you, including this conversation, "
+            "and can't be undone. Delete it all?",
+            buttons=[{"title": "Yes, delete everything", "payload": "/affirm"},
+                     {"title": "No, keep it", "payload": "/deny"}],
+        )
+        return []
+
+
+class ActionEraseData(EngineAction):
+    """Runs only right after the user confirmed (rules.yml); erases both databases."""
+
+    def name(self) -> str:
+        return "action_erase_data"
+
+    def act(self, dispatcher, tracker, domain):
+        engine().erase(tracker.sender_id)
+        dispatcher.utter_message(
+            text="Done. I've deleted everything I knew about you, including this conversation. "
+            "If you say hi again, we start from scratch."
+        )
+        return [SlotSet(ERASED_SLOT, True)]
+
+
+class ActionKeepData(EngineAction):
+    def name(self) -> str:
+        return "action_keep_data"
+
+    def act(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text="OK, I've deleted nothing.")
+        return []

@@ -1,0 +1,64 @@
+"""Pydantic shapes of the user-data API, so ``/docs`` shows what each endpoint answers.
+
+They mirror the engine's own types (``ProfileSummary``, ``Recommendation``) field for
+field; a test keeps :class:`ProfileOut` in step with ``ProfileSummary``. This module
+imports nothing from the engine so that the chat page starts without loading it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProfileOut(BaseModel):
+    """What the bot remembers about a user, in words (engine ``ProfileSummary``)."""
+
+    known: bool
+    onboarded: bool
+    consent: bool | None = Field(description="The newest consent decision; null if never asked.")
+    categories: list[str]
+    avoid_categories: list[str]
+    loved: list[str]
+    liked: list[str]
+    disliked: list[str]
+    learned_categories: list[str] = Field(description="Learned from feedback, strongest first.")
+
+
+class UserExport(BaseModel):
+    """Everything stored about a user (documentation only: the export is sent as stored)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sender_id: str
+    preferences: dict[str, Any]
+    events: list[dict[str, Any]]
+    consent_history: list[dict[str, Any]]
+    conversation: list[dict[str, Any]] = Field(description="The user's turns in Rasa's tracker store.")
+    exported_at: str
+    profile: ProfileOut
+
+
+class ErasedOut(BaseModel):
+    erased: dict[str, int] = Field(description="Rows deleted, per database.")
+
+
+class ConsentIn(BaseModel):
+    granted: bool = Field(strict=True, description="true: remember me; false: stop remembering me.")
+    channel: str = Field("api", min_length=1, max_length=32, description="Where the decision was made.")
+
+
+class ConsentOut(BaseModel):
+    consent: bool
+
+
+class RecommendationOut(BaseModel):
+    id: str
+    title: str
+    categories: list[str]
+    reasons: list[str] = Field(description="Why it was picked, most important first.")
+
+
+class ErrorOut(BaseModel):
+    detail: str
