@@ -180,6 +180,16 @@ def user_show(sender_id: str) -> None:
     typer.echo(json.dumps(summary.__dict__, indent=2, ensure_ascii=False))
 
 
+@user_app.command("consent")
+def user_consent(
+    sender_id: str,
+    granted: bool = typer.Option(..., "--grant/--withdraw", help="Record a yes, or withdraw (deletes learned tastes)."),
+) -> None:
+    """Record a user's consent decision, e.g. one given on another system."""
+    _engine().set_consent(sender_id, granted, channel="cli")
+    typer.echo(f"{sender_id}: consent {'granted' if granted else 'withdrawn; learned tastes and feedback deleted'}")
+
+
 @user_app.command("export")
 def user_export(sender_id: str) -> None:
     """Everything stored about a user, as JSON on standard output."""

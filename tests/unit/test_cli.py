@@ -333,3 +333,17 @@ def test_user_show_prints_consent_and_learned_categories(cli, engine_on_cli_db):
     assert bob.exit_code == 0, bob.output
     shown = json.loads(bob.stdout)
     assert (shown["consent"], shown["onboarded"], shown["liked"]) == (False, False, [])
+
+
+def test_user_consent_grants_and_withdraws(cli, engine_on_cli_db):
+    assert cli("user", "consent", "carol", "--grant").exit_code == 0
+    assert engine_on_cli_db.consent("carol") is True
+    engine_on_cli_db.record_event("carol", EventType.LIKE, "jaws-1975")
+
+    result = cli("user", "consent", "carol", "--withdraw")
+
+    assert result.exit_code == 0, result.output
+    assert "withdrawn" in result.stdout
+    assert engine_on_cli_db.consent("carol") is False
+    assert engine_on_cli_db.export("carol")["events"] == []
+    assert [c["channel"] for c in engine_on_cli_db.export("carol")["consent_history"]] == ["cli", "cli"]
