@@ -24,6 +24,7 @@ _KNOWN_KEYS = {
     "BOT_TRACKER_URL",
     "BOT_PUBLIC_URL",
     "BOT_API_KEY",
+    "BOT_SITE_KEY",
     "BOT_RETENTION_DAYS",
 }
 
@@ -46,6 +47,7 @@ class Settings:
     tracker_url: str  # Rasa's SQL tracker store: exported and erased with the user's data
     public_url: str  # where users reach the web app (export download links)
     api_key: str | None  # the HTTP API's key; unset: the user-data API is closed
+    site_key: str | None  # a website's key for site events and recommendation slots
     retention_days: int  # `bot purge` deletes events older than this
 
     @property
@@ -97,5 +99,6 @@ class Settings:
             tracker_url=tracker_url,
             public_url=env.get("BOT_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
             api_key=env.get("BOT_API_KEY") or None,
+            site_key=env.get("BOT_SITE_KEY") or None,
             retention_days=int(retention),
         )

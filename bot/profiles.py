@@ -24,7 +24,9 @@ STATED_CATEGORIES_WEIGHT = 0.6
 EVENT_WEIGHTS: dict[EventType, float] = {
     EventType.PURCHASE: 1.5,
     EventType.LIKE: 1.0,
+    EventType.ADD_TO_CART: 0.8,
     EventType.CLICK: 0.3,
+    EventType.VIEW: 0.15,
     EventType.NOT_INTERESTED: -0.3,
     EventType.DISLIKE: -0.7,
 }

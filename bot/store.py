@@ -41,7 +41,9 @@ class EventType(enum.StrEnum):
     """What a user did with an item; impressions are what the bot showed them."""
 
     IMPRESSION = "impression"
+    VIEW = "view"  # an item page seen on the site
     CLICK = "click"
+    ADD_TO_CART = "add_to_cart"
     LIKE = "like"
     DISLIKE = "dislike"
     NOT_INTERESTED = "not_interested"
@@ -245,7 +247,8 @@ class Store:
 
     def item_popularity(self, since: datetime | None = None) -> Counter[str]:
         """Net positive feedback per item over all users: the collaborative prior."""
-        weights = {EventType.LIKE: 1, EventType.PURCHASE: 2, EventType.CLICK: 0.5,
+        weights = {EventType.LIKE: 1, EventType.PURCHASE: 2, EventType.ADD_TO_CART: 1,
+                   EventType.CLICK: 0.5, EventType.VIEW: 0.25,
                    EventType.DISLIKE: -1, EventType.NOT_INTERESTED: -0.5}
         query = select(Event.item_id, Event.type, func.count()).where(
             Event.item_id.is_not(None), Event.type.in_([str(k) for k in weights])

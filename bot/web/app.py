@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -49,6 +50,8 @@ from bot.web.schemas import (
     ErrorOut,
     ProfileOut,
     RecommendationOut,
+    SiteEventIn,
+    SiteEventOut,
     UserExport,
 )
 
@@ -61,6 +64,10 @@ log = logging.getLogger(__name__)
 access_log = logging.getLogger("bot.web.access")
 
 API_DISABLED = "the user-data API is disabled: set BOT_API_KEY"
+SITE_API_DISABLED = "the site API is disabled: set BOT_SITE_KEY (or BOT_API_KEY)"
+BAD_SITE_KEY = "missing or wrong key (send Authorization: Bearer <BOT_SITE_KEY>)"
+NO_CONSENT = "the user has not agreed to be remembered; nothing was stored"
+FUTURE_SLACK = timedelta(minutes=5)  # clock skew allowed for a site event's time
 BAD_KEY = "missing or wrong API key (send Authorization: Bearer <BOT_API_KEY>)"
 ENGINE_UNAVAILABLE = "the engine could not be started; see the server log"
 NOTHING_STORED = "nothing is stored about this user"
@@ -141,6 +148,13 @@ class _AccessLog:
             access_log.info("%s %s %d %.0fms", scope["method"], route, status, millis)
 
 
+def _key_matches(credentials: HTTPAuthorizationCredentials | None, *keys: str | None) -> bool:
+    """Constant-time comparison with each configured key (an unset key never matches)."""
+    given = credentials.credentials.encode("utf-8") if credentials else b""
+    matches = [secrets.compare_digest(given, key.encode("utf-8")) for key in keys if key]
+    return any(matches)
+
+
 def _filename(sender_id: str) -> str:
     """``<sender>-data.json``, reduced to characters that are safe in a header."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", sender_id).strip("._")[:64]
@@ -170,6 +184,8 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
             {"name": "users", "description": "What the bot knows about a user and recommends to them "
                                              "(needs `Authorization: Bearer <BOT_API_KEY>`)."},
             {"name": "privacy", "description": "Users' rights over their data: export, erasure, consent."},
+            {"name": "site", "description": "For the business's website: site events and a \"Recommended "
+                                            "for you\" slot (`Authorization: Bearer <BOT_SITE_KEY>`)."},
         ],
     )
     app.add_middleware(_AccessLog)
@@ -195,9 +211,15 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
     def require_api_key(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
         if settings.api_key is None:
             raise HTTPException(503, API_DISABLED)
-        given = credentials.credentials.encode("utf-8") if credentials else b""
-        if not secrets.compare_digest(given, settings.api_key.encode("utf-8")):
+        if not _key_matches(credentials, settings.api_key):
             raise HTTPException(401, BAD_KEY, headers={"WWW-Authenticate": "Bearer"})
+
+    def require_site_key(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+        """A website's key (BOT_SITE_KEY); the operator's BOT_API_KEY works too."""
+        if settings.site_key is None and settings.api_key is None:
+            raise HTTPException(503, SITE_API_DISABLED)
+        if not _key_matches(credentials, settings.site_key, settings.api_key):
+            raise HTTPException(401, BAD_SITE_KEY, headers={"WWW-Authenticate": "Bearer"})
 
     users = APIRouter(
         prefix="/api/users/{sender_id}",
@@ -241,17 +263,46 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
         engines.get().set_consent(sender_id, decision.granted, channel=decision.channel)
         return {"consent": decision.granted}
 
-    @users.get("/recommendations", tags=["users"], response_model=list[RecommendationOut])
+    app.include_router(users)
+
+    site = APIRouter(
+        dependencies=[Depends(require_site_key)],
+        responses={401: {"model": ErrorOut, "description": "Missing or wrong site key."},
+                   503: {"model": ErrorOut, "description": "No key is configured, or the engine is down."}},
+    )
+
+    @site.get("/api/users/{sender_id}/recommendations", tags=["site"], response_model=list[RecommendationOut])
     def get_recommendations(sender_id: str, n: Annotated[int, Query(ge=1, le=50)] = 10) -> Any:
-        """Picks for the user: personalized with their consent (then logged as shown), popular without."""
-        picks = engines.get().recommend(sender_id, n=n, channel="api")
+        """A "Recommended for you" slot: personalized with the user's consent (then logged as
+        shown), popular without."""
+        picks = engines.get().recommend(sender_id, n=n, channel="site")
         return [
             {"id": r.item.id, "title": r.item.title, "categories": list(r.item.categories),
              "reasons": list(r.reasons)}
             for r in picks
         ]
 
-    app.include_router(users)
+    @site.post(
+        "/api/events", tags=["site"], status_code=202, response_model=SiteEventOut,
+        responses={200: {"model": SiteEventOut, "description": "Not stored: the user has not consented."},
+                   422: {"model": ErrorOut, "description": "Unknown item, a time in the future, or a bad body."}},
+    )
+    def post_event(event: SiteEventIn, response: Response) -> Any:
+        """A view, click, add-to-cart or purchase on the site (or a like/dislike): the user's
+        next recommendation, in chat or on the site, already reflects it."""
+        engine = engines.get()
+        if event.item_id not in engine.catalog:
+            raise HTTPException(422, f"unknown item id {event.item_id!r}")
+        if event.at is not None and event.at > datetime.now(UTC) + FUTURE_SLACK:
+            raise HTTPException(422, "'at' is in the future")
+        if event.consent is not None and engine.consent(event.user_id) is not event.consent:
+            engine.set_consent(event.user_id, event.consent, channel="site")
+        if not engine.record_event(event.user_id, event.type, event.item_id, channel="site", at=event.at):
+            response.status_code = 200
+            return {"stored": False, "reason": NO_CONSENT}
+        return {"stored": True}
+
+    app.include_router(site)
 
     @app.get(
         "/export/{token}", tags=["privacy"], response_class=Response,

@@ -7,9 +7,9 @@ imports nothing from the engine so that the chat page starts without loading it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class ProfileOut(BaseModel):
@@ -62,3 +62,23 @@ class RecommendationOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class SiteEventIn(BaseModel):
+    """Something a user did on the business's own site; it updates their profile at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str = Field(min_length=1, max_length=255, description="The same id the chat uses for this user.")
+    type: Literal["view", "click", "add_to_cart", "purchase", "like", "dislike", "not_interested"]
+    item_id: str = Field(min_length=1, max_length=255, description="A catalog item id.")
+    at: AwareDatetime | None = Field(None, description="When it happened (ISO 8601 with offset); default: now.")
+    consent: bool | None = Field(
+        None, strict=True,
+        description="The user's answer on the site's own consent banner, if any; recorded before the event.",
+    )
+
+
+class SiteEventOut(BaseModel):
+    stored: bool
+    reason: str | None = Field(None, description="Why the event was not stored.")

@@ -70,7 +70,6 @@ API_CALLS = [
     ("GET", "/api/users/alice/export", None),
     ("DELETE", "/api/users/alice", None),
     ("PUT", "/api/users/alice/consent", {"granted": True}),
-    ("GET", "/api/users/alice/recommendations", None),
 ]
 
 
@@ -279,7 +278,7 @@ def test_recommendations(client, engine, alice, item_id):
     assert item_id not in {p["id"] for p in picks}  # already liked
     shown = [e for e in engine.export("alice")["events"] if e["type"] == "impression"]
     assert sorted(e["item_id"] for e in shown) == sorted(p["id"] for p in picks)
-    assert {e["channel"] for e in shown} == {"api"}
+    assert {e["channel"] for e in shown} == {"site"}
 
 
 def test_recommendations_default_to_ten(client):
