@@ -7,6 +7,8 @@ BOT_VENV  := .venv
 RASA      := $(RASA_VENV)/bin/rasa
 BOT       := $(BOT_VENV)/bin/bot
 PYTHON    := $(BOT_VENV)/bin/python
+WEB       := bot/web
+WIDGET    := $(WEB)/static/vendor/socket.io.min.js
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -18,7 +20,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: $(RASA_VENV)/.installed $(BOT_VENV)/.installed  ## Create both Python environments (idempotent)
+setup: $(RASA_VENV)/.installed $(BOT_VENV)/.installed $(WIDGET)  ## Create both Python environments and the chat widget (idempotent)
 
 # Rasa 3.6 runs on Python 3.10 only; the whole environment is locked in requirements/rasa.txt.
 $(RASA_VENV)/.installed: requirements/rasa.txt
@@ -37,6 +39,15 @@ $(BOT_VENV)/.installed: requirements/bot.txt pyproject.toml
 	$(BOT_VENV)/bin/pip install --quiet --no-deps -r requirements/bot.txt
 	$(BOT_VENV)/bin/pip install --quiet --no-deps --no-build-isolation -e .
 	$(BOT_VENV)/bin/pip check
+	@touch $@
+
+# The chat widget's browser library (socket.io-client) from npm, locked in bot/web/package-lock.json,
+# copied to bot/web/static/vendor/ (generated, not in git) where the web app serves it.
+$(WIDGET): $(WEB)/package.json $(WEB)/package-lock.json $(WEB)/build.mjs
+	@command -v npm >/dev/null || { echo "error: npm not found; the chat widget needs Node.js 18+ and npm" \
+	  "(Debian/Ubuntu: apt-get install nodejs npm; macOS: brew install node)"; exit 1; }
+	npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error
+	npm run --prefix $(WEB) --silent build
 	@touch $@
 
 index: setup  ## Embed the catalog and build the FAISS index (only if the catalog changed)
@@ -60,7 +71,7 @@ bench: setup  ## Benchmarks (docs/benchmarks.md and .json from one run)
 run: setup index train train-recs  ## Start action server, Rasa and the chat page; Ctrl-C stops all
 	scripts/run
 
-test: setup index train  ## Run every test (unit, actions, Rasa stories, end to end)
+test: setup index train  ## Run every test (unit, actions, Rasa stories, end to end, browser)
 	$(PYTHON) -m pytest
 
 lock-bot:  ## Re-resolve the engine environment and rewrite its lock

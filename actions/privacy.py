@@ -122,6 +122,8 @@ class ActionEraseData(EngineAction):
             text="Done. I've deleted everything I knew about you, including this conversation. "
             "If you say hi again, we start from scratch."
         )
+        if channel(tracker) == "socketio":  # the web widget keeps a transcript in the browser
+            dispatcher.utter_message(json_message={"data": {"forget_conversation": True}})
         return [SlotSet(ERASED_SLOT, True)]
 
 

@@ -357,3 +357,13 @@ def test_recommend_without_consent_logs_no_impressions(run, tracker, action_engi
     assert messages[0] == message("Here are some Sci-Fi picks for you:")
     assert len(events[0]["value"]) == 5
     assert action_engine.store.events("alice") == []
+
+
+def test_erase_data_in_the_web_widget_also_clears_the_browsers_transcript(run, tracker, action_engine):
+    web = tracker("greet")
+    next(e for e in reversed(web.events) if e["event"] == "user")["input_channel"] = "socketio"
+
+    events, messages = run(ActionEraseData(), web)
+
+    assert events == [slot("data_erased", True)]
+    assert messages[1]["custom"] == {"data": {"forget_conversation": True}}

@@ -1,13 +1,29 @@
-// Chat page for the movie bot. Talks straight to Rasa's REST channel:
-//   POST {rasa_url}/webhooks/rest/webhook  {"sender": id, "message": text}
-// Plain JS, no framework, no build step. All message/title text is set through
-// textContent or text nodes, never parsed as HTML, so nothing said can inject markup.
+// Chat widget for the movie bot, over Rasa's socket.io channel (credentials.yml: socketio,
+// session_persistence: true). The client library is socket.io-client from npm, which
+// `make setup` installs in bot/web/ and copies to /static/vendor/ (see bot/web/build.mjs).
+//
+//   connect → emit "session_request" {session_id} → receive "session_confirm"
+//   emit "user_uttered" {message, session_id}      → receive "bot_uttered" messages:
+//     {text}, {text, quick_replies: [{title, payload}]}, {attachment: {type: "image", payload: {src}}}
+//
+// Session persistence: the session id lives in localStorage, and with session_persistence
+// Rasa uses it as the sender id, so a reload (or a new connection) is the same user with the
+// same profile. The conversation shown is kept in localStorage too and drawn again on reload.
+// If socket.io-client is missing (`make setup` not run), the page falls back to Rasa's REST
+// channel: POST {rasa_url}/webhooks/rest/webhook {"sender": id, "message": text}.
+//
+// Plain JS, no framework. All message/title text is set through textContent or text nodes,
+// never parsed as HTML, so nothing said can inject markup.
 (function () {
   "use strict";
 
   const SENDER_KEY = "moviebot.senderId";
-  const REQUEST_TIMEOUT_MS = 60000; // first reply can be slow while Rasa warms up
+  const HISTORY_KEY_PREFIX = "moviebot.history.";
+  const HISTORY_LIMIT = 300; // entries kept per user; older ones are dropped
+  const REPLY_TIMEOUT_MS = 60000; // first reply can be slow while Rasa warms up
   const GREET_PAYLOAD = "/greet";
+  const REST_PATH = "/webhooks/rest/webhook";
+  const SOCKET_PATH = "/socket.io"; // credentials.yml: socketio_path (Rasa's default)
 
   const messagesEl = document.getElementById("chat-messages");
   const formEl = document.getElementById("chat-form");
@@ -15,8 +31,11 @@
   const newUserEl = document.getElementById("chat-new-user");
 
   let memorySenderId = null; // used only when localStorage is unavailable
-  let queue = Promise.resolve(); // keeps requests (and replies) in order
+  let memoryHistory = []; // likewise
   let typingEl = null;
+  let typingTimer = null;
+  let errorEl = null;
+  let lastCard = null; // {entry, el}: where an image that follows a card's text goes
 
   // ---- sender id: one per browser, survives reloads so the bot remembers us ----
 
@@ -46,6 +65,42 @@
     }
   }
 
+  const senderId = getSenderId();
+  document.documentElement.dataset.chatSession = senderId;
+
+  // ---- the conversation shown, kept per user so a reload draws it again ----
+  // Entries: {who: "user", text} or {who: "bot", msg: {text, buttons, image}, chosen: [payloads]}.
+
+  function historyKey() {
+    return HISTORY_KEY_PREFIX + senderId;
+  }
+
+  function loadHistory() {
+    try {
+      const parsed = JSON.parse(window.localStorage.getItem(historyKey()) || "[]");
+      return Array.isArray(parsed) ? parsed : [];
+    } catch (err) {
+      return memoryHistory;
+    }
+  }
+
+  const history = loadHistory();
+
+  function saveHistory() {
+    if (history.length > HISTORY_LIMIT) history.splice(0, history.length - HISTORY_LIMIT);
+    try {
+      window.localStorage.setItem(historyKey(), JSON.stringify(history));
+    } catch (err) {
+      memoryHistory = history; // storage full or disabled: keep it for this page only
+    }
+  }
+
+  function remember(entry) {
+    history.push(entry);
+    saveHistory();
+    return entry;
+  }
+
   // ---- where Rasa lives: read once from the server, not hard-coded ----
 
   const rasaUrlPromise = fetch("/config.json", { cache: "no-store" })
@@ -61,6 +116,13 @@
     messagesEl.scrollTop = messagesEl.scrollHeight;
   }
 
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
   // Appends text to parent, turning *bold* / **bold** into <strong>.
   // The markers must hug non-space characters, so "2 * 3 * 4" stays as is.
   function appendFormatted(parent, text) {
@@ -69,24 +131,10 @@
     let m;
     while ((m = re.exec(text)) !== null) {
       if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
-      const strong = document.createElement("strong");
-      strong.textContent = m[1] !== undefined ? m[1] : m[2];
-      parent.appendChild(strong);
+      parent.appendChild(el("strong", "", m[1] !== undefined ? m[1] : m[2]));
       last = re.lastIndex;
     }
     if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
-  }
-
-  function addBubble(kind) {
-    const div = document.createElement("div");
-    div.className = "msg " + kind;
-    messagesEl.appendChild(div);
-    return div;
-  }
-
-  function addUserBubble(text) {
-    addBubble("user").textContent = text;
-    scrollToBottom();
   }
 
   function safeImageUrl(src) {
@@ -98,105 +146,338 @@
     }
   }
 
-  function addBotMessage(msg) {
-    if (!msg || typeof msg !== "object") return;
-    const hasText = typeof msg.text === "string" && msg.text !== "";
-    const imageUrl = msg.image ? safeImageUrl(msg.image) : null;
+  function makeImage(src, className) {
+    const url = safeImageUrl(src);
+    if (!url) return null;
+    const img = el("img", className);
+    img.src = url;
+    img.alt = ""; // decorative: the title next to it says what it is
+    img.loading = "lazy";
+    img.addEventListener("load", scrollToBottom);
+    img.addEventListener("error", () => img.remove());
+    return img;
+  }
 
-    if (hasText || imageUrl) {
-      const bubble = addBubble("bot");
-      if (hasText) appendFormatted(bubble, msg.text);
-      if (imageUrl) {
-        const img = document.createElement("img");
-        img.src = imageUrl;
-        img.alt = "";
-        img.loading = "lazy";
-        img.addEventListener("load", scrollToBottom);
-        bubble.appendChild(img);
-      }
+  function addUserBubble(text) {
+    messagesEl.appendChild(el("div", "msg user", text));
+    scrollToBottom();
+  }
+
+  // A recommendation: "**Title (Year)** · categories\ndescription\n[attributes]\nWhy: reason"
+  // with 👍 / 👎 / 🔁 buttons whose payloads are /like{...}, /dislike{...}, /more_like_this{...}.
+  function parseCard(msg) {
+    if (typeof msg.text !== "string" || !Array.isArray(msg.buttons)) return null;
+    if (!msg.buttons.some((b) => b && String(b.payload || "").startsWith("/like"))) return null;
+    const lines = msg.text.split("\n").map((line) => line.trim()).filter(Boolean);
+    const head = /^\*\*(.+?)\*\*\s*(?:·\s*(.*))?$/.exec(lines[0] || "");
+    if (!head) return null;
+    let rest = lines.slice(1);
+    let why = "";
+    if (rest.length && rest[rest.length - 1].startsWith("Why:")) {
+      why = rest[rest.length - 1].slice(4).trim();
+      rest = rest.slice(0, -1);
     }
+    return {
+      title: head[1],
+      categories: head[2] || "",
+      description: rest[0] || "",
+      details: rest.slice(1),
+      why: why,
+    };
+  }
 
-    if (Array.isArray(msg.buttons) && msg.buttons.length > 0) {
-      const group = document.createElement("div");
-      group.className = "msg-buttons";
-      msg.buttons.forEach((b) => {
-        if (!b || (b.title === undefined && b.payload === undefined)) return;
-        const title = String(b.title !== undefined ? b.title : b.payload);
-        const payload = String(b.payload !== undefined ? b.payload : b.title);
-        const btn = document.createElement("button");
-        btn.type = "button";
-        btn.textContent = title;
-        btn.addEventListener("click", () => {
-          // One answer per button group: avoids double-sending the same choice.
-          group.querySelectorAll("button").forEach((other) => { other.disabled = true; });
-          btn.classList.add("chosen");
-          send(payload, title);
-          inputEl.focus();
+  // Buttons that answer the same question: one choice per group (like vs. not for me).
+  function buttonGroupOf(payload, isCard) {
+    if (!isCard) return "all";
+    if (payload.startsWith("/like") || payload.startsWith("/dislike") || payload.startsWith("/not_interested")) {
+      return "feedback";
+    }
+    return payload; // "more like this" stands alone
+  }
+
+  function renderButtons(container, entry, isCard, label) {
+    const buttons = entry.msg.buttons;
+    const chosen = entry.chosen || [];
+    const byGroup = {};
+    buttons.forEach((b) => {
+      const title = String(b.title !== undefined ? b.title : b.payload);
+      const payload = String(b.payload !== undefined ? b.payload : b.title);
+      const group = buttonGroupOf(payload, isCard);
+      const btn = el("button", "", title);
+      btn.type = "button";
+      btn.dataset.payload = payload;
+      (byGroup[group] = byGroup[group] || []).push(btn);
+      btn.addEventListener("click", () => {
+        // One answer per group: avoids double-sending the same choice.
+        byGroup[group].forEach((other) => {
+          other.disabled = true;
         });
-        group.appendChild(btn);
+        btn.classList.add("chosen");
+        btn.setAttribute("aria-pressed", "true");
+        entry.chosen = (entry.chosen || []).concat([payload]);
+        saveHistory();
+        send(payload, label ? title + ": " + label : title);
+        inputEl.focus();
       });
+      container.appendChild(btn);
+    });
+    // Drawn again from history: the groups already answered stay answered.
+    Object.keys(byGroup).forEach((group) => {
+      const picked = byGroup[group].filter((btn) => chosen.includes(btn.dataset.payload));
+      if (!picked.length) return;
+      byGroup[group].forEach((btn) => {
+        btn.disabled = true;
+      });
+      picked.forEach((btn) => {
+        btn.classList.add("chosen");
+        btn.setAttribute("aria-pressed", "true");
+      });
+    });
+  }
+
+  let cardCount = 0;
+
+  function renderCard(entry, card) {
+    const article = el("article", "card");
+    const titleId = "card-title-" + ++cardCount;
+    article.setAttribute("aria-labelledby", titleId);
+    if (entry.msg.image) {
+      const img = makeImage(entry.msg.image, "card-image");
+      if (img) article.appendChild(img);
+    }
+    const body = el("div", "card-body");
+    const title = el("h2", "card-title", card.title);
+    title.id = titleId;
+    body.appendChild(title);
+    if (card.categories) body.appendChild(el("p", "card-categories", card.categories));
+    if (card.description) body.appendChild(el("p", "card-description", card.description));
+    card.details.forEach((line) => body.appendChild(el("p", "card-details", line)));
+    if (card.why) {
+      const why = el("p", "card-why");
+      why.appendChild(el("span", "card-why-label", "Why: "));
+      appendFormatted(why, card.why);
+      body.appendChild(why);
+    }
+    const actions = el("div", "card-actions");
+    actions.setAttribute("role", "group");
+    actions.setAttribute("aria-label", "Your opinion of " + card.title);
+    renderButtons(actions, entry, true, card.title);
+    body.appendChild(actions);
+    article.appendChild(body);
+    messagesEl.appendChild(article);
+    lastCard = { entry: entry, el: article };
+  }
+
+  function renderBotEntry(entry) {
+    const msg = entry.msg;
+    const hasText = typeof msg.text === "string" && msg.text !== "";
+    const hasButtons = Array.isArray(msg.buttons) && msg.buttons.length > 0;
+    const card = parseCard(msg);
+    if (card) {
+      renderCard(entry, card);
+      scrollToBottom();
+      return;
+    }
+    lastCard = null;
+    const img = msg.image ? makeImage(msg.image) : null;
+    if (hasText || img) {
+      const bubble = el("div", "msg bot");
+      if (hasText) appendFormatted(bubble, msg.text);
+      if (img) bubble.appendChild(img);
+      messagesEl.appendChild(bubble);
+    }
+    if (hasButtons) {
+      const group = el("div", "msg-buttons");
+      group.setAttribute("role", "group");
+      renderButtons(group, entry, false, "");
       messagesEl.appendChild(group);
     }
     scrollToBottom();
   }
 
-  function addErrorBubble() {
-    const bubble = addBubble("bot error");
-    bubble.appendChild(document.createTextNode("I can't reach the assistant right now — is "));
-    const code = document.createElement("code");
-    code.textContent = "make run";
-    bubble.appendChild(code);
-    bubble.appendChild(document.createTextNode(" still running?"));
+  // Rasa's messages, from either channel, as {text, buttons, image}; null if nothing to show.
+  function normalize(raw) {
+    if (!raw || typeof raw !== "object") return null;
+    const msg = {};
+    if (typeof raw.text === "string" && raw.text !== "") msg.text = raw.text;
+    const buttons = Array.isArray(raw.quick_replies) && raw.quick_replies.length ? raw.quick_replies : raw.buttons;
+    if (Array.isArray(buttons)) {
+      msg.buttons = buttons
+        .filter((b) => b && (b.title !== undefined || b.payload !== undefined))
+        .map((b) => ({ title: b.title, payload: b.payload }));
+      if (!msg.buttons.length) delete msg.buttons;
+    }
+    const attachment = raw.attachment;
+    if (typeof raw.image === "string") {
+      msg.image = raw.image;
+    } else if (attachment && attachment.type === "image" && attachment.payload && attachment.payload.src) {
+      msg.image = String(attachment.payload.src);
+    }
+    return msg.text || msg.buttons || msg.image ? msg : null;
+  }
+
+  function addBotMessage(raw) {
+    // After "delete my data", the bot tells the page to forget the transcript it keeps too;
+    // the messages on screen stay until the page is left.
+    if (raw && raw.forget_conversation) {
+      history.length = 0;
+      saveHistory();
+      return;
+    }
+    const msg = normalize(raw);
+    if (!msg) return;
+    hideTyping();
+    // Rasa's socket.io channel sends a message's image as a message of its own, right
+    // after the text: it belongs on the card it follows.
+    if (msg.image && !msg.text && !msg.buttons && lastCard && !lastCard.entry.msg.image) {
+      const img = makeImage(msg.image, "card-image");
+      lastCard.entry.msg.image = msg.image;
+      saveHistory();
+      if (img) lastCard.el.insertBefore(img, lastCard.el.firstChild);
+      scrollToBottom();
+      return;
+    }
+    renderBotEntry(remember({ who: "bot", msg: msg }));
+  }
+
+  function showError() {
+    hideTyping();
+    if (errorEl) return;
+    errorEl = el("div", "msg bot error");
+    errorEl.setAttribute("role", "alert");
+    errorEl.appendChild(document.createTextNode("I can't reach the assistant right now — is "));
+    errorEl.appendChild(el("code", "", "make run"));
+    errorEl.appendChild(document.createTextNode(" still running?"));
+    messagesEl.appendChild(errorEl);
     scrollToBottom();
   }
 
+  function clearError() {
+    if (errorEl) errorEl.remove();
+    errorEl = null;
+  }
+
   function showTyping() {
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, REPLY_TIMEOUT_MS);
     if (typingEl) return;
-    typingEl = document.createElement("div");
-    typingEl.className = "typing";
-    typingEl.textContent = "typing…";
+    typingEl = el("div", "typing", "typing…");
     typingEl.setAttribute("aria-label", "The assistant is typing");
     messagesEl.appendChild(typingEl);
     scrollToBottom();
   }
 
   function hideTyping() {
+    clearTimeout(typingTimer);
     if (typingEl) typingEl.remove();
     typingEl = null;
   }
 
-  // ---- talking to Rasa ----
+  // ---- talking to Rasa: socket.io, or REST when the client library is missing ----
 
-  async function deliver(message) {
-    showTyping();
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
-    try {
-      const rasaUrl = await rasaUrlPromise;
-      const res = await fetch(rasaUrl + "/webhooks/rest/webhook", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender: getSenderId(), message: message }),
-        signal: controller.signal,
-      });
-      if (!res.ok) throw new Error("Rasa HTTP " + res.status);
-      const replies = await res.json();
-      hideTyping();
-      (Array.isArray(replies) ? replies : []).forEach(addBotMessage);
-    } catch (err) {
-      console.error("Rasa request failed:", err);
-      hideTyping();
-      addErrorBubble();
-    } finally {
-      clearTimeout(timer);
+  function socketTransport(rasaUrl) {
+    const outbox = [];
+    let confirmed = false;
+    const socket = window.io(rasaUrl || window.location.origin, {
+      path: SOCKET_PATH,
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
+    });
+    document.documentElement.dataset.chatTransport = "socket.io";
+
+    function flush() {
+      while (confirmed && outbox.length) {
+        socket.emit("user_uttered", { message: outbox.shift(), session_id: senderId });
+      }
     }
+
+    // Every (re)connection is a new socket: ask for our session again before talking.
+    socket.on("connect", () => {
+      confirmed = false;
+      socket.emit("session_request", { session_id: senderId });
+    });
+    socket.on("session_confirm", (sessionId) => {
+      const id = sessionId && typeof sessionId === "object" ? sessionId.session_id : sessionId;
+      if (id !== senderId) console.warn("Rasa confirmed another session:", id);
+      confirmed = true;
+      clearError();
+      document.documentElement.dataset.chatConnected = "true";
+      flush();
+    });
+    socket.on("bot_uttered", addBotMessage);
+    socket.on("disconnect", () => {
+      confirmed = false;
+      document.documentElement.dataset.chatConnected = "false";
+    });
+    socket.on("connect_error", (err) => {
+      console.error("socket.io connection to Rasa failed:", err && err.message);
+      showError();
+    });
+
+    return {
+      deliver(message) {
+        outbox.push(message);
+        flush();
+      },
+    };
   }
+
+  function restTransport(rasaUrl) {
+    let queue = Promise.resolve(); // keeps requests (and replies) in order
+    document.documentElement.dataset.chatTransport = "rest";
+
+    async function post(message) {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), REPLY_TIMEOUT_MS);
+      try {
+        const res = await fetch(rasaUrl + REST_PATH, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ sender: senderId, message: message }),
+          signal: controller.signal,
+        });
+        if (!res.ok) throw new Error("Rasa HTTP " + res.status);
+        const replies = await res.json();
+        clearError();
+        hideTyping();
+        (Array.isArray(replies) ? replies : []).forEach(addBotMessage);
+      } catch (err) {
+        console.error("Rasa request failed:", err);
+        showError();
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+
+    return {
+      deliver(message) {
+        queue = queue.then(() => post(message));
+      },
+    };
+  }
+
+  const transportPromise = rasaUrlPromise.then(
+    (rasaUrl) => {
+      if (typeof window.io === "function") return socketTransport(rasaUrl);
+      console.warn("socket.io-client is not loaded (run `make setup`); using Rasa's REST channel.");
+      return restTransport(rasaUrl);
+    },
+    (err) => {
+      console.error("Cannot read /config.json:", err);
+      showError();
+      throw err;
+    }
+  );
 
   // Sends `message` to Rasa; shows `display` as a user bubble unless it is null.
   function send(message, display) {
-    if (display !== null) addUserBubble(display);
-    queue = queue.then(() => deliver(message));
-    return queue;
+    lastCard = null;
+    if (display !== null) {
+      remember({ who: "user", text: display });
+      addUserBubble(display);
+    }
+    showTyping();
+    transportPromise.then((transport) => transport.deliver(message), () => undefined);
   }
 
   // ---- wiring ----
@@ -211,6 +492,7 @@
 
   newUserEl.addEventListener("click", () => {
     try {
+      window.localStorage.removeItem(historyKey());
       window.localStorage.removeItem(SENDER_KEY);
     } catch (err) {
       /* storage unavailable: the reload alone gives a fresh in-memory id */
@@ -218,6 +500,19 @@
     window.location.reload();
   });
 
-  // Greet silently so a returning user hears what the bot remembers about them.
-  send(GREET_PAYLOAD, null);
+  if (history.length) {
+    // A returning page: draw the conversation so far (one announcement, not one per message).
+    messagesEl.setAttribute("aria-busy", "true");
+    history.forEach((entry) => {
+      if (entry && entry.who === "user") addUserBubble(String(entry.text));
+      else if (entry && entry.who === "bot" && entry.msg) renderBotEntry(entry);
+    });
+    messagesEl.removeAttribute("aria-busy");
+    lastCard = null; // an image arriving now belongs to no card drawn from history
+    document.documentElement.dataset.chatRestored = String(history.length);
+    transportPromise.catch(() => undefined); // connect now, so the first message goes fast
+  } else {
+    // A new conversation: greet silently, so a returning user hears what the bot remembers.
+    send(GREET_PAYLOAD, null);
+  }
 })();
