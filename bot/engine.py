@@ -7,9 +7,9 @@ recommend, record feedback, read or reset a profile, explain, export, erase.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, replace
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
