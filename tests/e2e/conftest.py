@@ -65,6 +65,8 @@ class Services:
             "TRACKER_HOST": "",
             "BOT_TRACKER_URL": f"sqlite:///{self.workdir / 'tracker.sqlite3'}",
             "PYTHONPATH": str(PROJECT_ROOT),  # Rasa loads rasa_plugins/ (endpoints.yml)
+            # Never the developer's real Slack or Telegram bot (tests/channels fake their APIs).
+            "SLACK_BOT_TOKEN": "", "TELEGRAM_BOT_TOKEN": "",
             **self.extra_env,
         }
         self.rasa_url = f"http://127.0.0.1:{rasa_port}"
