@@ -182,7 +182,10 @@ class Engine:
 
     def profile(self, sender_id: str) -> Profile:
         """What personalizes this user's picks: nothing without their consent."""
-        if not self.personalizes(sender_id):
+        return self._profile(sender_id, self.personalizes(sender_id))
+
+    def _profile(self, sender_id: str, personal: bool) -> Profile:
+        if not personal:
             return Profile(sender_id=sender_id, known=False, onboarded=False)
         return Profile.load(self.store, sender_id)
 
@@ -249,9 +252,9 @@ class Engine:
             raise UnknownItem(like_item)
         request = Request(n=n, category=category, seed_item=like_item, constraints=constraints,
                           exclude=frozenset(exclude))
-        personal = self.personalizes(sender_id)
+        personal = self.personalizes(sender_id)  # read once: consent is a query
         recommendations = version.recommender.recommend(
-            self.profile(sender_id), request, popularity=self.store.item_popularity(), now=now
+            self._profile(sender_id, personal), request, popularity=self.store.item_popularity(), now=now
         )
         if recommendations and personal:
             self.store.add_events(
@@ -352,7 +355,7 @@ class Engine:
 
     def erase(self, sender_id: str) -> dict[str, int]:
         """Forget the user completely: engine rows, conversation, in-memory interest vectors."""
-        interests = Profile.load(self.store, sender_id).interests
+        interests = self.store.preferences(sender_id)[PreferenceKind.INTEREST]
         erased = self.privacy.erase(sender_id)
         self.recommender.forget_interests(interests)
         return erased
