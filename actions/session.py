@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.runtime import engine
@@ -41,5 +41,15 @@ class ActionSessionStart(Action):
             log.exception("could not load the engine at session start; generic wording used")
             words = FALLBACK_WORDS
         events += [SlotSet(name, value) for name, value in words.items()]
+        if _with_an_agent(tracker.sender_id):
+            events.append(ConversationPaused())  # a new session must not end a handoff
         events.append(ActionExecuted("action_listen"))
         return events
+
+
+def _with_an_agent(sender_id: str) -> bool:
+    try:
+        return engine().handoffs.open_for(sender_id) is not None
+    except Exception:
+        log.exception("could not read the handoff queue at session start")
+        return False

@@ -26,7 +26,11 @@ _KNOWN_KEYS = {
     "BOT_API_KEY",
     "BOT_SITE_KEY",
     "BOT_RETENTION_DAYS",
+    "BOT_AGENT_TOKENS",
+    "BOT_RASA_TOKEN",
+    "BOT_HANDOFF_TIMEOUT_MINUTES",
 }
+MIN_AGENT_TOKEN_LENGTH = 16
 
 
 class ConfigError(ValueError):
@@ -49,6 +53,9 @@ class Settings:
     api_key: str | None  # the HTTP API's key; unset: the user-data API is closed
     site_key: str | None  # a website's key for site events and recommendation slots
     retention_days: int  # `bot purge` deletes events older than this
+    agent_tokens: Mapping[str, str]  # support agent's name -> sign-in token; none: no human handoff
+    rasa_token: str | None  # Rasa's --auth-token: the agent console sends replies through Rasa's API
+    handoff_timeout_minutes: int  # a user no agent answered in this time is returned to the bot
 
     @property
     def index_dir(self) -> Path:
@@ -85,9 +92,8 @@ class Settings:
                 "BOT_TRACKER_URL must name Rasa's tracker database, not the engine's (BOT_DATABASE_URL): "
                 "both have a table called 'events'"
             )
-        retention = env.get("BOT_RETENTION_DAYS", "365")
-        if not retention.isdigit() or int(retention) < 1:
-            raise ConfigError(f"BOT_RETENTION_DAYS={retention!r} must be a whole number of days (at least 1)")
+        retention = _positive_int(env, "BOT_RETENTION_DAYS", "365", "days")
+        handoff_timeout = _positive_int(env, "BOT_HANDOFF_TIMEOUT_MINUTES", "10", "minutes")
         return cls(
             catalog_path=Path(env.get("BOT_CATALOG", PROJECT_ROOT / "data/catalog/movies.jsonl")),
             catalog_mapping=Path(env["BOT_CATALOG_MAPPING"]) if env.get("BOT_CATALOG_MAPPING") else None,
@@ -100,5 +106,33 @@ class Settings:
             public_url=env.get("BOT_PUBLIC_URL", "http://localhost:8000").rstrip("/"),
             api_key=env.get("BOT_API_KEY") or None,
             site_key=env.get("BOT_SITE_KEY") or None,
-            retention_days=int(retention),
+            retention_days=retention,
+            agent_tokens=_agent_tokens(env.get("BOT_AGENT_TOKENS", "")),
+            rasa_token=env.get("BOT_RASA_TOKEN") or None,
+            handoff_timeout_minutes=handoff_timeout,
         )
+
+
+def _positive_int(env: Mapping[str, str], key: str, default: str, unit: str) -> int:
+    value = env.get(key, default)
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{key}={value!r} must be a whole number of {unit} (at least 1)")
+    return int(value)
+
+
+def _agent_tokens(value: str) -> dict[str, str]:
+    """``name:token,name:token``: who may sign in to the agent console, and with what."""
+    tokens: dict[str, str] = {}
+    for number, entry in enumerate((e.strip() for e in value.split(",") if e.strip()), start=1):
+        name, _, token = entry.partition(":")
+        name, token = name.strip(), token.strip()
+        if not name or not token:
+            raise ConfigError(f"BOT_AGENT_TOKENS entry {number} must be name:token (e.g. anna:s3cret...)")
+        if len(token) < MIN_AGENT_TOKEN_LENGTH:
+            raise ConfigError(
+                f"BOT_AGENT_TOKENS: the token of {name!r} is shorter than {MIN_AGENT_TOKEN_LENGTH} characters"
+            )
+        if name in tokens:
+            raise ConfigError(f"BOT_AGENT_TOKENS names {name!r} twice")
+        tokens[name] = token
+    return tokens

@@ -16,6 +16,9 @@ from typing import Any
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, inspect, select
 from sqlalchemy.engine import make_url
 
+# Rasa's text for a turn a system started (trigger_intent): not something the user said.
+EXTERNAL_PREFIX = "EXTERNAL: "
+
 _metadata = MetaData()
 TRACKER_EVENTS = Table(
     "events", _metadata,
@@ -54,7 +57,8 @@ class ConversationStore:
         )
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
-        return [_turn(kind, timestamp, data) for kind, timestamp, data in rows]
+        turns = [_turn(kind, timestamp, data) for kind, timestamp, data in rows]
+        return [t for t in turns if not (t["from"] == "user" and (t["text"] or "").startswith(EXTERNAL_PREFIX))]
 
     def erase(self, sender_id: str) -> int:
         """Delete every stored event of the conversation; the number of rows deleted."""
@@ -75,12 +79,15 @@ class ConversationStore:
 
 def _turn(kind: str, timestamp: float | None, data: str | None) -> dict[str, Any]:
     event = json.loads(data or "{}")
+    agent = (event.get("metadata") or {}).get("agent") if kind == "bot" else None
     turn: dict[str, Any] = {
-        "from": "user" if kind == "user" else "bot",
+        "from": "user" if kind == "user" else "agent" if agent else "bot",
         "at": datetime.fromtimestamp(timestamp, UTC).isoformat() if timestamp else None,
         "text": event.get("text"),
     }
     if kind == "user":
         turn["intent"] = (event.get("parse_data") or {}).get("intent", {}).get("name")
         turn["channel"] = event.get("input_channel")
+    if agent:
+        turn["agent"] = agent  # a support agent's reply, sent through Rasa during a handoff
     return turn

@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.constraints import Constraints
 from bot.conversations import ConversationStore
 from bot.encoder import Encoder
+from bot.handoff import Handoff, HandoffDesk, HandoffReason
 from bot.hybrid import HybridRanker
 from bot.index import IndexUnavailable, ItemIndex
 from bot.matching import TitleMatch, TitleMatcher, match_interest
@@ -31,6 +32,10 @@ from bot.signals import load as load_signals
 from bot.store import EventType, PreferenceKind, Store, utcnow
 
 log = logging.getLogger(__name__)
+
+
+BRIEF_TURNS = 30  # conversation turns an agent sees
+BRIEF_EVENTS = 10  # recent recommendations, and recent feedback
 
 
 class UnknownItem(KeyError):
@@ -54,6 +59,15 @@ class ProfileSummary:
     @property
     def has_taste(self) -> bool:
         return bool(self.categories or self.loved or self.liked)
+
+
+@dataclass(frozen=True)
+class HandoffBrief:
+    handoff: Handoff
+    profile: ProfileSummary
+    recent_recommendations: list[dict[str, Any]]  # newest first
+    recent_feedback: list[dict[str, Any]]  # newest first
+    transcript: list[dict[str, Any]]  # oldest first
 
 
 def build_index(catalog: Catalog, encoder: Encoder, progress: bool = False) -> ItemIndex:
@@ -116,6 +130,7 @@ class Engine:
     ):
         self.store = store
         self.privacy = Privacy(store, conversations)
+        self.handoffs = HandoffDesk(store)
         self.encoder = encoder
         self.settings = settings
         self.questionnaire = questionnaire or Questionnaire()
@@ -359,6 +374,38 @@ class Engine:
         erased = self.privacy.erase(sender_id)
         self.recommender.forget_interests(interests)
         return erased
+
+    # --- human handoff -----------------------------------------------------------
+
+    @property
+    def handoff_available(self) -> bool:
+        """Whether any support agent can sign in to take conversations (BOT_AGENT_TOKENS)."""
+        return bool(self.settings and self.settings.agent_tokens)
+
+    def request_handoff(self, sender_id: str, channel: str, reason: HandoffReason) -> tuple[Handoff, bool]:
+        """Put the conversation in the agents' queue (once); True if it was queued now."""
+        return self.handoffs.request(sender_id, channel, reason)
+
+    def handoff_brief(self, handoff_id: int, turns: int = BRIEF_TURNS) -> HandoffBrief | None:
+        """What an agent reads first: the user's tastes, what they were shown and how they
+        reacted, and the conversation's last turns (everything said during the handoff too)."""
+        handoff = self.handoffs.get(handoff_id)
+        if handoff is None:
+            return None
+        catalog = self.catalog
+
+        def described(event) -> dict[str, Any]:
+            item = catalog.by_id.get(event.item_id) if event.item_id else None
+            return {"type": str(event.type), "item_id": event.item_id,
+                    "title": item.label if item else None, "at": event.created_at.isoformat()}
+
+        sender_id = handoff.sender_id
+        shown = self.store.events(sender_id, types=[EventType.IMPRESSION], limit=BRIEF_EVENTS)
+        reactions = self.store.events(sender_id, types=[t for t in EventType if t != EventType.IMPRESSION],
+                                      limit=BRIEF_EVENTS)
+        conversation = self.privacy.conversations.history(sender_id) if self.privacy.conversations else []
+        return HandoffBrief(handoff, self.summary(sender_id), [described(e) for e in shown],
+                            [described(e) for e in reactions], conversation[-turns:])
 
     def purge(self, older_than_days: int | None = None) -> dict[str, int]:
         """Delete events and conversation turns older than the retention period."""

@@ -122,6 +122,29 @@ class ExportToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class HandoffStatus(enum.StrEnum):
+    WAITING = "waiting"  # the user asked for a person; no agent has taken it yet
+    ACTIVE = "active"  # an agent took it; the bot stays quiet
+    CLOSED = "closed"  # handed back to the bot
+
+
+class HandoffRequest(Base):
+    """A conversation handed to a human agent; the agent queue is the open ones."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_status_time", "status", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    sender_id: Mapped[str] = mapped_column(ForeignKey("users.sender_id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(64), default="unknown")
+    reason: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=HandoffStatus.WAITING)
+    agent: Mapped[str | None] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 def _as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything in the engine is UTC-aware."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -308,13 +331,66 @@ class Store:
             ).rowcount
             return sender_id if claimed == 1 else None
 
+    # --- the human agents' queue ---------------------------------------------------
+
+    def open_handoff(self, sender_id: str, channel: str, reason: str) -> tuple[HandoffRequest, bool]:
+        """The user's open handoff, or a new one in the queue; True if it was created now."""
+        with self.transaction() as session:
+            self._ensure_user(session, sender_id)
+            current = session.scalars(
+                select(HandoffRequest).where(
+                    HandoffRequest.sender_id == sender_id, HandoffRequest.status != HandoffStatus.CLOSED
+                )
+            ).first()
+            if current is not None:
+                return current, False
+            created = HandoffRequest(sender_id=sender_id, channel=channel, reason=reason,
+                                     status=HandoffStatus.WAITING, requested_at=utcnow())
+            session.add(created)
+            session.flush()
+            return created, True
+
+    def handoffs(self, statuses: Iterable[HandoffStatus], sender_id: str | None = None) -> list[HandoffRequest]:
+        """Handoffs in these states, oldest request first."""
+        query = select(HandoffRequest).where(HandoffRequest.status.in_([str(s) for s in statuses]))
+        if sender_id is not None:
+            query = query.where(HandoffRequest.sender_id == sender_id)
+        with self._sessions() as session:
+            return list(session.scalars(query.order_by(HandoffRequest.requested_at, HandoffRequest.id)))
+
+    def handoff(self, handoff_id: int) -> HandoffRequest | None:
+        with self._sessions() as session:
+            return session.get(HandoffRequest, handoff_id)
+
+    def move_handoff(
+        self, handoff_id: int, agent: str | None, source: Iterable[HandoffStatus], target: HandoffStatus
+    ) -> HandoffRequest | None:
+        """Move a handoff from one of ``source`` states to ``target`` in one statement, so two
+        agents cannot both take it; the updated handoff, or None if it was in no such state."""
+        now = utcnow()
+        values: dict[str, Any] = {"status": target, "agent": agent}
+        values["claimed_at" if target == HandoffStatus.ACTIVE else "closed_at"] = now
+        with self.transaction() as session:
+            moved = session.execute(
+                update(HandoffRequest)
+                .where(HandoffRequest.id == handoff_id, HandoffRequest.status.in_([str(s) for s in source]))
+                .values(**values)
+            ).rowcount
+            return session.get(HandoffRequest, handoff_id) if moved else None
+
     def purge(self, before: datetime) -> dict[str, int]:
-        """Delete events older than ``before`` and export tokens that expired before it."""
+        """Delete events older than ``before``, export tokens that expired before it, and
+        handoffs closed before it."""
         before = before.astimezone(UTC)
         with self.transaction() as session:
             events = session.execute(delete(Event).where(Event.created_at < before)).rowcount
             tokens = session.execute(delete(ExportToken).where(ExportToken.expires_at < before)).rowcount
-        return {"events": events, "export_tokens": tokens}
+            handoffs = session.execute(
+                delete(HandoffRequest).where(
+                    HandoffRequest.status == HandoffStatus.CLOSED, HandoffRequest.closed_at < before
+                )
+            ).rowcount
+        return {"events": events, "export_tokens": tokens, "handoffs": handoffs}
 
     def export(self, sender_id: str) -> dict[str, Any] | None:
         """Everything stored about one user, as plain JSON-ready data."""
@@ -340,12 +416,23 @@ class Store:
                 {"granted": c.granted, "channel": c.channel, "at": c.created_at.isoformat()}
                 for c in self.consents(sender_id)
             ],
+            "handoffs": [
+                {
+                    "reason": h.reason,
+                    "channel": h.channel,
+                    "status": h.status,
+                    "agent": h.agent,
+                    "requested_at": _as_utc(h.requested_at).isoformat(),
+                    "closed_at": _as_utc(h.closed_at).isoformat() if h.closed_at else None,
+                }
+                for h in self.handoffs(HandoffStatus, sender_id=sender_id)
+            ],
         }
 
     def erase(self, sender_id: str) -> bool:
         """Delete every row about the user; True if there was anything to delete."""
         with self.transaction() as session:
-            for table in (Event, Preference, Consent, ExportToken):
+            for table in (Event, Preference, Consent, ExportToken, HandoffRequest):
                 session.execute(delete(table).where(table.sender_id == sender_id))
             return session.execute(delete(User).where(User.sender_id == sender_id)).rowcount > 0
 

@@ -201,7 +201,11 @@ class SlackInput(slack.SlackInput):
         self._deliveries = RecentKeys()
 
     def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> SlackBot:
-        return SlackBot(self.slack_token, channel or self.slack_channel, thread_id, self.proxy, self.api_url)
+        """Replies go where the user wrote (``channel``). Without one, the message is pushed
+        outside the user's turn (a support agent's reply through Rasa's HTTP API): it goes to
+        the user's direct messages with the app, never to ``slack_channel``, where Rasa would
+        send it and other people would read it."""
+        return SlackBot(self.slack_token, channel, thread_id, self.proxy, self.api_url)
 
     @staticmethod
     def _delivery_keys(request: Request) -> List[Text]:

@@ -24,6 +24,7 @@ match no route are logged as ``<no route>`` rather than by their path.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -31,6 +32,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +45,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
 from bot.config import Settings
+from bot.web.agents import agent_router, sweep_unanswered
+from bot.web.rasa_api import RasaApi
 from bot.web.schemas import (
     ConsentIn,
     ConsentOut,
@@ -171,13 +175,31 @@ def _download(data: dict[str, Any], sender_id: str) -> Response:
     )
 
 
-def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_settings) -> FastAPI:
+def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_settings,
+               rasa: RasaApi | None = None) -> FastAPI:
     """Build the web app; a factory so the caller picks the settings (and, in tests, the engine).
 
     ``engine_factory(settings)`` is called once, on the first request that needs the
-    engine, never while the app is being created.
+    engine, never while the app is being created. ``rasa`` is how agents' replies reach
+    Rasa; by default its HTTP API at BOT_RASA_URL with BOT_RASA_TOKEN (none without a token).
     """
+    if rasa is None and settings.rasa_token:
+        rasa = RasaApi(settings.rasa_url, settings.rasa_token)
+    engines = _LazyEngine(engine_factory, settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        """With agents and Rasa's API configured, users no agent answers go back to the bot."""
+        sweeper = None
+        if settings.agent_tokens and rasa is not None:
+            timeout = timedelta(minutes=settings.handoff_timeout_minutes)
+            sweeper = asyncio.create_task(sweep_unanswered(engines, rasa, timeout))
+        yield
+        if sweeper is not None:
+            sweeper.cancel()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Recommendation bot",
         summary="The browser chat page, and users' data: profile, export, erasure, consent.",
         openapi_tags=[
@@ -186,10 +208,11 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
             {"name": "privacy", "description": "Users' rights over their data: export, erasure, consent."},
             {"name": "site", "description": "For the business's website: site events and a \"Recommended "
                                             "for you\" slot (`Authorization: Bearer <BOT_SITE_KEY>`)."},
+            {"name": "agents", "description": "The support agents' console: the handoff queue, briefs, "
+                                              "replies (`Authorization: Bearer <an agent's token>`)."},
         ],
     )
     app.add_middleware(_AccessLog)
-    engines = _LazyEngine(engine_factory, settings)
     app.state.engines = engines
     config = {"rasa_url": settings.rasa_url}
 
@@ -318,6 +341,8 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
         if data is None:
             return HTMLResponse(LINK_EXPIRED_PAGE, status_code=404, headers=_NO_STORE)
         return _download(data, data.get("sender_id") or "user")
+
+    app.include_router(agent_router(settings, engines, STATIC_DIR, rasa))
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -82,3 +82,53 @@ class SiteEventIn(BaseModel):
 class SiteEventOut(BaseModel):
     stored: bool
     reason: str | None = Field(None, description="Why the event was not stored.")
+
+
+class AgentOut(BaseModel):
+    name: str = Field(description="The signed-in agent's name (from BOT_AGENT_TOKENS).")
+
+
+class HandoffOut(BaseModel):
+    """A conversation handed to the support agents (engine ``Handoff``)."""
+
+    id: int
+    sender_id: str
+    channel: str = Field(description="Where the user writes from: socketio (the website), slack, telegram, ...")
+    reason: str
+    status: Literal["waiting", "active", "closed"]
+    agent: str | None = Field(description="Who has it (active), or who handed it back (closed).")
+    requested_at: AwareDatetime
+    claimed_at: AwareDatetime | None
+    closed_at: AwareDatetime | None
+    reachable: bool = Field(description="Whether a reply can be sent to the user's channel.")
+
+
+class ItemEventOut(BaseModel):
+    type: str
+    item_id: str | None
+    title: str | None
+    at: str
+
+
+class TurnOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    from_: Literal["user", "bot", "agent"] = Field(alias="from")
+    at: str | None
+    text: str | None
+
+
+class HandoffBriefOut(BaseModel):
+    """What an agent reads before answering (engine ``HandoffBrief``)."""
+
+    handoff: HandoffOut
+    profile: ProfileOut
+    recent_recommendations: list[ItemEventOut] = Field(description="What the bot showed last, newest first.")
+    recent_feedback: list[ItemEventOut] = Field(description="Likes, dislikes, clicks, purchases, newest first.")
+    transcript: list[TurnOut] = Field(description="The conversation's last turns, oldest first.")
+
+
+class AgentMessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=4000)

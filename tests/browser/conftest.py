@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import secrets
 import shutil
 import sys
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 from bot.config import PROJECT_ROOT
 
+AGENT = "anna"  # the support agent who can sign in to the console
 # Screenshots also land here, in the repository (gitignored), so CI keeps them.
 ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts" / "browser"
 VENDOR_JS = PROJECT_ROOT / "bot/web/static/vendor/socket.io.min.js"
@@ -60,11 +62,13 @@ class WebServices(_e2e.Services):
 
     web_port: int = field(default_factory=free_port)
     web_url: str = ""
+    agent_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # anna's, for the console
 
     def start(self) -> None:
         self.web_url = f"http://127.0.0.1:{self.web_port}"
+        self.extra_env.setdefault("BOT_AGENT_TOKENS", f"{AGENT}:{self.agent_token}")
         super().start()  # Rasa: self.rasa_url
-        env = {**self.rasa_env, "BOT_RASA_URL": self.rasa_url, **self.extra_env}
+        env = {**self.env, "BOT_RASA_URL": self.rasa_url}  # the same databases as the action server
         self._spawn("web", [".venv/bin/bot", "web", "--host", "127.0.0.1", "--port", str(self.web_port)], env)
         self._wait(self.web_url + "/healthz")
 

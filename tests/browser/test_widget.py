@@ -14,16 +14,7 @@ from __future__ import annotations
 import json
 import re
 
-REPLY_TIMEOUT_MS = 120_000  # the first reply waits for Rasa and the engine to warm up
-INPUT_LABEL = "Message to the movie assistant"
-
-
-def say(page, text: str) -> None:
-    """Type a message in the chat box and press Enter, as a person would."""
-    box = page.get_by_label(INPUT_LABEL)
-    box.click()
-    box.fill(text)
-    box.press("Enter")
+from chat_page import REPLY_TIMEOUT_MS, say
 
 
 def last_bot_text(page) -> str:

@@ -81,6 +81,9 @@ def fake_apis() -> Iterator[FakeAPIs]:
     api.stop()
 
 
+AGENT, AGENT_TOKEN = "anna", "anna-token-0123456789"
+
+
 @pytest.fixture(scope="session")
 def channel_env(fake_apis) -> dict[str, str]:
     """Slack and Telegram switched on, with test secrets and the fake APIs' addresses."""
@@ -94,6 +97,7 @@ def channel_env(fake_apis) -> dict[str, str]:
         "TELEGRAM_WEBHOOK_URL": TELEGRAM_WEBHOOK_URL,
         "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
         "TELEGRAM_API_URL": fake_apis.telegram_url,
+        "BOT_AGENT_TOKENS": f"{AGENT}:{AGENT_TOKEN}",  # human handoff is on
     }
 
 

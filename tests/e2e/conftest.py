@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 import subprocess
 import time
@@ -52,6 +53,8 @@ class Services:
     extra_env: dict[str, str] = field(default_factory=dict)  # catalog, databases; default: demo, SQLite
     processes: list[subprocess.Popen] = field(default_factory=list)
     rasa_url: str = ""
+    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))  # Rasa's HTTP API, as scripts/run
+    env: dict[str, str] = field(default_factory=dict)  # what the services were started with
 
     def start(self) -> None:
         actions_port, rasa_port = free_port(), free_port()
@@ -67,14 +70,17 @@ class Services:
             "PYTHONPATH": str(PROJECT_ROOT),  # Rasa loads rasa_plugins/ (endpoints.yml)
             # Never the developer's real Slack or Telegram bot (tests/channels fake their APIs).
             "SLACK_BOT_TOKEN": "", "TELEGRAM_BOT_TOKEN": "",
+            "BOT_RASA_TOKEN": self.rasa_token,
             **self.extra_env,
         }
+        self.env = env
         self.rasa_url = f"http://127.0.0.1:{rasa_port}"
         self._spawn("actions", [".venv/bin/python", "-m", "rasa_sdk", "--actions", "actions",
                                 "--port", str(actions_port)], env)
         self._spawn("rasa", [".venv-rasa/bin/rasa", "run", "--model", str(self.model),
                              "--port", str(rasa_port), "--interface", "127.0.0.1",
-                             "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"], env)
+                             "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+                             "--enable-api", "--auth-token", self.rasa_token], env)
         self._wait(f"http://127.0.0.1:{actions_port}/health")
         self._wait(self.rasa_url + "/")
 

@@ -234,7 +234,7 @@ def test_purge_deletes_events_and_conversation_turns_older_than_given(cli, engin
     result = cli("purge", "--older-than-days", "30")
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "2 events, 0 export tokens, 1 conversation events deleted"
+    assert result.stdout.strip() == "2 events, 0 export tokens, 0 handoffs, 1 conversation events deleted"
     assert [e.item_id for e in engine_on_cli_db.store.events("alice")] == ["toy-story-1995"]
     assert engine_on_cli_db.store.events("bob") == []
     assert _count_tracker_rows(tracker_url) == 1
@@ -255,7 +255,7 @@ def test_purge_defaults_to_the_configured_retention(cli, engine_on_cli_db, monke
     result = cli("purge")
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "1 events, 0 export tokens, 0 conversation events deleted"
+    assert result.stdout.strip() == "1 events, 0 export tokens, 0 handoffs, 0 conversation events deleted"
     assert [e.item_id for e in engine_on_cli_db.store.events("alice")] == ["alien-1979"]
     assert not (tmp_path / "no-tracker-yet.sqlite3").exists()
 

@@ -81,3 +81,31 @@ def test_the_tracker_database_must_not_be_the_engine_database(tmp_path):
 def test_retention_must_be_a_whole_number_of_days():
     with pytest.raises(ConfigError, match="BOT_RETENTION_DAYS"):
         Settings.from_env({"BOT_RETENTION_DAYS": "a year"})
+
+
+def test_agent_tokens_name_each_agent_and_default_to_none():
+    assert Settings.from_env({}).agent_tokens == {}
+    assert Settings.from_env({}).rasa_token is None
+    settings = Settings.from_env({"BOT_AGENT_TOKENS": " anna:0123456789abcdef , ben:fedcba9876543210,",
+                                  "BOT_RASA_TOKEN": "r"})
+    assert settings.agent_tokens == {"anna": "0123456789abcdef", "ben": "fedcba9876543210"}
+    assert settings.rasa_token == "r"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("anna", "entry 1 must be name:token"),
+    ("anna:0123456789abcdef,:0123456789abcdef", "entry 2 must be name:token"),
+    ("anna:short", "token of 'anna' is shorter than 16"),
+    ("anna:0123456789abcdef,anna:fedcba9876543210", "names 'anna' twice"),
+])
+def test_malformed_agent_tokens_are_refused_without_echoing_tokens(value, message):
+    with pytest.raises(ConfigError, match=message) as refused:
+        Settings.from_env({"BOT_AGENT_TOKENS": value})
+    assert "0123456789abcdef" not in str(refused.value)
+
+
+def test_the_handoff_timeout_is_a_positive_number_of_minutes():
+    assert Settings.from_env({}).handoff_timeout_minutes == 10
+    assert Settings.from_env({"BOT_HANDOFF_TIMEOUT_MINUTES": "3"}).handoff_timeout_minutes == 3
+    with pytest.raises(ConfigError, match="BOT_HANDOFF_TIMEOUT_MINUTES='0' must be a whole number of minutes"):
+        Settings.from_env({"BOT_HANDOFF_TIMEOUT_MINUTES": "0"})

@@ -12,7 +12,17 @@ from sqlalchemy import func, select
 from bot.config import PROJECT_ROOT, Settings
 from bot.conversations import ConversationStore
 from bot.engine import Engine, UnknownItem
-from bot.store import Consent, Event, EventType, ExportToken, Preference, PreferenceKind, User, utcnow
+from bot.store import (
+    Consent,
+    Event,
+    EventType,
+    ExportToken,
+    HandoffRequest,
+    Preference,
+    PreferenceKind,
+    User,
+    utcnow,
+)
 
 DEMO_CATALOG = PROJECT_ROOT / "data/catalog/movies.jsonl"
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20+00:00
@@ -23,11 +33,11 @@ def rows(engine: Engine) -> dict[str, int]:
     with engine.store.transaction() as session:
         return {
             table.__tablename__: session.scalar(select(func.count()).select_from(table))
-            for table in (User, Preference, Event, Consent, ExportToken)
+            for table in (User, Preference, Event, Consent, ExportToken, HandoffRequest)
         }
 
 
-EMPTY = {"users": 0, "preferences": 0, "events": 0, "consents": 0, "export_tokens": 0}
+EMPTY = {"users": 0, "preferences": 0, "events": 0, "consents": 0, "export_tokens": 0, "handoffs": 0}
 
 
 def ids(recommendations) -> list[str]:
@@ -274,7 +284,7 @@ def test_erase_deletes_only_that_users_rows_in_both_databases(engine_with_tracke
     assert engine.export("alice") is None
     assert engine.consent("alice") is None
     assert tracker_db.rows() == [("bob", "user", T0 + 1.5)]
-    assert rows(engine) == {"users": 1, "preferences": 0, "events": 1, "consents": 1, "export_tokens": 0}
+    assert rows(engine) == {"users": 1, "preferences": 0, "events": 1, "consents": 1, "export_tokens": 0, "handoffs": 0}
     assert engine.export("bob")["conversation"][0]["text"] == "hello"
     assert engine.erase("alice") == {"engine": 0, "conversation_events": 0}
 
@@ -361,12 +371,12 @@ def test_purge_deletes_old_events_and_conversation_turns(engine_with_tracker, tr
     recent = (now - timedelta(days=29)).timestamp()
     tracker_db.user("bob", "recent hi", "greet", recent)
 
-    assert engine.purge(30) == {"events": 1, "export_tokens": 0, "conversation_events": 2}
+    assert engine.purge(30) == {"events": 1, "export_tokens": 0, "handoffs": 0, "conversation_events": 2}
 
     assert [e.item_id for e in engine.store.events("alice")] == ["toy-story-1995", "alien-1979"]
     assert tracker_db.rows() == [("bob", "user", recent)]
     assert engine.consent("alice") is True  # consent history is no event: kept
-    assert engine.purge(30) == {"events": 0, "export_tokens": 0, "conversation_events": 0}
+    assert engine.purge(30) == {"events": 0, "export_tokens": 0, "handoffs": 0, "conversation_events": 0}
 
 
 def test_purge_defaults_to_a_year(engine, remember):
@@ -375,7 +385,7 @@ def test_purge_defaults_to_a_year(engine, remember):
     engine.record_event("alice", EventType.LIKE, "jaws-1975", at=now - timedelta(days=366))
     engine.record_event("alice", EventType.LIKE, "alien-1979", at=now - timedelta(days=364))
 
-    assert engine.purge() == {"events": 1, "export_tokens": 0, "conversation_events": 0}
+    assert engine.purge() == {"events": 1, "export_tokens": 0, "handoffs": 0, "conversation_events": 0}
     assert [e.item_id for e in engine.store.events("alice")] == ["alien-1979"]
 
 
@@ -384,7 +394,7 @@ def test_purge_deletes_expired_export_tokens(engine, remember):
     engine.privacy.create_export_token("alice", now=utcnow() - timedelta(days=2))
     live = engine.export_link("alice").rsplit("/", 1)[1]
 
-    assert engine.purge(1) == {"events": 0, "export_tokens": 1, "conversation_events": 0}
+    assert engine.purge(1) == {"events": 0, "export_tokens": 1, "handoffs": 0, "conversation_events": 0}
     assert engine.redeem_export_token(live)["sender_id"] == "alice"
 
 

@@ -34,6 +34,7 @@ def fill(store: Store, sender_id: str) -> None:
     )
     store.set_consent(sender_id, True, channel="rest")
     store.add_export_token(sender_id, f"hash-of-{sender_id}", utcnow() + timedelta(minutes=5))
+    store.open_handoff(sender_id, "socketio", "asked for a person")
 
 
 def test_unknown_user_has_nothing_stored(any_store):
@@ -220,7 +221,7 @@ def test_erase_removes_every_row_of_the_user_and_nothing_else(any_store):
     fill(any_store, "leaving")
     fill(any_store, "staying")
     before = row_counts(any_store, "staying")
-    full = {"users": 1, "preferences": 2, "events": 2, "consents": 1, "export_tokens": 1}
+    full = {"users": 1, "preferences": 2, "events": 2, "consents": 1, "export_tokens": 1, "handoffs": 1}
     assert row_counts(any_store, "leaving") == before == full
 
     assert any_store.erase("leaving") is True
@@ -266,6 +267,7 @@ def test_withdrawing_consent_deletes_what_was_learned_but_not_other_users_data(a
     any_store.set_consent("leaving", False)
     assert row_counts(any_store, "leaving") == {
         "users": 1, "preferences": 0, "events": 0, "consents": 2, "export_tokens": 1,
+        "handoffs": 1,  # a request for a person is support, not personalization: it stays
     }
     assert any_store.user("leaving").onboarded_at is None
     assert row_counts(any_store, "staying")["events"] == 2
@@ -286,5 +288,5 @@ def test_purge_deletes_only_events_older_than_the_cutoff(any_store):
     any_store.add_event("u", EventType.LIKE, "old-film", at=now - timedelta(days=400))
     any_store.add_event("u", EventType.LIKE, "new-film", at=now - timedelta(days=10))
     any_store.add_export_token("u", "expired", now - timedelta(days=400))
-    assert any_store.purge(now - timedelta(days=365)) == {"events": 1, "export_tokens": 1}
+    assert any_store.purge(now - timedelta(days=365)) == {"events": 1, "export_tokens": 1, "handoffs": 0}
     assert [e.item_id for e in any_store.events("u")] == ["new-film"]

@@ -86,7 +86,10 @@
 
   const history = loadHistory();
 
+  let leaving = false; // "New user" was pressed: a late reply must not write the old transcript back
+
   function saveHistory() {
+    if (leaving) return;
     if (history.length > HISTORY_LIMIT) history.splice(0, history.length - HISTORY_LIMIT);
     try {
       window.localStorage.setItem(historyKey(), JSON.stringify(history));
@@ -491,6 +494,7 @@
   });
 
   newUserEl.addEventListener("click", () => {
+    leaving = true;
     try {
       window.localStorage.removeItem(historyKey());
       window.localStorage.removeItem(SENDER_KEY);
