@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -429,9 +430,15 @@ def read_rows(
     lines = decoded_lines(path, problems)
     if fmt == "csv":
         reader = csv.DictReader(lines)
-        for row in reader:
+        while True:  # a record the csv module refuses (a cell over its 128 KiB limit) is one bad row
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:  # line_num has not counted the bad record's lines yet
+                yield reader.line_num + 1, f"not valid CSV ({error})"
+                continue
             yield reader.line_num, row
-        return
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
@@ -439,6 +446,12 @@ def read_rows(
             row = json.loads(text)
         except json.JSONDecodeError as error:
             yield number, f"not valid JSON ({error.msg} at column {error.colno})"
+            continue
+        except ValueError:  # an integer of more than 4300 digits
+            yield number, "not valid JSON (a number too long to read)"
+            continue
+        except RecursionError:
+            yield number, "not valid JSON (nested too deeply)"
             continue
         yield number, row if isinstance(row, dict) else "a row must be a JSON object"
 
@@ -451,7 +464,17 @@ def _text(row: dict[str, Any], name: str, required: bool) -> str | None:
         return None
     if not isinstance(value, str):
         raise _RowError(name, f"must be text, got {type(value).__name__}")
-    return value.strip()
+    return _unicode(name, value).strip()
+
+
+def _unicode(name: str, text: str) -> str:
+    """Text that can be encoded: a JSON ``\\ud800`` escape gives a lone surrogate, which no
+    UTF-8 file, database or encoder takes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise _RowError(name, f"is not valid Unicode (a lone surrogate at character {error.start + 1})") from None
+    return text
 
 
 def _number(row: dict[str, Any], name: str, kind: type) -> Any:
@@ -459,9 +482,13 @@ def _number(row: dict[str, Any], name: str, kind: type) -> Any:
     if value is None or value == "":
         return None
     try:
+        if isinstance(value, bool):  # JSON true is no number
+            raise TypeError
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond float range
         raise _RowError(name, f"must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise _RowError(name, f"must be a finite number, got {value!r}")
     if kind is int:
         if not number.is_integer():
             raise _RowError(name, f"must be a whole number, got {value!r}")
@@ -501,11 +528,11 @@ def _attributes(row: dict[str, Any]) -> Attributes:
     for name, value in values.items():
         if not isinstance(name, str) or not name.strip():
             raise _RowError(ATTRIBUTES, f"names must be non-empty text, got {name!r}")
-        name = name.strip()
+        name = _unicode(ATTRIBUTES, name).strip()
         if name in cleaned:
             raise _RowError(f"{ATTRIBUTES}.{name}", "is given twice")
         if isinstance(value, str):
-            value = value.strip()
+            value = _unicode(f"{ATTRIBUTES}.{name}", value).strip()
             if not value:
                 continue
         elif isinstance(value, float):
@@ -543,12 +570,14 @@ def _parse_item(row: dict[str, Any]) -> Item:
     item_id = _text(row, "id", required=True)
     if item_id is not None and len(item_id) > 255:
         raise _RowError("id", "is longer than 255 characters")
+    if item_id is not None and any(unicodedata.category(char) == "Cc" for char in item_id):
+        raise _RowError("id", "must not contain control characters")  # PostgreSQL stores no NUL
     categories = row.get("categories")
     if isinstance(categories, str):
         categories = [part for part in re.split(r"[|;,]", categories)]
     if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
         raise _RowError("categories", "must be a list of names (or 'A|B' text in CSV)")
-    cleaned = tuple(dict.fromkeys(c.strip() for c in categories if c.strip()))
+    cleaned = tuple(dict.fromkeys(_unicode("categories", c).strip() for c in categories if c.strip()))
     if not cleaned:
         raise _RowError("categories", "needs at least one category")
     year = _number(row, "year", int)

@@ -26,9 +26,12 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    insert,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -169,12 +172,16 @@ class Store:
         with self._sessions.begin() as session:
             yield session
 
-    def _ensure_user(self, session: Session, sender_id: str) -> User:
-        user = session.get(User, sender_id)
+    def _ensure_user(self, session: Session, sender_id: str, lock: bool = False) -> User:
+        """The user's row, created if missing. Concurrent first writes for a new user all find
+        no row, so the insert skips one that exists by then (instead of failing on the primary
+        key) and the row is read back. ``lock`` holds the row until commit (PostgreSQL; SQLite
+        has one writer anyway), so writers that replace the user's rows go one at a time."""
+        for_update = {"key_share": True} if lock else None  # FOR NO KEY UPDATE: events still go in
+        user = session.get(User, sender_id, with_for_update=for_update)
         if user is None:
-            user = User(sender_id=sender_id, created_at=utcnow())
-            session.add(user)
-            session.flush()
+            session.execute(_insert_missing_user(session, sender_id))
+            user = session.get(User, sender_id, with_for_update=for_update)
         return user
 
     def add_event(
@@ -215,7 +222,9 @@ class Store:
     ) -> None:
         """Replace the questionnaire answers and mark the user onboarded."""
         with self.transaction() as session:
-            user = self._ensure_user(session, sender_id)
+            # Locked: two concurrent replacements would otherwise both delete only the old
+            # answers and leave a mix of both new sets (or fail on the unique constraint).
+            user = self._ensure_user(session, sender_id, lock=True)
             session.execute(delete(Preference).where(Preference.sender_id == sender_id))
             now = utcnow()
             for kind, values in preferences.items():
@@ -435,6 +444,18 @@ class Store:
             for table in (Event, Preference, Consent, ExportToken, HandoffRequest):
                 session.execute(delete(table).where(table.sender_id == sender_id))
             return session.execute(delete(User).where(User.sender_id == sender_id)).rowcount > 0
+
+
+def _insert_missing_user(session: Session, sender_id: str):
+    """INSERT of a new user that does nothing if the row exists (or is being inserted by a
+    transaction that then commits); a plain INSERT on databases without ON CONFLICT."""
+    dialect = session.get_bind().dialect.name
+    upsert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}.get(dialect)
+    if upsert is None:
+        return insert(User).values(sender_id=sender_id, created_at=utcnow())
+    return upsert(User).values(sender_id=sender_id, created_at=utcnow()).on_conflict_do_nothing(
+        index_elements=[User.sender_id]
+    )
 
 
 def _sqlite_pragmas(connection, _record) -> None:

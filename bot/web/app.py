@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import re
 import secrets
 import threading
@@ -38,9 +39,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
@@ -165,6 +167,37 @@ def _filename(sender_id: str) -> str:
     return f"{stem or 'user'}-data.json"
 
 
+def _json_safe(value: Any) -> Any:
+    """A refused input echoed back in a 422, made encodable: NaN and infinities become text,
+    lone surrogates ``\\udXXX`` escapes, bytes that are not UTF-8 get replacement characters."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_json_safe(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+    """FastAPI's own 422 answer, but one that can always be encoded: its default handler
+    fails with a 500 when the refused input holds NaN, a lone surrogate or non-UTF-8 bytes."""
+    return JSONResponse({"detail": jsonable_encoder(_json_safe(error.errors()))}, status_code=422)
+
+
+def _valid_sender_id(sender_id: str) -> None:
+    """Refuse a user id in a path that no user can have (PostgreSQL stores no NUL; ids are
+    at most 255 characters) with a 422 rather than the database's error."""
+    if "\x00" in sender_id:
+        raise HTTPException(422, "a user id cannot contain NUL characters")
+    if len(sender_id) > 255:
+        raise HTTPException(422, "a user id is at most 255 characters long")
+
+
 def _download(data: dict[str, Any], sender_id: str) -> Response:
     """The export as a JSON file the browser saves rather than shows."""
     body = json.dumps(jsonable_encoder(data), indent=2, ensure_ascii=False)
@@ -213,6 +246,7 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
         ],
     )
     app.add_middleware(_AccessLog)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.state.engines = engines
     config = {"rasa_url": settings.rasa_url}
 
@@ -246,7 +280,7 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
 
     users = APIRouter(
         prefix="/api/users/{sender_id}",
-        dependencies=[Depends(require_api_key)],
+        dependencies=[Depends(require_api_key), Depends(_valid_sender_id)],
         responses={401: {"model": ErrorOut, "description": "Missing or wrong API key."},
                    503: {"model": ErrorOut, "description": "BOT_API_KEY is not set, or the engine is down."}},
     )
@@ -294,7 +328,8 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
                    503: {"model": ErrorOut, "description": "No key is configured, or the engine is down."}},
     )
 
-    @site.get("/api/users/{sender_id}/recommendations", tags=["site"], response_model=list[RecommendationOut])
+    @site.get("/api/users/{sender_id}/recommendations", tags=["site"], response_model=list[RecommendationOut],
+              dependencies=[Depends(_valid_sender_id)])
     def get_recommendations(sender_id: str, n: Annotated[int, Query(ge=1, le=50)] = 10) -> Any:
         """A "Recommended for you" slot: personalized with the user's consent (then logged as
         shown), popular without."""

@@ -7,9 +7,22 @@ imports nothing from the engine so that the chat page starts without loading it.
 
 from __future__ import annotations
 
+import unicodedata
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+
+def _plain_text(value: str) -> str:
+    """An id or label: not blank, and no control characters (NUL cannot even be stored in
+    PostgreSQL; a newline or an escape sequence in an id is always a caller's bug)."""
+    if not value.strip():
+        raise PydanticCustomError("blank", "must not be blank")
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise PydanticCustomError("control_characters", "must not contain control characters")
+    return value
 
 
 class ProfileOut(BaseModel):
@@ -48,6 +61,8 @@ class ConsentIn(BaseModel):
     granted: bool = Field(strict=True, description="true: remember me; false: stop remembering me.")
     channel: str = Field("api", min_length=1, max_length=32, description="Where the decision was made.")
 
+    _channel = field_validator("channel")(_plain_text)
+
 
 class ConsentOut(BaseModel):
     consent: bool
@@ -77,6 +92,17 @@ class SiteEventIn(BaseModel):
         None, strict=True,
         description="The user's answer on the site's own consent banner, if any; recorded before the event.",
     )
+
+    _user_id = field_validator("user_id")(_plain_text)
+
+    @field_validator("at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        """Kept in UTC; a moment that has no UTC equivalent (year 1 at +23:59) is refused."""
+        try:
+            return None if value is None else value.astimezone(UTC)
+        except OverflowError:
+            raise PydanticCustomError("datetime_range", "is out of range") from None
 
 
 class SiteEventOut(BaseModel):

@@ -13,6 +13,7 @@ from chat_page import REPLY_TIMEOUT_MS, say
 
 HANDED_OVER = "I'm passing you to a person from our team."
 BACK = "You're back with me, the bot."
+WAITING_MESSAGE = "are you there? my <b>download</b> of Alien won't play <img src=x onerror=alert(1)>"
 
 
 def onboard(page, chat) -> None:
@@ -46,7 +47,7 @@ def test_a_user_asks_for_a_person_an_agent_answers_and_returns_them_to_the_bot(
     session = page.evaluate("localStorage.getItem('moviebot.senderId')")
     say(page, "I want to talk to a human")
     expect(chat).to_contain_text(HANDED_OVER)
-    say(page, "are you there? my download of Alien won't play")
+    say(page, WAITING_MESSAGE)
     shoot(page, "user-handed-over")
 
     # --- the agent --------------------------------------------------------------------------
@@ -68,8 +69,8 @@ def test_a_user_asks_for_a_person_an_agent_answers_and_returns_them_to_the_bot(
         expect(agent.locator("#profile")).to_contain_text("Sci-Fi")
         expect(agent.locator("#recent-recommendations li.event")).to_have_count(5)
         transcript = agent.locator("#transcript")
-        expect(transcript.locator(".turn.user").last).to_have_text(
-            "are you there? my download of Alien won't play")  # said while the bot was quiet
+        expect(transcript.locator(".turn.user").last).to_have_text(WAITING_MESSAGE)  # said while the bot was quiet
+        assert transcript.locator("b, img").count() == 0  # the user's markup is shown as text
         expect(transcript).to_contain_text(HANDED_OVER)
         shoot(agent, "agent-sees-the-brief")
 
