@@ -29,6 +29,8 @@ _KNOWN_KEYS = {
     "BOT_AGENT_TOKENS",
     "BOT_RASA_TOKEN",
     "BOT_HANDOFF_TIMEOUT_MINUTES",
+    "BOT_RATE_LIMIT_PER_KEY",
+    "BOT_RATE_LIMIT_PER_USER",
 }
 MIN_AGENT_TOKEN_LENGTH = 16
 
@@ -56,6 +58,8 @@ class Settings:
     agent_tokens: Mapping[str, str]  # support agent's name -> sign-in token; none: no human handoff
     rasa_token: str | None  # Rasa's --auth-token: the agent console sends replies through Rasa's API
     handoff_timeout_minutes: int  # a user no agent answered in this time is returned to the bot
+    rate_limit_per_key: int  # HTTP API requests a minute per credential (site, operator, each agent)
+    rate_limit_per_user: int  # site events a minute about one user
 
     @property
     def index_dir(self) -> Path:
@@ -94,6 +98,8 @@ class Settings:
             )
         retention = _positive_int(env, "BOT_RETENTION_DAYS", "365", "days")
         handoff_timeout = _positive_int(env, "BOT_HANDOFF_TIMEOUT_MINUTES", "10", "minutes")
+        per_key = _positive_int(env, "BOT_RATE_LIMIT_PER_KEY", "600", "requests a minute")
+        per_user = _positive_int(env, "BOT_RATE_LIMIT_PER_USER", "60", "events a minute")
         return cls(
             catalog_path=Path(env.get("BOT_CATALOG", PROJECT_ROOT / "data/catalog/movies.jsonl")),
             catalog_mapping=Path(env["BOT_CATALOG_MAPPING"]) if env.get("BOT_CATALOG_MAPPING") else None,
@@ -110,6 +116,8 @@ class Settings:
             agent_tokens=_agent_tokens(env.get("BOT_AGENT_TOKENS", "")),
             rasa_token=env.get("BOT_RASA_TOKEN") or None,
             handoff_timeout_minutes=handoff_timeout,
+            rate_limit_per_key=per_key,
+            rate_limit_per_user=per_user,
         )
 
 

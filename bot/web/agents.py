@@ -22,6 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from bot.config import Settings
 from bot.handoff import Handoff, HandoffConflict
 from bot.web.rasa_api import TIMED_OUT_INTENT, RasaApi, RasaUnavailable
+from bot.web.ratelimit import RateLimits
 from bot.web.schemas import AgentMessageIn, AgentOut, ErrorOut, HandoffBriefOut, HandoffOut
 
 CONSOLE_DISABLED = "the agent console is disabled: set BOT_AGENT_TOKENS (name:token,...)"
@@ -79,15 +80,18 @@ async def sweep_unanswered(engines, rasa: RasaApi, timeout: timedelta,
             log.exception("the sweep of unanswered handoffs failed; trying again later")
 
 
-def agent_router(settings: Settings, engines, static_dir, rasa: RasaApi | None) -> APIRouter:
+def agent_router(settings: Settings, engines, static_dir, rasa: RasaApi | None, limits: RateLimits) -> APIRouter:
     """``/agent`` (the console page) and ``/api/agent/...``; ``engines.get()`` gives the engine."""
     router = APIRouter()
 
     def agent(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_agent_bearer)]) -> str:
-        return _signed_in_agent(settings, credentials)
+        name = _signed_in_agent(settings, credentials)
+        limits.for_key(f"agent:{name}")
+        return name
 
     Agent = Annotated[str, Depends(agent)]
     errors = {401: {"model": ErrorOut, "description": "Missing or unknown agent token."},
+              429: {"model": ErrorOut, "description": "Too many requests with this token (BOT_RATE_LIMIT_PER_KEY)."},
               503: {"model": ErrorOut, "description": "No agents configured, or the engine is down."}}
 
     def rasa_api() -> RasaApi:

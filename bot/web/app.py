@@ -49,6 +49,7 @@ from fastapi.staticfiles import StaticFiles
 from bot.config import Settings
 from bot.web.agents import agent_router, sweep_unanswered
 from bot.web.rasa_api import RasaApi
+from bot.web.ratelimit import RateLimits
 from bot.web.schemas import (
     ConsentIn,
     ConsentOut,
@@ -219,6 +220,7 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
     if rasa is None and settings.rasa_token:
         rasa = RasaApi(settings.rasa_url, settings.rasa_token)
     engines = _LazyEngine(engine_factory, settings)
+    limits = RateLimits(settings.rate_limit_per_key, settings.rate_limit_per_user)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -270,6 +272,7 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
             raise HTTPException(503, API_DISABLED)
         if not _key_matches(credentials, settings.api_key):
             raise HTTPException(401, BAD_KEY, headers={"WWW-Authenticate": "Bearer"})
+        limits.for_key("api")
 
     def require_site_key(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
         """A website's key (BOT_SITE_KEY); the operator's BOT_API_KEY works too."""
@@ -277,11 +280,13 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
             raise HTTPException(503, SITE_API_DISABLED)
         if not _key_matches(credentials, settings.site_key, settings.api_key):
             raise HTTPException(401, BAD_SITE_KEY, headers={"WWW-Authenticate": "Bearer"})
+        limits.for_key("site" if _key_matches(credentials, settings.site_key) else "api")
 
     users = APIRouter(
         prefix="/api/users/{sender_id}",
         dependencies=[Depends(require_api_key), Depends(_valid_sender_id)],
-        responses={401: {"model": ErrorOut, "description": "Missing or wrong API key."},
+        responses={429: {"model": ErrorOut, "description": "Rate limit exceeded (BOT_RATE_LIMIT_PER_KEY)."},
+                   401: {"model": ErrorOut, "description": "Missing or wrong API key."},
                    503: {"model": ErrorOut, "description": "BOT_API_KEY is not set, or the engine is down."}},
     )
     not_found = {404: {"model": ErrorOut, "description": "Nothing is stored about this user."}}
@@ -324,7 +329,8 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
 
     site = APIRouter(
         dependencies=[Depends(require_site_key)],
-        responses={401: {"model": ErrorOut, "description": "Missing or wrong site key."},
+        responses={429: {"model": ErrorOut, "description": "Rate limit exceeded (BOT_RATE_LIMIT_PER_KEY)."},
+                   401: {"model": ErrorOut, "description": "Missing or wrong site key."},
                    503: {"model": ErrorOut, "description": "No key is configured, or the engine is down."}},
     )
 
@@ -353,6 +359,7 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
             raise HTTPException(422, f"unknown item id {event.item_id!r}")
         if event.at is not None and event.at > datetime.now(UTC) + FUTURE_SLACK:
             raise HTTPException(422, "'at' is in the future")
+        limits.for_user(event.user_id)
         if event.consent is not None and engine.consent(event.user_id) is not event.consent:
             engine.set_consent(event.user_id, event.consent, channel="site")
         if not engine.record_event(event.user_id, event.type, event.item_id, channel="site", at=event.at):
@@ -377,7 +384,7 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
             return HTMLResponse(LINK_EXPIRED_PAGE, status_code=404, headers=_NO_STORE)
         return _download(data, data.get("sender_id") or "user")
 
-    app.include_router(agent_router(settings, engines, STATIC_DIR, rasa))
+    app.include_router(agent_router(settings, engines, STATIC_DIR, rasa, limits))
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -53,11 +53,13 @@ class Services:
     extra_env: dict[str, str] = field(default_factory=dict)  # catalog, databases; default: demo, SQLite
     processes: list[subprocess.Popen] = field(default_factory=list)
     rasa_url: str = ""
+    actions_port: int = 0
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))  # Rasa's HTTP API, as scripts/run
     env: dict[str, str] = field(default_factory=dict)  # what the services were started with
 
     def start(self) -> None:
         actions_port, rasa_port = free_port(), free_port()
+        self.actions_port = actions_port
         env = {
             **self.rasa_env,
             "BOT_STATE_DIR": str(self.state_dir),
@@ -75,14 +77,18 @@ class Services:
         }
         self.env = env
         self.rasa_url = f"http://127.0.0.1:{rasa_port}"
-        self._spawn("actions", [".venv/bin/python", "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(actions_port)], env)
+        self.start_actions()
         self._spawn("rasa", [".venv-rasa/bin/rasa", "run", "--model", str(self.model),
                              "--port", str(rasa_port), "--interface", "127.0.0.1",
                              "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
                              "--enable-api", "--auth-token", self.rasa_token], env)
         self._wait(f"http://127.0.0.1:{actions_port}/health")
         self._wait(self.rasa_url + "/")
+
+    def start_actions(self) -> None:
+        """The action server on ``actions_port`` (again, after a test stopped it)."""
+        self._spawn("actions", [".venv/bin/python", "-m", "rasa_sdk", "--actions", "actions",
+                                "--port", str(self.actions_port)], self.env)
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         log = open(self.workdir / f"{name}.log", "ab")

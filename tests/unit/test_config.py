@@ -109,3 +109,10 @@ def test_the_handoff_timeout_is_a_positive_number_of_minutes():
     assert Settings.from_env({"BOT_HANDOFF_TIMEOUT_MINUTES": "3"}).handoff_timeout_minutes == 3
     with pytest.raises(ConfigError, match="BOT_HANDOFF_TIMEOUT_MINUTES='0' must be a whole number of minutes"):
         Settings.from_env({"BOT_HANDOFF_TIMEOUT_MINUTES": "0"})
+
+
+def test_rate_limits_default_and_are_positive():
+    defaults = Settings.from_env({})
+    assert (defaults.rate_limit_per_key, defaults.rate_limit_per_user) == (600, 60)
+    with pytest.raises(ConfigError, match="BOT_RATE_LIMIT_PER_USER"):
+        Settings.from_env({"BOT_RATE_LIMIT_PER_USER": "-1"})
