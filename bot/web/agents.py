@@ -11,6 +11,7 @@ the bot go through Rasa (:mod:`bot.web.rasa_api`), which pauses and resumes the 
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -20,7 +21,7 @@ from fastapi.responses import FileResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.config import Settings
-from bot.handoff import Handoff, HandoffConflict
+from bot.handoff import Handoff, HandoffConflict, HandoffDesk
 from bot.web.rasa_api import TIMED_OUT_INTENT, RasaApi, RasaUnavailable
 from bot.web.ratelimit import RateLimits
 from bot.web.schemas import AgentMessageIn, AgentOut, ErrorOut, HandoffBriefOut, HandoffOut
@@ -69,13 +70,14 @@ def return_unanswered(desk, rasa: RasaApi, timeout: timedelta, now: datetime | N
     return len(expired)
 
 
-async def sweep_unanswered(engines, rasa: RasaApi, timeout: timedelta,
+async def sweep_unanswered(desk: Callable[[], HandoffDesk], rasa: RasaApi, timeout: timedelta,
                            interval_s: float = SWEEP_INTERVAL_S) -> None:
-    """Run :func:`return_unanswered` every ``interval_s`` for as long as the app runs."""
+    """Run :func:`return_unanswered` every ``interval_s`` for as long as the app runs; ``desk()``
+    gives the queue (only the database: the sweep needs no catalog, index or model)."""
     while True:
         await asyncio.sleep(interval_s)
         try:
-            await asyncio.to_thread(lambda: return_unanswered(engines.get().handoffs, rasa, timeout))
+            await asyncio.to_thread(lambda: return_unanswered(desk(), rasa, timeout))
         except Exception:
             log.exception("the sweep of unanswered handoffs failed; trying again later")
 

@@ -25,6 +25,7 @@ match no route are logged as ``<no route>`` rather than by their path.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import math
@@ -222,13 +223,22 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
     engines = _LazyEngine(engine_factory, settings)
     limits = RateLimits(settings.rate_limit_per_key, settings.rate_limit_per_user)
 
+    @functools.cache
+    def handoff_desk():
+        """The agents' queue on the engine database, without loading the engine (catalog,
+        index, model) into the web process just for the timeout sweep."""
+        from bot.handoff import HandoffDesk
+        from bot.store import Store
+
+        return HandoffDesk(Store(settings.database_url))
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         """With agents and Rasa's API configured, users no agent answers go back to the bot."""
         sweeper = None
         if settings.agent_tokens and rasa is not None:
             timeout = timedelta(minutes=settings.handoff_timeout_minutes)
-            sweeper = asyncio.create_task(sweep_unanswered(engines, rasa, timeout))
+            sweeper = asyncio.create_task(sweep_unanswered(handoff_desk, rasa, timeout))
         yield
         if sweeper is not None:
             sweeper.cancel()

@@ -216,12 +216,8 @@ def test_a_failed_return_is_logged_and_the_sweep_goes_on(engine, rasa, caplog):
 def test_the_sweeper_runs_until_cancelled(engine, rasa, waiting):
     api = RasaApi("http://rasa.test", RASA_TOKEN, transport=httpx.MockTransport(rasa))
 
-    class Engines:
-        def get(self):
-            return engine
-
     async def sweep_once():
-        task = asyncio.create_task(sweep_unanswered(Engines(), api, timedelta(0), interval_s=0.01))
+        task = asyncio.create_task(sweep_unanswered(lambda: engine.handoffs, api, timedelta(0), interval_s=0.01))
         while not rasa.calls:
             await asyncio.sleep(0.01)
         task.cancel()
