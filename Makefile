@@ -15,7 +15,7 @@ export TRANSFORMERS_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup run test index lookups train train-recs eval bench lock-bot clean
+.PHONY: help setup run test index lookups train train-recs eval bench audit lock-bot clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -73,6 +73,14 @@ run: setup index train train-recs  ## Start action server, Rasa and the chat pag
 
 test: setup index train  ## Run every test (unit, actions, Rasa stories, end to end, browser)
 	$(PYTHON) -m pytest
+
+AUDIT_VENV := .venv-audit
+audit:  ## Known vulnerabilities in both locked environments (pip-audit; needs PyPI's JSON API)
+	test -x $(AUDIT_VENV)/bin/pip-audit || { $$(scripts/find-python 3.11) -m venv $(AUDIT_VENV) && \
+	  $(AUDIT_VENV)/bin/pip install --quiet pip-audit==2.10.1; }
+	# --strict: a package that could not be checked fails the audit (offline, every one would)
+	$(AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip -r requirements/bot.txt
+	$(AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip -r requirements/rasa.txt
 
 lock-bot:  ## Re-resolve the engine environment and rewrite its lock
 	rm -rf /tmp/lock-bot && $$(scripts/find-python 3.11) -m venv /tmp/lock-bot && \

@@ -18,9 +18,8 @@ from actions.runtime import (
     resolve_item,
 )
 from bot.constraints import Constraints, parse_constraints
-from bot.engine import ProfileSummary
-from bot.recommender import Recommendation
-from bot.store import EventType
+from bot.engine import Picks, ProfileSummary, Recorded
+from bot.store import EventType, StoreUnavailable
 
 PICKS = 5
 MORE_BUTTON = {"title": "Show me more", "payload": "/request_recommendations"}
@@ -58,10 +57,18 @@ def join(values: list[str]) -> str:
     return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
 
 
+PROFILE_UNAVAILABLE = (
+    "I can't reach your profile right now, so these are popular picks rather than ones "
+    "chosen for you. Ask again in a minute for personal ones."
+)
+
+
 def show_recommendations(
-    dispatcher: CollectingDispatcher, heading: str, recommendations: list[Recommendation]
+    dispatcher: CollectingDispatcher, heading: str, recommendations: Picks
 ) -> list[dict[str, Any]]:
     """One message per pick (title, genres, blurb, reason) with feedback buttons."""
+    if recommendations.profile_unavailable:
+        dispatcher.utter_message(text=PROFILE_UNAVAILABLE)
     dispatcher.utter_message(text=heading)
     questionnaire = engine().questionnaire
     for rec in recommendations:
@@ -87,7 +94,15 @@ class ActionGreet(EngineAction):
         return "action_greet"
 
     def act(self, dispatcher, tracker, domain):
-        summary = engine().summary(tracker.sender_id)
+        try:
+            summary = engine().summary(tracker.sender_id)
+        except StoreUnavailable:
+            dispatcher.utter_message(
+                text="Hi! My memory is offline for a moment, so I can't tell whether we've met. "
+                "I can still show you popular picks.",
+                buttons=[{"title": "Recommend me something", "payload": "/request_recommendations"}],
+            )
+            return []
         if summary.consent is False:
             dispatcher.utter_message(
                 text="Welcome back! As you asked, I don't remember you, so my picks aren't "
@@ -183,10 +198,10 @@ class ActionFeedback(EngineAction):
         if item is None or intent not in FEEDBACK_EVENTS:
             dispatcher.utter_message(text=which_item())
             return []
-        stored = engine().record_event(
+        recorded = engine().record_event(
             tracker.sender_id, FEEDBACK_EVENTS[intent], item.id, channel=channel(tracker)
         )
-        if not stored:
+        if recorded is Recorded.NO_CONSENT:
             dispatcher.utter_message(
                 text="I'm not remembering anything for you, so I can't learn from that. "
                 "Say \"you can remember me\" if you'd like me to.",
@@ -198,6 +213,8 @@ class ActionFeedback(EngineAction):
             if intent == "like"
             else f"Got it, I won't suggest {item.label} again."
         )
+        if recorded is Recorded.QUEUED:
+            text += " (My memory is offline for a moment; I'll take it into account as soon as it's back.)"
         dispatcher.utter_message(text=text, buttons=[MORE_BUTTON])
         return []
 

@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.catalog import Item
 from bot.engine import Engine
+from bot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,10 @@ _lock = threading.Lock()
 ERROR_REPLY = (
     "Sorry, something went wrong on my side and I couldn't do that. "
     "Please try again in a moment, or say \"help\"."
+)
+MEMORY_UNAVAILABLE = (
+    "Sorry, I can't reach my memory right now, so I can't do that at the moment. "
+    "Please try again in a minute; recommendations still work."
 )
 
 
@@ -90,6 +95,10 @@ class EngineAction(Action, ABC):
     ) -> list[dict[str, Any]]:
         try:
             return self.act(dispatcher, tracker, domain)
+        except StoreUnavailable as error:
+            log.warning("action %s: %s", self.name(), error)
+            dispatcher.utter_message(text=MEMORY_UNAVAILABLE)
+            return []
         except Exception:
             log.exception("action %s failed for a conversation", self.name())
             dispatcher.utter_message(text=ERROR_REPLY)

@@ -316,7 +316,8 @@ def eval_command(
 def web(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the chat page (it talks to the Rasa server at BOT_RASA_URL) and the user-data API.
 
-    The API needs BOT_API_KEY; export links point at BOT_PUBLIC_URL. Uvicorn's access log is
+    The API needs BOT_API_KEY (or BOT_USER_TOKEN_SECRET for users' own tokens); export links point at
+    BOT_PUBLIC_URL. Uvicorn's access log is
     off because it would print the secret in /export/{token}: the app logs each request by
     its route template instead (logger bot.web.access), never tokens or message text.
     """
@@ -332,7 +333,7 @@ def web(host: str = "127.0.0.1", port: int = 8000) -> None:
     bot_log = logging.getLogger("bot")
     bot_log.addHandler(handler)
     bot_log.setLevel(logging.INFO)
-    if settings.api_key is None:
+    if settings.api_key is None and settings.user_token_secret is None:
         typer.echo("note: BOT_API_KEY is not set, so the user-data API answers 503", err=True)
     typer.echo(f"serving http://{host}:{port}/ (API docs at /docs)", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)

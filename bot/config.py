@@ -25,14 +25,18 @@ _KNOWN_KEYS = {
     "BOT_PUBLIC_URL",
     "BOT_API_KEY",
     "BOT_SITE_KEY",
+    "BOT_USER_TOKEN_SECRET",
     "BOT_RETENTION_DAYS",
     "BOT_AGENT_TOKENS",
     "BOT_RASA_TOKEN",
     "BOT_HANDOFF_TIMEOUT_MINUTES",
     "BOT_RATE_LIMIT_PER_KEY",
     "BOT_RATE_LIMIT_PER_USER",
+    "BOT_RATE_LIMIT_PER_SENDER",
+    "BOT_REDIS_URL",
 }
 MIN_AGENT_TOKEN_LENGTH = 16
+MIN_USER_TOKEN_SECRET_LENGTH = 32  # it signs users' tokens: long enough not to be guessed offline
 
 
 class ConfigError(ValueError):
@@ -60,10 +64,20 @@ class Settings:
     handoff_timeout_minutes: int  # a user no agent answered in this time is returned to the bot
     rate_limit_per_key: int  # HTTP API requests a minute per credential (site, operator, each agent)
     rate_limit_per_user: int  # site events a minute about one user
+    # signs the short-lived tokens with which a user's browser reads their own data; unset: none
+    user_token_secret: str | None = None
+    # chat messages a minute per sender and channel, counted by Rasa (rasa_plugins/ratelimit.py); 0: no limit
+    rate_limit_per_sender: int = 30
+    redis_url: str | None = None  # where rate limits are counted, shared by several servers; unset: in memory
 
     @property
     def index_dir(self) -> Path:
         return self.state_dir / "index"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Events received while the database was unavailable, until it is back (bot/outbox.py)."""
+        return self.state_dir / "outbox"
 
     @property
     def signals_path(self) -> Path:
@@ -100,6 +114,7 @@ class Settings:
         handoff_timeout = _positive_int(env, "BOT_HANDOFF_TIMEOUT_MINUTES", "10", "minutes")
         per_key = _positive_int(env, "BOT_RATE_LIMIT_PER_KEY", "600", "requests a minute")
         per_user = _positive_int(env, "BOT_RATE_LIMIT_PER_USER", "60", "events a minute")
+        per_sender = _whole_number(env, "BOT_RATE_LIMIT_PER_SENDER", "30", "messages a minute (0: no limit)")
         return cls(
             catalog_path=Path(env.get("BOT_CATALOG", PROJECT_ROOT / "data/catalog/movies.jsonl")),
             catalog_mapping=Path(env["BOT_CATALOG_MAPPING"]) if env.get("BOT_CATALOG_MAPPING") else None,
@@ -118,6 +133,9 @@ class Settings:
             handoff_timeout_minutes=handoff_timeout,
             rate_limit_per_key=per_key,
             rate_limit_per_user=per_user,
+            user_token_secret=_user_token_secret(env.get("BOT_USER_TOKEN_SECRET", "")),
+            rate_limit_per_sender=per_sender,
+            redis_url=_redis_url(env.get("BOT_REDIS_URL", "")),
         )
 
 
@@ -126,6 +144,34 @@ def _positive_int(env: Mapping[str, str], key: str, default: str, unit: str) -> 
     if not value.isdigit() or int(value) < 1:
         raise ConfigError(f"{key}={value!r} must be a whole number of {unit} (at least 1)")
     return int(value)
+
+
+def _whole_number(env: Mapping[str, str], key: str, default: str, unit: str) -> int:
+    value = env.get(key, default)
+    if not value.isdigit():
+        raise ConfigError(f"{key}={value!r} must be a whole number of {unit}")
+    return int(value)
+
+
+def _redis_url(value: str) -> str | None:
+    """BOT_REDIS_URL: redis://[:password@]host:port/db, rediss://... or redis+unix:///path; unset: None."""
+    value = value.strip()
+    if value and not value.startswith(("redis://", "rediss://", "redis+unix://", "unix://")):
+        scheme = value.split("://", 1)[0] if "://" in value else "no scheme"
+        raise ConfigError(
+            f"BOT_REDIS_URL must start with redis://, rediss:// or redis+unix:// (it has {scheme}); "
+            "e.g. redis://127.0.0.1:6379/0"
+        )
+    return value or None
+
+
+def _user_token_secret(value: str) -> str | None:
+    if value and len(value) < MIN_USER_TOKEN_SECRET_LENGTH:
+        raise ConfigError(
+            f"BOT_USER_TOKEN_SECRET is shorter than {MIN_USER_TOKEN_SECRET_LENGTH} characters "
+            "(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return value or None
 
 
 def _agent_tokens(value: str) -> dict[str, str]:

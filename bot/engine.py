@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from bot.catalog import Catalog, CatalogError, Item, load_configured_catalog
@@ -24,12 +26,13 @@ from bot.handoff import Handoff, HandoffDesk, HandoffReason
 from bot.hybrid import HybridRanker
 from bot.index import IndexUnavailable, ItemIndex
 from bot.matching import TitleMatch, TitleMatcher, match_interest
+from bot.outbox import Outbox, QueuedEvent
 from bot.privacy import Privacy
 from bot.profiles import EVENT_WEIGHTS, Profile, decay
 from bot.questionnaire import Questionnaire
 from bot.recommender import Recommendation, Recommender, Request
 from bot.signals import load as load_signals
-from bot.store import EventType, PreferenceKind, Store, utcnow
+from bot.store import EventType, PreferenceKind, Recorded, Store, StoreUnavailable, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,15 @@ BRIEF_EVENTS = 10  # recent recommendations, and recent feedback
 
 class UnknownItem(KeyError):
     """Feedback or a request named an item id that is not in the catalog."""
+
+
+class Picks(list[Recommendation]):
+    """Recommendations, knowing whether the user's profile could be read: when the database
+    is unavailable they are the popular picks anyone gets, and the user should be told."""
+
+    def __init__(self, recommendations: Iterable[Recommendation] = (), profile_unavailable: bool = False):
+        super().__init__(recommendations)
+        self.profile_unavailable = profile_unavailable
 
 
 @dataclass(frozen=True)
@@ -127,8 +139,11 @@ class Engine:
         settings: Settings | None = None,
         questionnaire: Questionnaire | None = None,
         conversations: ConversationStore | None = None,
+        outbox: Outbox | None = None,
     ):
         self.store = store
+        self.outbox = outbox  # None: events are refused (StoreUnavailable) while the database is down
+        self._popularity: Counter[str] = Counter()  # the last one read, for when the database is down
         self.privacy = Privacy(store, conversations)
         self.handoffs = HandoffDesk(store)
         self.encoder = encoder
@@ -152,7 +167,7 @@ class Engine:
         return cls(catalog, index, encoder, Store(settings.database_url),
                    _signals(settings, catalog, index), settings,
                    Questionnaire.from_yaml(settings.questionnaire_path),
-                   ConversationStore(settings.tracker_url))
+                   ConversationStore(settings.tracker_url), Outbox(settings.outbox_dir))
 
     @property
     def catalog(self) -> Catalog:
@@ -206,6 +221,7 @@ class Engine:
 
     def summary(self, sender_id: str) -> ProfileSummary:
         """Everything stored that shapes the picks, in words (the stored data, consent or not)."""
+        self._try_flush_outbox()
         profile = Profile.load(self.store, sender_id)
         feedback = profile.latest_feedback()
         catalog = self.catalog
@@ -259,26 +275,30 @@ class Engine:
         channel: str = "unknown",
         now: datetime | None = None,
         exclude: Iterable[str] = (),
-    ) -> list[Recommendation]:
+    ) -> Picks:
         """Personalized picks (popular ones without consent), never those in ``exclude``;
-        with consent, what is shown is logged as impressions (not repeated soon)."""
+        with consent, what is shown is logged as impressions (not repeated soon). With the
+        database unavailable: the popular picks, marked ``profile_unavailable``."""
         version = self._version  # one catalog version for the whole request
         if like_item is not None and like_item not in version.catalog:
             raise UnknownItem(like_item)
         request = Request(n=n, category=category, seed_item=like_item, constraints=constraints,
                           exclude=frozenset(exclude))
-        personal = self.personalizes(sender_id)  # read once: consent is a query
-        recommendations = version.recommender.recommend(
-            self._profile(sender_id, personal), request, popularity=self.store.item_popularity(), now=now
-        )
+        self._try_flush_outbox()
+        try:
+            personal = self.personalizes(sender_id)  # read once: consent is a query
+            profile = self._profile(sender_id, personal)
+            self._popularity = self.store.item_popularity()
+        except StoreUnavailable as error:
+            log.warning("%s; recommending without the user's profile", error)
+            anonymous = self._profile(sender_id, personal=False)
+            return Picks(version.recommender.recommend(anonymous, request, popularity=self._popularity, now=now),
+                         profile_unavailable=True)
+        recommendations = version.recommender.recommend(profile, request, popularity=self._popularity, now=now)
         if recommendations and personal:
-            self.store.add_events(
-                sender_id,
-                [(EventType.IMPRESSION, r.item.id, category) for r in recommendations],
-                channel=channel,
-                at=now,
-            )
-        return recommendations
+            self._record(sender_id, [(EventType.IMPRESSION, r.item.id, category) for r in recommendations],
+                         channel, now)
+        return Picks(recommendations)
 
     def explain(self, sender_id: str, item_id: str) -> list[str]:
         """Why an item fits this user now, from the same components that rank it."""
@@ -299,15 +319,51 @@ class Engine:
         category: str | None = None,
         channel: str = "unknown",
         at: datetime | None = None,
-    ) -> bool:
-        """Store one interaction, which shapes the very next recommendation; without the
-        user's consent nothing is stored (False)."""
+    ) -> Recorded:
+        """Store one interaction, which shapes the very next recommendation. Without the
+        user's consent nothing is stored; with the database unavailable it is queued."""
         if item_id is not None:
             self.item(item_id)
-        if not self.personalizes(sender_id):
-            return False
-        self.store.add_event(sender_id, EventType(type), item_id, category, channel, at)
-        return True
+        return self._record(sender_id, [(EventType(type), item_id, category)], channel, at)
+
+    def _record(self, sender_id: str, events: list[tuple[EventType, str | None, str | None]],
+                channel: str, at: datetime | None) -> Recorded:
+        """Consent is checked in the transaction that stores the events, so a withdrawal
+        that commits first wins and one that commits later deletes them."""
+        at = at or utcnow()
+        self._try_flush_outbox()
+        try:
+            stored = self.store.add_events(sender_id, events, channel=channel, at=at, if_consented=True)
+        except StoreUnavailable:
+            if self.outbox is None:
+                raise
+            for kind, item_id, category in events:
+                self.outbox.put(QueuedEvent(sender_id, str(kind), item_id, category, channel, at))
+            log.warning("database unavailable: %d events queued in %s", len(events), self.outbox.directory)
+            return Recorded.QUEUED
+        return Recorded.STORED if stored else Recorded.NO_CONSENT
+
+    def flush_outbox(self) -> int:
+        """Store the events queued while the database was unavailable (each only if its user
+        consents now); the number written. Raises StoreUnavailable if it still is."""
+        if self.outbox is None or not self.outbox.pending():
+            return 0
+        return self.outbox.drain(self._store_queued)
+
+    def _try_flush_outbox(self) -> None:
+        """Before a request: store what was queued, if the database takes writes again
+        (if not, the request itself finds out whether it can read)."""
+        with suppress(StoreUnavailable):
+            self.flush_outbox()
+
+    def _store_queued(self, queued: QueuedEvent) -> None:
+        """One queued event; one the database refuses (not: cannot be reached) is logged and
+        dropped, so that it cannot block the queue behind it."""
+        try:
+            self.store.add_events(queued.sender_id, [(EventType(queued.type), queued.item_id, queued.category)],
+                                  channel=queued.channel, at=queued.at, if_consented=True)
+        except SQLAlchemyError as error:
+            log.error("dropped a queued %s event the database refused: %s", queued.type, error)
 
     def save_preferences(
         self,
@@ -320,10 +376,8 @@ class Engine:
         are no category become interests."""
         for item_id in loved_items:
             self.item(item_id)
-        if not self.personalizes(sender_id):
-            return False
         known = self.catalog.category_counts()
-        self.store.set_preferences(
+        return self.store.set_preferences(
             sender_id,
             {
                 PreferenceKind.CATEGORY: [c for c in categories if c in known],
@@ -331,8 +385,8 @@ class Engine:
                 PreferenceKind.ITEM: loved_items,
                 PreferenceKind.AVOID_CATEGORY: avoid_categories,
             },
+            if_consented=True,
         )
-        return True
 
     # --- consent and privacy -------------------------------------------------------
 
@@ -350,6 +404,7 @@ class Engine:
 
     def export(self, sender_id: str) -> dict[str, Any] | None:
         """Everything stored about the user (both databases) with the profile in words."""
+        self._try_flush_outbox()
         data = self.privacy.export(sender_id)
         if data is not None:
             data["profile"] = asdict(self.summary(sender_id))

@@ -8,12 +8,13 @@ half an update. No table stores raw message text: events carry ids and labels.
 from __future__ import annotations
 
 import enum
+import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     Boolean,
@@ -33,7 +34,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -148,41 +153,97 @@ class HandoffRequest(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class Recorded(enum.StrEnum):
+    """What became of an event."""
+
+    STORED = "stored"
+    NO_CONSENT = "no_consent"  # the user has not agreed to be remembered: nothing kept
+    QUEUED = "queued"  # the database is unavailable: kept on disk, stored when it is back
+
+
+RowLock = Literal["share", "update"]
+ROW_LOCKS: dict[RowLock | None, dict[str, bool] | None] = {
+    "share": {"read": True},  # FOR SHARE
+    "update": {"key_share": True},  # FOR NO KEY UPDATE: plain event inserts still go in
+}
+
+
+class StoreUnavailable(RuntimeError):
+    """The database cannot be reached (down, restarting, or its file locked): nothing was
+    read or written. Callers degrade (non-personalized picks, queued events) or say so."""
+
+
+@contextmanager
+def _unavailable_as_error() -> Iterator[None]:
+    """Connection-level failures become :class:`StoreUnavailable`; bugs stay what they are."""
+    try:
+        yield
+    except (OperationalError, InterfaceError, PoolTimeout) as error:
+        raise StoreUnavailable(f"the database is unavailable: {error.orig or error}") from error
+
+
 def _as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything in the engine is UTC-aware."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Store:
+    """Every method raises :class:`StoreUnavailable` when the database cannot be reached, and
+    works again as soon as it can: pooled connections are checked before use (pre-ping), so
+    a restarted PostgreSQL needs no restart of ours. The tables are created on first use, so
+    a database that is down at start-up does not stop the process."""
+
     def __init__(self, url: str):
         parsed = make_url(url)
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {"pool_pre_ping": True}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            options["connect_args"] = {"check_same_thread": False}
+            if "timeout" not in parsed.query:  # seconds a writer waits for another's lock
+                options["connect_args"]["timeout"] = 10
         self.engine = create_engine(url, **options)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._schema_ready = False
+        try:
+            self._ensure_schema()
+        except StoreUnavailable as error:
+            log.warning("%s; tables are created once it is back", error)
+
+    def _ensure_schema(self) -> None:
+        if not self._schema_ready:
+            with _unavailable_as_error():
+                Base.metadata.create_all(self.engine)
+            self._schema_ready = True
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
+        """One write transaction: all of it commits, or none of it."""
+        self._ensure_schema()
+        with _unavailable_as_error(), self._sessions.begin() as session:
             yield session
 
-    def _ensure_user(self, session: Session, sender_id: str, lock: bool = False) -> User:
-        """The user's row, created if missing. Concurrent first writes for a new user all find
-        no row, so the insert skips one that exists by then (instead of failing on the primary
-        key) and the row is read back. ``lock`` holds the row until commit (PostgreSQL; SQLite
-        has one writer anyway), so writers that replace the user's rows go one at a time."""
-        for_update = {"key_share": True} if lock else None  # FOR NO KEY UPDATE: events still go in
-        user = session.get(User, sender_id, with_for_update=for_update)
-        if user is None:
-            session.execute(_insert_missing_user(session, sender_id))
-            user = session.get(User, sender_id, with_for_update=for_update)
-        return user
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only."""
+        self._ensure_schema()
+        with _unavailable_as_error(), self._sessions() as session:
+            yield session
+
+    def _ensure_user(self, session: Session, sender_id: str, lock: RowLock | None = None) -> User:
+        """The user's row, created if missing, as the transaction's first statement.
+
+        The insert skips a row that exists (or that a concurrent first write is inserting)
+        instead of failing on the primary key. Being a write, it also takes SQLite's one
+        writer lock before anything is read, so what the transaction reads next (consent)
+        cannot change before it commits. On PostgreSQL ``lock`` orders writers on the row:
+        "update" for those that replace or delete the user's rows (one at a time), "share"
+        for those that add events only if the user consents (many at a time, never while
+        consent changes)."""
+        session.execute(_insert_missing_user(session, sender_id))
+        return session.get(User, sender_id, with_for_update=ROW_LOCKS.get(lock))
 
     def add_event(
         self,
@@ -201,10 +262,15 @@ class Store:
         events: Iterable[tuple[EventType, str | None, str | None]],
         channel: str = "unknown",
         at: datetime | None = None,
-    ) -> None:
+        if_consented: bool = False,
+    ) -> bool:
+        """Store the events in one transaction; with ``if_consented`` only if the user's
+        newest consent decision is yes, checked in the same transaction (False if not)."""
         at = (at or utcnow()).astimezone(UTC)  # SQLite keeps no offset: store UTC only
-        with self.transaction() as session:
-            self._ensure_user(session, sender_id)
+        with suppress(_NoConsent), self.transaction() as session:
+            self._ensure_user(session, sender_id, lock="share" if if_consented else None)
+            if if_consented:
+                _require_consent(session, sender_id)
             session.add_all(
                 Event(
                     sender_id=sender_id,
@@ -216,15 +282,20 @@ class Store:
                 )
                 for kind, item_id, category in events
             )
+            return True
+        return False
 
     def set_preferences(
-        self, sender_id: str, preferences: dict[PreferenceKind, Iterable[str]]
-    ) -> None:
-        """Replace the questionnaire answers and mark the user onboarded."""
-        with self.transaction() as session:
+        self, sender_id: str, preferences: dict[PreferenceKind, Iterable[str]], if_consented: bool = False
+    ) -> bool:
+        """Replace the questionnaire answers and mark the user onboarded; with
+        ``if_consented`` only if the user consents (checked in the same transaction)."""
+        with suppress(_NoConsent), self.transaction() as session:
             # Locked: two concurrent replacements would otherwise both delete only the old
             # answers and leave a mix of both new sets (or fail on the unique constraint).
-            user = self._ensure_user(session, sender_id, lock=True)
+            user = self._ensure_user(session, sender_id, lock="update")
+            if if_consented:
+                _require_consent(session, sender_id)
             session.execute(delete(Preference).where(Preference.sender_id == sender_id))
             now = utcnow()
             for kind, values in preferences.items():
@@ -233,13 +304,15 @@ class Store:
                         Preference(sender_id=sender_id, kind=str(kind), value=value, created_at=now)
                     )
             user.onboarded_at = now
+            return True
+        return False
 
     def user(self, sender_id: str) -> User | None:
-        with self._sessions() as session:
+        with self.reading() as session:
             return session.get(User, sender_id)
 
     def preferences(self, sender_id: str) -> dict[PreferenceKind, list[str]]:
-        with self._sessions() as session:
+        with self.reading() as session:
             rows = session.scalars(
                 select(Preference)
                 .where(Preference.sender_id == sender_id)
@@ -261,7 +334,7 @@ class Store:
         if types is not None:
             query = query.where(Event.type.in_([str(t) for t in types]))
         query = query.order_by(Event.created_at.desc(), Event.id.desc()).limit(limit)
-        with self._sessions() as session:
+        with self.reading() as session:
             rows = session.scalars(query).all()
         for row in rows:
             row.created_at = _as_utc(row.created_at)
@@ -274,7 +347,7 @@ class Store:
             .where(Event.item_id.is_not(None), Event.type.in_([str(t) for t in types]))
             .order_by(Event.created_at, Event.id)
         )
-        with self._sessions() as session:
+        with self.reading() as session:
             return [(s, i, t, _as_utc(at)) for s, i, t, at in session.execute(query)]
 
     def item_popularity(self, since: datetime | None = None) -> Counter[str]:
@@ -288,7 +361,7 @@ class Store:
         if since is not None:
             query = query.where(Event.created_at >= since.astimezone(UTC))
         counts: Counter[str] = Counter()
-        with self._sessions() as session:
+        with self.reading() as session:
             for item_id, kind, count in session.execute(query.group_by(Event.item_id, Event.type)):
                 counts[item_id] += weights[EventType(kind)] * count
         return counts
@@ -297,7 +370,7 @@ class Store:
         """Record a consent decision; a withdrawal also deletes everything learned from the
         user (preferences, events) in the same transaction, so it is never used again."""
         with self.transaction() as session:
-            user = self._ensure_user(session, sender_id)
+            user = self._ensure_user(session, sender_id, lock="update")  # waits for consented writes
             if not granted:
                 session.execute(delete(Event).where(Event.sender_id == sender_id))
                 session.execute(delete(Preference).where(Preference.sender_id == sender_id))
@@ -307,7 +380,7 @@ class Store:
     def consents(self, sender_id: str) -> list[Consent]:
         """The user's consent decisions, oldest first."""
         query = select(Consent).where(Consent.sender_id == sender_id).order_by(Consent.id)
-        with self._sessions() as session:
+        with self.reading() as session:
             rows = session.scalars(query).all()
         for row in rows:
             row.created_at = _as_utc(row.created_at)
@@ -364,11 +437,11 @@ class Store:
         query = select(HandoffRequest).where(HandoffRequest.status.in_([str(s) for s in statuses]))
         if sender_id is not None:
             query = query.where(HandoffRequest.sender_id == sender_id)
-        with self._sessions() as session:
+        with self.reading() as session:
             return list(session.scalars(query.order_by(HandoffRequest.requested_at, HandoffRequest.id)))
 
     def handoff(self, handoff_id: int) -> HandoffRequest | None:
-        with self._sessions() as session:
+        with self.reading() as session:
             return session.get(HandoffRequest, handoff_id)
 
     def move_handoff(
@@ -444,6 +517,18 @@ class Store:
             for table in (Event, Preference, Consent, ExportToken, HandoffRequest):
                 session.execute(delete(table).where(table.sender_id == sender_id))
             return session.execute(delete(User).where(User.sender_id == sender_id)).rowcount > 0
+
+
+class _NoConsent(Exception):
+    """Rolls back a write that needs the user's consent when they have not given it."""
+
+
+def _require_consent(session: Session, sender_id: str) -> None:
+    newest = session.scalar(
+        select(Consent.granted).where(Consent.sender_id == sender_id).order_by(Consent.id.desc()).limit(1)
+    )
+    if newest is not True:
+        raise _NoConsent(sender_id)
 
 
 def _insert_missing_user(session: Session, sender_id: str):

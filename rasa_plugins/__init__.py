@@ -2,6 +2,7 @@
 from endpoints.yml (the tracker store) and credentials.yml (the Slack and Telegram channels).
 They import Rasa; nothing in ``bot/`` or ``actions/`` imports them."""
 
-from rasa_plugins import action_server_down
+from rasa_plugins import action_server_down, ratelimit
 
 action_server_down.install()
+ratelimit.install()

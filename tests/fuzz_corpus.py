@@ -145,3 +145,17 @@ INVALID_UTF8: list[bytes] = [
     b"\xf4\x90\x80\x80",  # above U+10FFFF
     b"\x80",
 ]
+
+# Chat messages that Rasa reads as a button press ("/intent{json entities}") without NLU:
+# intents no user says, entities of the wrong JSON type, broken JSON, Rasa's own intents.
+# Not in NASTY (only the chat channels' fuzz tests send them).
+RASA_PAYLOADS: list[str] = [
+    "/", "//", "/ like", "/like /dislike", "/no_such_intent", "/restart", "/session_start", "/back",
+    "/nlu_fallback", "/like{", "/like{}}", '/like{"item_id": }', "/like[1]", '/like"x"', "/like null",
+    '/like{"item_id": NaN}', '/like{"item_id": 1e999}', '/like{"item_id": null}', '/like{"item_id": 12}',
+    '/like{"item_id": ["a", "b"]}', '/like{"item_id": {"id": 1}}', '/like{"item_id": "no-such-item"}',
+    '/like{"item_id": "' + "x" * 300 + '"}', "/like" + '{"a":' * 200 + "1" + "}" * 200,
+    '/inform{"category": ["Sci-Fi", "Sci-Fi"]}@0.5', "/affirm@2", "/affirm@-1", "/affirm@NaN",
+    '/inform{"category": "<script>alert(1)</script>"}', '/inform{"title": "\'; DROP TABLE events; --"}',
+    '/inform{"requested_slot": "consent", "consent": true}', '/inform{"last_recommendations": "x"}',
+]

@@ -10,9 +10,12 @@ HTTP to engine calls and back, nothing more. The engine is built on the first re
 that needs it (``engine_factory(settings)``, by default ``Engine.from_settings``), so
 the chat page starts instantly and this module imports nothing heavy.
 
-Access: every ``/api/users`` endpoint needs ``Authorization: Bearer <BOT_API_KEY>``;
-without a configured key they all answer 503. ``/export/{token}`` needs no key: the
-token in the link the bot gave the user is the credential (one download, short-lived).
+Access: every ``/api/users`` endpoint needs ``Authorization: Bearer <BOT_API_KEY>`` (the
+operator: any user), or a user token (:mod:`bot.web.user_tokens`) that the business's site
+got for that user from ``POST /api/site/users/{sender_id}/token``: it opens that user's data
+only (another id: 403), and the recommendations slot for that user too. Without BOT_API_KEY
+and BOT_USER_TOKEN_SECRET they all answer 503. ``/export/{token}`` needs no key: the token in
+the link the bot gave the user is the credential (one download, short-lived).
 
 Logging: tokens and message text are never logged. Uvicorn's access log prints each
 request's path, which for ``/export/{token}`` is the secret itself, so ``bot web`` turns
@@ -48,6 +51,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
 from bot.config import Settings
+from bot.store import Recorded, StoreUnavailable
 from bot.web.agents import agent_router, sweep_unanswered
 from bot.web.rasa_api import RasaApi
 from bot.web.ratelimit import RateLimits
@@ -61,6 +65,15 @@ from bot.web.schemas import (
     SiteEventIn,
     SiteEventOut,
     UserExport,
+    UserTokenOut,
+)
+from bot.web.user_tokens import (
+    ExpiredUserToken,
+    InvalidUserToken,
+    issue_user_token,
+    looks_like_user_token,
+    same_user,
+    verify_user_token,
 )
 
 if TYPE_CHECKING:
@@ -71,10 +84,19 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("bot.web.access")
 
-API_DISABLED = "the user-data API is disabled: set BOT_API_KEY"
+API_DISABLED = "the user-data API is disabled: set BOT_API_KEY (or BOT_USER_TOKEN_SECRET for users' own tokens)"
+USER_TOKENS_DISABLED = "user tokens are disabled: set BOT_USER_TOKEN_SECRET"
+BAD_CREDENTIAL = ("missing or wrong credential (send Authorization: Bearer <BOT_API_KEY>, or the user's own "
+                  "token from POST /api/site/users/{sender_id}/token)")
+BAD_USER_TOKEN = "invalid user token: malformed, or not signed by this server"
+USER_TOKEN_EXPIRED = "the user token has expired: the site can get a new one"
+NOT_YOUR_DATA = "a user token opens only its own user's data"
 SITE_API_DISABLED = "the site API is disabled: set BOT_SITE_KEY (or BOT_API_KEY)"
 BAD_SITE_KEY = "missing or wrong key (send Authorization: Bearer <BOT_SITE_KEY>)"
 NO_CONSENT = "the user has not agreed to be remembered; nothing was stored"
+QUEUED = "the database is unavailable; the event is queued and will be stored when it is back"
+DATABASE_UNAVAILABLE = "the database is unavailable right now; nothing was changed. Try again shortly."
+RETRY_AFTER_S = 30
 FUTURE_SLACK = timedelta(minutes=5)  # clock skew allowed for a site event's time
 BAD_KEY = "missing or wrong API key (send Authorization: Bearer <BOT_API_KEY>)"
 ENGINE_UNAVAILABLE = "the engine could not be started; see the server log"
@@ -89,7 +111,8 @@ LINK_EXPIRED_PAGE = f"""<!doctype html>
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _NO_STORE = {"Cache-Control": "no-store"}
 # Module level: FastAPI resolves the (postponed) annotations of endpoints in module globals.
-_bearer = HTTPBearer(auto_error=False, description="The value of BOT_API_KEY.")
+_bearer = HTTPBearer(auto_error=False, description="BOT_API_KEY, BOT_SITE_KEY, a user token or an agent's "
+                                                    "token, as each endpoint says.")
 
 EngineFactory = Callable[[Settings], "Engine"]
 
@@ -191,6 +214,13 @@ async def _validation_error(_request: Request, error: RequestValidationError) ->
     return JSONResponse({"detail": jsonable_encoder(_json_safe(error.errors()))}, status_code=422)
 
 
+async def _database_unavailable(_request: Request, error: Exception) -> JSONResponse:
+    """503 naming the cause, with a hint when to retry, instead of a 500."""
+    log.warning("answered 503: %s", error)
+    return JSONResponse({"detail": DATABASE_UNAVAILABLE}, status_code=503,
+                        headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
 def _valid_sender_id(sender_id: str) -> None:
     """Refuse a user id in a path that no user can have (PostgreSQL stores no NUL; ids are
     at most 255 characters) with a 422 rather than the database's error."""
@@ -221,7 +251,7 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
     if rasa is None and settings.rasa_token:
         rasa = RasaApi(settings.rasa_url, settings.rasa_token)
     engines = _LazyEngine(engine_factory, settings)
-    limits = RateLimits(settings.rate_limit_per_key, settings.rate_limit_per_user)
+    limits = RateLimits(settings.rate_limit_per_key, settings.rate_limit_per_user, settings.redis_url)
 
     @functools.cache
     def handoff_desk():
@@ -249,16 +279,23 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
         summary="The browser chat page, and users' data: profile, export, erasure, consent.",
         openapi_tags=[
             {"name": "users", "description": "What the bot knows about a user and recommends to them "
-                                             "(needs `Authorization: Bearer <BOT_API_KEY>`)."},
-            {"name": "privacy", "description": "Users' rights over their data: export, erasure, consent."},
-            {"name": "site", "description": "For the business's website: site events and a \"Recommended "
-                                            "for you\" slot (`Authorization: Bearer <BOT_SITE_KEY>`)."},
+                                             "(needs `Authorization: Bearer <BOT_API_KEY>` for any user, or "
+                                             "`Bearer <user token>` for that token's own user only: another "
+                                             "user's id is 403)."},
+            {"name": "privacy", "description": "Users' rights over their data: export, erasure, consent "
+                                               "(the same credentials as `users`)."},
+            {"name": "site", "description": "For the business's website: site events, a \"Recommended "
+                                            "for you\" slot and user tokens (`Authorization: Bearer "
+                                            "<BOT_SITE_KEY>`). A user token, valid one hour, lets the "
+                                            "logged-in user's browser call `/api/users/{sender_id}/...` "
+                                            "(and the slot) for that user only."},
             {"name": "agents", "description": "The support agents' console: the handoff queue, briefs, "
                                               "replies (`Authorization: Bearer <an agent's token>`)."},
         ],
     )
     app.add_middleware(_AccessLog)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StoreUnavailable, _database_unavailable)
     app.state.engines = engines
     config = {"rasa_url": settings.rasa_url}
 
@@ -277,12 +314,34 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
         """Cheap liveness probe for scripts and `make` targets (does not start the engine)."""
         return {"status": "ok"}
 
-    def require_api_key(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
-        if settings.api_key is None:
+    def require_own_token(credentials: HTTPAuthorizationCredentials | None, sender_id: str) -> None:
+        """A user token signed with BOT_USER_TOKEN_SECRET, issued for ``sender_id``: 401 for no
+        token, a malformed, forged or expired one; 403 for another user's (before the engine is
+        asked anything, so the answer never tells whether that user exists)."""
+        given = credentials.credentials if credentials else ""
+        secret = settings.user_token_secret
+        if secret is None or not looks_like_user_token(given):
+            raise HTTPException(401, BAD_KEY if secret is None else BAD_CREDENTIAL,
+                                headers={"WWW-Authenticate": "Bearer"})
+        try:
+            owner = verify_user_token(secret, given)
+        except ExpiredUserToken:
+            raise HTTPException(401, USER_TOKEN_EXPIRED, headers={"WWW-Authenticate": "Bearer"}) from None
+        except InvalidUserToken:
+            raise HTTPException(401, BAD_USER_TOKEN, headers={"WWW-Authenticate": "Bearer"}) from None
+        if not same_user(owner, sender_id):
+            raise HTTPException(403, NOT_YOUR_DATA)
+        limits.for_key(f"user:{owner}")
+
+    def require_user_access(sender_id: str,
+                            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+        """The operator's BOT_API_KEY (any user), or the user's own token (that user only)."""
+        if settings.api_key is None and settings.user_token_secret is None:
             raise HTTPException(503, API_DISABLED)
-        if not _key_matches(credentials, settings.api_key):
-            raise HTTPException(401, BAD_KEY, headers={"WWW-Authenticate": "Bearer"})
-        limits.for_key("api")
+        if _key_matches(credentials, settings.api_key):
+            limits.for_key("api")
+            return
+        require_own_token(credentials, sender_id)
 
     def require_site_key(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
         """A website's key (BOT_SITE_KEY); the operator's BOT_API_KEY works too."""
@@ -292,12 +351,25 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
             raise HTTPException(401, BAD_SITE_KEY, headers={"WWW-Authenticate": "Bearer"})
         limits.for_key("site" if _key_matches(credentials, settings.site_key) else "api")
 
+    def require_slot_access(sender_id: str,
+                            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+        """The site's key (or the operator's), or the user's own token for their own slot."""
+        given = credentials.credentials if credentials else ""
+        if (settings.user_token_secret is not None and looks_like_user_token(given)
+                and not _key_matches(credentials, settings.site_key, settings.api_key)):
+            require_own_token(credentials, sender_id)
+            return
+        require_site_key(credentials)
+
     users = APIRouter(
         prefix="/api/users/{sender_id}",
-        dependencies=[Depends(require_api_key), Depends(_valid_sender_id)],
+        dependencies=[Depends(require_user_access), Depends(_valid_sender_id)],
         responses={429: {"model": ErrorOut, "description": "Rate limit exceeded (BOT_RATE_LIMIT_PER_KEY)."},
-                   401: {"model": ErrorOut, "description": "Missing or wrong API key."},
-                   503: {"model": ErrorOut, "description": "BOT_API_KEY is not set, or the engine is down."}},
+                   401: {"model": ErrorOut, "description": "Missing or wrong API key; a malformed, forged or "
+                                                           "expired user token."},
+                   403: {"model": ErrorOut, "description": "A user token for another user."},
+                   503: {"model": ErrorOut, "description": "Neither BOT_API_KEY nor BOT_USER_TOKEN_SECRET is "
+                                                           "set, or the engine is down."}},
     )
     not_found = {404: {"model": ErrorOut, "description": "Nothing is stored about this user."}}
 
@@ -344,11 +416,17 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
                    503: {"model": ErrorOut, "description": "No key is configured, or the engine is down."}},
     )
 
-    @site.get("/api/users/{sender_id}/recommendations", tags=["site"], response_model=list[RecommendationOut],
+    # The slot: the site's key, or the user's own token (their browser may fill it itself).
+    slot = APIRouter(
+        dependencies=[Depends(require_slot_access)],
+        responses={**site.responses, 403: {"model": ErrorOut, "description": "A user token for another user."}},
+    )
+
+    @slot.get("/api/users/{sender_id}/recommendations", tags=["site"], response_model=list[RecommendationOut],
               dependencies=[Depends(_valid_sender_id)])
     def get_recommendations(sender_id: str, n: Annotated[int, Query(ge=1, le=50)] = 10) -> Any:
         """A "Recommended for you" slot: personalized with the user's consent (then logged as
-        shown), popular without."""
+        shown), popular without. With the site's key, or with the user's own token."""
         picks = engines.get().recommend(sender_id, n=n, channel="site")
         return [
             {"id": r.item.id, "title": r.item.title, "categories": list(r.item.categories),
@@ -372,12 +450,36 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
         limits.for_user(event.user_id)
         if event.consent is not None and engine.consent(event.user_id) is not event.consent:
             engine.set_consent(event.user_id, event.consent, channel="site")
-        if not engine.record_event(event.user_id, event.type, event.item_id, channel="site", at=event.at):
+        recorded = engine.record_event(event.user_id, event.type, event.item_id, channel="site", at=event.at)
+        if recorded is Recorded.NO_CONSENT:
             response.status_code = 200
             return {"stored": False, "reason": NO_CONSENT}
+        if recorded is Recorded.QUEUED:
+            return {"stored": False, "queued": True, "reason": QUEUED}
         return {"stored": True}
 
+    @site.post(
+        "/api/site/users/{sender_id}/token", tags=["site"], response_model=UserTokenOut,
+        dependencies=[Depends(_valid_sender_id)],
+        responses={503: {"model": ErrorOut, "description": "BOT_USER_TOKEN_SECRET is not set (or no key is)."}},
+    )
+    def mint_user_token(sender_id: str, response: Response) -> Any:
+        """A short-lived token for the user logged in on the site, to hand to their browser: with
+        it the browser reads, exports, erases and sets consent for that user's data only.
+
+        Issued without looking the user up (so it tells nothing about who is known); it cannot
+        be revoked one by one, only all at once by changing BOT_USER_TOKEN_SECRET."""
+        if settings.user_token_secret is None:
+            raise HTTPException(503, USER_TOKENS_DISABLED)
+        now = int(time.time())
+        issued = issue_user_token(settings.user_token_secret, sender_id, now=now)
+        response.headers.update(_NO_STORE)
+        return {"token": issued.token, "token_type": "Bearer", "sender_id": sender_id,
+                "expires_at": datetime.fromtimestamp(issued.expires_at, UTC),
+                "expires_in": issued.expires_at - now}
+
     app.include_router(site)
+    app.include_router(slot)
 
     @app.get(
         "/export/{token}", tags=["privacy"], response_class=Response,

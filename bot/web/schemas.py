@@ -14,6 +14,10 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+# No site event happened before this: an earlier 'at' is a wrong unit or sign (a number is read
+# as Unix seconds, so -1e10 would be the year 1653), refused rather than stored.
+EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
+
 
 def _plain_text(value: str) -> str:
     """An id or label: not blank, and no control characters (NUL cannot even be stored in
@@ -87,7 +91,10 @@ class SiteEventIn(BaseModel):
     user_id: str = Field(min_length=1, max_length=255, description="The same id the chat uses for this user.")
     type: Literal["view", "click", "add_to_cart", "purchase", "like", "dislike", "not_interested"]
     item_id: str = Field(min_length=1, max_length=255, description="A catalog item id.")
-    at: AwareDatetime | None = Field(None, description="When it happened (ISO 8601 with offset); default: now.")
+    at: AwareDatetime | None = Field(
+        None, description="When it happened (ISO 8601 with offset, or Unix seconds), from 2000-01-01 to now; "
+                          "default: now.",
+    )
     consent: bool | None = Field(
         None, strict=True,
         description="The user's answer on the site's own consent banner, if any; recorded before the event.",
@@ -98,16 +105,36 @@ class SiteEventIn(BaseModel):
     @field_validator("at")
     @classmethod
     def _in_utc(cls, value: datetime | None) -> datetime | None:
-        """Kept in UTC; a moment that has no UTC equivalent (year 1 at +23:59) is refused."""
+        """Kept in UTC; a moment that has no UTC equivalent (year 1 at +23:59) is refused, and so
+        is one before :data:`EARLIEST_EVENT`. (The future is checked by the endpoint, against now.)"""
+        if value is None:
+            return None
         try:
-            return None if value is None else value.astimezone(UTC)
+            value = value.astimezone(UTC)
         except OverflowError:
             raise PydanticCustomError("datetime_range", "is out of range") from None
+        if value < EARLIEST_EVENT:
+            raise PydanticCustomError(
+                "datetime_too_early",
+                "is before 2000-01-01 (a number is read as Unix seconds; send ISO 8601 with an offset)",
+            )
+        return value
 
 
 class SiteEventOut(BaseModel):
     stored: bool
-    reason: str | None = Field(None, description="Why the event was not stored.")
+    queued: bool = Field(False, description="Kept to be stored once the database is back (202).")
+    reason: str | None = Field(None, description="Why the event was not stored (yet).")
+
+
+class UserTokenOut(BaseModel):
+    """A user token: the logged-in user's browser sends it as ``Authorization: Bearer <token>``."""
+
+    token: str = Field(description="Opens /api/users/{sender_id}/... for this user only.")
+    token_type: Literal["Bearer"] = "Bearer"
+    sender_id: str
+    expires_at: AwareDatetime
+    expires_in: int = Field(description="Seconds until it expires; then the site asks for a new one.")
 
 
 class AgentOut(BaseModel):

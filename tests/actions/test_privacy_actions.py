@@ -18,7 +18,7 @@ from actions.privacy import (
     ActionShowProfile,
     ActionWithdrawConsent,
 )
-from bot.store import EventType, PreferenceKind
+from bot.store import EventType, PreferenceKind, Recorded
 
 from dispatched import message, slot
 
@@ -135,7 +135,7 @@ def test_give_consent_after_a_withdrawal(run, tracker, action_engine):
     )]
     assert action_engine.consent("alice") is True
     assert [c.granted for c in action_engine.store.consents("alice")] == [True, False, True]
-    assert action_engine.record_event("alice", EventType.LIKE, "jaws-1975") is True
+    assert action_engine.record_event("alice", EventType.LIKE, "jaws-1975") is Recorded.STORED
 
 
 def test_give_consent_of_a_new_user_records_the_channel(run, tracker, action_engine):

@@ -44,7 +44,8 @@ class Reply(list):
 
 @dataclass
 class Services:
-    """An action server and a Rasa server sharing one engine database and tracker store."""
+    """An action server and a Rasa server (or several: ``rasa_servers``) sharing one engine
+    database and tracker store."""
 
     model: Path
     workdir: Path
@@ -56,9 +57,13 @@ class Services:
     actions_port: int = 0
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))  # Rasa's HTTP API, as scripts/run
     env: dict[str, str] = field(default_factory=dict)  # what the services were started with
+    endpoints: str = "endpoints.yml"  # Rasa's endpoints file (endpoints.scale.yml: shared lock store)
+    rasa_servers: int = 1  # Rasa servers on the same model, databases and action server
+    rasa_urls: list[str] = field(default_factory=list)  # one per Rasa server; rasa_url is the first
+    start_timeout: float = START_TIMEOUT_S  # seconds for each service to come up
 
     def start(self) -> None:
-        actions_port, rasa_port = free_port(), free_port()
+        actions_port, rasa_ports = free_port(), [free_port() for _ in range(self.rasa_servers)]
         self.actions_port = actions_port
         env = {
             **self.rasa_env,
@@ -76,14 +81,18 @@ class Services:
             **self.extra_env,
         }
         self.env = env
-        self.rasa_url = f"http://127.0.0.1:{rasa_port}"
+        self.rasa_urls = [f"http://127.0.0.1:{port}" for port in rasa_ports]
+        self.rasa_url = self.rasa_urls[0]
         self.start_actions()
-        self._spawn("rasa", [".venv-rasa/bin/rasa", "run", "--model", str(self.model),
-                             "--port", str(rasa_port), "--interface", "127.0.0.1",
-                             "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
-                             "--enable-api", "--auth-token", self.rasa_token], env)
+        for number, rasa_port in enumerate(rasa_ports):  # all start at once, then we wait for each
+            self._spawn("rasa" if number == 0 else f"rasa-{number + 1}",
+                        [".venv-rasa/bin/rasa", "run", "--model", str(self.model),
+                         "--port", str(rasa_port), "--interface", "127.0.0.1",
+                         "--credentials", "credentials.yml", "--endpoints", self.endpoints,
+                         "--enable-api", "--auth-token", self.rasa_token], env)
         self._wait(f"http://127.0.0.1:{actions_port}/health")
-        self._wait(self.rasa_url + "/")
+        for url in self.rasa_urls:
+            self._wait(url + "/")
 
     def start_actions(self) -> None:
         """The action server on ``actions_port`` (again, after a test stopped it)."""
@@ -97,7 +106,7 @@ class Services:
         )
 
     def _wait(self, url: str) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if any(p.poll() is not None for p in self.processes):
                 raise RuntimeError(f"a service exited; logs in {self.workdir}:\n{self.logs()}")
@@ -107,7 +116,7 @@ class Services:
             except (requests.ConnectionError, requests.Timeout):  # not up yet, or busy starting
                 pass
             time.sleep(0.5)
-        raise RuntimeError(f"{url} did not come up in {START_TIMEOUT_S}s:\n{self.logs()}")
+        raise RuntimeError(f"{url} did not come up in {self.start_timeout:.0f}s:\n{self.logs()}")
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.workdir.glob("*.log")))
@@ -122,24 +131,40 @@ class Services:
                 process.kill()
         self.processes.clear()
 
-    def say(self, sender: str, text: str) -> Reply:
+    def url_of(self, server: int) -> str:
+        return self.rasa_url if server == 0 else self.rasa_urls[server]
+
+    def say(self, sender: str, text: str, server: int = 0) -> Reply:
+        """Send ``text`` over the REST channel to Rasa server number ``server``."""
         response = requests.post(
-            self.rasa_url + "/webhooks/rest/webhook",
+            self.url_of(server) + "/webhooks/rest/webhook",
             json={"sender": sender, "message": text},
             timeout=120,
         )
         response.raise_for_status()
         return Reply(response.json())
 
+    def tracker_events(self, sender: str, server: int = 0) -> list[dict]:
+        """Every stored event of the conversation, through Rasa's HTTP API (``--auth-token``)."""
+        response = requests.get(
+            f"{self.url_of(server)}/conversations/{sender}/tracker",
+            params={"token": self.rasa_token, "include_events": "ALL"},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()["events"]
+
 
 @pytest.fixture(scope="session")
 def services_factory(rasa_env, tmp_path_factory):
     """Start both servers on a model, a state directory and catalog settings; stop them after."""
 
-    def running(model: Path, state_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Services]:
+    def running(model: Path, state_dir: Path, extra_env: dict[str, str] | None = None,
+                **options) -> Iterator[Services]:
+        """``options``: more Services fields, e.g. ``endpoints``, ``rasa_servers``."""
         started = Services(
             model=model, workdir=tmp_path_factory.mktemp("services"), state_dir=state_dir,
-            rasa_env=rasa_env, extra_env=extra_env or {},
+            rasa_env=rasa_env, extra_env=extra_env or {}, **options,
         )
         try:
             started.start()

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from bot.config import PROJECT_ROOT
-from bot.engine import Engine
+from bot.engine import Engine, Recorded
 from bot.profiles import EXCLUDING_EVENTS, Profile
 from bot.store import Base, Consent, Event, EventType, Preference, PreferenceKind, Store, User
 
@@ -108,7 +108,7 @@ def test_50_threads_recording_feedback_for_one_user_lose_no_event(live_engine, c
     )
 
     assert errors == []
-    assert results == [True] * N
+    assert results == [Recorded.STORED] * N
     assert_all_recorded_once(live_engine, "u", plan)
 
 
@@ -143,7 +143,7 @@ def test_questionnaire_answers_saved_during_concurrent_feedback_lose_no_row(live
     results, errors = run_together(calls)
 
     assert errors == []
-    assert results == [True] * len(calls)
+    assert (results.count(Recorded.STORED), results.count(True)) == (N, len(answers))
     assert_all_recorded_once(live_engine, "u", plan)
     stored = live_engine.store.preferences("u")
     known = catalog.category_counts()
@@ -159,37 +159,24 @@ def test_questionnaire_answers_saved_during_concurrent_feedback_lose_no_row(live
     assert Profile.load(live_engine.store, "u").onboarded
 
 
-def test_overlapping_replacements_of_the_answers_never_mix(any_store, database_url):
-    """Deterministic form of the race above: the second of two overlapping set_preferences
-    must replace the first one's answers. On PostgreSQL each statement sees only committed
-    rows, so without a lock it deletes only the old answers and both new sets survive."""
-    other = Store(database_url)  # a second app process
-    any_store.set_consent("u", True)
-    first_inserted, resume_first, second_deleting = threading.Event(), threading.Event(), threading.Event()
+def overlap(first: Store, first_pauses_after: str, first_call: Callable[[], object],
+            second: Store, second_starts: str, second_call: Callable[[], object], database_url: str) -> None:
+    """Run ``first_call`` until it has executed a statement starting with ``first_pauses_after``
+    (not committed), then ``second_call`` until it is blocked (PostgreSQL: waiting for a
+    lock; SQLite: about to execute ``second_starts``, then waiting for the one writer) or
+    done, then let both finish. Both must succeed."""
+    first_paused, resume_first, second_started = threading.Event(), threading.Event(), threading.Event()
 
-    @event.listens_for(any_store.engine, "after_cursor_execute")
+    @event.listens_for(first.engine, "after_cursor_execute")
     def pause_first(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("INSERT INTO PREFERENCES") and not first_inserted.is_set():
-            first_inserted.set()  # its new answers are written, not committed
+        if statement.lstrip().upper().startswith(first_pauses_after) and not first_paused.is_set():
+            first_paused.set()
             resume_first.wait(TIMEOUT)
 
-    @event.listens_for(other.engine, "before_cursor_execute")
-    def deleting(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("DELETE FROM PREFERENCES"):
-            second_deleting.set()
-
-    def second_is_stuck_or_done() -> bool:
-        """The second writer is blocked (PostgreSQL: waiting for a lock; SQLite: about to
-        delete, then waiting for the one writer) or has already committed."""
-        if not second.is_alive():
-            return True
-        if database_url.startswith("sqlite"):
-            return second_deleting.is_set()
-        with any_store.engine.connect() as connection:
-            return connection.execute(text(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )).scalar_one() > 0
+    @event.listens_for(second.engine, "before_cursor_execute")
+    def starting(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(second_starts):
+            second_started.set()
 
     errors: list[BaseException] = []
 
@@ -199,32 +186,78 @@ def test_overlapping_replacements_of_the_answers_never_mix(any_store, database_u
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
-    first_answers = {PreferenceKind.CATEGORY: ["Drama"], PreferenceKind.ITEM: ["alien-1979"]}
-    first = threading.Thread(target=guarded, daemon=True,
-                             args=(partial(any_store.set_preferences, "u", first_answers),))
-    second = threading.Thread(target=guarded, daemon=True,
-                              args=(partial(other.set_preferences, "u", {PreferenceKind.CATEGORY: ["Comedy"]}),))
+    def second_is_stuck_or_done() -> bool:
+        if not second_thread.is_alive():
+            return True
+        if database_url.startswith("sqlite"):
+            return second_started.is_set()
+        with first.engine.connect() as connection:
+            return connection.execute(text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )).scalar_one() > 0
+
+    first_thread = threading.Thread(target=guarded, args=(first_call,), daemon=True)
+    second_thread = threading.Thread(target=guarded, args=(second_call,), daemon=True)
     try:
-        first.start()
-        assert first_inserted.wait(TIMEOUT)
-        second.start()
+        first_thread.start()
+        assert first_paused.wait(TIMEOUT)
+        second_thread.start()
         deadline = time.monotonic() + TIMEOUT
         while not second_is_stuck_or_done():
             assert time.monotonic() < deadline, "the second writer neither finished nor waited"
             time.sleep(0.01)
         resume_first.set()
-        first.join(TIMEOUT)
-        second.join(TIMEOUT)
-        assert not first.is_alive() and not second.is_alive()
+        first_thread.join(TIMEOUT)
+        second_thread.join(TIMEOUT)
+        assert not first_thread.is_alive() and not second_thread.is_alive()
     finally:
         resume_first.set()
-        other.engine.dispose()
-
     assert errors == []
+
+
+def test_overlapping_replacements_of_the_answers_never_mix(any_store, database_url):
+    """Deterministic form of the race above: the second of two overlapping set_preferences
+    must replace the first one's answers. On PostgreSQL each statement sees only committed
+    rows, so without a lock it deletes only the old answers and both new sets survive."""
+    other = Store(database_url)  # a second app process
+    any_store.set_consent("u", True)
+    first_answers = {PreferenceKind.CATEGORY: ["Drama"], PreferenceKind.ITEM: ["alien-1979"]}
+    try:
+        overlap(any_store, "INSERT INTO PREFERENCES", partial(any_store.set_preferences, "u", first_answers),
+                other, "INSERT INTO USERS",
+                partial(other.set_preferences, "u", {PreferenceKind.CATEGORY: ["Comedy"]}), database_url)
+    finally:
+        other.engine.dispose()
     assert any_store.preferences("u") == {
         PreferenceKind.CATEGORY: ["Comedy"], PreferenceKind.AVOID_CATEGORY: [],
         PreferenceKind.ITEM: [], PreferenceKind.INTEREST: [],
     }
+
+
+@pytest.mark.parametrize("write", ["event", "answers"])
+def test_a_write_racing_a_consent_withdrawal_leaves_nothing(any_store, database_url, write):
+    """An event (or questionnaire answers) whose consent check passed, still uncommitted
+    when the user withdraws consent in another process: the withdrawal must not miss it.
+    Was a bug: consent was checked outside the write's transaction, so on PostgreSQL the
+    withdrawal's DELETE did not see the uncommitted row, and the row survived it."""
+    other = Store(database_url)
+    any_store.set_consent("u", True)
+    calls = {
+        "event": ("INSERT INTO EVENTS", partial(any_store.add_events, "u", [(EventType.LIKE, "jaws-1975", None)],
+                                               if_consented=True)),
+        "answers": ("INSERT INTO PREFERENCES", partial(any_store.set_preferences, "u",
+                                                      {PreferenceKind.CATEGORY: ["Drama"]}, if_consented=True)),
+    }
+    pause_after, call = calls[write]
+    try:
+        overlap(any_store, pause_after, call, other, "INSERT INTO USERS",
+                partial(other.set_consent, "u", False), database_url)
+    finally:
+        other.engine.dispose()
+    assert count(any_store, Event, "u") == 0
+    assert count(any_store, Preference, "u") == 0
+    assert any_store.consents("u")[-1].granted is False
 
 
 def test_racing_first_writes_of_a_new_user_create_it_once(any_store, catalog):

@@ -116,3 +116,18 @@ def test_rate_limits_default_and_are_positive():
     assert (defaults.rate_limit_per_key, defaults.rate_limit_per_user) == (600, 60)
     with pytest.raises(ConfigError, match="BOT_RATE_LIMIT_PER_USER"):
         Settings.from_env({"BOT_RATE_LIMIT_PER_USER": "-1"})
+
+
+def test_the_chat_rate_limit_per_sender_is_a_whole_number_and_0_turns_it_off():
+    assert Settings.from_env({}).rate_limit_per_sender == 30
+    assert Settings.from_env({"BOT_RATE_LIMIT_PER_SENDER": "0"}).rate_limit_per_sender == 0
+    with pytest.raises(ConfigError, match="BOT_RATE_LIMIT_PER_SENDER='fast' must be a whole number"):
+        Settings.from_env({"BOT_RATE_LIMIT_PER_SENDER": "fast"})
+
+
+def test_the_redis_url_needs_a_redis_scheme_and_is_not_echoed():
+    assert Settings.from_env({}).redis_url is None
+    assert Settings.from_env({"BOT_REDIS_URL": "redis://127.0.0.1:6379/0"}).redis_url == "redis://127.0.0.1:6379/0"
+    with pytest.raises(ConfigError, match="BOT_REDIS_URL must start with redis://") as refused:
+        Settings.from_env({"BOT_REDIS_URL": "http://user:s3cret@127.0.0.1:6379"})
+    assert "s3cret" not in str(refused.value)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.conversations import ConversationStore
-from bot.engine import Engine, UnknownItem
+from bot.engine import Engine, Recorded, UnknownItem
 from bot.store import (
     Consent,
     Event,
@@ -78,12 +78,12 @@ def test_a_user_who_never_answered_gets_picks_but_nothing_is_stored(engine):
 
 
 def test_without_consent_feedback_is_not_stored(engine):
-    assert engine.record_event("stranger", EventType.LIKE, "jaws-1975") is False
-    assert engine.record_event("stranger", "dislike", "alien-1979") is False
+    assert engine.record_event("stranger", EventType.LIKE, "jaws-1975") is Recorded.NO_CONSENT
+    assert engine.record_event("stranger", "dislike", "alien-1979") is Recorded.NO_CONSENT
     assert rows(engine) == EMPTY
 
     engine.set_consent("refuser", False)
-    assert engine.record_event("refuser", EventType.LIKE, "jaws-1975") is False
+    assert engine.record_event("refuser", EventType.LIKE, "jaws-1975") is Recorded.NO_CONSENT
     assert engine.store.events("refuser") == []
     assert rows(engine) == {**EMPTY, "users": 1, "consents": 1}
 
@@ -113,7 +113,7 @@ def test_with_consent_feedback_is_stored_and_shapes_the_next_list(engine, rememb
     assert sorted(impressions) == sorted(ids(first))
 
     liked = first[0].item.id
-    assert engine.record_event("alice", EventType.LIKE, liked, channel="rest") is True
+    assert engine.record_event("alice", EventType.LIKE, liked, channel="rest") is Recorded.STORED
 
     likes = engine.store.events("alice", types=[EventType.LIKE])
     assert [(e.type, e.item_id, e.channel) for e in likes] == [("like", liked, "rest")]
@@ -154,7 +154,7 @@ def test_withdrawing_deletes_what_was_learned_and_depersonalizes(engine, remembe
     assert ids(engine.recommend("alice", n=5, category="Drama")) == ids(
         engine.recommend("stranger", n=5, category="Drama"))
     assert engine.store.events("alice") == []  # no impressions logged after withdrawal
-    assert engine.record_event("alice", EventType.LIKE, "jaws-1975") is False
+    assert engine.record_event("alice", EventType.LIKE, "jaws-1975") is Recorded.NO_CONSENT
 
     data = engine.export("alice")
     assert [(c["granted"], c["channel"]) for c in data["consent_history"]] == [(True, "unknown"), (False, "slack")]
@@ -181,7 +181,7 @@ def test_consenting_again_starts_from_scratch(engine, remember):
     engine.set_consent("alice", True)
 
     assert engine.summary("alice").liked == []
-    assert engine.record_event("alice", EventType.LIKE, "alien-1979") is True
+    assert engine.record_event("alice", EventType.LIKE, "alien-1979") is Recorded.STORED
     assert [e.item_id for e in engine.store.events("alice")] == ["alien-1979"]
     assert [c["granted"] for c in engine.export("alice")["consent_history"]] == [True, False, True]
 

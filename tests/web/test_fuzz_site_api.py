@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
@@ -71,7 +72,7 @@ def engine_on(catalog, index, encoder, url: str) -> Engine:
 
 def client_for(settings, engine: Engine) -> TestClient:
     # Limits out of the way: this fuzzes the API, tests/web/test_rate_limits.py the limits.
-    configured = dataclasses.replace(settings, site_key=SITE_KEY, api_key=API_KEY,
+    configured = dataclasses.replace(settings, site_key=SITE_KEY, api_key=API_KEY, user_token_secret="u" * 32,
                                      rate_limit_per_key=10**6, rate_limit_per_user=10**6)
     return TestClient(create_app(configured, engine_factory=lambda _settings: engine))
 
@@ -128,6 +129,21 @@ def assert_answered(res) -> None:
         assert_clear_error(res)
 
 
+def send_fresh(engine: Engine, request: Callable[[], Any]) -> tuple[Any, dict[str, int], datetime]:
+    """The steps every property shares: reset the database (each example starts from the same
+    state), note its row counts and the time, send ``request()``, check the answer (no 5xx, a
+    clear error) and that a refused request wrote nothing, and count the status for
+    ``pytest --hypothesis-show-statistics``. Returns the response, the counts before, the time."""
+    reset(engine)
+    before, when = row_counts(engine), datetime.now(UTC)
+    res = request()
+    assert_answered(res)
+    if res.status_code >= 400:
+        assert row_counts(engine) == before, "a refused request changed the database"
+    event(f"HTTP {res.status_code}")
+    return res, before, when
+
+
 # --- strategies --------------------------------------------------------------------------
 
 nasty_text = st.sampled_from(NASTY)
@@ -144,8 +160,8 @@ offsets = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(lambda minutes: timezone(
 odd_offsets = st.builds(  # with seconds: no ISO 8601 offset, refused
     timezone, st.timedeltas(min_value=-timedelta(hours=23, minutes=59), max_value=timedelta(hours=23, minutes=59))
 )
-# Past moments the API must take (ISO 8601 with an offset).
-past_times = st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2025, 12, 31), timezones=offsets)
+# Past moments the API must take (ISO 8601 with an offset; not before 2000-01-01).
+past_times = st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2025, 12, 31), timezones=offsets)
 any_times = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59),
                          timezones=offsets | odd_offsets)
 bad_times = (
@@ -207,12 +223,12 @@ def check_event_answer(client: TestClient, engine: Engine, body: Any, res, befor
     assert isinstance(body, dict)
     user_id = body["user_id"]
     if res.status_code == 200:  # not stored; a withdrawal on the banner also forgets the past
-        assert res.json() == {"stored": False, "reason": NO_CONSENT}
+        assert res.json() == {"stored": False, "queued": False, "reason": NO_CONSENT}
         assert engine.consent(user_id) is not True
         assert after["events"] <= before["events"]
         assert engine.store.events(user_id) == []
         return
-    assert res.status_code == 202 and res.json() == {"stored": True, "reason": None}
+    assert res.status_code == 202 and res.json() == {"stored": True, "queued": False, "reason": None}
     assert after["events"] == before["events"] + 1
     assert engine.consent(user_id) is True
     stored = newest_event(engine, user_id)
@@ -234,22 +250,17 @@ def post(client: TestClient, content: bytes, content_type: str = "application/js
 @FUZZ
 @given(body=bodies)
 def test_any_json_body_is_answered_without_5xx_and_stored_only_when_valid(client, fuzz_engine, body):
-    reset(fuzz_engine)
-    before, when = row_counts(fuzz_engine), datetime.now(UTC)
-    res = post(client, json.dumps(body).encode())  # NaN and Infinity become JSON literals
+    # NaN and Infinity become JSON literals
+    res, before, when = send_fresh(fuzz_engine, lambda: post(client, json.dumps(body).encode()))
     check_event_answer(client, fuzz_engine, body, res, before, when)
-    event(f"HTTP {res.status_code}")  # the shares: pytest --hypothesis-show-statistics
 
 
 @FUZZ
 @given(body=one_field_wrong(), field=st.sampled_from(["user_id", "item_id", "type"]), value=nasty_text)
 def test_corpus_strings_in_every_field(client, fuzz_engine, body, field, value):
-    reset(fuzz_engine)
     body[field] = value
-    before, when = row_counts(fuzz_engine), datetime.now(UTC)
-    res = post(client, json.dumps(body).encode())
+    res, before, when = send_fresh(fuzz_engine, lambda: post(client, json.dumps(body).encode()))
     check_event_answer(client, fuzz_engine, body, res, before, when)
-    event(f"HTTP {res.status_code}")
 
 
 @pytest.fixture
@@ -298,14 +309,11 @@ def test_every_corpus_string_in_every_field_and_path(settings, corpus_engine):
                                        datetime(9999, 12, 31, 23, 59, tzinfo=timezone(-timedelta(hours=23)))]),
        user_id=st.sampled_from([CONSENTED, "newcomer"]), consent=st.none() | st.booleans())
 def test_any_moment_is_stored_as_given_or_refused(client, fuzz_engine, at, user_id, consent):
-    reset(fuzz_engine)
     body = {"user_id": user_id, "type": "view", "item_id": ITEM_IDS[1], "at": at.isoformat(), "consent": consent}
-    before, when = row_counts(fuzz_engine), datetime.now(UTC)
-    res = post(client, json.dumps(body).encode())
+    res, before, when = send_fresh(fuzz_engine, lambda: post(client, json.dumps(body).encode()))
     check_event_answer(client, fuzz_engine, body, res, before, when)
-    event(f"HTTP {res.status_code}")
     if res.status_code == 202:
-        assert at <= datetime.now(UTC) + timedelta(minutes=5)
+        assert datetime(2000, 1, 1, tzinfo=UTC) <= at <= datetime.now(UTC) + timedelta(minutes=5)
 
 
 @pytest.mark.parametrize(
@@ -318,6 +326,8 @@ def test_any_moment_is_stored_as_given_or_refused(client, fuzz_engine, at, user_
         (b'{"user_id": "shopper", "type": "view", "item_id": "jaws-1975", "at": "0001-01-01T00:00:00+23:59"}',
          "out of range"),
         (b'{"user_id": "shopper", "type": "view", "item_id": "jaws-1975", "at": NaN}', "datetime"),
+        (b'{"user_id": "shopper", "type": "view", "item_id": "jaws-1975", "at": -1e10}', "before 2000-01-01"),
+        (b'{"user_id": "shopper", "type": "view", "item_id": "jaws-1975", "at": -1}', "before 2000-01-01"),
         (b'{"user_id": "shopper", "type": "view", "item_id": "jaws-1975", "consent": Infinity}', "boolean"),
         (b"NaN", "dictionary"),
         (b'{"user_id": "shopper", "type": "view", "item_id": "\\u0000"}', "unknown item id"),
@@ -368,12 +378,7 @@ CONTENT_TYPES = ["application/json", "application/json; charset=latin-1", "text/
 @given(content=st.sampled_from(RAW_BODIES) | st.binary(max_size=200) | st.text().map(str.encode),
        content_type=st.sampled_from(CONTENT_TYPES))
 def test_raw_and_invalid_utf8_bodies_get_a_clear_error(client, fuzz_engine, content, content_type):
-    reset(fuzz_engine)
-    before = row_counts(fuzz_engine)
-    res = post(client, content, content_type)
-    assert_answered(res)
-    if res.status_code >= 400:
-        assert row_counts(fuzz_engine) == before
+    send_fresh(fuzz_engine, lambda: post(client, content, content_type))
 
 
 def test_a_valid_body_as_another_content_type_is_refused(client, fuzz_engine):
@@ -409,11 +414,8 @@ n_values = (st.integers().map(str) | st.sampled_from([str(n) for n in NASTY_NUMB
 @FUZZ
 @given(user_id=user_ids, n=st.none() | n_values)
 def test_recommendations_for_any_user_and_n(client, fuzz_engine, user_id, n):
-    reset(fuzz_engine)
-    before = row_counts(fuzz_engine)
-    res = client.get(recommendations_url(user_id, n), headers=SITE)
-    assert_answered(res)
-    event(f"HTTP {res.status_code}")
+    url = recommendations_url(user_id, n)
+    res, before, _ = send_fresh(fuzz_engine, lambda: client.get(url, headers=SITE))
     after = row_counts(fuzz_engine)
     if res.status_code != 200:
         assert after == before
@@ -432,26 +434,25 @@ def test_recommendations_for_any_user_and_n(client, fuzz_engine, user_id, n):
 @given(raw=st.binary(min_size=1, max_size=40) | st.sampled_from(INVALID_UTF8),
        n=st.sampled_from(["%00", "%FF", "%ED%A0%80", "1%00", "%", "%%", "1e309"]))
 def test_percent_encoded_garbage_in_path_and_query(client, fuzz_engine, raw, n):
-    reset(fuzz_engine)
-    before = row_counts(fuzz_engine)
-    res = client.get(f"/api/users/{quote(raw, safe='')}/recommendations?n={n}", headers=SITE)
-    assert_answered(res)
+    res, before, _ = send_fresh(
+        fuzz_engine, lambda: client.get(f"/api/users/{quote(raw, safe='')}/recommendations?n={n}", headers=SITE))
     if res.status_code != 200:
         assert row_counts(fuzz_engine) == before
 
 
 @FUZZ
-@given(token=nasty_text | st.text(max_size=60))
+@given(token=nasty_text | st.text(max_size=60) | st.text(max_size=60).map("u1.".__add__)
+       | st.sampled_from(["u1.", "u1...", "u1.c2hvcHBlcg.9999999999." + "A" * 43, "u1.%.1.x"]))
 def test_any_authorization_header_is_refused_cleanly(client, fuzz_engine, token):
-    reset(fuzz_engine)
-    before = row_counts(fuzz_engine)
-    header = f"Bearer {token}".encode("utf-8", "surrogatepass")
-    for res in (client.post("/api/events", json={"user_id": CONSENTED, "type": "view", "item_id": ITEM_IDS[0]},
-                            headers={"Authorization": header}),
-                client.get("/api/users/shopper/recommendations", headers={"Authorization": header})):
+    header = {"Authorization": f"Bearer {token}".encode("utf-8", "surrogatepass")}
+    for request in (lambda: client.post("/api/events", headers=header,
+                                        json={"user_id": CONSENTED, "type": "view", "item_id": ITEM_IDS[0]}),
+                    lambda: client.get("/api/users/shopper/recommendations", headers=header),
+                    lambda: client.get("/api/users/shopper/profile", headers=header),
+                    lambda: client.post("/api/site/users/shopper/token", headers=header)):
+        res, _, _ = send_fresh(fuzz_engine, request)  # refused: nothing written
         assert res.status_code == 401
         assert_clear_error(res)
-    assert row_counts(fuzz_engine) == before
 
 
 # --- the user-data API -------------------------------------------------------------------
@@ -461,14 +462,10 @@ def test_any_authorization_header_is_refused_cleanly(client, fuzz_engine, token)
 @given(user_id=st.sampled_from([CONSENTED, WITHDRAWN]) | user_ids,
        method=st.sampled_from(["profile", "export", "delete"]))
 def test_user_data_endpoints_for_any_user(client, fuzz_engine, user_id, method):
-    reset(fuzz_engine)
-    before = row_counts(fuzz_engine)
     path = f"/api/users/{user_path(user_id)}"
     assume(len(path) < MAX_URL)
-    res = (client.delete(path, headers=OPERATOR) if method == "delete"
-           else client.get(f"{path}/{method}", headers=OPERATOR))
-    assert_answered(res)
-    event(f"HTTP {res.status_code}")
+    res, before, _ = send_fresh(fuzz_engine, lambda: client.delete(path, headers=OPERATOR) if method == "delete"
+                                else client.get(f"{path}/{method}", headers=OPERATOR))
     if method != "delete" or res.status_code != 200:
         assert row_counts(fuzz_engine) == before
     else:
@@ -482,13 +479,10 @@ def test_user_data_endpoints_for_any_user(client, fuzz_engine, user_id, method):
            optional={"channel": plain_text.map(lambda text: text[:32]) | nasty_text | json_values, "x": json_values},
        ))
 def test_consent_bodies_of_any_shape(client, fuzz_engine, user_id, body):
-    reset(fuzz_engine)
-    before = row_counts(fuzz_engine)
     assume(len(user_path(user_id)) < MAX_URL)
-    res = client.put(f"/api/users/{user_path(user_id)}/consent", content=json.dumps(body).encode(),
-                     headers={**OPERATOR, "Content-Type": "application/json"})
-    assert_answered(res)
-    event(f"HTTP {res.status_code}")
+    res, before, _ = send_fresh(fuzz_engine, lambda: client.put(
+        f"/api/users/{user_path(user_id)}/consent", content=json.dumps(body).encode(),
+        headers={**OPERATOR, "Content-Type": "application/json"}))
     after = row_counts(fuzz_engine)
     if res.status_code != 200:
         assert after == before

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -55,7 +55,7 @@ def test_a_purchase_on_the_site_changes_the_next_recommendations_at_once(client,
 
     res = client.post("/api/events", json=event(item_id=before[0]), headers=SITE)
 
-    assert (res.status_code, res.json()) == (202, {"stored": True, "reason": None})
+    assert (res.status_code, res.json()) == (202, {"stored": True, "queued": False, "reason": None})
     [stored] = [e for e in engine.export("shopper")["events"] if e["type"] == "purchase"]
     assert (stored["item_id"], stored["channel"]) == (before[0], "site")
     after = [r["id"] for r in client.get("/api/users/shopper/recommendations?n=5", headers=SITE).json()]
@@ -74,7 +74,7 @@ def test_every_site_event_type_is_stored(client, engine, remember, kind):
 
 def test_without_consent_nothing_is_stored_and_the_caller_is_told(client, engine):
     res = client.post("/api/events", json=event(user_id="anonymous"), headers=SITE)
-    assert (res.status_code, res.json()) == (200, {"stored": False, "reason": NO_CONSENT})
+    assert (res.status_code, res.json()) == (200, {"stored": False, "queued": False, "reason": NO_CONSENT})
     assert engine.export("anonymous") is None
 
 
@@ -105,6 +105,26 @@ def test_bad_events_are_refused_with_a_clear_error(client, engine, remember, bod
     assert res.status_code == status
     assert "detail" in res.json()
     assert engine.export("shopper")["events"] == []
+
+
+@pytest.mark.parametrize("at", [-1e10, -1, 0, 946684799, "1653-01-01T00:00:00+00:00", "1999-12-31T23:59:59Z"])
+def test_an_event_before_2000_is_refused(client, engine, remember, at):
+    """A number is read as Unix seconds, so -1e10 would have been stored as the year 1653."""
+    remember("shopper")
+    res = client.post("/api/events", json=event(at=at), headers=SITE)
+    assert res.status_code == 422
+    [error] = res.json()["detail"]
+    assert error["loc"] == ["body", "at"]
+    assert "before 2000-01-01" in error["msg"]
+    assert engine.export("shopper")["events"] == []
+
+
+def test_an_event_at_2000_or_later_given_as_unix_seconds_is_kept(client, engine, remember):
+    remember("shopper")
+    for seconds in (946684800, 1700000000):  # 2000-01-01T00:00:00Z, 2023-11-14T22:13:20Z
+        assert client.post("/api/events", json=event(at=seconds), headers=SITE).status_code == 202
+    assert sorted(e["at"] for e in engine.export("shopper")["events"]) == [
+        datetime.fromtimestamp(seconds, UTC).isoformat() for seconds in (946684800, 1700000000)]
 
 
 def test_an_event_in_the_past_keeps_its_time(client, engine, remember):

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.engine import ProfileSummary
+from bot.engine import ProfileSummary, Recorded
 from bot.store import utcnow
 from bot.web.app import API_DISABLED, ENGINE_UNAVAILABLE, LINK_EXPIRED, _filename, create_app
 from bot.web.schemas import ProfileOut
@@ -61,7 +61,7 @@ def item_id(engine) -> str:
 def alice(engine, remember, item_id) -> str:
     """A remembered user who liked one movie."""
     remember("alice")
-    assert engine.record_event("alice", "like", item_id, channel="test")
+    assert engine.record_event("alice", "like", item_id, channel="test") is Recorded.STORED
     return "alice"
 
 
@@ -242,7 +242,7 @@ def test_consent_grant_and_withdraw(client, engine, item_id):
     assert res.status_code == 200
     assert res.json() == {"consent": True}
     assert engine.consent("carol") is True
-    assert engine.record_event("carol", "like", item_id)
+    assert engine.record_event("carol", "like", item_id) is Recorded.STORED
 
     res = client.put("/api/users/carol/consent", json={"granted": False, "channel": "web"}, headers=AUTH)
     assert res.json() == {"consent": False}

@@ -125,8 +125,9 @@ def test_module_creates_no_app_at_import() -> None:
     assert not any(isinstance(value, FastAPI) for value in vars(module).values())
 
 
-def test_module_imports_only_settings_from_the_engine_package() -> None:
+def test_module_imports_only_settings_and_the_store_from_the_engine_package() -> None:
     """The engine (FAISS, the encoder) is imported lazily, on the first API request; the
+    store (SQLAlchemy only) names the database's errors and outcomes the app answers. The
     app's own modules (bot.web.*) are checked by the fresh-interpreter test below."""
     tree = ast.parse(Path(web_app.__file__).read_text(encoding="utf-8"))
     for node in tree.body:  # module level only: the lazy import lives inside a function
@@ -137,7 +138,8 @@ def test_module_imports_only_settings_from_the_engine_package() -> None:
         else:
             continue
         for name in names:
-            assert name == "bot.config" or name.startswith("bot.web.") or not name.startswith(("bot", ".")), name
+            assert name in ("bot.config", "bot.store") or name.startswith("bot.web.") \
+                or not name.startswith(("bot", ".")), name
 
 
 def test_creating_the_app_loads_no_engine() -> None:

@@ -1,0 +1,338 @@
+"""Users' own tokens (bot.web.user_tokens): the site gets one for its logged-in user, whose
+browser then reads, exports, erases and sets consent for that user's data only."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import logging
+import time
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.config import ConfigError, Settings
+from bot.web import user_tokens
+from bot.web.app import (
+    API_DISABLED,
+    BAD_USER_TOKEN,
+    NOT_YOUR_DATA,
+    USER_TOKEN_EXPIRED,
+    USER_TOKENS_DISABLED,
+    create_app,
+)
+
+SECRET = "user-token-secret-for-tests-0123456789"
+OTHER_SECRET = "another-user-token-secret-0123456789"
+SITE_KEY = "site-key-for-tests"
+API_KEY = "operator-key-for-tests"
+SITE = {"Authorization": f"Bearer {SITE_KEY}"}
+OPERATOR = {"Authorization": f"Bearer {API_KEY}"}
+ITEM = "alien-1979"
+
+# Every endpoint a user token opens: (method, path of a user, body).
+ENDPOINTS = [
+    ("GET", "/api/users/{user}/profile", None),
+    ("GET", "/api/users/{user}/export", None),
+    ("PUT", "/api/users/{user}/consent", {"granted": True}),
+    ("GET", "/api/users/{user}/recommendations", None),
+    ("DELETE", "/api/users/{user}", None),
+]
+IDS = ["profile", "export", "consent", "recommendations", "erase"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def configured(settings) -> Settings:
+    return dataclasses.replace(settings, site_key=SITE_KEY, api_key=API_KEY, user_token_secret=SECRET)
+
+
+@pytest.fixture
+def client(configured, engine) -> TestClient:
+    return TestClient(create_app(configured, engine_factory=lambda _settings: engine))
+
+
+@pytest.fixture
+def users(engine, remember) -> tuple[str, str]:
+    """Two remembered users, each with one like."""
+    remember("alice", "bob")
+    for user in ("alice", "bob"):
+        engine.record_event(user, "like", ITEM, channel="test")
+        assert [e["item_id"] for e in engine.export(user)["events"]] == [ITEM]
+    return "alice", "bob"
+
+
+def token_for(client: TestClient, user: str) -> str:
+    res = client.post(f"/api/site/users/{user}/token", headers=SITE)
+    assert res.status_code == 200, res.text
+    return res.json()["token"]
+
+
+def call(client: TestClient, method: str, path: str, body, user: str, headers: dict):
+    return client.request(method, path.format(user=user), json=body, headers=headers)
+
+
+# --- getting a token --------------------------------------------------------------------------
+
+
+def test_the_site_gets_a_token_for_its_user(client):
+    before = int(time.time())
+    res = client.post("/api/site/users/alice/token", headers=SITE)
+    assert res.status_code == 200
+    assert res.headers["cache-control"] == "no-store"
+    body = res.json()
+    assert set(body) == {"token", "token_type", "sender_id", "expires_at", "expires_in"}
+    assert (body["token_type"], body["sender_id"], body["expires_in"]) == ("Bearer", "alice", 3600)
+    expires_at = datetime.fromisoformat(body["expires_at"]).timestamp()
+    assert before + 3600 <= expires_at <= time.time() + 3600
+    assert user_tokens.verify_user_token(SECRET, body["token"]) == "alice"
+
+
+def test_the_operator_key_gets_tokens_too(client):
+    assert client.post("/api/site/users/alice/token", headers=OPERATOR).status_code == 200
+
+
+def test_tokens_need_the_secret(settings, engine):
+    app = create_app(dataclasses.replace(settings, site_key=SITE_KEY, api_key=API_KEY),
+                     engine_factory=lambda _settings: engine)
+    res = TestClient(app).post("/api/site/users/alice/token", headers=SITE)
+    assert (res.status_code, res.json()) == (503, {"detail": USER_TOKENS_DISABLED})
+    assert "BOT_USER_TOKEN_SECRET" in USER_TOKENS_DISABLED
+
+
+def test_a_token_tells_nothing_about_who_is_known(client, users):
+    """Issued for known and unknown users alike, without starting the engine."""
+    for user in ("alice", "nobody-at-all"):
+        assert client.post(f"/api/site/users/{user}/token", headers=SITE).status_code == 200
+    assert not client.app.state.engines.started
+
+
+@pytest.mark.parametrize("headers", [{}, bearer("wrong"), bearer(SECRET)], ids=["none", "wrong", "the-secret"])
+def test_tokens_need_the_site_key(client, headers):
+    res = client.post("/api/site/users/alice/token", headers=headers)
+    assert res.status_code == 401
+
+
+def test_a_user_token_cannot_get_tokens_or_post_site_events(client, users):
+    token = token_for(client, "alice")
+    assert client.post("/api/site/users/alice/token", headers=bearer(token)).status_code == 401
+    assert client.post("/api/site/users/bob/token", headers=bearer(token)).status_code == 401
+    event = {"user_id": "alice", "type": "purchase", "item_id": ITEM}
+    assert client.post("/api/events", json=event, headers=bearer(token)).status_code == 401
+
+
+def test_the_site_key_is_not_a_user_token(client, users):
+    for method, path, body in ENDPOINTS:
+        if "recommendations" in path:
+            continue  # the slot is the site's own
+        assert call(client, method, path, body, "alice", SITE).status_code == 401, path
+
+
+def test_an_unusable_id_gets_no_token(client):
+    assert client.post(f"/api/site/users/{'x' * 256}/token", headers=SITE).status_code == 422
+    assert client.post("/api/site/users/a%00b/token", headers=SITE).status_code == 422
+
+
+# --- using it ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=IDS)
+def test_a_user_token_opens_its_own_data(client, engine, users, method, path, body):
+    res = call(client, method, path, body, "alice", bearer(token_for(client, "alice")))
+    assert res.status_code == 200, res.text
+    if path.endswith("/export"):
+        assert res.json()["sender_id"] == "alice"
+    if method == "DELETE":
+        assert engine.export("alice") is None
+    assert engine.export("bob")["events"][0]["item_id"] == ITEM  # the other user untouched
+
+
+def test_the_whole_journey_with_one_token(client, engine, users):
+    auth = bearer(token_for(client, "alice"))
+    assert client.get("/api/users/alice/profile", headers=auth).json()["consent"] is True
+    assert client.put("/api/users/alice/consent", json={"granted": False, "channel": "web"},
+                      headers=auth).json() == {"consent": False}
+    assert client.get("/api/users/alice/export", headers=auth).json()["events"] == []
+    assert client.delete("/api/users/alice", headers=auth).status_code == 200
+    assert client.get("/api/users/alice/profile", headers=auth).status_code == 404  # own: may know
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=IDS)
+def test_another_users_id_is_403_whether_or_not_they_exist(client, engine, users, method, path, body):
+    before = engine.store.export("bob")
+    token = token_for(client, "alice")
+    for other in ("bob", "nobody-at-all", "alice2", "Alice", "alice%20"):
+        res = call(client, method, path, body, other, bearer(token))
+        assert (res.status_code, res.json()) == (403, {"detail": NOT_YOUR_DATA}), other
+    assert engine.store.export("bob") == before
+    assert engine.export("nobody-at-all") is None and engine.consent("Alice") is None
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=IDS)
+def test_the_operator_key_still_opens_every_user(client, users, method, path, body):
+    for user in ("alice", "bob"):
+        assert call(client, method, path, body, user, OPERATOR).status_code == 200
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=IDS)
+def test_an_expired_token_is_401(client, engine, users, method, path, body):
+    old = user_tokens.issue_user_token(SECRET, "alice", now=time.time() - user_tokens.LIFETIME_SECONDS - 1)
+    res = call(client, method, path, body, "alice", bearer(old.token))
+    assert (res.status_code, res.json()) == (401, {"detail": USER_TOKEN_EXPIRED})
+    assert res.headers["www-authenticate"] == "Bearer"
+    assert engine.export("alice") is not None
+
+
+def test_a_token_works_until_it_expires(client, users, monkeypatch):
+    token = token_for(client, "alice")
+    now = time.time()
+    monkeypatch.setattr(user_tokens.time, "time", lambda: now + user_tokens.LIFETIME_SECONDS - 2)
+    assert client.get("/api/users/alice/profile", headers=bearer(token)).status_code == 200
+    monkeypatch.setattr(user_tokens.time, "time", lambda: now + user_tokens.LIFETIME_SECONDS + 2)
+    assert client.get("/api/users/alice/profile", headers=bearer(token)).json() == {"detail": USER_TOKEN_EXPIRED}
+
+
+def _tampered(token: str, part: int, value: str) -> str:
+    parts = token.split(".")
+    parts[part] = value
+    return ".".join(parts)
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+def forgeries(token: str) -> dict[str, str]:
+    signature = token.rsplit(".", 1)[1]
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    return {
+        "signature-changed": _tampered(token, 3, flipped),
+        "signature-missing": _tampered(token, 3, ""),
+        "user-changed": _tampered(token, 1, _b64("bob")),
+        "expiry-extended": _tampered(token, 2, str(int(token.split(".")[2]) + 86400)),
+        "other-secret": user_tokens.issue_user_token(OTHER_SECRET, "alice").token,
+        "truncated": token[:-1],
+        "extra-part": token + ".x",
+        "padded": token + "=",
+        "no-prefix": token[3:],
+        "other-version": "u2" + token[2:],
+        "prefix-only": "u1.",
+        "garbage": "u1.!!.??.**",
+    }
+
+
+FORGERY_NAMES = list(forgeries(user_tokens.issue_user_token(SECRET, "alice").token))
+
+
+@pytest.mark.parametrize("forgery", FORGERY_NAMES)
+def test_forged_or_malformed_tokens_are_401(client, engine, users, forgery):
+    forged = forgeries(token_for(client, "alice"))[forgery]
+    for method, path, body in ENDPOINTS:
+        for user in ("alice", "bob"):
+            res = call(client, method, path, body, user, bearer(forged))
+            assert res.status_code == 401, (forgery, path, user, res.text)
+            assert res.headers["www-authenticate"] == "Bearer"
+            assert res.json()["detail"] != NOT_YOUR_DATA
+    assert engine.export("alice") is not None and engine.export("bob") is not None
+
+
+def test_a_token_of_one_user_replayed_on_anothers_path_is_403(client, users):
+    token = token_for(client, "alice")
+    assert client.get("/api/users/alice/export", headers=bearer(token)).status_code == 200
+    assert client.get("/api/users/bob/export", headers=bearer(token)).status_code == 403
+    user_changed = forgeries(token)["user-changed"]
+    assert client.get("/api/users/bob/export", headers=bearer(user_changed)).json() == {"detail": BAD_USER_TOKEN}
+
+
+def test_a_token_from_another_secret_fails_after_the_secret_changes(configured, engine, users):
+    token = token_for(TestClient(create_app(configured, engine_factory=lambda _s: engine)), "alice")
+    rotated = TestClient(create_app(dataclasses.replace(configured, user_token_secret=OTHER_SECRET),
+                                    engine_factory=lambda _s: engine))
+    assert rotated.get("/api/users/alice/profile", headers=bearer(token)).status_code == 401
+
+
+def test_user_tokens_alone_open_the_api_without_the_operator_key(configured, engine, users):
+    client = TestClient(create_app(dataclasses.replace(configured, api_key=None),
+                                   engine_factory=lambda _s: engine))
+    token = token_for(client, "alice")
+    assert client.get("/api/users/alice/profile", headers=bearer(token)).status_code == 200
+    assert client.get("/api/users/bob/profile", headers=bearer(token)).status_code == 403
+    assert client.get("/api/users/bob/profile", headers=OPERATOR).status_code == 401
+
+
+def test_without_secret_a_token_shaped_credential_is_just_a_wrong_key(configured, engine, users):
+    client = TestClient(create_app(dataclasses.replace(configured, user_token_secret=None),
+                                   engine_factory=lambda _s: engine))
+    token = user_tokens.issue_user_token(SECRET, "alice").token
+    assert client.get("/api/users/alice/profile", headers=bearer(token)).status_code == 401
+    closed = TestClient(create_app(dataclasses.replace(configured, user_token_secret=None, api_key=None),
+                                   engine_factory=lambda _s: engine))
+    assert closed.get("/api/users/alice/profile", headers=bearer(token)).json() == {"detail": API_DISABLED}
+
+
+def test_ids_with_any_characters_round_trip(client, engine):
+    for user in ("web-6f1c", "ünï cödé ✓", "slack:U123", "x" * 255, "😀" * 255):
+        engine.set_consent(user, True)
+        token = token_for(client, quote(user))
+        res = client.get(f"/api/users/{quote(user)}/profile", headers=bearer(token))
+        assert (res.status_code, res.json()["consent"]) == (200, True), user
+        assert client.get(f"/api/users/{quote(user[:-1])}/profile", headers=bearer(token)).status_code == 403
+
+
+def test_each_user_token_has_its_own_rate_limit(configured, engine, users):
+    limited = TestClient(create_app(dataclasses.replace(configured, rate_limit_per_key=3),
+                                    engine_factory=lambda _s: engine))
+    alice, bob = bearer(token_for(limited, "alice")), bearer(token_for(limited, "bob"))
+    assert [limited.get("/api/users/alice/profile", headers=alice).status_code for _ in range(4)] == [200] * 3 + [429]
+    assert limited.get("/api/users/bob/profile", headers=bob).status_code == 200
+
+
+def test_tokens_are_not_logged(client, users, caplog):
+    with caplog.at_level(logging.DEBUG):
+        token = token_for(client, "alice")
+        client.get("/api/users/alice/profile", headers=bearer(token))
+        client.get("/api/users/bob/profile", headers=bearer(token))
+    server_side = [r for r in caplog.records if not r.name.startswith("httpx")]
+    everything = "\n".join(f"{r.getMessage()} {r.args} {r.exc_text}" for r in server_side)
+    assert token not in everything and SECRET not in everything and "alice" not in everything
+    assert "POST /api/site/users/{sender_id}/token 200" in everything
+
+
+def test_openapi_documents_user_tokens(client):
+    spec = client.get("/openapi.json").json()
+    assert "post" in spec["paths"]["/api/site/users/{sender_id}/token"]
+    assert "403" in spec["paths"]["/api/users/{sender_id}/profile"]["get"]["responses"]
+    tags = {tag["name"]: tag["description"] for tag in spec["tags"]}
+    assert "user token" in tags["users"] and "user token" in tags["site"]
+
+
+# --- the token itself and its setting ----------------------------------------------------------
+
+
+def test_token_round_trip_and_constant_time_owner_check():
+    token = user_tokens.issue_user_token(SECRET, "alice", now=1_000_000)
+    assert token.token.startswith("u1.") and token.expires_at == 1_000_000 + user_tokens.LIFETIME_SECONDS
+    assert user_tokens.verify_user_token(SECRET, token.token, now=1_000_000) == "alice"
+    with pytest.raises(user_tokens.ExpiredUserToken):
+        user_tokens.verify_user_token(SECRET, token.token, now=token.expires_at)
+    with pytest.raises(user_tokens.InvalidUserToken):
+        user_tokens.verify_user_token(OTHER_SECRET, token.token, now=1_000_000)
+    assert user_tokens.same_user("alice", "alice") and not user_tokens.same_user("alice", "alicE")
+
+
+def test_the_secret_setting():
+    assert Settings.from_env({}).user_token_secret is None
+    assert Settings.from_env({"BOT_USER_TOKEN_SECRET": SECRET}).user_token_secret == SECRET
+    with pytest.raises(ConfigError, match="BOT_USER_TOKEN_SECRET is shorter than 32") as error:
+        Settings.from_env({"BOT_USER_TOKEN_SECRET": "short-secret"})
+    assert "short-secret" not in str(error.value)
+
+
+def test_expires_at_is_utc(client):
+    body = client.post("/api/site/users/alice/token", headers=SITE).json()
+    assert datetime.fromisoformat(body["expires_at"]).utcoffset() == UTC.utcoffset(None)
