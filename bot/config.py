@@ -34,6 +34,7 @@ _KNOWN_KEYS = {
     "BOT_RATE_LIMIT_PER_USER",
     "BOT_RATE_LIMIT_PER_SENDER",
     "BOT_REDIS_URL",
+    "BOT_ACTION_TIMEOUT_S",  # read by the Rasa server (rasa_plugins/action_server_down.py)
 }
 MIN_AGENT_TOKEN_LENGTH = 16
 MIN_USER_TOKEN_SECRET_LENGTH = 32  # it signs users' tokens: long enough not to be guessed offline
