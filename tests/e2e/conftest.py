@@ -89,7 +89,7 @@ class Services:
                         [".venv-rasa/bin/rasa", "run", "--model", str(self.model),
                          "--port", str(rasa_port), "--interface", "127.0.0.1",
                          "--credentials", "credentials.yml", "--endpoints", self.endpoints,
-                         "--enable-api", "--auth-token", self.rasa_token], env)
+                         "--enable-api", f"--auth-token={self.rasa_token}"], env)
         self._wait(f"http://127.0.0.1:{actions_port}/health")
         for url in self.rasa_urls:
             self._wait(url + "/")
