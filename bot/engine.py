@@ -324,6 +324,7 @@ class Engine:
         user's consent nothing is stored; with the database unavailable it is queued."""
         if item_id is not None:
             self.item(item_id)
+        self._try_flush_outbox()
         return self._record(sender_id, [(EventType(type), item_id, category)], channel, at)
 
     def _record(self, sender_id: str, events: list[tuple[EventType, str | None, str | None]],
@@ -331,7 +332,6 @@ class Engine:
         """Consent is checked in the transaction that stores the events, so a withdrawal
         that commits first wins and one that commits later deletes them."""
         at = at or utcnow()
-        self._try_flush_outbox()
         try:
             stored = self.store.add_events(sender_id, events, channel=channel, at=at, if_consented=True)
         except StoreUnavailable:
