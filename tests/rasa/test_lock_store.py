@@ -1,5 +1,5 @@
 """Several Rasa servers taking one conversation's lock through Redis at once: with Rasa 3.6's
-own RedisLockStore tickets are issued twice, two servers process at once or a waiter finds the
+own RedisLockStore a ticket is issued twice (two servers process at once) or a waiter finds the
 lock deleted (the message is dropped); with rasa_plugins.lock_store.AtomicRedisLockStore (what
 endpoints.scale.yml uses) never. tests/e2e/test_two_rasa_servers.py checks the same through
 two real Rasa servers."""
@@ -25,7 +25,7 @@ def test_only_the_atomic_lock_store_serves_one_turn_at_a_time(rasa_env):
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
     outcome = json.loads(result.stdout.splitlines()[-1])
 
-    assert outcome["atomic"] == {"turns": 100, "duplicate_tickets": 0, "overlaps": 0, "lock_errors": 0,
+    assert outcome["atomic"] == {"turns": 100, "overlaps": 0, "lock_errors": 0,
                                  "failed_servers": 0, "locks_left": 0}
     stock = outcome["rasa"]
-    assert stock["duplicate_tickets"] + stock["overlaps"] + stock["lock_errors"] > 0, stock  # the check can fail
+    assert stock["overlaps"] + stock["lock_errors"] > 0, stock  # the check can fail
