@@ -15,7 +15,7 @@ export TRANSFORMERS_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup run test index lookups train train-recs eval bench audit lock-bot clean
+.PHONY: help setup run run-scale test index lookups train train-recs eval bench audit lock-bot clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,11 +65,16 @@ train-recs: index  ## Fit the collaborative and trend signals on the feedback lo
 eval: setup  ## Offline evaluation on ../shared/data (docs/evaluation.md, .json, plots)
 	$(BOT) eval
 
-bench: setup  ## Benchmarks (docs/benchmarks.md and .json from one run)
-	$(PYTHON) benchmarks/bench_catalog.py docs
+bench: setup index train  ## Benchmarks (docs/benchmarks.md and .json from one run)
+	test -x .venv-bench/bin/locust || { $$(scripts/find-python 3.11) -m venv .venv-bench && \
+	  .venv-bench/bin/pip install --quiet -r requirements/bench.txt; }
+	$(PYTHON) benchmarks/run.py
 
 run: setup index train train-recs  ## Start action server, Rasa and the chat page; Ctrl-C stops all
 	scripts/run
+
+run-scale: setup index train  ## The same with SCALE_N (2) Rasa and action servers behind nginx, on PostgreSQL and Redis
+	scripts/run-scale
 
 test: setup index train  ## Run every test (unit, actions, Rasa stories, end to end, browser)
 	$(PYTHON) -m pytest

@@ -3,7 +3,7 @@
 `bot catalog import` is timed as a user runs it (a new process: start-up, parsing,
 validation, model load, embedding, writing), next to the library calls it is made of.
 
-Run by `make bench`; writes docs/benchmarks.json and docs/benchmarks.md from one run.
+One part of `make bench` (benchmarks/run.py, which writes the docs): `main` returns the numbers.
 Uses goodbooks-10k's books.csv (10,000 items) from ../shared/data through the shipped
 column mapping. Times are medians of repeated runs where a run is cheap enough to repeat.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -46,16 +45,7 @@ def cli_import(source: Path, state_dir: Path) -> float:
     return time.perf_counter() - started
 
 
-def machine() -> dict[str, object]:
-    return {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-    }
-
-
-def main(out_dir: Path) -> dict[str, object]:
+def main() -> dict[str, object]:
     source = Settings.from_env().shared_data_dir / "goodbooks-10k/books.csv"
     mapping = ColumnMapping.from_yaml(MAPPING)
     with tempfile.TemporaryDirectory() as scratch:
@@ -89,10 +79,10 @@ def main(out_dir: Path) -> dict[str, object]:
         update_s = timed(engine.reload_if_changed)
         assert len(load_catalog(catalog_path)) == len(engine.catalog) == len(items)
 
-    results = {
-        "machine": machine(),
+    return {
         "embed": {
             "items": len(items),
+            "repeats": REPEATS,
             "cold_items_per_s": round(len(items) / cold_s, 1),
             "cached_items_per_s": round(len(items) / warm_s, 1),
         },
@@ -108,31 +98,7 @@ def main(out_dir: Path) -> dict[str, object]:
             "update_1pct_items": len(items) // 100,
         },
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "benchmarks.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "benchmarks.md").write_text(report(results), encoding="utf-8")
-    return results
-
-
-def report(results: dict) -> str:
-    m, e, c, i = results["machine"], results["embed"], results["catalog"], results["import"]
-    return f"""# Benchmarks
-
-Written by `make bench` (`benchmarks/bench_catalog.py`) from one run; medians of {REPEATS}
-repetitions where marked. Machine: {m['cpus']} CPUs, {m['processor']}, Python {m['python']},
-{m['platform']}. Data: goodbooks-10k `books.csv` ({e['items']:,} items) through
-`data/catalog/mappings/goodbooks-10k.yml`.
-
-| what | result | bounded by |
-|---|---:|---|
-| `bot catalog import`, cold embedding cache (one run, {i['cold_s']:.0f} s) | {i['cold_items_per_s']:,.0f} items/s | MiniLM on the CPU |
-| `bot catalog import` again, unchanged file (median of 3, {i['warm_s']:.1f} s) | {i['warm_items_per_s']:,.0f} items/s | process start-up and imports (torch, sentence-transformers), parsing |
-| parse and validate the catalog (median) | {c['parse_items_per_s']:,.0f} items/s | Python row parsing |
-| embed, cold cache (one run) | {e['cold_items_per_s']:,.0f} items/s | MiniLM on the CPU |
-| embed, warm cache (median) | {e['cached_items_per_s']:,.0f} items/s | loading the cache file, hashing texts |
-| apply a 1% change ({c['update_1pct_items']} changed descriptions) to a running engine | {c['update_1pct_s']:.2f} s | loading MiniLM (about 3 s when not yet loaded), embedding the changed items, rebuilding the flat index |
-"""
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(Path(sys.argv[1]) if len(sys.argv) > 1 else PROJECT_ROOT / "docs"), indent=2))
+    print(json.dumps(main(), indent=2))

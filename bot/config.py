@@ -35,6 +35,11 @@ _KNOWN_KEYS = {
     "BOT_RATE_LIMIT_PER_SENDER",
     "BOT_REDIS_URL",
     "BOT_ACTION_TIMEOUT_S",  # read by the Rasa server (rasa_plugins/action_server_down.py)
+    "BOT_INDEX_KIND",
+    "BOT_INDEX_EXACT_MAX",
+    "BOT_INDEX_COMPRESSION",
+    "BOT_INDEX_NPROBE",
+    "BOT_INDEX_EF_SEARCH",
 }
 MIN_AGENT_TOKEN_LENGTH = 16
 MIN_USER_TOKEN_SECRET_LENGTH = 32  # it signs users' tokens: long enough not to be guessed offline
@@ -42,6 +47,34 @@ MIN_USER_TOKEN_SECRET_LENGTH = 32  # it signs users' tokens: long enough not to 
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
+
+
+INDEX_KINDS = ("auto", "exact", "hnsw", "ivf")
+INDEX_COMPRESSIONS = ("none", "sq8", "pq")
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """How the FAISS item index is built and searched; bot/index.py and docs/index.md say why
+    these defaults (measured by benchmarks/bench_recommend.py)."""
+
+    kind: str = "auto"  # auto: exact up to exact_max items, IVF above; or always exact, hnsw, ivf
+    exact_max: int = 20_000  # a flat scan of more 384-d vectors costs more than the p99 budget
+    compression: str = "none"  # sq8 (384 bytes an item) or pq (192): catalogs that do not fit in memory
+    nprobe: int = 32  # IVF lists searched per query: more finds more of the true neighbours, slower
+    ef_search: int = 512  # HNSW candidate list per query: taste vectors between clusters need a long one
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> IndexSettings:
+        env = os.environ if env is None else env
+        defaults = cls()
+        return cls(
+            kind=_choice(env, "BOT_INDEX_KIND", defaults.kind, INDEX_KINDS),
+            exact_max=_whole_number(env, "BOT_INDEX_EXACT_MAX", str(defaults.exact_max), "items"),
+            compression=_choice(env, "BOT_INDEX_COMPRESSION", defaults.compression, INDEX_COMPRESSIONS),
+            nprobe=_positive_int(env, "BOT_INDEX_NPROBE", str(defaults.nprobe), "IVF lists"),
+            ef_search=_positive_int(env, "BOT_INDEX_EF_SEARCH", str(defaults.ef_search), "HNSW candidates"),
+        )
 
 
 @dataclass(frozen=True)
@@ -70,6 +103,7 @@ class Settings:
     # chat messages a minute per sender and channel, counted by Rasa (rasa_plugins/ratelimit.py); 0: no limit
     rate_limit_per_sender: int = 30
     redis_url: str | None = None  # where rate limits are counted, shared by several servers; unset: in memory
+    index: IndexSettings = IndexSettings()  # the item index's kind, compression and search breadth
 
     @property
     def index_dir(self) -> Path:
@@ -137,6 +171,7 @@ class Settings:
             user_token_secret=_user_token_secret(env.get("BOT_USER_TOKEN_SECRET", "")),
             rate_limit_per_sender=per_sender,
             redis_url=_redis_url(env.get("BOT_REDIS_URL", "")),
+            index=IndexSettings.from_env(env),
         )
 
 
@@ -152,6 +187,13 @@ def _whole_number(env: Mapping[str, str], key: str, default: str, unit: str) -> 
     if not value.isdigit():
         raise ConfigError(f"{key}={value!r} must be a whole number of {unit}")
     return int(value)
+
+
+def _choice(env: Mapping[str, str], key: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(key, default).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{key}={env.get(key)!r} must be one of {', '.join(choices)}")
+    return value
 
 
 def _redis_url(value: str) -> str | None:

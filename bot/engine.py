@@ -7,6 +7,8 @@ recommend, record feedback, read or reset a profile, explain, export, erase.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from contextlib import suppress
@@ -18,27 +20,31 @@ from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from bot.catalog import Catalog, CatalogError, Item, load_configured_catalog
-from bot.config import Settings
+from bot.config import IndexSettings, Settings
 from bot.constraints import Constraints
 from bot.conversations import ConversationStore
 from bot.encoder import Encoder
 from bot.handoff import Handoff, HandoffDesk, HandoffReason
 from bot.hybrid import HybridRanker
-from bot.index import IndexUnavailable, ItemIndex
+from bot.index import IndexUnavailable, ItemIndex, plan
 from bot.matching import TitleMatch, TitleMatcher, match_interest
 from bot.outbox import Outbox, QueuedEvent
 from bot.privacy import Privacy
 from bot.profiles import EVENT_WEIGHTS, Profile, decay
 from bot.questionnaire import Questionnaire
-from bot.recommender import Recommendation, Recommender, Request
+from bot.recommender import Popularity, Recommendation, Recommender, Request
 from bot.signals import load as load_signals
-from bot.store import EventType, PreferenceKind, Recorded, Store, StoreUnavailable, utcnow
+from bot.store import POPULARITY_WEIGHTS, EventType, PreferenceKind, Recorded, Store, StoreUnavailable, utcnow
 
 log = logging.getLogger(__name__)
 
 
 BRIEF_TURNS = 30  # conversation turns an agent sees
 BRIEF_EVENTS = 10  # recent recommendations, and recent feedback
+# Popularity aggregates every user's events (a full scan of the events table): read again at
+# most this often. This process's own feedback counts at once; other processes' (the web app's
+# site events, the CLI) within this time.
+POPULARITY_MAX_AGE_S = 30.0
 
 
 class UnknownItem(KeyError):
@@ -82,23 +88,29 @@ class HandoffBrief:
     transcript: list[dict[str, Any]]  # oldest first
 
 
-def build_index(catalog: Catalog, encoder: Encoder, progress: bool = False) -> ItemIndex:
-    """Embed the catalog (cached items are not re-embedded) and index it."""
+def build_index(
+    catalog: Catalog, encoder: Encoder, progress: bool = False, index_settings: IndexSettings | None = None
+) -> ItemIndex:
+    """Embed the catalog (cached items are not re-embedded) and index it as the settings say
+    (the BOT_INDEX_* variables when none are given)."""
     texts = [item.embedding_text for item in tqdm(catalog.items, desc="items", disable=not progress)]
     vectors = encoder.encode(texts, progress=progress)
-    return ItemIndex.build([item.id for item in catalog.items], vectors, catalog.fingerprint)
+    return ItemIndex.build([item.id for item in catalog.items], vectors, catalog.fingerprint,
+                           index_settings or IndexSettings.from_env())
 
 
 def load_or_build_index(settings: Settings, catalog: Catalog, encoder: Encoder, progress: bool = False) -> ItemIndex:
-    """The saved index if it matches the catalog, otherwise a fresh one (then saved)."""
+    """The saved index if it matches the catalog and the index settings, otherwise a fresh one (then saved)."""
     try:
-        index = ItemIndex.load(settings.index_dir)
-        if index.fingerprint == catalog.fingerprint:
+        index = ItemIndex.load(settings.index_dir, settings.index)
+        wanted = plan(settings.index, len(catalog), index.dimension)
+        if index.fingerprint == catalog.fingerprint and index.layout == wanted:
             return index
-        log.info("catalog changed since the index was built; rebuilding")
+        log.info("catalog or index settings changed since the index was built (%s, now %s); rebuilding",
+                 index.layout.describe(), wanted.describe())
     except IndexUnavailable as error:
         log.info("%s; building it now", error)
-    index = build_index(catalog, encoder, progress=progress)
+    index = build_index(catalog, encoder, progress=progress, index_settings=settings.index)
     index.save(settings.index_dir)
     return index
 
@@ -143,7 +155,9 @@ class Engine:
     ):
         self.store = store
         self.outbox = outbox  # None: events are refused (StoreUnavailable) while the database is down
-        self._popularity: Counter[str] = Counter()  # the last one read, for when the database is down
+        self._popularity = Popularity()  # the last one read; kept while the database is down
+        self._popularity_read_at: float | None = None  # monotonic seconds; None: read it again
+        self._popularity_lock = threading.Lock()
         self.privacy = Privacy(store, conversations)
         self.handoffs = HandoffDesk(store)
         self.encoder = encoder
@@ -288,7 +302,7 @@ class Engine:
         try:
             personal = self.personalizes(sender_id)  # read once: consent is a query
             profile = self._profile(sender_id, personal)
-            self._popularity = self.store.item_popularity()
+            self._refresh_popularity()
         except StoreUnavailable as error:
             log.warning("%s; recommending without the user's profile", error)
             anonymous = self._profile(sender_id, personal=False)
@@ -305,9 +319,23 @@ class Engine:
         version = self._version
         if item_id not in version.catalog:
             raise UnknownItem(item_id)
-        return version.recommender.explain(
-            self.profile(sender_id), item_id, popularity=self.store.item_popularity()
-        )
+        self._refresh_popularity()
+        return version.recommender.explain(self.profile(sender_id), item_id, popularity=self._popularity)
+
+    def _refresh_popularity(self) -> None:
+        """Read every user's feedback per item again if the last read is too old (or was
+        made stale by an erasure); raises StoreUnavailable and keeps the old one if it cannot."""
+        with self._popularity_lock:
+            read_at = self._popularity_read_at
+            if read_at is not None and time.monotonic() - read_at < POPULARITY_MAX_AGE_S:
+                return
+            started = time.monotonic()
+            self._popularity = Popularity(self.store.item_popularity())
+            self._popularity_read_at = started
+
+    def _forget_popularity(self) -> None:
+        """Events were deleted or stored behind the cache's back: read it again on next use."""
+        self._popularity_read_at = None
 
     # --- writing -----------------------------------------------------------------
 
@@ -334,6 +362,8 @@ class Engine:
         at = at or utcnow()
         try:
             stored = self.store.add_events(sender_id, events, channel=channel, at=at, if_consented=True)
+            if stored:
+                self._count_popularity(events)
         except StoreUnavailable:
             if self.outbox is None:
                 raise
@@ -343,12 +373,24 @@ class Engine:
             return Recorded.QUEUED
         return Recorded.STORED if stored else Recorded.NO_CONSENT
 
+    def _count_popularity(self, events: list[tuple[EventType, str | None, str | None]]) -> None:
+        """Add stored feedback to the cached popularity: the sum the store's aggregate would give."""
+        changes: Counter[str] = Counter()
+        for kind, item_id, _ in events:
+            if item_id is not None and kind in POPULARITY_WEIGHTS:
+                changes[item_id] += POPULARITY_WEIGHTS[kind]
+        if changes:  # impressions count for nothing: the cached ranking stays
+            self._popularity.add(changes)
+
     def flush_outbox(self) -> int:
         """Store the events queued while the database was unavailable (each only if its user
         consents now); the number written. Raises StoreUnavailable if it still is."""
         if self.outbox is None or not self.outbox.pending():
             return 0
-        return self.outbox.drain(self._store_queued)
+        stored = self.outbox.drain(self._store_queued)
+        if stored:
+            self._forget_popularity()
+        return stored
 
     def _try_flush_outbox(self) -> None:
         """Before a request: store what was queued, if the database takes writes again
@@ -397,6 +439,8 @@ class Engine:
 
     def set_consent(self, sender_id: str, granted: bool, channel: str = "unknown") -> None:
         self.store.set_consent(sender_id, granted, channel)
+        if not granted:  # the user's events are deleted: they stop counting for others too
+            self._forget_popularity()
 
     def personalizes(self, sender_id: str) -> bool:
         """Only users who said yes are remembered and get personalized picks."""
@@ -428,6 +472,7 @@ class Engine:
         interests = self.store.preferences(sender_id)[PreferenceKind.INTEREST]
         erased = self.privacy.erase(sender_id)
         self.recommender.forget_interests(interests)
+        self._forget_popularity()
         return erased
 
     # --- human handoff -----------------------------------------------------------
@@ -465,4 +510,6 @@ class Engine:
     def purge(self, older_than_days: int | None = None) -> dict[str, int]:
         """Delete events and conversation turns older than the retention period."""
         days = older_than_days or (self.settings.retention_days if self.settings else 365)
-        return self.privacy.purge(timedelta(days=days))
+        purged = self.privacy.purge(timedelta(days=days))
+        self._forget_popularity()
+        return purged

@@ -135,11 +135,18 @@ def decay(at: datetime, now: datetime, half_life_days: float = HALF_LIFE_DAYS) -
     return math.pow(0.5, age_days / half_life_days)
 
 
+CENTROID_CHUNK = 65_536  # items read at a time: a big category never needs its whole matrix at once
+
+
 def category_centroid(index: ItemIndex, item_ids: list[str]) -> np.ndarray | None:
     """The normalised mean vector of some items (a category's direction in taste space)."""
     if not item_ids:
         return None
-    return normalize(index.matrix(item_ids).mean(axis=0))
+    total = sum(
+        index.matrix(item_ids[lo:lo + CENTROID_CHUNK]).sum(axis=0, dtype=np.float64)
+        for lo in range(0, len(item_ids), CENTROID_CHUNK)
+    )
+    return normalize((total / len(item_ids)).astype(np.float32))
 
 
 def normalize(vector: np.ndarray) -> np.ndarray | None:
@@ -153,18 +160,24 @@ def taste_vector(
     category_items: dict[str, list[str]],
     now: datetime | None = None,
     interest_vectors: dict[str, np.ndarray] | None = None,
+    centroids: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray | None:
     """Weighted sum of stated tastes and item signals; None when nothing is known.
 
     Stated tastes are catalog categories (their items' centroid) and free-text interests
-    (their embedding); together they weigh ``STATED_CATEGORIES_WEIGHT``.
+    (their embedding); together they weigh ``STATED_CATEGORIES_WEIGHT``. ``centroids`` are
+    the categories' centroids computed once (the recommender keeps them): computing one reads
+    every item of the category.
     """
-    total = np.zeros(index.vectors.shape[1], dtype=np.float32)
+    total = np.zeros(index.dimension, dtype=np.float32)
     weights = profile.item_weights(now)
     for item, weight in weights.items():
         if item in index:
             total += weight * index.vector(item)
-    directions = [category_centroid(index, category_items[c]) for c in profile.categories if category_items.get(c)]
+    if centroids is None:
+        centroids = {c: category_centroid(index, category_items[c]) for c in profile.categories
+                     if category_items.get(c)}
+    directions = [centroids[c] for c in profile.categories if centroids.get(c) is not None]
     directions += list((interest_vectors or {}).values())
     for direction in directions:
         total += (STATED_CATEGORIES_WEIGHT / len(directions)) * direction

@@ -8,7 +8,8 @@ bot gives is read off the components that actually ranked the item.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,12 +20,14 @@ from bot.constraints import Constraints
 from bot.diversity import mmr_order
 from bot.encoder import Encoder
 from bot.hybrid import HybridRanker
-from bot.index import ItemIndex
+from bot.index import ItemIndex, ItemSubset
 from bot.profiles import Profile, category_centroid, normalize, taste_vector
 from bot.signals import profile_history
 from bot.store import utcnow
 
-POOL_SIZE = 100
+POOL_SIZE = 100  # nearest items re-ranked per request: what the taste search costs at any catalog size
+COLD_POOL_SIZE = 1_000  # without a taste: the most popular items (then catalog order) re-ranked
+WIDEN_FACTOR = 10  # strict filters leaving fewer than n: look at 10 times as many, until the catalog ends
 POPULARITY_WEIGHT = 0.1
 REPEAT_PENALTY = 0.15
 RECENT_IMPRESSIONS = 20  # shown this recently: demoted
@@ -35,6 +38,56 @@ PART_NAMES = {"trend": "trending", "cooccurrence": "also_liked", "era": "era", "
 SIGNAL_REASON_MIN = 0.15  # a weighted trend or co-occurrence part this large is worth naming
 INTEREST_CACHE_SIZE = 10_000  # free-text interest vectors kept in memory
 INTEREST_REASON_MIN = 0.35  # an item this close to a stated free-text interest matches it
+
+
+class Popularity(Mapping[str, float]):
+    """Net positive feedback per item over all users, the collaborative prior.
+
+    It keeps its largest value and its ranking once computed, so a request reads them without
+    going over every item; ``add`` changes it in place (thread-safe) and forgets both.
+    """
+
+    def __init__(self, counts: Mapping[str, float] | None = None):
+        self._counts: dict[str, float] = dict(counts or {})
+        self._lock = threading.Lock()
+        self._top: float | None = None
+        self._ranked: list[str] | None = None
+
+    @classmethod
+    def of(cls, counts: Mapping[str, float] | None) -> Popularity:
+        return counts if isinstance(counts, Popularity) else cls(counts)
+
+    def __getitem__(self, item_id: str) -> float:
+        return self._counts[item_id]
+
+    def get(self, item_id: str, default: float | None = None) -> float | None:
+        return self._counts.get(item_id, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._counts))
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def add(self, changes: Mapping[str, float]) -> None:
+        with self._lock:
+            for item_id, weight in changes.items():
+                self._counts[item_id] = self._counts.get(item_id, 0.0) + weight
+            self._top = self._ranked = None
+
+    def top(self) -> float:
+        """The largest positive count (0.0 if none): what the popularity part is scaled to."""
+        with self._lock:
+            if self._top is None:
+                self._top = max((v for v in self._counts.values() if v > 0), default=0.0)
+            return self._top
+
+    def ranked(self) -> list[str]:
+        """Every item with feedback, most popular first (ties in first-counted order)."""
+        with self._lock:
+            if self._ranked is None:
+                self._ranked = sorted(self._counts, key=lambda item_id: -self._counts[item_id])
+            return self._ranked
 
 
 @dataclass(frozen=True)
@@ -81,20 +134,29 @@ class Recommender:
         self.item_noun = item_noun
         self._interest_vectors: dict[str, np.ndarray] = {}
         self._rows = {item.id: row for row, item in enumerate(catalog.items)}
-        self.category_items = {
-            c: [i.id for i in catalog.in_category(c) if i.id in index] for c in catalog.categories
+        self.category_items: dict[str, list[str]] = {c: [] for c in catalog.categories}
+        for item in catalog.items:  # one pass: per category it would cost categories x items
+            if item.id in index:
+                for category in item.categories:
+                    self.category_items[category].append(item.id)
+        # Computed once: a category's centroid reads every item in it (a million rows at scale).
+        self.category_centroids = {
+            c: centroid for c, ids in self.category_items.items()
+            if (centroid := category_centroid(index, ids)) is not None
         }
+        self._category_subsets: dict[str, ItemSubset] = {}  # built on a category's first request
 
     def query_vector(
         self, profile: Profile, request: Request, now: datetime | None = None
     ) -> np.ndarray | None:
         """Where in embedding space to look: taste, steered by a requested category or seed."""
-        taste = taste_vector(profile, self.index, self.category_items, now, self._interests(profile))
+        taste = taste_vector(profile, self.index, self.category_items, now, self._interests(profile),
+                             centroids=self.category_centroids)
         if request.seed_item:
             seed = self.index.vector(request.seed_item)
             return seed if taste is None else normalize(SEED_WEIGHT * seed + (1 - SEED_WEIGHT) * taste)
         if request.category:
-            centroid = category_centroid(self.index, self.category_items.get(request.category, []))
+            centroid = self.category_centroids.get(request.category)
             if centroid is not None:
                 return centroid if taste is None else normalize(centroid + taste)
         return taste
@@ -126,15 +188,12 @@ class Recommender:
         popularity: Mapping[str, float] | None = None,
         now: datetime | None = None,
     ) -> list[Recommendation]:
-        popularity = popularity or {}
+        popularity = Popularity.of(popularity)
         query = self.query_vector(profile, request, now)
         excluded = (
             profile.excluded_items() | request.exclude | ({request.seed_item} if request.seed_item else set())
         )
-        eligible = [i for i in self._candidates(query, excluded) if self._allowed(i, profile, request)]
-        if len(eligible) < request.n:  # strict filters: look beyond the nearest neighbours
-            eligible = [i for i in self._candidates(query, excluded, everything=True)
-                        if self._allowed(i, profile, request)]
+        eligible = self._eligible(query, excluded, profile, request, popularity)
         if not eligible:
             return []
         scores = self.score_items(eligible, query, profile, popularity, now)
@@ -159,16 +218,47 @@ class Recommender:
         """Reasons for one item under the user's current profile (for "why this?")."""
         request = Request()
         query = self.query_vector(profile, request, now)
-        components = self.score_items([item_id], query, profile, popularity or {}, now)[item_id]
+        components = self.score_items([item_id], query, profile, Popularity.of(popularity), now)[item_id]
         return self.reasons(item_id, profile, request, components)
 
-    def _candidates(
-        self, query: np.ndarray | None, excluded: set[str], everything: bool = False
+    def _eligible(
+        self, query: np.ndarray | None, excluded: set[str], profile: Profile, request: Request,
+        popularity: Popularity,
     ) -> list[str]:
-        if query is None:  # nothing known: consider everything, popularity decides
-            return [item_id for item_id in self.index.item_ids if item_id not in excluded]
-        k = len(self.index) if everything else POOL_SIZE
-        return [item_id for item_id, _ in self.index.search(query, k, exclude=excluded)]
+        """Candidates that pass the filters; strict filters that leave fewer than n widen the
+        pool tenfold at a time (the whole catalog at most), so one request stays bounded."""
+        limit = POOL_SIZE if query is not None else COLD_POOL_SIZE
+        while True:
+            candidates = self._candidates(query, excluded, limit, popularity, request.category)
+            eligible = [i for i in candidates if self._allowed(i, profile, request)]
+            if len(eligible) >= request.n or len(candidates) < limit or limit >= len(self.index):
+                return eligible
+            limit *= WIDEN_FACTOR
+
+    def _candidates(
+        self, query: np.ndarray | None, excluded: set[str], limit: int, popularity: Popularity,
+        category: str | None = None,
+    ) -> list[str]:
+        """The ``limit`` items nearest the query (of the requested category only); without a
+        query (nothing known) the most popular, filled up in catalog order, and kept in catalog
+        order as the whole catalog used to be."""
+        if query is not None:
+            within = self._category_subset(category) if category else None
+            return [item_id for item_id, _ in self.index.search(query, limit, exclude=excluded, within=within)]
+        chosen: dict[str, None] = {}
+        for source in (popularity.ranked(), self.index.item_ids):
+            for item_id in source:
+                if len(chosen) >= limit:
+                    break
+                if item_id in self.index and item_id not in excluded:
+                    chosen[item_id] = None
+        return sorted(chosen, key=self._rows.__getitem__)
+
+    def _category_subset(self, category: str) -> ItemSubset:
+        subset = self._category_subsets.get(category)
+        if subset is None:
+            subset = self._category_subsets[category] = self.index.subset(self.category_items.get(category, []))
+        return subset
 
     def _allowed(self, item_id: str, profile: Profile, request: Request) -> bool:
         item = self.catalog.by_id[item_id]
@@ -189,11 +279,12 @@ class Recommender:
         now: datetime | None = None,
     ) -> dict[str, dict[str, float]]:
         """Named score parts per item; ``total`` is their sum."""
+        popularity = Popularity.of(popularity)
         similarity = (
             self.index.matrix(item_ids) @ query if query is not None else np.zeros(len(item_ids))
         )
         signals = self._signals(item_ids, profile, now)
-        top_popularity = max((v for v in popularity.values() if v > 0), default=0.0)
+        top_popularity = popularity.top()
         recent = set(profile.recent_impressions(RECENT_IMPRESSIONS))
         scores = {}
         for k, (item_id, sim) in enumerate(zip(item_ids, similarity)):

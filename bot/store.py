@@ -59,6 +59,13 @@ class EventType(enum.StrEnum):
     PURCHASE = "purchase"
 
 
+# How much each event counts towards an item's popularity (net positive feedback of all users).
+POPULARITY_WEIGHTS: dict[EventType, float] = {
+    EventType.LIKE: 1, EventType.PURCHASE: 2, EventType.ADD_TO_CART: 1, EventType.CLICK: 0.5,
+    EventType.VIEW: 0.25, EventType.DISLIKE: -1, EventType.NOT_INTERESTED: -0.5,
+}
+
+
 class PreferenceKind(enum.StrEnum):
     CATEGORY = "category"
     AVOID_CATEGORY = "avoid_category"
@@ -352,18 +359,15 @@ class Store:
 
     def item_popularity(self, since: datetime | None = None) -> Counter[str]:
         """Net positive feedback per item over all users: the collaborative prior."""
-        weights = {EventType.LIKE: 1, EventType.PURCHASE: 2, EventType.ADD_TO_CART: 1,
-                   EventType.CLICK: 0.5, EventType.VIEW: 0.25,
-                   EventType.DISLIKE: -1, EventType.NOT_INTERESTED: -0.5}
         query = select(Event.item_id, Event.type, func.count()).where(
-            Event.item_id.is_not(None), Event.type.in_([str(k) for k in weights])
+            Event.item_id.is_not(None), Event.type.in_([str(k) for k in POPULARITY_WEIGHTS])
         )
         if since is not None:
             query = query.where(Event.created_at >= since.astimezone(UTC))
         counts: Counter[str] = Counter()
         with self.reading() as session:
             for item_id, kind, count in session.execute(query.group_by(Event.item_id, Event.type)):
-                counts[item_id] += weights[EventType(kind)] * count
+                counts[item_id] += POPULARITY_WEIGHTS[EventType(kind)] * count
         return counts
 
     def set_consent(self, sender_id: str, granted: bool, channel: str = "unknown") -> None:

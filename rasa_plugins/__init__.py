@@ -2,7 +2,8 @@
 from endpoints.yml (the tracker store) and credentials.yml (the Slack and Telegram channels).
 They import Rasa; nothing in ``bot/`` or ``actions/`` imports them."""
 
-from rasa_plugins import action_server_down, ratelimit
+from rasa_plugins import action_server_down, fast_actions, ratelimit
 
 action_server_down.install()
+fast_actions.install()
 ratelimit.install()

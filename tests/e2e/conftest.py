@@ -182,3 +182,17 @@ def services(rasa_model, index, state_dir, services_factory) -> Iterator[Service
     The `index` fixture has already cached every item embedding in `state_dir`.
     """
     yield from services_factory(rasa_model, state_dir)
+
+
+@pytest.fixture(scope="session")
+def rest_channel():
+    """rest_channel(url, sender, text) -> (Reply, response): one message over the REST channel of
+    what answers at ``url``, a Rasa server or a load balancer in front of several (its headers)."""
+
+    def say(url: str, sender: str, text: str) -> tuple[Reply, requests.Response]:
+        response = requests.post(url + "/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                                 timeout=120)
+        response.raise_for_status()
+        return Reply(response.json()), response
+
+    return say
