@@ -108,24 +108,15 @@ def catalog_import(
 def index_build(force: bool = typer.Option(False, help="Rebuild even if the catalog is unchanged.")) -> None:
     """Embed the catalog (only new or changed items) and write the FAISS index."""
     from bot.encoder import Encoder
-    from bot.engine import build_index, load_or_build_index
-    from bot.index import IndexUnavailable, ItemIndex
+    from bot.engine import build_index, saved_index
 
     settings = _settings()
     catalog = _catalog(None)
-    encoder = Encoder(settings.embedding_cache_path)
-    if force:
-        index = build_index(catalog, encoder, progress=True)
-        index.save(settings.index_dir)
-    else:
-        try:
-            current = ItemIndex.load(settings.index_dir).fingerprint == catalog.fingerprint
-        except IndexUnavailable:
-            current = False
-        if current:
-            typer.echo(f"index is up to date with {catalog.path} ({len(catalog)} items)")
-            return
-        index = load_or_build_index(settings, catalog, encoder, progress=True)
+    if not force and saved_index(settings, catalog) is not None:
+        typer.echo(f"index is up to date with {catalog.path} ({len(catalog)} items) and the index settings")
+        return
+    index = build_index(catalog, Encoder(settings.embedding_cache_path), progress=True, index_settings=settings.index)
+    index.save(settings.index_dir)
     typer.echo(f"indexed {len(index)} items from {catalog.path} into {settings.index_dir}")
 
 

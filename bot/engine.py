@@ -99,19 +99,27 @@ def build_index(
                            index_settings or IndexSettings.from_env())
 
 
-def load_or_build_index(settings: Settings, catalog: Catalog, encoder: Encoder, progress: bool = False) -> ItemIndex:
-    """The saved index if it matches the catalog and the index settings, otherwise a fresh one (then saved)."""
+def saved_index(settings: Settings, catalog: Catalog) -> ItemIndex | None:
+    """The saved index if it matches the catalog and the index settings, else None (why is logged)."""
     try:
         index = ItemIndex.load(settings.index_dir, settings.index)
-        wanted = plan(settings.index, len(catalog), index.dimension)
-        if index.fingerprint == catalog.fingerprint and index.layout == wanted:
-            return index
-        log.info("catalog or index settings changed since the index was built (%s, now %s); rebuilding",
-                 index.layout.describe(), wanted.describe())
     except IndexUnavailable as error:
         log.info("%s; building it now", error)
-    index = build_index(catalog, encoder, progress=progress, index_settings=settings.index)
-    index.save(settings.index_dir)
+        return None
+    wanted = plan(settings.index, len(catalog), index.dimension)
+    if index.fingerprint == catalog.fingerprint and index.layout == wanted:
+        return index
+    log.info("catalog or index settings changed since the index was built (%s, now %s); rebuilding",
+             index.layout.describe(), wanted.describe())
+    return None
+
+
+def load_or_build_index(settings: Settings, catalog: Catalog, encoder: Encoder, progress: bool = False) -> ItemIndex:
+    """The saved index if it matches the catalog and the index settings, otherwise a fresh one (then saved)."""
+    index = saved_index(settings, catalog)
+    if index is None:
+        index = build_index(catalog, encoder, progress=progress, index_settings=settings.index)
+        index.save(settings.index_dir)
     return index
 
 
@@ -131,6 +139,11 @@ def _stamp(settings: Settings) -> tuple[int, ...]:
     paths = [settings.catalog_path, settings.catalog_mapping, settings.signals_path]
     stats = [path.stat() for path in paths if path is not None and path.exists()]
     return tuple(value for st in stats for value in (st.st_ino, st.st_mtime_ns, st.st_size))
+
+
+def _anonymous(sender_id: str) -> Profile:
+    """The profile of a user who has not consented, or who could not be read: nothing known."""
+    return Profile(sender_id=sender_id, known=False, onboarded=False)
 
 
 def _signals(settings: Settings, catalog: Catalog, index: ItemIndex) -> HybridRanker | None:
@@ -226,12 +239,12 @@ class Engine:
 
     def profile(self, sender_id: str) -> Profile:
         """What personalizes this user's picks: nothing without their consent."""
-        return self._profile(sender_id, self.personalizes(sender_id))
+        return self._consented_profile(sender_id)[1]
 
-    def _profile(self, sender_id: str, personal: bool) -> Profile:
-        if not personal:
-            return Profile(sender_id=sender_id, known=False, onboarded=False)
-        return Profile.load(self.store, sender_id)
+    def _consented_profile(self, sender_id: str) -> tuple[bool, Profile]:
+        """Whether the user consents, and then their profile (else an empty one), in one read."""
+        consent, stored = Profile.load_with_consent(self.store, sender_id)
+        return (True, stored) if consent is True else (False, _anonymous(sender_id))
 
     def summary(self, sender_id: str) -> ProfileSummary:
         """Everything stored that shapes the picks, in words (the stored data, consent or not)."""
@@ -300,13 +313,11 @@ class Engine:
                           exclude=frozenset(exclude))
         self._try_flush_outbox()
         try:
-            personal = self.personalizes(sender_id)  # read once: consent is a query
-            profile = self._profile(sender_id, personal)
+            personal, profile = self._consented_profile(sender_id)
             self._refresh_popularity()
         except StoreUnavailable as error:
             log.warning("%s; recommending without the user's profile", error)
-            anonymous = self._profile(sender_id, personal=False)
-            return Picks(version.recommender.recommend(anonymous, request, popularity=self._popularity, now=now),
+            return Picks(version.recommender.recommend(_anonymous(sender_id), request, popularity=self._popularity, now=now),
                          profile_unavailable=True)
         recommendations = version.recommender.recommend(profile, request, popularity=self._popularity, now=now)
         if recommendations and personal:

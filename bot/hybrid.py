@@ -25,6 +25,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -48,6 +49,7 @@ DEFAULTS: dict[str, float] = {
     "diversity": 0.0,
     "novelty": 0.0,
 }
+TREND_STEP_S = 60  # a live request's trend row is recomputed at most this often
 DIVERSITY_POOL = 30  # MMR re-ranks this many of the best items into the first places
 DIVERSITY_DEPTH = 10
 GRID: list[dict[str, float]] = [
@@ -61,6 +63,15 @@ GRID: list[dict[str, float]] = [
 ]
 
 
+class VectorRows(Protocol):
+    """Item vectors read by row: a float32 array, or the live index decoding only the rows
+    a request needs (so the model holds no second copy of a large or compressed catalog)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray: ...
+
+
 def _scale_rows(matrix: np.ndarray) -> np.ndarray:
     """Divide each row by its largest absolute value, so components are comparable."""
     peak = np.abs(matrix).max(axis=1, keepdims=True)
@@ -72,7 +83,7 @@ class HybridRanker(Ranker):
 
     def __init__(
         self,
-        item_vectors: np.ndarray,
+        item_vectors: VectorRows,
         item_categories: Sequence[Sequence[str]],
         item_years: Sequence[int | None] | None = None,
         **params: float,
@@ -81,7 +92,9 @@ class HybridRanker(Ranker):
         if unknown:
             raise ValueError(f"unknown hybrid parameter(s): {', '.join(sorted(unknown))}")
         self.params = {**DEFAULTS, **params}
-        self.item_vectors = np.asarray(item_vectors, dtype=np.float32)
+        self.item_vectors = (
+            np.asarray(item_vectors, dtype=np.float32) if isinstance(item_vectors, (list, np.ndarray)) else item_vectors
+        )
         self.n_items = len(self.item_vectors)
         categories = sorted({c for cats in item_categories for c in cats})
         self._category_index = {c: k for k, c in enumerate(categories)}
@@ -95,6 +108,7 @@ class HybridRanker(Ranker):
         self._times = np.zeros(0, np.int64)
         self._items = np.zeros(0, np.int32)
         self._similar = sp.csr_matrix((self.n_items, self.n_items), dtype=np.float32)
+        self._trend_cache: tuple[int, np.ndarray] | None = None  # (minute, trend row) for live requests
 
     def settings(self) -> dict[str, object]:
         return dict(self.params)
@@ -104,6 +118,7 @@ class HybridRanker(Ranker):
             raise ValueError(f"log has {log.n_items} items, the model {self.n_items}")
         positive = log.weights > 0
         order = np.argsort(log.times[positive], kind="stable")
+        self._trend_cache = None
         self._times = log.times[positive][order]
         self._items = log.items[positive][order]
         users = sp.csr_matrix(
@@ -137,21 +152,26 @@ class HybridRanker(Ranker):
             if data["item_ids"].tolist() != list(item_ids):
                 return False
             self._times, self._items = data["times"], data["items"]
+            self._trend_cache = None
             self._similar = sp.csr_matrix(
                 (data["values"], (data["rows"], data["cols"])), shape=(self.n_items, self.n_items)
             )
             self.params = {**self.params, **json.loads(str(data["params"]))}
         return True
 
-    def components(self, histories: Sequence[History], now: np.ndarray) -> dict[str, np.ndarray]:
-        """Each component as a (users x items) matrix, before weighting."""
+    def components(
+        self, histories: Sequence[History], now: np.ndarray, columns: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """Each component as a (users x items) matrix, before weighting; only the ``columns``
+        items when given (a live request's candidates: no dense work over the whole catalog).
+        Rows are still scaled by their largest value over every item."""
         recency = self._history_matrix(histories)
         return {
-            "trend": self._trend(np.asarray(now, dtype=np.int64)),
-            "cooccurrence": _scale_rows(np.asarray((recency @ self._similar).todense())),
-            "content": self._content(recency),
-            "era": self._era(histories),
-            "category": self._category(recency, histories),
+            "trend": self._trend(np.asarray(now, dtype=np.int64), columns),
+            "cooccurrence": self._cooccurrence(recency, columns),
+            "content": self._content(recency, columns),
+            "era": self._era(histories, columns),
+            "category": self._category(recency, histories, columns),
         }
 
     def score(self, histories: Sequence[History], now: np.ndarray) -> np.ndarray:
@@ -197,9 +217,31 @@ class HybridRanker(Ranker):
             (np.array(values, np.float32), (rows, cols)), shape=(len(histories), self.n_items)
         )
 
-    def _trend(self, now: np.ndarray) -> np.ndarray:
-        """What is rising: interactions before ``now`` decayed with the trend half-life."""
-        return self._counts_before(now, self.params["trend_half_life_hours"] * 3600.0)
+    def _cooccurrence(self, recency: sp.csr_matrix, columns: np.ndarray | None = None) -> np.ndarray:
+        """Item-item similarity to the user's recent items, rows scaled by their peak over every
+        item. The sparse product is as wide as the histories' neighbours, not the catalog."""
+        every = recency @ self._similar
+        peak = np.array([np.abs(every.data[lo:hi]).max(initial=0.0) for lo, hi in zip(every.indptr, every.indptr[1:])])
+        chosen = every.toarray() if columns is None else every.toarray()[:, columns]
+        return (chosen / np.where(peak > 0, peak, 1.0)[:, None]).astype(np.float32)
+
+    def _trend(self, now: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
+        """What is rising: interactions before ``now`` decayed with the trend half-life.
+
+        A live request (``columns`` given) reads a whole-catalog row computed at most once a
+        minute (``TREND_STEP_S``): counting at 1M items is the one catalog-wide step left in a
+        request, and a minute moves a trend of hours' half-life by under 0.1%."""
+        half_life = self.params["trend_half_life_hours"] * 3600.0
+        if columns is None:
+            return self._counts_before(now, half_life)
+        return np.stack([self._live_trend(int(moment), half_life)[columns] for moment in now])
+
+    def _live_trend(self, moment: int, half_life: float) -> np.ndarray:
+        step = moment - moment % TREND_STEP_S
+        cached = self._trend_cache
+        if cached is None or cached[0] != step:
+            cached = self._trend_cache = (step, self._counts_before(np.array([step]), half_life)[0])
+        return cached[1]
 
     def _popularity(self, now: np.ndarray) -> np.ndarray:
         """All-time popularity before ``now`` (no decay), what the novelty penalty pushes down."""
@@ -221,15 +263,22 @@ class HybridRanker(Ranker):
             out[row] = np.bincount(self._items[lo:hi], weights=weights, minlength=self.n_items)
         return _scale_rows(np.log1p(out))
 
-    def _content(self, recency: sp.csr_matrix) -> np.ndarray:
-        taste = np.asarray(recency @ self.item_vectors, dtype=np.float32)
+    def _content(self, recency: sp.csr_matrix, columns: np.ndarray | None = None) -> np.ndarray:
+        seen = np.unique(recency.indices)  # only the vectors of items in a history are read
+        touched = sp.csr_matrix((recency.data, np.searchsorted(seen, recency.indices), recency.indptr),
+                                shape=(recency.shape[0], len(seen)))
+        taste = np.asarray(touched @ self.item_vectors[seen], dtype=np.float32)
         norms = np.linalg.norm(taste, axis=1, keepdims=True)
         taste = np.divide(taste, norms, out=np.zeros_like(taste), where=norms > 0)
-        return taste @ self.item_vectors.T
+        return taste @ self.item_vectors[np.arange(self.n_items) if columns is None else columns].T
 
-    def _category(self, recency: sp.csr_matrix, histories: Sequence[History]) -> np.ndarray:
+    def _category(
+        self, recency: sp.csr_matrix, histories: Sequence[History], columns: np.ndarray | None = None
+    ) -> np.ndarray:
         """Share of the user's categories (watched recently, or stated) that each item has."""
-        profile = np.asarray((abs(recency) @ self.item_category_matrix).todense(), dtype=np.float32)
+        unsigned = recency.copy()
+        unsigned.data = np.abs(unsigned.data)
+        profile = np.asarray((unsigned @ self.item_category_matrix).todense(), dtype=np.float32)
         for row, history in enumerate(histories):
             for category in history.categories:
                 column = self._category_index.get(category)
@@ -237,15 +286,17 @@ class HybridRanker(Ranker):
                     profile[row, column] += 1.0
         totals = profile.sum(axis=1, keepdims=True)
         profile = np.divide(profile, totals, out=np.zeros_like(profile), where=totals > 0)
-        return np.asarray((self.item_category_matrix @ profile.T).T, dtype=np.float32)
+        items = self.item_category_matrix if columns is None else self.item_category_matrix[columns]
+        return np.asarray((items @ profile.T).T, dtype=np.float32)
 
-    def _era(self, histories: Sequence[History]) -> np.ndarray:
-        out = np.zeros((len(histories), self.n_items), dtype=np.float32)
-        known = self.item_years > 0
+    def _era(self, histories: Sequence[History], columns: np.ndarray | None = None) -> np.ndarray:
+        item_years = self.item_years if columns is None else self.item_years[columns]
+        out = np.zeros((len(histories), len(item_years)), dtype=np.float32)
+        known = item_years > 0
         for row, history in enumerate(histories):
             years = self.item_years[history.items[-5:]]
             years = years[years > 0]
             if len(years):
-                distance = np.abs(self.item_years - years.mean())
+                distance = np.abs(item_years - years.mean())
                 out[row] = np.where(known, np.exp(-distance / self.params["era_scale_years"]), 0.0)
         return out

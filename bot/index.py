@@ -2,7 +2,9 @@
 
 Item ids are strings in the catalog; FAISS wants int64. Each id maps to a hash
 (not a row number), so the same item keeps the same FAISS id across rebuilds
-and partial updates. Vectors are unit length, so inner product is cosine.
+and partial updates; the saved ``IndexIDMap`` holds them. Searches ask the index inside it,
+which answers in rows (the order of ``item_ids``), so exclusions and subsets are row
+selectors and no id lookup is kept in memory. Vectors are unit length: inner product is cosine.
 
 The kind follows the catalog's size (``BOT_INDEX_KIND=auto``, docs/index.md):
 
@@ -14,8 +16,8 @@ The kind follows the catalog's size (``BOT_INDEX_KIND=auto``, docs/index.md):
   ``nprobe`` = 32 lists whose centroids are closest (``BOT_INDEX_NPROBE``). At 1M items that is
   ~1.6% of the catalog: recall@10 0.99 against exact for users' taste vectors at 1.5 ms, where
   nprobe 16 gives 0.97 and 64 gives 0.997 at twice the time. Training sees 40 items per list
-  (the fewest FAISS accepts without a warning) and 10 k-means rounds: 55 s to build 1M items
-  on 2 cores.
+  (the fewest FAISS accepts without a warning) and 10 k-means rounds: 22-55 s to build 1M
+  items on 2 cores (4,096 lists took 425 s for the same recall).
 - **hnsw** (``IndexHNSWFlat``, M=32, efConstruction=80, efSearch=512 via
   ``BOT_INDEX_EF_SEARCH``): only on request. A taste vector mixes a category centroid and a
   few liked items, so it usually lies between the catalog's clusters; there HNSW's greedy
@@ -24,11 +26,12 @@ The kind follows the catalog's size (``BOT_INDEX_KIND=auto``, docs/index.md):
   took 2 minutes per 200k items on 2 cores, 5-10 times IVF's.
 
 ``BOT_INDEX_COMPRESSION`` stores codes instead of float32 vectors, for catalogs whose vectors
-do not fit in memory (bytes an item for 384 dimensions; the benchmark measures the rest):
+do not fit in memory (code bytes an item for 384 dimensions; loaded in a process, with ids
+and Python's id lookups, measured: none 1,748, sq8 597, pq 409; docs/index.md):
 
 - **none**: 1,536 (float32); the re-ranking reads the index's own storage, no second copy.
 - **sq8**: 384, one byte a dimension between its trained minimum and maximum; decoded
-  vectors keep cosine within ~0.01, recall@10 stays above 0.95.
+  vectors keep cosine above 0.99, recall@10 0.99.
 - **pq**: 192, 192 sub-vectors of 2 dimensions, each one of 256 trained centroids; for
   catalogs that do not fit even as sq8. recall@10 0.90 against exact on the synthetic 20k
   catalog (sq8: 0.99); sub-vectors of 4 dimensions (96 bytes) gave 0.74, too coarse to rank.
@@ -192,14 +195,29 @@ def _training_sample(vectors: np.ndarray, layout: Layout) -> np.ndarray:
 class ItemSubset:
     """Some of an index's items (a category's), with their FAISS selector built once: a search
     within them skips every other item inside FAISS, so a rare category costs no more than a
-    common one (filtering the global nearest neighbours afterwards would need most of the catalog)."""
+    common one (filtering the global nearest neighbours afterwards would need most of the catalog).
+    A bitmap over the rows: one bit an item of the catalog, 125 kB per subset at 1M items."""
 
-    def __init__(self, rows: np.ndarray, faiss_ids: np.ndarray):
-        self.rows = np.sort(rows)
-        self.selector = faiss.IDSelectorBatch(faiss_ids)
+    def __init__(self, rows: np.ndarray, n_items: int):
+        self.rows = np.unique(rows)
+        member = np.zeros(n_items, dtype=bool)
+        member[self.rows] = True
+        self._bitmap = np.packbits(member, bitorder="little")  # FAISS reads bit i of byte i // 8
+        self.selector = faiss.IDSelectorBitmap(n_items, faiss.swig_ptr(self._bitmap))
 
     def __len__(self) -> int:
         return len(self.rows)
+
+
+class _Rows:
+    def __init__(self, index: ItemIndex):
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        return self._index._decode(np.asarray(rows, dtype=np.int64))
 
 
 class ItemIndex:
@@ -218,10 +236,6 @@ class ItemIndex:
         self.layout = layout
         self.settings = settings
         self._row = {item_id: row for row, item_id in enumerate(self.item_ids)}
-        # FAISS id -> row by binary search: a dict of a million ints would cost ~100 bytes an item.
-        self._ids_by_row = faiss.vector_to_array(faiss_index.id_map)
-        self._rows_by_id = np.argsort(self._ids_by_row)
-        self._sorted_ids = self._ids_by_row[self._rows_by_id]
         if isinstance(self._inner, faiss.IndexIVF):
             self._inner.make_direct_map()  # row -> (list, offset): decodes one item without a scan
         self._float_rows = self._float_storage()
@@ -278,6 +292,11 @@ class ItemIndex:
             return self._float_rows
         return self._decode(np.arange(len(self), dtype=np.int64))
 
+    @property
+    def rows(self) -> _Rows:
+        """Item vectors by row (``index.rows[rows]``), decoded only for the rows asked for."""
+        return _Rows(self)
+
     def vector(self, item_id: str) -> np.ndarray:
         return self._decode(np.array([self._row[item_id]], dtype=np.int64))[0]
 
@@ -311,22 +330,21 @@ class ItemIndex:
         query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         selector = None if within is None else within.selector
         if len(excluded_rows):
-            allowed = faiss.IDSelectorNot(faiss.IDSelectorBatch(self._ids_by_row[excluded_rows]))
+            allowed = faiss.IDSelectorNot(faiss.IDSelectorBatch(excluded_rows))
             selector = allowed if selector is None else faiss.IDSelectorAnd(selector, allowed)
         for breadth in self._breadths(k):
-            with _one_thread():
-                scores, ids = self._index.search(query, k, params=self._params(breadth, selector))
-            found = ids[0] != -1
+            with _one_thread():  # the inner index answers in rows: selectors and results need no id lookup
+                scores, rows = self._inner.search(query, k, params=self._params(breadth, selector))
+            found = rows[0] != -1
             if found.sum() >= k:
-                rows = self._rows_by_id[np.searchsorted(self._sorted_ids, ids[0][found])]
-                return [(self.item_ids[row], float(score)) for row, score in zip(rows, scores[0][found])]
+                return [(self.item_ids[row], float(score)) for row, score in zip(rows[0][found], scores[0][found])]
         rows = np.arange(len(self), dtype=np.int64) if within is None else within.rows
         return self._scan(query[0], k, np.setdiff1d(rows, excluded_rows, assume_unique=True))
 
     def subset(self, item_ids: Iterable[str]) -> ItemSubset:
         """Items to search within (``search(within=...)``); unknown ids are left out."""
         rows = np.array([self._row[i] for i in item_ids if i in self._row], dtype=np.int64)
-        return ItemSubset(rows, self._ids_by_row[rows])
+        return ItemSubset(rows, len(self))
 
     def _breadths(self, k: int) -> list[int]:
         """nprobe or efSearch of each try: the setting, doubled, then (IVF) every list."""

@@ -107,5 +107,5 @@ def match_interest(text: str, index: ItemIndex, encoder: Encoder) -> str | None:
     phrase = " ".join(text.split())
     if not phrase or len(phrase.split()) > INTEREST_MAX_WORDS or phrase.startswith("/"):
         return None
-    similarity = float((index.vectors @ encoder.encode_query(phrase)).max())
-    return phrase if similarity >= INTEREST_MIN_SIMILARITY else None
+    nearest = index.search(encoder.encode_query(phrase), 1)  # the index's own search: no catalog-wide product
+    return phrase if nearest and nearest[0][1] >= INTEREST_MIN_SIMILARITY else None

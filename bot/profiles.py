@@ -14,7 +14,7 @@ from datetime import datetime
 import numpy as np
 
 from bot.index import ItemIndex
-from bot.store import EventType, PreferenceKind, Store, utcnow
+from bot.store import EventType, FeedbackEvent, PreferenceKind, Store, utcnow
 
 HALF_LIFE_DAYS = 30.0
 STATED_ITEM_WEIGHT = 1.0
@@ -39,14 +39,6 @@ RECENT_IMPRESSIONS = 50
 
 
 @dataclass(frozen=True)
-class FeedbackEvent:
-    type: EventType
-    item_id: str | None
-    category: str | None
-    at: datetime
-
-
-@dataclass(frozen=True)
 class Profile:
     sender_id: str
     known: bool
@@ -59,28 +51,25 @@ class Profile:
 
     @classmethod
     def load(cls, store: Store, sender_id: str) -> Profile:
-        user = store.user(sender_id)
-        if user is None:
-            return cls(sender_id=sender_id, known=False, onboarded=False)
-        prefs = store.preferences(sender_id)
-        return cls(
+        return cls.load_with_consent(store, sender_id)[1]
+
+    @classmethod
+    def load_with_consent(cls, store: Store, sender_id: str) -> tuple[bool | None, Profile]:
+        """The consent in force (None: never asked) and the stored profile, in one read: all
+        feedback (a like must never be forgotten), but only recent impressions."""
+        record = store.user_record(sender_id, EVENT_WEIGHTS, [(EventType.IMPRESSION, RECENT_IMPRESSIONS)])
+        if not record.exists:
+            return record.consent, cls(sender_id=sender_id, known=False, onboarded=False)
+        prefs = record.preferences
+        return record.consent, cls(
             sender_id=sender_id,
             known=True,
-            onboarded=user.onboarded_at is not None,
+            onboarded=record.onboarded,
             categories=tuple(prefs[PreferenceKind.CATEGORY]),
             avoid_categories=tuple(prefs[PreferenceKind.AVOID_CATEGORY]),
             loved_items=tuple(prefs[PreferenceKind.ITEM]),
             interests=tuple(prefs[PreferenceKind.INTEREST]),
-            events=tuple(
-                FeedbackEvent(EventType(e.type), e.item_id, e.category, e.created_at)
-                for e in sorted(
-                    # All feedback (a like must never be forgotten), but only recent impressions.
-                    store.events(sender_id, types=EVENT_WEIGHTS)
-                    + store.events(sender_id, types=[EventType.IMPRESSION], limit=RECENT_IMPRESSIONS),
-                    key=lambda e: (e.created_at, e.id),
-                    reverse=True,
-                )
-            ),
+            events=tuple(record.events),
         )
 
     def latest_feedback(self) -> dict[str, FeedbackEvent]:

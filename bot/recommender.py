@@ -20,7 +20,7 @@ from bot.constraints import Constraints
 from bot.diversity import mmr_order
 from bot.encoder import Encoder
 from bot.hybrid import HybridRanker
-from bot.index import ItemIndex, ItemSubset
+from bot.index import ItemIndex
 from bot.profiles import Profile, category_centroid, normalize, taste_vector
 from bot.signals import profile_history
 from bot.store import utcnow
@@ -144,7 +144,9 @@ class Recommender:
             c: centroid for c, ids in self.category_items.items()
             if (centroid := category_centroid(index, ids)) is not None
         }
-        self._category_subsets: dict[str, ItemSubset] = {}  # built on a category's first request
+        # Built up front, not on a category's first request: that one would wait ~0.3 s at 1M items.
+        self._category_subsets = {c: index.subset(ids) for c, ids in self.category_items.items()}
+        self._no_items = index.subset(())  # a category the catalog does not have
 
     def query_vector(
         self, profile: Profile, request: Request, now: datetime | None = None
@@ -243,7 +245,7 @@ class Recommender:
         query (nothing known) the most popular, filled up in catalog order, and kept in catalog
         order as the whole catalog used to be."""
         if query is not None:
-            within = self._category_subset(category) if category else None
+            within = self._category_subsets.get(category, self._no_items) if category else None
             return [item_id for item_id, _ in self.index.search(query, limit, exclude=excluded, within=within)]
         chosen: dict[str, None] = {}
         for source in (popularity.ranked(), self.index.item_ids):
@@ -253,12 +255,6 @@ class Recommender:
                 if item_id in self.index and item_id not in excluded:
                     chosen[item_id] = None
         return sorted(chosen, key=self._rows.__getitem__)
-
-    def _category_subset(self, category: str) -> ItemSubset:
-        subset = self._category_subsets.get(category)
-        if subset is None:
-            subset = self._category_subsets[category] = self.index.subset(self.category_items.get(category, []))
-        return subset
 
     def _allowed(self, item_id: str, profile: Profile, request: Request) -> bool:
         item = self.catalog.by_id[item_id]
@@ -312,14 +308,14 @@ class Recommender:
         if self.signals is None:
             return {}
         moment = now or utcnow()
-        history = profile_history(profile, self.catalog, moment)
-        parts = self.signals.components([history], np.array([int(moment.timestamp())]))
+        history = profile_history(profile, self._rows, moment)
+        columns = np.array([self._rows[item_id] for item_id in item_ids], dtype=np.int64)
+        parts = self.signals.components([history], np.array([int(moment.timestamp())]), columns)
         params = self.signals.params
         trust = len(history.items) / (len(history.items) + params["history_shrinkage"])
-        columns = [self._rows[item_id] for item_id in item_ids]
         relative = {name: params[name] / params["content"] for name in parts if name != "content"}
         return {
-            PART_NAMES[name]: weight * (1.0 if name == "trend" else trust) * parts[name][0, columns]
+            PART_NAMES[name]: weight * (1.0 if name == "trend" else trust) * parts[name][0]
             for name, weight in relative.items()
         }
 

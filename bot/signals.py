@@ -7,6 +7,7 @@ co-occurrence components to each candidate's score, the same model `bot eval` me
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -21,8 +22,11 @@ from bot.store import Store, utcnow
 
 
 def new_ranker(catalog: Catalog, index: ItemIndex) -> HybridRanker:
+    """The model over the index's vectors, read row by row when the index lists the catalog's
+    items in its order (as built from it): no second copy of every vector."""
+    item_ids = [item.id for item in catalog.items]
     return HybridRanker(
-        index.matrix([item.id for item in catalog.items]),
+        index.rows if index.item_ids == item_ids else index.matrix(item_ids),
         [item.categories for item in catalog.items],
         [item.year for item in catalog.items],
     )
@@ -59,9 +63,10 @@ def load(catalog: Catalog, index: ItemIndex, path: Path) -> HybridRanker | None:
     return ranker if ranker.load_fitted(path, [item.id for item in catalog.items]) else None
 
 
-def profile_history(profile: Profile, catalog: Catalog, now: datetime | None = None) -> History:
-    """The user's signed item feedback, oldest first, as the hybrid model reads it."""
-    rows = {item.id: row for row, item in enumerate(catalog.items)}
+def profile_history(profile: Profile, rows: Mapping[str, int], now: datetime | None = None) -> History:
+    """The user's signed item feedback, oldest first, as the hybrid model reads it; ``rows``
+    are the catalog's item rows (built once by the caller: a dict of every item per request
+    was the biggest cost of a request at 1M items)."""
     moment = now or utcnow()
     feedback = profile.latest_feedback()
     entries = [(moment, item, 1.0) for item in profile.loved_items if item not in feedback]

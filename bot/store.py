@@ -12,6 +12,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -175,6 +176,29 @@ ROW_LOCKS: dict[RowLock | None, dict[str, bool] | None] = {
 }
 
 
+@dataclass(frozen=True)
+class FeedbackEvent:
+    """One stored event as the engine reads it back (no ids, no channel)."""
+
+    type: EventType
+    item_id: str | None
+    category: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """What a request reads about one user, read in one session (a session each was most of
+    a request's database time): the consent in force, the user row's onboarding, the stated
+    preferences, and the events asked for, newest first."""
+
+    consent: bool | None  # None: never asked
+    exists: bool
+    onboarded: bool
+    preferences: dict[PreferenceKind, list[str]]
+    events: list[FeedbackEvent]
+
+
 class StoreUnavailable(RuntimeError):
     """The database cannot be reached (down, restarting, or its file locked): nothing was
     read or written. Callers degrade (non-personalized picks, queued events) or say so."""
@@ -202,7 +226,7 @@ class Store:
 
     def __init__(self, url: str):
         parsed = make_url(url)
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        options: dict[str, Any] = {"pool_pre_ping": parsed.get_backend_name() != "sqlite"}  # no server to lose
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -252,6 +276,23 @@ class Store:
         session.execute(_insert_missing_user(session, sender_id))
         return session.get(User, sender_id, with_for_update=ROW_LOCKS.get(lock))
 
+    def _lock_consenting_user(self, session: Session, sender_id: str) -> None:
+        """Raise _NoConsent unless the user's newest consent decision is yes, holding the user's
+        row (shared) until commit. On PostgreSQL that is one statement: a consenting user has a
+        row, so nothing is inserted first (ingest latency is mostly round trips). SQLite reads
+        after ``_ensure_user``'s insert, the write that takes its one writer lock first."""
+        if session.get_bind().dialect.name != "postgresql":
+            self._ensure_user(session, sender_id, lock="share")
+            _require_consent(session, sender_id)
+            return
+        newest = (
+            select(Consent.granted).where(Consent.sender_id == User.sender_id)
+            .order_by(Consent.id.desc()).limit(1).scalar_subquery()
+        )
+        consenting = select(User.sender_id).where(User.sender_id == sender_id, newest.is_(True))
+        if session.scalar(consenting.with_for_update(read=True, of=User)) is None:
+            raise _NoConsent(sender_id)
+
     def add_event(
         self,
         sender_id: str,
@@ -275,20 +316,17 @@ class Store:
         newest consent decision is yes, checked in the same transaction (False if not)."""
         at = (at or utcnow()).astimezone(UTC)  # SQLite keeps no offset: store UTC only
         with suppress(_NoConsent), self.transaction() as session:
-            self._ensure_user(session, sender_id, lock="share" if if_consented else None)
             if if_consented:
-                _require_consent(session, sender_id)
-            session.add_all(
-                Event(
-                    sender_id=sender_id,
-                    type=str(kind),
-                    item_id=item_id,
-                    category=category,
-                    channel=channel,
-                    created_at=at,
-                )
+                self._lock_consenting_user(session, sender_id)
+            else:
+                self._ensure_user(session, sender_id)
+            rows = [
+                {"sender_id": sender_id, "type": str(kind), "item_id": item_id, "category": category,
+                 "channel": channel, "created_at": at}
                 for kind, item_id, category in events
-            )
+            ]
+            if rows:  # a Core insert: the ORM's unit of work cost more than the write itself
+                session.execute(insert(Event), rows)
             return True
         return False
 
@@ -317,6 +355,38 @@ class Store:
     def user(self, sender_id: str) -> User | None:
         with self.reading() as session:
             return session.get(User, sender_id)
+
+    def user_record(
+        self, sender_id: str, event_types: Iterable[EventType], latest: Iterable[tuple[EventType, int]] = ()
+    ) -> UserRecord:
+        """The user's consent, row, preferences and events of ``event_types`` (all of them) plus
+        the newest few of each ``latest`` (type, how many), newest first."""
+        columns = (Event.type, Event.item_id, Event.category, Event.created_at, Event.id)
+        newest_first = (Event.created_at.desc(), Event.id.desc())
+        mine = Event.sender_id == sender_id
+        with self.reading() as session:
+            consent = session.scalar(
+                select(Consent.granted).where(Consent.sender_id == sender_id).order_by(Consent.id.desc()).limit(1)
+            )
+            user = session.execute(select(User.onboarded_at).where(User.sender_id == sender_id)).first()
+            if user is None:
+                return UserRecord(consent, False, False, {kind: [] for kind in PreferenceKind}, [])
+            preferences: dict[PreferenceKind, list[str]] = {kind: [] for kind in PreferenceKind}
+            for kind, value in session.execute(
+                select(Preference.kind, Preference.value).where(Preference.sender_id == sender_id)
+                .order_by(Preference.id)
+            ):
+                preferences[PreferenceKind(kind)].append(value)
+            rows = list(session.execute(
+                select(*columns).where(mine, Event.type.in_([str(t) for t in event_types])).order_by(*newest_first)
+            ))
+            for kind, count in latest:
+                rows += session.execute(
+                    select(*columns).where(mine, Event.type == str(kind)).order_by(*newest_first).limit(count)
+                )
+        rows.sort(key=lambda row: (_as_utc(row.created_at), row.id), reverse=True)
+        events = [FeedbackEvent(EventType(kind), item, category, _as_utc(at)) for kind, item, category, at, _ in rows]
+        return UserRecord(consent, True, user.onboarded_at is not None, preferences, events)
 
     def preferences(self, sender_id: str) -> dict[PreferenceKind, list[str]]:
         with self.reading() as session:
@@ -548,8 +618,13 @@ def _insert_missing_user(session: Session, sender_id: str):
 
 
 def _sqlite_pragmas(connection, _record) -> None:
-    """Foreign keys on, and WAL so the action server and CLI can share the file."""
+    """Foreign keys on, and WAL so the action server and CLI can share the file. In WAL mode,
+    synchronous=NORMAL syncs the log at checkpoints instead of at every commit: a crashed
+    process loses nothing and the file never corrupts, but a power cut may undo the last
+    commits. Every reply writes (impressions, events), and a sync per commit was most of
+    a recommendation's time on this store (PostgreSQL is the store for durability at scale)."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

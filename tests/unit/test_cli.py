@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import pytest
 from typer.testing import CliRunner
@@ -164,6 +165,22 @@ def test_index_build_is_a_no_op_when_the_index_is_current(cli, state_dir):
     assert result.exit_code == 0, result.output
     assert "up to date" in result.stdout
     assert (state_dir / "index" / "items.faiss").exists()
+
+
+def test_index_build_rebuilds_when_only_the_index_settings_change(cli, state_dir, tmp_path, monkeypatch):
+    cli("index", "build")
+    private = tmp_path / "state"  # a copy: the shared index stays as the other tests expect it
+    shutil.copytree(state_dir, private)
+    monkeypatch.setenv("BOT_STATE_DIR", str(private))
+    monkeypatch.setenv("BOT_INDEX_COMPRESSION", "sq8")
+
+    rebuilt = cli("index", "build")
+    again = cli("index", "build")
+
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "indexed" in rebuilt.stdout
+    assert "sq8" in (private / "index" / "items.json").read_text()
+    assert "up to date" in again.stdout
 
 
 def test_a_config_error_is_a_one_line_error(cli, monkeypatch):

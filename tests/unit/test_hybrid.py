@@ -88,3 +88,76 @@ def test_diversity_reorders_the_top_away_from_near_duplicates():
 
     assert top_two(0.0) == [0, 1]  # the two most trending, nearly the same item
     assert top_two(0.9) == [0, 2]  # a different item moves up to second place
+
+
+class CountingRows:
+    """Item vectors read by row, remembering which rows were read (the index's `rows` view)."""
+
+    def __init__(self, vectors: np.ndarray):
+        self.vectors = vectors
+        self.read: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        self.read.update(int(r) for r in np.atleast_1d(rows))
+        return self.vectors[rows]
+
+
+def rich_model(vectors) -> HybridRanker:
+    """Twelve items with categories, years and co-occurrence; events up to an hour before NOW."""
+    rng = np.random.default_rng(3)
+    n_items = 12
+    events = [(int(u), int(i), NOW - int(t)) for u, i, t in
+              zip(rng.integers(0, 6, 60), rng.integers(0, n_items, 60), rng.integers(HOUR, 300 * HOUR, 60))]
+    users, items, times = (np.array(column) for column in zip(*events))
+    log = InteractionLog([f"u{u}" for u in range(6)], [f"i{i}" for i in range(n_items)],
+                         users.astype(np.int32), items.astype(np.int32), times.astype(np.int64),
+                         np.ones(len(users), np.float32))
+    categories = [("A",), ("B",), ("A", "C")] * 4
+    years = [1990 + 3 * k for k in range(n_items)]
+    return HybridRanker(vectors, categories, years).fit(log)
+
+
+def test_components_of_some_columns_equal_those_columns_of_every_item():
+    vectors = np.random.default_rng(4).normal(size=(12, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    minute = np.array([NOW - NOW % 60])  # the live trend is computed on the minute
+    user = History(np.array([2, 5, 7], np.int32), np.array([NOW - 3 * HOUR, NOW - 2 * HOUR, NOW - HOUR]),
+                   np.array([1.0, -1.0, 1.0], np.float32), ("B",))
+    columns = np.array([9, 0, 5, 11])
+
+    every = rich_model(vectors).components([user], minute)
+    some = rich_model(vectors).components([user], minute, columns)
+
+    assert set(some) == set(every)
+    for name in every:
+        np.testing.assert_allclose(some[name], every[name][:, columns], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_a_live_request_reads_only_the_vectors_of_its_history_and_candidates():
+    vectors = CountingRows(np.eye(12, 8, dtype=np.float32))
+    user = History(np.array([2, 5], np.int32), np.array([NOW - 2 * HOUR, NOW - HOUR]),
+                   np.ones(2, np.float32), ())
+
+    rich_model(vectors).components([user], np.array([NOW]), np.array([9, 0]))
+
+    assert vectors.read == {2, 5, 9, 0}
+
+
+def test_the_live_trend_is_computed_once_a_minute_and_forgotten_on_refit():
+    model = toy_model([(0, 1, NOW - HOUR), (1, 2, NOW - 2 * HOUR)])
+    minute_start = NOW - NOW % 60
+    columns = np.arange(4)
+    first = model.components([history()], np.array([minute_start]), columns)["trend"]
+    model._items = model._items[:0]  # were the row recomputed within the minute, it would be empty
+    model._times = model._times[:0]
+    later = model.components([history()], np.array([minute_start + 59]), columns)["trend"]
+    np.testing.assert_array_equal(later, first)
+    assert first[0, 1] > 0
+
+    refit = model.fit(InteractionLog(["u0"], [f"i{i}" for i in range(4)], np.zeros(1, np.int32),
+                                     np.array([3], np.int32), np.array([NOW - HOUR]), np.ones(1, np.float32)))
+    after = refit.components([history()], np.array([minute_start + 59]), columns)["trend"][0]
+    assert after[3] > 0 and after[1] == 0
