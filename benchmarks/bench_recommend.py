@@ -21,14 +21,12 @@ noise of other processes (the JSON says the load average at the start and end).
 
 Each size has the index ``auto`` picks (the top-level keys, as ``benchmarks/run.py`` reads
 them), exact and IVF side by side under ``kinds``, the same requests without trained signals
-(``without_signals``), sq8 and pq at 100k (``compression``) and a profile at 1M (``profile``).
-What bounds the numbers: with trained signals, ``signals.profile_history`` (a dict of every
-catalog item per request) and ``HybridRanker.components`` (every item scored) grow with the
-catalog and dominate from 100k items; without them a request is bounded by SQLite (consent,
-profile and impressions read, the impressions committed: ~4-5 ms), the FAISS search (~1.5 ms
-for IVF; an exact scan grows by ~0.1 ms per 1,000 items) and scoring 100 candidates in Python
-(~1 ms). recall@10 is bounded by nprobe, build time by k-means on 2 cores, bytes an item by
-the codes (1,536, 384 or 192) plus ~200 bytes of ids and Python id lookups.
+(``without_signals``), sq8 and pq at 100k (``compression``), and the median time a request
+spends in each step (``phases_ms``: profile read, FAISS search, scoring with the trained
+signals, impressions write), which says what bounds the total. Every step but the search and
+the trend row (computed once a minute) works on the user's history and the ~100 candidates,
+not the catalog. recall@10 is bounded by nprobe, build time by k-means on 2 cores, bytes an
+item by the codes (1,536, 384 or 192) plus ~200 bytes of ids and Python id lookups.
 
 Run: ``.venv/bin/python benchmarks/bench_recommend.py`` (prints JSON, progress on stderr;
 12-16 minutes on 2 cores). ``run()`` returns the same dict.
@@ -36,11 +34,9 @@ Run: ``.venv/bin/python benchmarks/bench_recommend.py`` (prints JSON, progress o
 
 from __future__ import annotations
 
-import cProfile
 import gc
 import json
 import os
-import pstats
 import statistics
 import subprocess
 import sys
@@ -67,7 +63,7 @@ COMPRESSION_SIZE = 100_000  # sq8 and pq are measured here: bytes an item do not
 REQUESTS = 400
 EXACT_REQUESTS_AT_1M = 100  # a flat scan of 1M items takes ~0.1 s: fewer requests, same percentiles
 WARMUP = 20
-PROFILED_REQUESTS = 100
+PHASE_REQUESTS = 200
 RECALL_QUERIES = 200
 USERS = 3_000
 EVENTS_PER_USER = 40
@@ -280,19 +276,38 @@ def _breadth(index: ItemIndex) -> str:
     return f" efSearch={index.settings.ef_search}" if index.layout.kind == "hnsw" else ""
 
 
-def hot_path_profile(engine: Engine, requests: list[dict], top: int = 8) -> list[dict]:
-    """The functions that take the most time (own time) over the requests, with their share."""
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for kwargs in requests:
-        engine.recommend(n=5, channel="bench", **kwargs)
-    profiler.disable()
-    stats = pstats.Stats(profiler)
-    total = sum(row[2] for row in stats.stats.values())
-    rows = sorted(stats.stats.items(), key=lambda entry: -entry[1][2])[:top]
-    return [{"function": f"{Path(file).name}:{line} {name}", "share": round(own / total, 3),
-             "ms_per_request": round(own * 1000 / len(requests), 2)}
-            for (file, line, name), (_, _, own, _, _) in rows]
+def phase_times(engine: Engine, requests: list[dict]) -> dict[str, float]:
+    """Median milliseconds a request spends in each step, by timing the engine's own methods
+    during the requests (wrapped on the instances for this run only): what bounds the total."""
+    phases = {"profile read (SQLite)": (engine.store, "user_record"), "FAISS search": (engine.index, "search"),
+              "scoring": (engine.recommender, "score_items"), "of which trained signals":
+              (engine.recommender, "_signals"), "impressions write (SQLite)": (engine, "_record")}
+    spent: dict[str, float] = {}
+
+    def timed(name: str, method):
+        def call(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + (time.perf_counter() - started) * 1000
+        return call
+
+    for name, (owner, attribute) in phases.items():
+        setattr(owner, attribute, timed(name, getattr(owner, attribute)))
+    per_request: dict[str, list[float]] = {name: [] for name in [*phases, "total"]}
+    try:
+        for kwargs in requests:
+            spent.clear()
+            started = time.perf_counter()
+            engine.recommend(n=5, channel="bench", **kwargs)
+            spent["total"] = (time.perf_counter() - started) * 1000
+            for name in per_request:
+                per_request[name].append(spent.get(name, 0.0))
+    finally:
+        for owner, attribute in phases.values():
+            delattr(owner, attribute)
+    return {name: round(statistics.median(times), 2) for name, times in per_request.items()}
 
 
 def run() -> dict:
@@ -339,11 +354,11 @@ def run() -> dict:
                                         signals, requests, queries, truth)
                     for name in ("sq8", "pq")
                 }
-            if size == SIZES[-1]:
-                progress(started, f"{size:,} items: profiling {PROFILED_REQUESTS} requests")
-                index = ItemIndex.build([item.id for item in catalog.items], vectors, "synthetic", IndexSettings())
-                engine = engine_for(catalog, index, store, signals)
-                entry["profile"] = hot_path_profile(engine, requests[:PROFILED_REQUESTS])
+            progress(started, f"{size:,} items: time in each step of {PHASE_REQUESTS} requests")
+            index = ItemIndex.build([item.id for item in catalog.items], vectors, "synthetic", IndexSettings())
+            entry["phases_ms"] = phase_times(engine_for(catalog, index, store, signals),
+                                             requests[WARMUP:WARMUP + PHASE_REQUESTS])
+            del index
             results[str(size)] = entry
             del vectors, catalog, store, signals
             gc.collect()

@@ -233,8 +233,8 @@ def _recommend(results: dict) -> list[str]:
 
 
 def _recommend_bound(results: dict, size: str) -> str:
-    """The index's search against an exact scan of the same catalog, and at the size that was
-    profiled, where the time goes."""
+    """The index's search against an exact scan of the same catalog, and where a request's
+    time goes."""
     row = results.get("recommend", {}).get(size)
     if not isinstance(row, dict):
         return ""
@@ -242,9 +242,10 @@ def _recommend_bound(results: dict, size: str) -> str:
     exact = row.get("kinds", {}).get("exact")
     if exact and row.get("auto_picks") != "exact":
         parts.append(f"an exact scan instead: p99 {exact['p99_ms']:g} ms")
-    if row.get("profile"):
-        shares = ", ".join(f"`{entry['function']}` {entry['share']:.0%}" for entry in row["profile"][:3])
-        parts.append(f"own time: {shares}")
+    if row.get("phases_ms"):
+        phases = row["phases_ms"]
+        steps = ", ".join(f"{name} {ms:g}" for name, ms in phases.items() if name != "total")
+        parts.append(f"median ms a request: {steps} (of {phases['total']:g})")
     return "; ".join(parts)
 
 

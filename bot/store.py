@@ -364,7 +364,8 @@ class Store:
         columns = (Event.type, Event.item_id, Event.category, Event.created_at, Event.id)
         newest_first = (Event.created_at.desc(), Event.id.desc())
         mine = Event.sender_id == sender_id
-        with self.reading() as session:
+        self._ensure_schema()
+        with _unavailable_as_error(), self.engine.connect() as session:  # Core: no ORM work for plain rows
             consent = session.scalar(
                 select(Consent.granted).where(Consent.sender_id == sender_id).order_by(Consent.id.desc()).limit(1)
             )
