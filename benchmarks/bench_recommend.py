@@ -23,9 +23,10 @@ Each size has the index ``auto`` picks (the top-level keys, as ``benchmarks/run.
 them), exact and IVF side by side under ``kinds``, the same requests without trained signals
 (``without_signals``), sq8 and pq at 100k (``compression``), and the median time a request
 spends in each step (``phases_ms``: profile read, FAISS search, scoring with the trained
-signals, impressions write), which says what bounds the total. Every step but the search and
-the trend row (computed once a minute) works on the user's history and the ~100 candidates,
-not the catalog. recall@10 is bounded by nprobe, build time by k-means on 2 cores, bytes an
+signals, impressions write), which says what bounds the total. The database steps cost the
+same at any size; the trained signals grow with the co-occurrence neighbours of the user's
+items (popular items co-occur with tens of thousands of others at 1M items), not with the
+catalog. recall@10 is bounded by nprobe, build time by k-means on 2 cores, bytes an
 item by the codes (1,536, 384 or 192) plus ~200 bytes of ids and Python id lookups.
 
 Run: ``.venv/bin/python benchmarks/bench_recommend.py`` (prints JSON, progress on stderr;

@@ -27,7 +27,7 @@ The kind follows the catalog's size (``BOT_INDEX_KIND=auto``, docs/index.md):
 
 ``BOT_INDEX_COMPRESSION`` stores codes instead of float32 vectors, for catalogs whose vectors
 do not fit in memory (code bytes an item for 384 dimensions; loaded in a process, with ids
-and Python's id lookups, measured: none 1,748, sq8 597, pq 409; docs/index.md):
+and Python's id lookups, measured: none 1,742, sq8 590, pq 402; docs/index.md):
 
 - **none**: 1,536 (float32); the re-ranking reads the index's own storage, no second copy.
 - **sq8**: 384, one byte a dimension between its trained minimum and maximum; decoded

@@ -25,6 +25,7 @@ from rasa.shared.core.domain import Domain  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 from rasa.utils.endpoints import EndpointConfig  # noqa: E402
 
+from named_checks import check  # noqa: E402  (this script's directory)
 from rasa_plugins import fast_actions  # noqa: E402
 
 DOMAIN = Domain.load("domain.yml")
@@ -71,14 +72,6 @@ MALFORMED = {
     "a confidence that is text": {"events": [{"event": "action", "name": "x", "confidence": "high"}]},
     "a response that is text": {"responses": ["hello"]},
 }
-
-
-def check(name):
-    def run(function):
-        function()
-        print("ok", name, flush=True)
-        return function
-    return run
 
 
 def validate(method, answer):

@@ -15,6 +15,7 @@ import sys
 import uuid
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from named_checks import check  # this script's directory
 from rasa.shared.exceptions import InvalidConfigException
 
 from rasa_plugins import ratelimit
@@ -22,14 +23,6 @@ from rasa_plugins.ratelimit import SenderLimits
 
 REDIS_URL = sys.argv[1]
 TOO_FAST = "You're sending messages faster than I can read them."
-
-
-def check(name):
-    def run(function):
-        function()
-        print("ok", name, flush=True)
-        return function
-    return run
 
 
 @check("memory: the sixth message in a minute waits; other senders and channels count on their own")
