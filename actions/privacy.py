@@ -37,6 +37,9 @@ class ActionShowProfile(EngineAction):
             lines.append(f"From your feedback I've learned you lean towards {join(summary.learned_categories)}.")
         if summary.disliked:
             lines.append(f"I won't suggest again: {join(summary.disliked[:5])}.")
+        if summary.active_hours_utc:
+            hours = [f"{hour:02d}:00" for hour in summary.active_hours_utc]
+            lines.append(f"You're usually here around {join(hours)} UTC.")
         if not (memory or summary.learned_categories or summary.disliked):
             lines.append("I don't know anything about your tastes yet.")
         lines.append("I also keep our conversation. You can download or delete all of it.")

@@ -7,6 +7,7 @@ and every default can be overridden with a ``BOT_*`` variable for deployments.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ _KNOWN_KEYS = {
     "BOT_HANDOFF_TIMEOUT_MINUTES",
     "BOT_RATE_LIMIT_PER_KEY",
     "BOT_RATE_LIMIT_PER_USER",
+    "BOT_OUTREACH_INTENT",
     "BOT_RATE_LIMIT_PER_SENDER",
     "BOT_REDIS_URL",
     "BOT_ACTION_TIMEOUT_S",  # read by the Rasa server (rasa_plugins/action_server_down.py)
@@ -104,6 +106,8 @@ class Settings:
     rate_limit_per_sender: int = 30
     redis_url: str | None = None  # where rate limits are counted, shared by several servers; unset: in memory
     index: IndexSettings = IndexSettings()  # the item index's kind, compression and search breadth
+    # the intent Rasa is triggered with at a user's usual hour (bot/web/outreach.py); unset: no outreach
+    outreach_intent: str | None = None
 
     @property
     def index_dir(self) -> Path:
@@ -172,6 +176,7 @@ class Settings:
             rate_limit_per_sender=per_sender,
             redis_url=_redis_url(env.get("BOT_REDIS_URL", "")),
             index=IndexSettings.from_env(env),
+            outreach_intent=_intent_name(env.get("BOT_OUTREACH_INTENT", "")),
         )
 
 
@@ -206,6 +211,15 @@ def _redis_url(value: str) -> str | None:
             "e.g. redis://127.0.0.1:6379/0"
         )
     return value or None
+
+
+def _intent_name(value: str) -> str | None:
+    """A Rasa intent's name (letters, digits, underscores), or None when unset."""
+    if not value:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9_]+", value):
+        raise ConfigError(f"BOT_OUTREACH_INTENT={value!r} is not an intent name (letters, digits and _)")
+    return value
 
 
 def _user_token_secret(value: str) -> str | None:

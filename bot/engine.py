@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
+from bot.activity import active_hours, decay
 from bot.catalog import Catalog, CatalogError, Item, load_configured_catalog
 from bot.config import IndexSettings, Settings
 from bot.constraints import Constraints
@@ -30,11 +31,11 @@ from bot.index import IndexUnavailable, ItemIndex, plan
 from bot.matching import TitleMatch, TitleMatcher, match_interest
 from bot.outbox import Outbox, QueuedEvent
 from bot.privacy import Privacy
-from bot.profiles import EVENT_WEIGHTS, Profile, decay
+from bot.profiles import EVENT_WEIGHTS, Profile
 from bot.questionnaire import Questionnaire
 from bot.recommender import Popularity, Recommendation, Recommender, Request
 from bot.signals import load as load_signals
-from bot.store import POPULARITY_WEIGHTS, EventType, PreferenceKind, Recorded, Store, StoreUnavailable, utcnow
+from bot.store import BOT_EVENTS, POPULARITY_WEIGHTS, EventType, PreferenceKind, Recorded, Store, StoreUnavailable, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class ProfileSummary:
     liked: list[str]
     disliked: list[str]
     learned_categories: list[str]  # from feedback, strongest first
+    active_hours_utc: list[int]  # hours of the day the user is usually around, most active first
 
     @property
     def has_taste(self) -> bool:
@@ -272,6 +274,9 @@ class Engine:
             liked=labels([i for i, e in feedback.items() if e.type in (EventType.LIKE, EventType.PURCHASE)]),
             disliked=labels([i for i, e in feedback.items() if e.type in (EventType.DISLIKE, EventType.NOT_INTERESTED)]),
             learned_categories=[c for c, _ in learned.most_common(3)],
+            # What the user did, not what the bot showed (a proactive message's picks would
+            # otherwise make its own hour look like a habit).
+            active_hours_utc=active_hours((e.at for e in profile.events if e.type not in BOT_EVENTS), now),
         )
 
     def item(self, item_id: str) -> Item:
@@ -512,7 +517,7 @@ class Engine:
 
         sender_id = handoff.sender_id
         shown = self.store.events(sender_id, types=[EventType.IMPRESSION], limit=BRIEF_EVENTS)
-        reactions = self.store.events(sender_id, types=[t for t in EventType if t != EventType.IMPRESSION],
+        reactions = self.store.events(sender_id, types=[t for t in EventType if t not in BOT_EVENTS],
                                       limit=BRIEF_EVENTS)
         conversation = self.privacy.conversations.history(sender_id) if self.privacy.conversations else []
         return HandoffBrief(handoff, self.summary(sender_id), [described(e) for e in shown],

@@ -7,16 +7,15 @@ with age (half-life), so recent taste outweighs old taste.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 
+from bot.activity import decay
 from bot.index import ItemIndex
 from bot.store import EventType, FeedbackEvent, PreferenceKind, Store, utcnow
 
-HALF_LIFE_DAYS = 30.0
 STATED_ITEM_WEIGHT = 1.0
 STATED_CATEGORIES_WEIGHT = 0.6
 
@@ -116,12 +115,6 @@ class Profile:
         return [e.item_id for e in self.events if e.type == EventType.IMPRESSION and e.item_id][
             :limit
         ]
-
-
-def decay(at: datetime, now: datetime, half_life_days: float = HALF_LIFE_DAYS) -> float:
-    """1.0 for an event now, 0.5 one half-life ago; future events count as now."""
-    age_days = max((now - at).total_seconds(), 0.0) / 86400.0
-    return math.pow(0.5, age_days / half_life_days)
 
 
 CENTROID_CHUNK = 65_536  # items read at a time: a big category never needs its whole matrix at once

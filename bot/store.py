@@ -58,6 +58,10 @@ class EventType(enum.StrEnum):
     NOT_INTERESTED = "not_interested"
     SEARCH = "search"
     PURCHASE = "purchase"
+    OUTREACH = "outreach"  # the bot wrote first, at the user's usual hour (bot/web/outreach.py)
+
+
+BOT_EVENTS = frozenset({EventType.IMPRESSION, EventType.OUTREACH})  # what the bot did, not the user
 
 
 # How much each event counts towards an item's popularity (net positive feedback of all users).
@@ -451,6 +455,13 @@ class Store:
                 session.execute(delete(Preference).where(Preference.sender_id == sender_id))
                 user.onboarded_at = None
             session.add(Consent(sender_id=sender_id, granted=granted, channel=channel, created_at=utcnow()))
+
+    def consenting_senders(self) -> list[str]:
+        """Every user whose newest consent decision is yes."""
+        newest = select(func.max(Consent.id)).group_by(Consent.sender_id)
+        query = select(Consent.sender_id).where(Consent.id.in_(newest), Consent.granted.is_(True))
+        with self.reading() as session:
+            return sorted(session.scalars(query))
 
     def consents(self, sender_id: str) -> list[Consent]:
         """The user's consent decisions, oldest first."""

@@ -53,6 +53,7 @@ from fastapi.staticfiles import StaticFiles
 from bot.config import Settings
 from bot.store import Recorded, StoreUnavailable
 from bot.web.agents import agent_router, sweep_unanswered
+from bot.web.outreach import reach_out_hourly
 from bot.web.rasa_api import RasaApi
 from bot.web.ratelimit import RateLimits
 from bot.web.schemas import (
@@ -254,24 +255,34 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
     limits = RateLimits(settings.rate_limit_per_key, settings.rate_limit_per_user, settings.redis_url)
 
     @functools.cache
-    def handoff_desk():
-        """The agents' queue on the engine database, without loading the engine (catalog,
-        index, model) into the web process just for the timeout sweep."""
-        from bot.handoff import HandoffDesk
+    def database():
+        """The engine database alone, for background work (the handoff sweep, the outreach),
+        without loading the engine (catalog, index, model) into the web process for it."""
         from bot.store import Store
 
-        return HandoffDesk(Store(settings.database_url))
+        return Store(settings.database_url)
+
+    def handoff_desk():
+        from bot.handoff import HandoffDesk
+
+        return HandoffDesk(database())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        """With agents and Rasa's API configured, users no agent answers go back to the bot."""
-        sweeper = None
+        """With agents and Rasa's API configured, users no agent answers go back to the bot;
+        with an outreach intent too, users are written to at their usual hour."""
+        tasks = []
         if settings.agent_tokens and rasa is not None:
             timeout = timedelta(minutes=settings.handoff_timeout_minutes)
-            sweeper = asyncio.create_task(sweep_unanswered(handoff_desk, rasa, timeout))
+            tasks.append(asyncio.create_task(sweep_unanswered(handoff_desk, rasa, timeout)))
+        if settings.outreach_intent and rasa is not None:
+            tasks.append(asyncio.create_task(
+                reach_out_hourly(database, rasa, settings.outreach_intent)))
+        elif settings.outreach_intent:
+            log.warning("BOT_OUTREACH_INTENT is set but BOT_RASA_TOKEN is not: no proactive messages")
         yield
-        if sweeper is not None:
-            sweeper.cancel()
+        for task in tasks:
+            task.cancel()
 
     app = FastAPI(
         lifespan=lifespan,

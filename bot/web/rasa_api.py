@@ -1,4 +1,5 @@
-"""Rasa's HTTP API, as the agent console uses it during a human handoff.
+"""Rasa's HTTP API, as the agent console uses it during a human handoff (and the outreach
+to start a conversation at a user's usual hour, bot/web/outreach.py).
 
 Rasa runs with ``--enable-api --auth-token $BOT_RASA_TOKEN`` (scripts/run). An agent's
 reply is appended to the conversation as a bot message with ``execute_side_effects``
@@ -45,6 +46,11 @@ class RasaApi:
         """
         self._post(f"{self._conversation(sender_id)}/tracker/events",
                    [{"event": "resume"}, {"event": "action", "name": "action_listen"}], _SEND)
+        self.trigger(sender_id, intent)
+
+    def trigger(self, sender_id: str, intent: str) -> None:
+        """Start a turn as if the user had expressed ``intent``; the replies go out on the
+        channel the user last wrote from (socket.io only while the page is open)."""
         self._post(f"{self._conversation(sender_id)}/trigger_intent", {"name": intent},
                    {"output_channel": "latest"})
 

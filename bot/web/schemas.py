@@ -41,6 +41,10 @@ class ProfileOut(BaseModel):
     liked: list[str]
     disliked: list[str]
     learned_categories: list[str] = Field(description="Learned from feedback, strongest first.")
+    active_hours_utc: list[int] = Field(
+        description="Hours of the day (0-23, UTC) the user is usually active, most active first, recent habits "
+        "weighing more; empty with fewer than 5 events. For timing an email or a push message."
+    )
 
 
 class UserExport(BaseModel):

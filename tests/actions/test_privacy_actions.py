@@ -4,6 +4,7 @@ actions for users who said no. Exact events and messages, as returned to Rasa.""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -60,6 +61,21 @@ def test_show_profile_with_consent_and_a_like(run, tracker, action_engine):
         + CONVERSATION_LINE,
         buttons=PRIVACY_BUTTONS + [{"title": "Stop personalizing", "payload": "/withdraw_consent"}],
     )]
+
+
+def test_show_profile_says_when_the_user_is_usually_here(run, tracker, action_engine):
+    evenings = [datetime(2026, 11, day, 19, 5, tzinfo=UTC) for day in range(20, 26)]
+    for moment in evenings:
+        action_engine.record_event("alice", EventType.LIKE, "jaws-1975", at=moment)
+
+    _, messages = run(ActionShowProfile(), tracker("greet"))
+
+    assert messages[0]["text"] == (
+        "You agreed that I remember your tastes (say \"stop personalizing\" to withdraw).\n"
+        "What you told me or showed me: you liked Jaws (1975).\n"
+        "From your feedback I've learned you lean towards Adventure and Thriller.\n"
+        "You're usually here around 19:00 UTC.\n" + CONVERSATION_LINE
+    )
 
 
 def test_show_profile_names_what_will_not_be_suggested_again(run, tracker, action_engine):

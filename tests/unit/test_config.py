@@ -131,3 +131,10 @@ def test_the_redis_url_needs_a_redis_scheme_and_is_not_echoed():
     with pytest.raises(ConfigError, match="BOT_REDIS_URL must start with redis://") as refused:
         Settings.from_env({"BOT_REDIS_URL": "http://user:s3cret@127.0.0.1:6379"})
     assert "s3cret" not in str(refused.value)
+
+
+def test_outreach_is_off_unless_an_intent_is_named():
+    assert Settings.from_env({}).outreach_intent is None
+    assert Settings.from_env({"BOT_OUTREACH_INTENT": "request_recommendations"}).outreach_intent == "request_recommendations"
+    with pytest.raises(ConfigError, match="BOT_OUTREACH_INTENT='recommend me' is not an intent name"):
+        Settings.from_env({"BOT_OUTREACH_INTENT": "recommend me"})

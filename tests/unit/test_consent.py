@@ -214,6 +214,17 @@ def test_learned_categories_come_from_liked_items_strongest_first(engine, rememb
     assert summary.disliked == ["Toy Story (1995)"]
 
 
+def test_the_summary_has_the_hours_the_user_is_usually_active(engine, remember):
+    remember("alice")
+    today = utcnow().replace(minute=0, second=0, microsecond=0)
+    for days in range(1, 6):
+        engine.record_event("alice", EventType.VIEW, "jaws-1975", at=today.replace(hour=21) - timedelta(days=days))
+    engine.record_event("alice", EventType.CLICK, "alien-1979", at=today.replace(hour=7) - timedelta(days=1))
+
+    assert engine.summary("alice").active_hours_utc == [21, 7]
+    assert engine.summary("bob").active_hours_utc == []  # nothing stored
+
+
 def test_learned_categories_are_empty_with_only_dislikes(engine, remember):
     remember("alice")
     engine.record_event("alice", EventType.DISLIKE, "toy-story-1995")

@@ -7,14 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from bot.profiles import (
-    HALF_LIFE_DAYS,
-    FeedbackEvent,
-    Profile,
-    category_centroid,
-    decay,
-    taste_vector,
-)
+from bot.activity import HALF_LIFE_DAYS, decay
+from bot.profiles import FeedbackEvent, Profile, category_centroid, taste_vector
 from bot.store import EventType, PreferenceKind
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -20,24 +19,12 @@ from bot.web.agents import BAD_AGENT_TOKEN, CONSOLE_DISABLED, RASA_API_OFF, retu
 from bot.web.app import create_app
 from bot.web.rasa_api import RasaApi
 
+from fake_rasa import FakeRasa
+
 ANNA, BEN = "anna-token-0123456789", "ben-token-0123456789"
 AS_ANNA = {"Authorization": f"Bearer {ANNA}"}
 AS_BEN = {"Authorization": f"Bearer {BEN}"}
 RASA_TOKEN = "rasa-api-token"
-
-
-class FakeRasa:
-    """Rasa's HTTP API: records (method, path, query, body); ``status`` is what it answers."""
-
-    def __init__(self):
-        self.calls: list[tuple[str, str, dict, object]] = []
-        self.status = 200
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        query = dict(request.url.params)
-        path = request.url.raw_path.decode().split("?")[0]  # as sent: still percent-encoded
-        self.calls.append((request.method, path, query, json.loads(request.content or b"null")))
-        return httpx.Response(self.status, json={"tracker": {}})
 
 
 @pytest.fixture

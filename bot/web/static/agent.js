@@ -297,7 +297,9 @@
     lines.push("Consent: " + (p.consent === true ? "given (remembered)" : p.consent === false ? "declined" : "never asked"));
     if (p.known) lines.push("Onboarding: " + (p.onboarded ? "done" : "not done"));
     [["Likes categories", p.categories], ["Avoids", p.avoid_categories], ["Loved", p.loved],
-      ["Liked", p.liked], ["Disliked", p.disliked], ["Learned", p.learned_categories]].forEach(([label, values]) => {
+      ["Liked", p.liked], ["Disliked", p.disliked], ["Learned", p.learned_categories],
+      ["Usually active (UTC)", (p.active_hours_utc || []).map((hour) => String(hour).padStart(2, "0") + ":00")],
+    ].forEach(([label, values]) => {
       if (Array.isArray(values) && values.length) lines.push(label + ": " + values.join(", "));
     });
     $("profile-lines").replaceChildren(...lines.map((line) => el("li", "", line)));
