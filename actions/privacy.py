@@ -37,6 +37,8 @@ class ActionShowProfile(EngineAction):
             lines.append(f"From your feedback I've learned you lean towards {join(summary.learned_categories)}.")
         if summary.disliked:
             lines.append(f"I won't suggest again: {join(summary.disliked[:5])}.")
+        if summary.segment:
+            lines.append(f"Among our users, your tastes are closest to the {summary.segment} group.")
         if summary.active_hours_utc:
             hours = [f"{hour:02d}:00" for hour in summary.active_hours_utc]
             lines.append(f"You're usually here around {join(hours)} UTC.")

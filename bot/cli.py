@@ -20,10 +20,12 @@ index_app = typer.Typer(help="The FAISS item index.", no_args_is_help=True)
 catalog_app = typer.Typer(help="The item catalog.", no_args_is_help=True)
 nlu_app = typer.Typer(help="Rasa training data generated from the catalog.", no_args_is_help=True)
 user_app = typer.Typer(help="One user's data.", no_args_is_help=True)
+segments_app = typer.Typer(help="Groups of users with similar tastes.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(nlu_app, name="nlu")
 app.add_typer(user_app, name="user")
+app.add_typer(segments_app, name="segments")
 
 
 def _settings() -> Settings:
@@ -169,6 +171,36 @@ def user_show(sender_id: str) -> None:
     if not summary.known:
         _fail(f"no data stored for {sender_id!r}")
     typer.echo(json.dumps(summary.__dict__, indent=2, ensure_ascii=False))
+
+
+@segments_app.command("build")
+def segments_build(
+    k: int = typer.Option(None, "--k", min=1, help="How many segments (default: about √(users / 2), 2 to 12)."),
+) -> None:
+    """Cluster consenting users' tastes (FAISS k-means) and save the segments beside the index."""
+    from bot.segments import SegmentsUnavailable
+
+    try:
+        segments = _engine().build_segments(k)
+    except SegmentsUnavailable as error:
+        _fail(str(error))
+    _print_segments(segments)
+
+
+@segments_app.command("show")
+def segments_show() -> None:
+    """The segments as last built."""
+    segments = _engine().segments
+    if segments is None:
+        _fail("no segments yet: run `bot segments build`")
+    _print_segments(segments)
+
+
+def _print_segments(segments) -> None:
+    users = sum(segment.size for segment in segments.segments)
+    typer.echo(f"{len(segments.segments)} segments of {users} users, built {segments.built_at:%Y-%m-%d %H:%M} UTC")
+    for segment in segments.segments:
+        typer.echo(f"{segment.number:>3}  {segment.size:>6} users  {', '.join(segment.top_categories) or '-'}")
 
 
 @user_app.command("consent")

@@ -124,6 +124,11 @@ class Settings:
         return self.state_dir / "signals.npz"
 
     @property
+    def segments_path(self) -> Path:
+        """The user segments built by `bot segments build`."""
+        return self.state_dir / "segments.json"
+
+    @property
     def embedding_cache_path(self) -> Path:
         return self.state_dir / "embeddings.npz"
 

@@ -34,6 +34,8 @@ from bot.privacy import Privacy
 from bot.profiles import EVENT_WEIGHTS, Profile
 from bot.questionnaire import Questionnaire
 from bot.recommender import Popularity, Recommendation, Recommender, Request
+from bot.segments import Segments
+from bot.segments import build as build_segments
 from bot.signals import load as load_signals
 from bot.store import BOT_EVENTS, POPULARITY_WEIGHTS, EventType, PreferenceKind, Recorded, Store, StoreUnavailable, utcnow
 
@@ -75,6 +77,7 @@ class ProfileSummary:
     disliked: list[str]
     learned_categories: list[str]  # from feedback, strongest first
     active_hours_utc: list[int]  # hours of the day the user is usually around, most active first
+    segment: str | None  # the label of the users' segment nearest this user's taste (bot/segments.py)
 
     @property
     def has_taste(self) -> bool:
@@ -167,8 +170,10 @@ class Engine:
         questionnaire: Questionnaire | None = None,
         conversations: ConversationStore | None = None,
         outbox: Outbox | None = None,
+        segments: Segments | None = None,
     ):
         self.store = store
+        self.segments = segments  # None until `bot segments build`
         self.outbox = outbox  # None: events are refused (StoreUnavailable) while the database is down
         self._popularity = Popularity()  # the last one read; kept while the database is down
         self._popularity_read_at: float | None = None  # monotonic seconds; None: read it again
@@ -196,7 +201,8 @@ class Engine:
         return cls(catalog, index, encoder, Store(settings.database_url),
                    _signals(settings, catalog, index), settings,
                    Questionnaire.from_yaml(settings.questionnaire_path),
-                   ConversationStore(settings.tracker_url), Outbox(settings.outbox_dir))
+                   ConversationStore(settings.tracker_url), Outbox(settings.outbox_dir),
+                   Segments.load(settings.segments_path, index.dimension))
 
     @property
     def catalog(self) -> Catalog:
@@ -258,12 +264,8 @@ class Engine:
         def labels(ids: list[str]) -> list[str]:
             return [catalog.by_id[i].label for i in ids if i in catalog]
 
-        learned: Counter[str] = Counter()  # from feedback only, not the questionnaire
         now = utcnow()
-        for item_id, event in feedback.items():
-            weight = EVENT_WEIGHTS[event.type] * decay(event.at, now)
-            if weight > 0 and item_id in catalog:
-                learned.update({c: weight for c in catalog.by_id[item_id].categories})
+        learned = self._learned_categories(profile, now)  # from feedback only, not the questionnaire
         return ProfileSummary(
             known=profile.known,
             onboarded=profile.onboarded,
@@ -277,7 +279,39 @@ class Engine:
             # What the user did, not what the bot showed (a proactive message's picks would
             # otherwise make its own hour look like a habit).
             active_hours_utc=active_hours((e.at for e in profile.events if e.type not in BOT_EVENTS), now),
+            segment=self._segment_of(profile, now),
         )
+
+    def _learned_categories(self, profile: Profile, now: datetime) -> Counter[str]:
+        """Categories of the items the user's positive feedback was about, weighted and decayed."""
+        learned: Counter[str] = Counter()
+        for item_id, event in profile.latest_feedback().items():
+            weight = EVENT_WEIGHTS[event.type] * decay(event.at, now)
+            if weight > 0 and item_id in self.catalog:
+                learned.update({c: weight for c in self.catalog.by_id[item_id].categories})
+        return learned
+
+    def _segment_of(self, profile: Profile, now: datetime) -> str | None:
+        """The label of the segment nearest the user's taste; None without segments or taste."""
+        taste = self.recommender.query_vector(profile, Request(), now) if self.segments else None
+        return None if taste is None else self.segments.nearest(taste).label
+
+    def build_segments(self, k: int | None = None) -> Segments:
+        """Cluster every consenting user's taste (``bot segments build``), save the segments
+        beside the index and use them from now on. Raises SegmentsUnavailable with too few users."""
+        now = utcnow()
+        tastes, leanings = {}, {}
+        for sender_id in self.store.consenting_senders():
+            profile = Profile.load(self.store, sender_id)
+            taste = self.recommender.query_vector(profile, Request(), now)
+            if taste is not None:
+                tastes[sender_id] = taste
+                leanings[sender_id] = self._learned_categories(profile, now) + Counter(profile.categories)
+        segments = build_segments(tastes, leanings, k, now)
+        if self.settings is not None:
+            segments.save(self.settings.segments_path)
+        self.segments = segments
+        return segments
 
     def item(self, item_id: str) -> Item:
         try:

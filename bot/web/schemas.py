@@ -45,6 +45,10 @@ class ProfileOut(BaseModel):
         description="Hours of the day (0-23, UTC) the user is usually active, most active first, recent habits "
         "weighing more; empty with fewer than 5 events. For timing an email or a push message."
     )
+    segment: str | None = Field(
+        default=None, description="The users' segment nearest this user's taste (`bot segments build`), "
+        "named by its top categories; null before segments are built or without a known taste."
+    )
 
 
 class UserExport(BaseModel):

@@ -78,6 +78,23 @@ def test_show_profile_says_when_the_user_is_usually_here(run, tracker, action_en
     )
 
 
+def test_show_profile_names_the_users_segment_once_segments_are_built(run, tracker, action_engine):
+    for sender_id, item_id in (("alice", "alien-1979"), ("bob", "the-matrix-1999"),
+                               ("carol", "toy-story-1995"), ("dave", "toy-story-1995")):
+        action_engine.set_consent(sender_id, True)
+        action_engine.record_event(sender_id, EventType.LIKE, item_id)
+    action_engine.build_segments(k=2)
+
+    _, messages = run(ActionShowProfile(), tracker("greet"))
+
+    assert messages[0]["text"] == (
+        "You agreed that I remember your tastes (say \"stop personalizing\" to withdraw).\n"
+        "What you told me or showed me: you liked Alien (1979).\n"
+        "From your feedback I've learned you lean towards Horror and Sci-Fi.\n"
+        "Among our users, your tastes are closest to the Sci-Fi & Action group.\n" + CONVERSATION_LINE
+    )
+
+
 def test_show_profile_names_what_will_not_be_suggested_again(run, tracker, action_engine):
     action_engine.record_event("alice", EventType.DISLIKE, "alien-1979")
 

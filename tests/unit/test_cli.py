@@ -364,3 +364,27 @@ def test_user_consent_grants_and_withdraws(cli, engine_on_cli_db):
     assert engine_on_cli_db.consent("carol") is False
     assert engine_on_cli_db.export("carol")["events"] == []
     assert [c["channel"] for c in engine_on_cli_db.export("carol")["consent_history"]] == ["cli", "cli"]
+
+
+def test_segments_build_clusters_consenting_users_then_show_lists_them(cli, state_dir, tmp_path, monkeypatch,
+                                                                       engine_on_cli_db):
+    private = tmp_path / "state"  # segments are saved in the state directory: keep the shared one clean
+    shutil.copytree(state_dir, private)
+    monkeypatch.setenv("BOT_STATE_DIR", str(private))
+    engine = engine_on_cli_db
+    for sender_id, item_id in (("alice", "alien-1979"), ("bob", "the-matrix-1999"),
+                               ("carol", "toy-story-1995"), ("dave", "toy-story-1995")):
+        engine.set_consent(sender_id, True)
+        engine.record_event(sender_id, EventType.LIKE, item_id)
+
+    before = cli("segments", "show")
+    built = cli("segments", "build", "--k", "2")
+    shown = cli("segments", "show")
+    too_many = cli("segments", "build", "--k", "3")
+
+    assert before.exit_code == 2 and "no segments yet" in before.output
+    assert built.exit_code == 0, built.output
+    assert built.stdout.startswith("2 segments of 4 users")
+    assert "Sci-Fi" in built.stdout and "Animation" in built.stdout
+    assert shown.stdout == built.stdout
+    assert too_many.exit_code == 2 and "4 users with a known taste: 3 segments need at least 6" in too_many.output

@@ -302,6 +302,7 @@
     ].forEach(([label, values]) => {
       if (Array.isArray(values) && values.length) lines.push(label + ": " + values.join(", "));
     });
+    if (p.segment) lines.push("Segment: " + p.segment);
     $("profile-lines").replaceChildren(...lines.map((line) => el("li", "", line)));
   }
 
