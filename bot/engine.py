@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -141,7 +142,10 @@ class CatalogVersion:
 
 def _stamp(settings: Settings) -> tuple[int, ...]:
     """Changes when the catalog, its mapping or the trained signals are rewritten."""
-    paths = [settings.catalog_path, settings.catalog_mapping, settings.signals_path]
+    return _files_stamp([settings.catalog_path, settings.catalog_mapping, settings.signals_path])
+
+
+def _files_stamp(paths: Iterable[Path | None]) -> tuple[int, ...]:
     stats = [path.stat() for path in paths if path is not None and path.exists()]
     return tuple(value for st in stats for value in (st.st_ino, st.st_mtime_ns, st.st_size))
 
@@ -174,6 +178,7 @@ class Engine:
     ):
         self.store = store
         self.segments = segments  # None until `bot segments build`
+        self._segments_stamp = _files_stamp([settings.segments_path]) if settings else ()
         self.outbox = outbox  # None: events are refused (StoreUnavailable) while the database is down
         self._popularity = Popularity()  # the last one read; kept while the database is down
         self._popularity_read_at: float | None = None  # monotonic seconds; None: read it again
@@ -229,6 +234,7 @@ class Engine:
         """
         if self.settings is None:
             return False
+        self._reload_segments_if_changed()
         stamp = _stamp(self.settings)
         if stamp == self._version.stamp:
             return False
@@ -242,6 +248,13 @@ class Engine:
         self._version = self._derive(catalog, index, _signals(self.settings, catalog, index), stamp)
         log.info("now serving %d items from %s", len(catalog), self.settings.catalog_path)
         return True
+
+    def _reload_segments_if_changed(self) -> None:
+        """Segments rebuilt by `bot segments build` in another process take effect here."""
+        stamp = _files_stamp([self.settings.segments_path])
+        if stamp != self._segments_stamp:
+            self.segments = Segments.load(self.settings.segments_path, self.index.dimension)
+            self._segments_stamp = stamp
 
     # --- reading -----------------------------------------------------------------
 
@@ -310,6 +323,7 @@ class Engine:
         segments = build_segments(tastes, leanings, k, now)
         if self.settings is not None:
             segments.save(self.settings.segments_path)
+            self._segments_stamp = _files_stamp([self.settings.segments_path])
         self.segments = segments
         return segments
 

@@ -74,3 +74,18 @@ def test_requests_during_a_reload_never_fail(live):
         stop.set()
         worker.join()
     assert errors == []
+
+
+def test_segments_built_by_another_process_are_picked_up(live):
+    """`bot segments build` runs beside the servers: their engines see the file change."""
+    engine, rows, _ = live
+    other = Engine.from_settings(engine.settings)  # the CLI's engine, on the same state directory
+    for n, row in enumerate(rows[:4]):
+        other.set_consent(f"user-{n}", True)
+        other.record_event(f"user-{n}", "like", row["id"])
+
+    built = other.build_segments(k=2)
+
+    assert engine.segments is None
+    engine.reload_if_changed()
+    assert engine.segments is not None and engine.segments.segments == built.segments
