@@ -25,8 +25,7 @@ them), exact and IVF side by side under ``kinds``, the same requests without tra
 spends in each step (``phases_ms``: profile read, FAISS search, scoring with the trained
 signals, impressions write), which says what bounds the total. The database steps cost the
 same at any size; the trained signals grow with the co-occurrence neighbours of the user's
-items (popular items co-occur with tens of thousands of others at 1M items), not with the
-catalog. recall@10 is bounded by nprobe, build time by k-means on 2 cores, bytes an
+items, not with the catalog itself. recall@10 is bounded by nprobe, build time by k-means on 2 cores, bytes an
 item by the codes (1,536, 384 or 192) plus ~200 bytes of ids and Python id lookups.
 
 Run: ``.venv/bin/python benchmarks/bench_recommend.py`` (prints JSON, progress on stderr;
