@@ -270,7 +270,7 @@ class Engine:
     def summary(self, sender_id: str) -> ProfileSummary:
         """Everything stored that shapes the picks, in words (the stored data, consent or not)."""
         self._try_flush_outbox()
-        profile = Profile.load(self.store, sender_id)
+        consent, profile = Profile.load_with_consent(self.store, sender_id)  # one read for both
         feedback = profile.latest_feedback()
         catalog = self.catalog
 
@@ -282,7 +282,7 @@ class Engine:
         return ProfileSummary(
             known=profile.known,
             onboarded=profile.onboarded,
-            consent=self.consent(sender_id),
+            consent=consent,
             categories=list(profile.categories) + list(profile.interests),
             avoid_categories=list(profile.avoid_categories),
             loved=labels(list(profile.loved_items)),
