@@ -24,6 +24,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -34,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -277,25 +278,8 @@ class Store:
         "update" for those that replace or delete the user's rows (one at a time), "share"
         for those that add events only if the user consents (many at a time, never while
         consent changes)."""
-        session.execute(_insert_missing_user(session, sender_id))
+        _insert_missing_user(session.connection(), sender_id)
         return session.get(User, sender_id, with_for_update=ROW_LOCKS.get(lock))
-
-    def _lock_consenting_user(self, session: Session, sender_id: str) -> None:
-        """Raise _NoConsent unless the user's newest consent decision is yes, holding the user's
-        row (shared) until commit. On PostgreSQL that is one statement: a consenting user has a
-        row, so nothing is inserted first (ingest latency is mostly round trips). SQLite reads
-        after ``_ensure_user``'s insert, the write that takes its one writer lock first."""
-        if session.get_bind().dialect.name != "postgresql":
-            self._ensure_user(session, sender_id, lock="share")
-            _require_consent(session, sender_id)
-            return
-        newest = (
-            select(Consent.granted).where(Consent.sender_id == User.sender_id)
-            .order_by(Consent.id.desc()).limit(1).scalar_subquery()
-        )
-        consenting = select(User.sender_id).where(User.sender_id == sender_id, newest.is_(True))
-        if session.scalar(consenting.with_for_update(read=True, of=User)) is None:
-            raise _NoConsent(sender_id)
 
     def add_event(
         self,
@@ -317,20 +301,25 @@ class Store:
         if_consented: bool = False,
     ) -> bool:
         """Store the events in one transaction; with ``if_consented`` only if the user's
-        newest consent decision is yes, checked in the same transaction (False if not)."""
+        newest consent decision is yes, checked in the same transaction (False if not).
+
+        Every reply writes here (impressions), so it is Core on a plain connection with
+        statements built once: the ORM session's set-up and statement building cost more
+        than SQLite's work."""
         at = (at or utcnow()).astimezone(UTC)  # SQLite keeps no offset: store UTC only
-        with suppress(_NoConsent), self.transaction() as session:
+        rows = [
+            {"sender_id": sender_id, "type": str(kind), "item_id": item_id, "category": category,
+             "channel": channel, "created_at": at}
+            for kind, item_id, category in events
+        ]
+        self._ensure_schema()
+        with suppress(_NoConsent), _unavailable_as_error(), self.engine.begin() as connection:
             if if_consented:
-                self._lock_consenting_user(session, sender_id)
+                _lock_consenting_user(connection, sender_id)
             else:
-                self._ensure_user(session, sender_id)
-            rows = [
-                {"sender_id": sender_id, "type": str(kind), "item_id": item_id, "category": category,
-                 "channel": channel, "created_at": at}
-                for kind, item_id, category in events
-            ]
-            if rows:  # a Core insert: the ORM's unit of work cost more than the write itself
-                session.execute(insert(Event), rows)
+                _insert_missing_user(connection, sender_id)
+            if rows:
+                connection.execute(_INSERT_EVENT, rows)
             return True
         return False
 
@@ -365,33 +354,21 @@ class Store:
     ) -> UserRecord:
         """The user's consent, row, preferences and events of ``event_types`` (all of them) plus
         the newest few of each ``latest`` (type, how many), newest first."""
-        columns = (Event.type, Event.item_id, Event.category, Event.created_at, Event.id)
-        newest_first = (Event.created_at.desc(), Event.id.desc())
-        mine = Event.sender_id == sender_id
         self._ensure_schema()
-        with _unavailable_as_error(), self.engine.connect() as session:  # Core: no ORM work for plain rows
-            consent = session.scalar(
-                select(Consent.granted).where(Consent.sender_id == sender_id).order_by(Consent.id.desc()).limit(1)
-            )
-            user = session.execute(select(User.onboarded_at).where(User.sender_id == sender_id)).first()
+        with _unavailable_as_error(), self.engine.connect() as connection:  # Core: no ORM work for plain rows
+            user = connection.execute(_USER_WITH_CONSENT, {"sender": sender_id}).first()
             if user is None:
-                return UserRecord(consent, False, False, {kind: [] for kind in PreferenceKind}, [])
+                return UserRecord(None, False, False, {kind: [] for kind in PreferenceKind}, [])
             preferences: dict[PreferenceKind, list[str]] = {kind: [] for kind in PreferenceKind}
-            for kind, value in session.execute(
-                select(Preference.kind, Preference.value).where(Preference.sender_id == sender_id)
-                .order_by(Preference.id)
-            ):
+            for kind, value in connection.execute(_PREFERENCES, {"sender": sender_id}):
                 preferences[PreferenceKind(kind)].append(value)
-            rows = list(session.execute(
-                select(*columns).where(mine, Event.type.in_([str(t) for t in event_types])).order_by(*newest_first)
-            ))
+            rows = list(connection.execute(
+                _EVENTS_OF_TYPES, {"sender": sender_id, "types": [str(t) for t in event_types]}))
             for kind, count in latest:
-                rows += session.execute(
-                    select(*columns).where(mine, Event.type == str(kind)).order_by(*newest_first).limit(count)
-                )
+                rows += connection.execute(_NEWEST_OF_TYPE, {"sender": sender_id, "type": str(kind), "count": count})
         rows.sort(key=lambda row: (_as_utc(row.created_at), row.id), reverse=True)
         events = [FeedbackEvent(EventType(kind), item, category, _as_utc(at)) for kind, item, category, at, _ in rows]
-        return UserRecord(consent, True, user.onboarded_at is not None, preferences, events)
+        return UserRecord(user.consent, True, user.onboarded_at is not None, preferences, events)
 
     def preferences(self, sender_id: str) -> dict[PreferenceKind, list[str]]:
         with self.reading() as session:
@@ -609,24 +586,60 @@ class _NoConsent(Exception):
     """Rolls back a write that needs the user's consent when they have not given it."""
 
 
-def _require_consent(session: Session, sender_id: str) -> None:
-    newest = session.scalar(
-        select(Consent.granted).where(Consent.sender_id == sender_id).order_by(Consent.id.desc()).limit(1)
-    )
-    if newest is not True:
+def _require_consent(session: Session | Connection, sender_id: str) -> None:
+    if session.scalar(_NEWEST_CONSENT, {"sender": sender_id}) is not True:
         raise _NoConsent(sender_id)
 
 
-def _insert_missing_user(session: Session, sender_id: str):
+def _lock_consenting_user(connection: Connection, sender_id: str) -> None:
+    """Raise _NoConsent unless the user's newest consent decision is yes, holding the user's
+    row (shared) until commit. On PostgreSQL that is one statement: a consenting user has a
+    row, so nothing is inserted first (ingest latency is mostly round trips). SQLite reads
+    after ``_insert_missing_user``, the write that takes its one writer lock first."""
+    if connection.dialect.name == "postgresql":
+        if connection.scalar(_CONSENTING_USER_SHARED, {"sender": sender_id}) is None:
+            raise _NoConsent(sender_id)
+        return
+    _insert_missing_user(connection, sender_id)
+    _require_consent(connection, sender_id)
+
+
+def _insert_missing_user(connection: Connection, sender_id: str) -> None:
     """INSERT of a new user that does nothing if the row exists (or is being inserted by a
     transaction that then commits); a plain INSERT on databases without ON CONFLICT."""
-    dialect = session.get_bind().dialect.name
-    upsert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}.get(dialect)
-    if upsert is None:
-        return insert(User).values(sender_id=sender_id, created_at=utcnow())
-    return upsert(User).values(sender_id=sender_id, created_at=utcnow()).on_conflict_do_nothing(
-        index_elements=[User.sender_id]
-    )
+    connection.execute(_INSERT_MISSING_USER.get(connection.dialect.name, _INSERT_USER),
+                       {"sender_id": sender_id, "created_at": utcnow()})
+
+
+# The statements of every request, built once (building one costs more than SQLite running it).
+_SENDER = bindparam("sender")
+_NEWEST_CONSENT = select(Consent.granted).where(Consent.sender_id == _SENDER).order_by(Consent.id.desc()).limit(1)
+_NEWEST_CONSENT_OF_ROW = (
+    select(Consent.granted).where(Consent.sender_id == User.sender_id).order_by(Consent.id.desc()).limit(1)
+    .scalar_subquery()
+)
+_USER_WITH_CONSENT = select(User.onboarded_at, _NEWEST_CONSENT_OF_ROW.label("consent")).where(User.sender_id == _SENDER)
+_CONSENTING_USER_SHARED = (  # PostgreSQL: the consent check and the shared row lock in one
+    select(User.sender_id).where(User.sender_id == _SENDER, _NEWEST_CONSENT_OF_ROW.is_(True))
+    .with_for_update(read=True, of=User)
+)
+_PREFERENCES = select(Preference.kind, Preference.value).where(Preference.sender_id == _SENDER).order_by(Preference.id)
+_EVENT_COLUMNS = (Event.type, Event.item_id, Event.category, Event.created_at, Event.id)
+_NEWEST_FIRST = (Event.created_at.desc(), Event.id.desc())
+_EVENTS_OF_TYPES = (
+    select(*_EVENT_COLUMNS).where(Event.sender_id == _SENDER, Event.type.in_(bindparam("types", expanding=True)))
+    .order_by(*_NEWEST_FIRST)
+)
+_NEWEST_OF_TYPE = (
+    select(*_EVENT_COLUMNS).where(Event.sender_id == _SENDER, Event.type == bindparam("type"))
+    .order_by(*_NEWEST_FIRST).limit(bindparam("count"))
+)
+_INSERT_EVENT = insert(Event)
+_INSERT_USER = insert(User)
+_INSERT_MISSING_USER = {
+    name: dialect_insert(User).on_conflict_do_nothing(index_elements=[User.sender_id])
+    for name, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
 
 
 def _sqlite_pragmas(connection, _record) -> None:
