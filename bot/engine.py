@@ -183,6 +183,7 @@ class Engine:
         self._popularity = Popularity()  # the last one read; kept while the database is down
         self._popularity_read_at: float | None = None  # monotonic seconds; None: read it again
         self._popularity_lock = threading.Lock()
+        self._popularity_rereading = False  # a background read is under way
         self.privacy = Privacy(store, conversations)
         self.handoffs = HandoffDesk(store)
         self.encoder = encoder
@@ -387,15 +388,34 @@ class Engine:
         return version.recommender.explain(self.profile(sender_id), item_id, popularity=self._popularity)
 
     def _refresh_popularity(self) -> None:
-        """Read every user's feedback per item again if the last read is too old (or was
-        made stale by an erasure); raises StoreUnavailable and keeps the old one if it cannot."""
+        """Popularity for this request. The first read (and the one after an erasure, which must
+        not count the erased feedback) is made here and raises StoreUnavailable if it cannot be;
+        one that is merely old is read again in the background while requests go on with it:
+        the aggregate scans every event (0.27 s at 120,000 events), too long for one request."""
         with self._popularity_lock:
             read_at = self._popularity_read_at
-            if read_at is not None and time.monotonic() - read_at < POPULARITY_MAX_AGE_S:
+            if read_at is None:
+                started = time.monotonic()
+                self._popularity = Popularity(self.store.item_popularity())
+                self._popularity_read_at = started
                 return
-            started = time.monotonic()
-            self._popularity = Popularity(self.store.item_popularity())
-            self._popularity_read_at = started
+            if time.monotonic() - read_at < POPULARITY_MAX_AGE_S or self._popularity_rereading:
+                return
+            self._popularity_rereading = True
+        threading.Thread(target=self._reread_popularity, name="popularity", daemon=True).start()
+
+    def _reread_popularity(self) -> None:
+        started = time.monotonic()
+        try:
+            counts = self.store.item_popularity()
+        except StoreUnavailable as error:
+            log.warning("%s; popularity is read again later", error)
+            counts = None
+        with self._popularity_lock:
+            if counts is not None and self._popularity_read_at is not None:  # not forgotten meanwhile
+                self._popularity = Popularity(counts)
+                self._popularity_read_at = started
+            self._popularity_rereading = False
 
     def _forget_popularity(self) -> None:
         """Events were deleted or stored behind the cache's back: read it again on next use."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -50,6 +50,7 @@ DEFAULTS: dict[str, float] = {
     "novelty": 0.0,
 }
 TREND_STEP_S = 60  # a live request's trend row is recomputed at most this often
+PARTS = ("trend", "cooccurrence", "content", "era", "category")
 DIVERSITY_POOL = 30  # MMR re-ranks this many of the best items into the first places
 DIVERSITY_DEPTH = 10
 GRID: list[dict[str, float]] = [
@@ -109,6 +110,7 @@ class HybridRanker(Ranker):
         self._items = np.zeros(0, np.int32)
         self._similar = sp.csr_matrix((self.n_items, self.n_items), dtype=np.float32)
         self._trend_cache: tuple[int, np.ndarray] | None = None  # (minute, trend row) for live requests
+        self._rising: tuple[int, np.ndarray] | None = None  # (k, the trend row's best k rows) while cached
 
     def settings(self) -> dict[str, object]:
         return dict(self.params)
@@ -160,19 +162,21 @@ class HybridRanker(Ranker):
         return True
 
     def components(
-        self, histories: Sequence[History], now: np.ndarray, columns: np.ndarray | None = None
+        self, histories: Sequence[History], now: np.ndarray, columns: np.ndarray | None = None,
+        parts: Collection[str] = PARTS,
     ) -> dict[str, np.ndarray]:
-        """Each component as a (users x items) matrix, before weighting; only the ``columns``
-        items when given (a live request's candidates: no dense work over the whole catalog).
-        Rows are still scaled by their largest value over every item."""
+        """Each component of ``parts`` as a (users x items) matrix, before weighting; only the
+        ``columns`` items when given (a live request's candidates: no dense work over the whole
+        catalog). Rows are still scaled by their largest value over every item."""
         recency = self._history_matrix(histories)
-        return {
-            "trend": self._trend(np.asarray(now, dtype=np.int64), columns),
-            "cooccurrence": self._cooccurrence(recency, columns),
-            "content": self._content(recency, columns),
-            "era": self._era(histories, columns),
-            "category": self._category(recency, histories, columns),
+        compute = {
+            "trend": lambda: self._trend(np.asarray(now, dtype=np.int64), columns),
+            "cooccurrence": lambda: self._cooccurrence(recency, columns),
+            "content": lambda: self._content(recency, columns),
+            "era": lambda: self._era(histories, columns),
+            "category": lambda: self._category(recency, histories, columns),
         }
+        return {name: compute[name]() for name in parts}
 
     def score(self, histories: Sequence[History], now: np.ndarray) -> np.ndarray:
         parts = self.components(histories, now)
@@ -241,7 +245,19 @@ class HybridRanker(Ranker):
         cached = self._trend_cache
         if cached is None or cached[0] != step:
             cached = self._trend_cache = (step, self._counts_before(np.array([step]), half_life)[0])
+            self._rising = None
         return cached[1]
+
+    def rising(self, moment: int, k: int) -> np.ndarray:
+        """Rows of the (at most) ``k`` items trending most at ``moment``, best first: what a
+        user with no taste yet is shown besides the all-time popular. Kept with the trend row."""
+        trend = self._live_trend(moment, self.params["trend_half_life_hours"] * 3600.0)
+        if self._rising is None or self._rising[0] < k:
+            top = np.flatnonzero(trend)
+            if len(top) > k:
+                top = top[np.argpartition(-trend[top], k - 1)[:k]]
+            self._rising = (k, top[np.argsort(-trend[top], kind="stable")])
+        return self._rising[1][:k]
 
     def _popularity(self, now: np.ndarray) -> np.ndarray:
         """All-time popularity before ``now`` (no decay), what the novelty penalty pushes down."""

@@ -26,7 +26,7 @@ from bot.signals import profile_history
 from bot.store import utcnow
 
 POOL_SIZE = 100  # nearest items re-ranked per request: what the taste search costs at any catalog size
-COLD_POOL_SIZE = 1_000  # without a taste: the most popular items (then catalog order) re-ranked
+COLD_POOL_SIZE = 200  # without a taste: the most popular and the fastest rising (then catalog order) re-ranked
 WIDEN_FACTOR = 10  # strict filters leaving fewer than n: look at 10 times as many, until the catalog ends
 POPULARITY_WEIGHT = 0.1
 REPEAT_PENALTY = 0.15
@@ -195,7 +195,7 @@ class Recommender:
         excluded = (
             profile.excluded_items() | request.exclude | ({request.seed_item} if request.seed_item else set())
         )
-        eligible = self._eligible(query, excluded, profile, request, popularity)
+        eligible = self._eligible(query, excluded, profile, request, popularity, now)
         if not eligible:
             return []
         scores = self.score_items(eligible, query, profile, popularity, now)
@@ -225,13 +225,13 @@ class Recommender:
 
     def _eligible(
         self, query: np.ndarray | None, excluded: set[str], profile: Profile, request: Request,
-        popularity: Popularity,
+        popularity: Popularity, now: datetime | None = None,
     ) -> list[str]:
         """Candidates that pass the filters; strict filters that leave fewer than n widen the
         pool tenfold at a time (the whole catalog at most), so one request stays bounded."""
         limit = POOL_SIZE if query is not None else COLD_POOL_SIZE
         while True:
-            candidates = self._candidates(query, excluded, limit, popularity, request.category)
+            candidates = self._candidates(query, excluded, limit, popularity, request.category, now)
             eligible = [i for i in candidates if self._allowed(i, profile, request)]
             if len(eligible) >= request.n or len(candidates) < limit or limit >= len(self.index):
                 return eligible
@@ -239,22 +239,30 @@ class Recommender:
 
     def _candidates(
         self, query: np.ndarray | None, excluded: set[str], limit: int, popularity: Popularity,
-        category: str | None = None,
+        category: str | None = None, now: datetime | None = None,
     ) -> list[str]:
-        """The ``limit`` items nearest the query (of the requested category only); without a
-        query (nothing known) the most popular, filled up in catalog order, and kept in catalog
-        order as the whole catalog used to be."""
+        """The ``limit`` items nearest the query (of the requested category only). Without a
+        query (nothing known) half the most popular and half the fastest rising, which are what
+        such a user's score is made of, filled up with more popular ones and then catalog order;
+        kept in catalog order as the whole catalog used to be."""
         if query is not None:
             within = self._category_subsets.get(category, self._no_items) if category else None
             return [item_id for item_id, _ in self.index.search(query, limit, exclude=excluded, within=within)]
         chosen: dict[str, None] = {}
-        for source in (popularity.ranked(), self.index.item_ids):
+        for source, most in ((popularity.ranked(), limit // 2), (self._rising(limit // 2, now), limit),
+                             (popularity.ranked(), limit), (self.index.item_ids, limit)):
             for item_id in source:
-                if len(chosen) >= limit:
+                if len(chosen) >= most:
                     break
                 if item_id in self.index and item_id not in excluded:
                     chosen[item_id] = None
         return sorted(chosen, key=self._rows.__getitem__)
+
+    def _rising(self, k: int, now: datetime | None) -> list[str]:
+        """The items trending most at ``now`` (none without trained signals)."""
+        if self.signals is None:
+            return []
+        return [self.catalog.items[row].id for row in self.signals.rising(int((now or utcnow()).timestamp()), k)]
 
     def _allowed(self, item_id: str, profile: Profile, request: Request) -> bool:
         item = self.catalog.by_id[item_id]
@@ -310,10 +318,11 @@ class Recommender:
         moment = now or utcnow()
         history = profile_history(profile, self._rows, moment)
         columns = np.array([self._rows[item_id] for item_id in item_ids], dtype=np.int64)
-        parts = self.signals.components([history], np.array([int(moment.timestamp())]), columns)
+        parts = self.signals.components([history], np.array([int(moment.timestamp())]), columns,
+                                        parts=PART_NAMES)  # not content: the taste part plays it
         params = self.signals.params
         trust = len(history.items) / (len(history.items) + params["history_shrinkage"])
-        relative = {name: params[name] / params["content"] for name in parts if name != "content"}
+        relative = {name: params[name] / params["content"] for name in parts}
         return {
             PART_NAMES[name]: weight * (1.0 if name == "trend" else trust) * parts[name][0]
             for name, weight in relative.items()

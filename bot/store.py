@@ -40,6 +40,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from bot import checkpoints
+
 log = logging.getLogger(__name__)
 
 
@@ -241,6 +243,8 @@ class Store:
         self.engine = create_engine(url, **options)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            if parsed.database and parsed.database != ":memory:":
+                checkpoints.manage(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._schema_ready = False
         try:
@@ -647,7 +651,8 @@ def _sqlite_pragmas(connection, _record) -> None:
     synchronous=NORMAL syncs the log at checkpoints instead of at every commit: a crashed
     process loses nothing and the file never corrupts, but a power cut may undo the last
     commits. Every reply writes (impressions, events), and a sync per commit was most of
-    a recommendation's time on this store (PostgreSQL is the store for durability at scale)."""
+    a recommendation's time on this store (PostgreSQL is the store for durability at scale).
+    The log is copied into the file in the background (bot/checkpoints.py)."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

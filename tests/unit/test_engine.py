@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -314,3 +316,25 @@ def test_a_free_text_interest_steers_picks_and_is_named_as_the_reason(engine):
     picks = engine.recommend("fan", n=5)
     assert sum("Sci-Fi" in p.item.categories for p in picks) >= 3
     assert any("matches your interest in time travel" in p.reasons for p in picks)
+
+
+def test_old_popularity_is_read_again_in_the_background_not_in_a_request(engine, monkeypatch):
+    engine.recommend("visitor")  # the first read is made in the request
+    engine.store.add_events("someone", [(EventType.LIKE, "heat-1995", None)])  # as another process would
+    release = threading.Event()
+    read = engine.store.item_popularity
+
+    def slow_read(*args, **kwargs):
+        release.wait(10)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(engine.store, "item_popularity", slow_read)
+    monkeypatch.setattr("bot.engine.POPULARITY_MAX_AGE_S", 0.0)
+
+    engine.recommend("visitor")  # answered with the old counts while the new ones are read
+    assert "heat-1995" not in engine._popularity
+    release.set()
+    deadline = time.monotonic() + 10
+    while "heat-1995" not in engine._popularity and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert engine._popularity["heat-1995"] == 1

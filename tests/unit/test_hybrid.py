@@ -161,3 +161,20 @@ def test_the_live_trend_is_computed_once_a_minute_and_forgotten_on_refit():
                                      np.array([3], np.int32), np.array([NOW - HOUR]), np.ones(1, np.float32)))
     after = refit.components([history()], np.array([minute_start + 59]), columns)["trend"][0]
     assert after[3] > 0 and after[1] == 0
+
+
+def test_rising_lists_the_most_trending_items_best_first_and_only_those_with_a_trend():
+    model = toy_model([(0, 2, NOW - HOUR), (1, 2, NOW - HOUR), (2, 0, NOW - 3 * HOUR)], n_items=5)
+    assert model.rising(NOW, 1).tolist() == [2]
+    assert model.rising(NOW, 4).tolist() == [2, 0]  # items 1, 3 and 4 have no interactions
+
+
+def test_only_the_parts_asked_for_are_computed():
+    vectors = CountingRows(np.eye(12, 8, dtype=np.float32))
+    user = History(np.array([2, 5], np.int32), np.array([NOW - 2 * HOUR, NOW - HOUR]),
+                   np.ones(2, np.float32), ())
+
+    parts = rich_model(vectors).components([user], np.array([NOW]), np.array([9, 0]), parts=("trend", "era"))
+
+    assert set(parts) == {"trend", "era"}
+    assert vectors.read == set()  # content, the one part that reads vectors, was not computed

@@ -54,3 +54,24 @@ def test_what_similar_users_liked_rises_and_is_named_as_the_reason(engine, tmp_p
     picks = {r.item.id: r for r in with_signals.recommend("me", n=5)}
     assert neighbour in picks
     assert "liked by people who like what you like" in picks[neighbour].reasons
+
+
+def test_a_visitor_without_a_taste_is_shown_what_is_rising_not_only_the_all_time_popular(engine, tmp_path,
+                                                                                        monkeypatch, remember):
+    monkeypatch.setattr("bot.recommender.COLD_POOL_SIZE", 4)  # two popular and two rising candidates
+    fans = [f"old-fan-{n}" for n in range(3)] + ["new-fan-1", "new-fan-2"]
+    remember(*fans)
+    long_ago = utcnow() - timedelta(days=200)
+    classics = ["alien-1979", "jaws-1975", "heat-1995", "toy-story-1995"]
+    for fan in fans[:3]:
+        for classic in classics:
+            engine.record_event(fan, EventType.LIKE, classic, at=long_ago)
+    rising = "aliens-1986"  # liked by fewer people than every classic, but in the last hour
+    for fan in fans[3:]:
+        engine.record_event(fan, EventType.LIKE, rising, at=utcnow() - timedelta(minutes=30))
+    signals, _ = train(engine.store, engine.catalog, engine.index, tmp_path / "signals.npz")
+
+    picks = Engine(engine.catalog, engine.index, engine.encoder, engine.store, signals).recommend("visitor", n=3)
+
+    assert rising in [pick.item.id for pick in picks]
+    assert "trending with other users right now" in next(p for p in picks if p.item.id == rising).reasons
