@@ -26,6 +26,8 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(nlu_app, name="nlu")
 app.add_typer(user_app, name="user")
 app.add_typer(segments_app, name="segments")
+experiments_app = typer.Typer(help="A/B experiments on the ranking (BOT_EXPERIMENTS).", no_args_is_help=True)
+app.add_typer(experiments_app, name="experiments")
 
 
 def _settings() -> Settings:
@@ -55,10 +57,11 @@ def _catalog(path: Path | None = None, mapping: Path | None = None):
 def _engine():
     from bot.catalog import CatalogError
     from bot.engine import Engine
+    from bot.experiments import ExperimentError
 
     try:
         return Engine.from_settings(_settings())
-    except CatalogError as error:
+    except (CatalogError, ExperimentError) as error:
         _fail(str(error))
 
 
@@ -194,6 +197,73 @@ def segments_show() -> None:
     if segments is None:
         _fail("no segments yet: run `bot segments build`")
     _print_segments(segments)
+
+
+@experiments_app.command("list")
+def experiments_list() -> None:
+    """The experiments defined, with their variants and when they run."""
+    from bot.store import utcnow
+
+    engine = _engine()
+    if not engine.experiments.experiments:
+        _fail("no experiments: set BOT_EXPERIMENTS to a YAML file (see data/experiments.example.yml)")
+    running = engine.experiments.running(utcnow())
+    for experiment in engine.experiments.experiments:
+        span = f"{_day(experiment.start, 'always')} to {_day(experiment.end, 'no end')}"
+        state = " (running)" if experiment is running else ""
+        variants = ", ".join(f"{v.name} ×{v.weight:g}" for v in experiment.variants)
+        typer.echo(f"{experiment.name}{state}: {span}; decided on {experiment.metric!r}; variants {variants}")
+
+
+@experiments_app.command("report")
+def experiments_report(
+    name: str = typer.Argument(..., help="The experiment's name."),
+    chart: Path = typer.Option(None, "--chart", help="Also write the rates as a PNG chart here."),
+) -> None:
+    """Each variant's rates with 95% confidence intervals, the test, and whether there are enough users."""
+    from bot.evaluation.abtest import describe, write_chart
+
+    try:
+        report = _engine().experiment_report(name)
+    except KeyError as error:
+        _fail(str(error.args[0]))
+    typer.echo(describe(report))
+    if chart is not None:
+        typer.echo(f"chart: {write_chart(report, chart)}")
+
+
+@experiments_app.command("simulate")
+def experiments_simulate(
+    days: int = typer.Option(30, min=1, help="Replay this many last days of the data."),
+    aa_runs: int = typer.Option(1000, min=1, help="A/A runs (the A/A outcomes dealt out again)."),
+    data: Path = typer.Option(None, help="The MovieTweetings folder (default: BOT_SHARED_DATA's)."),
+    out: Path = typer.Option(None, help="Also write the results as Markdown here, the A/B chart beside it."),
+) -> None:
+    """Replay MovieTweetings through the engine under an A/B (popular vs personalized) and an
+    A/A experiment: the pipeline must find the one difference and not the other."""
+    from bot.encoder import Encoder
+    from bot.evaluation.abtest import write_chart
+    from bot.evaluation.data import InteractionDataError, load_movietweetings
+    from bot.evaluation.replay import describe_simulation, simulate
+
+    settings = _settings()
+    try:
+        log, items = load_movietweetings(data or settings.shared_data_dir / "movietweetings-100k")
+    except InteractionDataError as error:
+        _fail(str(error))
+    simulation = simulate(log, items, Encoder(settings.embedding_cache_path), days, aa_runs, progress=True)
+    text = describe_simulation(simulation)
+    typer.echo(text)
+    if out is not None:
+        chart = write_chart(simulation.ab, out.with_suffix(".png"))
+        out.write_text(f"# Experiment pipeline check: a MovieTweetings replay\n\nWritten by `bot experiments simulate "
+                       f"--days {days} --aa-runs {aa_runs} --out {out}` (bot/evaluation/replay.py says how).\n\n"
+                       f"```\n{text}\n```\n\n![A/B rates]({chart.name})\n")
+        typer.echo(f"wrote {out} and {chart}")
+
+
+def _day(moment, missing: str) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else missing
 
 
 def _print_segments(segments) -> None:

@@ -34,6 +34,7 @@ _KNOWN_KEYS = {
     "BOT_RATE_LIMIT_PER_KEY",
     "BOT_RATE_LIMIT_PER_USER",
     "BOT_OUTREACH_INTENT",
+    "BOT_EXPERIMENTS",
     "BOT_RATE_LIMIT_PER_SENDER",
     "BOT_REDIS_URL",
     "BOT_ACTION_TIMEOUT_S",  # read by the Rasa server (rasa_plugins/action_server_down.py)
@@ -108,6 +109,8 @@ class Settings:
     index: IndexSettings = IndexSettings()  # the item index's kind, compression and search breadth
     # the intent Rasa is triggered with at a user's usual hour (bot/web/outreach.py); unset: no outreach
     outreach_intent: str | None = None
+    # the A/B experiments file (bot/experiments.py, data/experiments.example.yml); unset: none
+    experiments_path: Path | None = None
 
     @property
     def index_dir(self) -> Path:
@@ -182,6 +185,7 @@ class Settings:
             redis_url=_redis_url(env.get("BOT_REDIS_URL", "")),
             index=IndexSettings.from_env(env),
             outreach_intent=_intent_name(env.get("BOT_OUTREACH_INTENT", "")),
+            experiments_path=Path(env["BOT_EXPERIMENTS"]) if env.get("BOT_EXPERIMENTS") else None,
         )
 
 

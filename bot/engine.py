@@ -26,6 +26,8 @@ from bot.config import IndexSettings, Settings
 from bot.constraints import Constraints
 from bot.conversations import ConversationStore
 from bot.encoder import Encoder
+from bot.evaluation.abtest import Report, compare, tally
+from bot.experiments import OUTCOMES, Experiments, Variant, load_experiments
 from bot.handoff import Handoff, HandoffDesk, HandoffReason
 from bot.hybrid import HybridRanker
 from bot.index import IndexUnavailable, ItemIndex, plan
@@ -155,6 +157,16 @@ def _anonymous(sender_id: str) -> Profile:
     return Profile(sender_id=sender_id, known=False, onboarded=False)
 
 
+def _ranked_as(variant: Variant, profile: Profile, request: Request) -> tuple[Profile, Request]:
+    """The profile and request an experiment's variant ranks with."""
+    if variant.diversity is not None:
+        request = replace(request, diversity=variant.diversity)
+    if not variant.personalized:
+        request = replace(request, exclude=request.exclude | profile.excluded_items())
+        profile = profile.without_taste()
+    return profile, request
+
+
 def _signals(settings: Settings, catalog: Catalog, index: ItemIndex) -> HybridRanker | None:
     signals = load_signals(catalog, index, settings.signals_path)
     if signals is None:
@@ -175,8 +187,10 @@ class Engine:
         conversations: ConversationStore | None = None,
         outbox: Outbox | None = None,
         segments: Segments | None = None,
+        experiments: Experiments | None = None,
     ):
         self.store = store
+        self.experiments = experiments or Experiments()
         self.segments = segments  # None until `bot segments build`
         self._segments_stamp = _files_stamp([settings.segments_path]) if settings else ()
         self.outbox = outbox  # None: events are refused (StoreUnavailable) while the database is down
@@ -208,7 +222,7 @@ class Engine:
                    _signals(settings, catalog, index), settings,
                    Questionnaire.from_yaml(settings.questionnaire_path),
                    ConversationStore(settings.tracker_url), Outbox(settings.outbox_dir),
-                   Segments.load(settings.segments_path, index.dimension))
+                   Segments.load(settings.segments_path, index.dimension), load_experiments(settings.experiments_path))
 
     @property
     def catalog(self) -> Catalog:
@@ -328,6 +342,13 @@ class Engine:
         self.segments = segments
         return segments
 
+    def experiment_report(self, name: str) -> Report:
+        """How the experiment's variants do so far (``bot experiments report``); KeyError if
+        no experiment has that name."""
+        experiment = self.experiments.named(name)
+        events = self.store.feedback_log([EventType.IMPRESSION, *OUTCOMES], experiment.start, experiment.end)
+        return compare(experiment, tally(events))
+
     def item(self, item_id: str) -> Item:
         try:
             return self.catalog.by_id[item_id]
@@ -373,6 +394,8 @@ class Engine:
             log.warning("%s; recommending without the user's profile", error)
             return Picks(version.recommender.recommend(_anonymous(sender_id), request, popularity=self._popularity, now=now),
                          profile_unavailable=True)
+        if personal and (assigned := self.experiments.variant(sender_id, now or utcnow())):
+            profile, request = _ranked_as(assigned[1], profile, request)
         recommendations = version.recommender.recommend(profile, request, popularity=self._popularity, now=now)
         if recommendations and personal:
             self._record(sender_id, [(EventType.IMPRESSION, r.item.id, category) for r in recommendations],
@@ -391,7 +414,7 @@ class Engine:
         """Popularity for this request. The first read (and the one after an erasure, which must
         not count the erased feedback) is made here and raises StoreUnavailable if it cannot be;
         one that is merely old is read again in the background while requests go on with it:
-        the aggregate scans every event (0.27 s at 120,000 events), too long for one request."""
+        the aggregate scans every event, too long for one request."""
         with self._popularity_lock:
             read_at = self._popularity_read_at
             if read_at is None:

@@ -71,6 +71,13 @@ class Profile:
             events=tuple(record.events),
         )
 
+    def without_taste(self) -> Profile:
+        """The user as a newcomer is ranked (an experiment's unpersonalized variant): no stated
+        tastes or feedback; the categories they avoid and what they were just shown still count
+        (the caller excludes what they rejected)."""
+        return Profile(self.sender_id, known=False, onboarded=self.onboarded, avoid_categories=self.avoid_categories,
+                       events=tuple(e for e in self.events if e.type == EventType.IMPRESSION))
+
     def latest_feedback(self) -> dict[str, FeedbackEvent]:
         """Each item's most recent explicit feedback (a later like overrides a dislike)."""
         latest: dict[str, FeedbackEvent] = {}

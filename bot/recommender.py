@@ -99,6 +99,7 @@ class Request:
     seed_item: str | None = None  # "more like this"
     constraints: Constraints = Constraints()  # "from the 90s", "under 20 dollars"
     exclude: frozenset[str] = frozenset()  # e.g. shown earlier in this conversation
+    diversity: float | None = None  # the MMR trade-off for this request (an experiment's); None: the default
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,8 @@ class Recommender:
         if not eligible:
             return []
         scores = self.score_items(eligible, query, profile, popularity, now)
-        chosen = self._diverse_top(eligible, scores, request.n)
+        chosen = self._diverse_top(eligible, scores, request.n,
+                                   self.diversity if request.diversity is None else request.diversity)
         return [
             Recommendation(
                 item=self.catalog.by_id[item_id],
@@ -329,10 +331,10 @@ class Recommender:
         }
 
     def _diverse_top(
-        self, item_ids: list[str], scores: dict[str, dict[str, float]], n: int
+        self, item_ids: list[str], scores: dict[str, dict[str, float]], n: int, diversity: float
     ) -> list[str]:
         relevance = np.array([scores[i]["total"] for i in item_ids])
-        order = mmr_order(relevance, self.index.matrix(item_ids), n, self.diversity)
+        order = mmr_order(relevance, self.index.matrix(item_ids), n, diversity)
         return [item_ids[i] for i in order]
 
     def reasons(

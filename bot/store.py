@@ -403,13 +403,20 @@ class Store:
             row.created_at = _as_utc(row.created_at)
         return list(rows)
 
-    def feedback_log(self, types: Iterable[EventType]) -> list[tuple[str, str, str, datetime]]:
-        """(sender, item, type, time) of every event of these types, for model training."""
+    def feedback_log(
+        self, types: Iterable[EventType], since: datetime | None = None, until: datetime | None = None
+    ) -> list[tuple[str, str, str, datetime]]:
+        """(sender, item, type, time) of every event about an item of these types, oldest first
+        (from ``since``, before ``until``): model training, experiment reports."""
         query = (
             select(Event.sender_id, Event.item_id, Event.type, Event.created_at)
             .where(Event.item_id.is_not(None), Event.type.in_([str(t) for t in types]))
             .order_by(Event.created_at, Event.id)
         )
+        if since is not None:
+            query = query.where(Event.created_at >= since.astimezone(UTC))
+        if until is not None:
+            query = query.where(Event.created_at < until.astimezone(UTC))
         with self.reading() as session:
             return [(s, i, t, _as_utc(at)) for s, i, t, at in session.execute(query)]
 

@@ -303,7 +303,7 @@ def fairness_sections(results: dict[str, Any]) -> list[str]:
     return parts
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
     """matplotlib's pyplot on the file-only Agg backend, imported late (only plots need it)."""
     import matplotlib
 
@@ -315,7 +315,7 @@ def _pyplot() -> Any:
 
 def plot(results: dict[str, Any], out_dir: Path) -> list[Path]:
     """The HR@K and NDCG@K curves (one line per model, both variants) and a coverage bar chart."""
-    plt = _pyplot()
+    plt = pyplot()
 
     written = []
     curves = results.get("curves", {})
@@ -360,7 +360,7 @@ def plot(results: dict[str, Any], out_dir: Path) -> list[Path]:
 
 def plot_sweep(rows: list[dict[str, Any]], path: Path) -> Path:
     """One panel per metric of ``SWEEP_KEYS`` against the control's weight, a line per control."""
-    plt = _pyplot()
+    plt = pyplot()
 
     figure, axes = plt.subplots(1, len(SWEEP_KEYS), figsize=(3.2 * len(SWEEP_KEYS), 3.6))
     for axis, key in zip(axes, SWEEP_KEYS):

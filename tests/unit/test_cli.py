@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.config import PROJECT_ROOT
 from bot.engine import Engine
+from bot.experiments import load_experiments
 from bot.nlu import lookup_tables_yaml
 from bot.store import EventType, Store
 
@@ -388,3 +389,36 @@ def test_segments_build_clusters_consenting_users_then_show_lists_them(cli, stat
     assert "Sci-Fi" in built.stdout and "Animation" in built.stdout
     assert shown.stdout == built.stdout
     assert too_many.exit_code == 2 and "4 users with a known taste: 3 segments need at least 6" in too_many.output
+
+
+def test_experiments_list_and_report_with_a_chart(cli, monkeypatch, tmp_path, engine_on_cli_db):
+    path = tmp_path / "experiments.yml"
+    path.write_text("experiments:\n  - name: ab\n    variants: [{name: a}, {name: b, diversity: 0.9}]\n")
+    monkeypatch.setenv("BOT_EXPERIMENTS", str(path))
+    engine_on_cli_db.experiments = load_experiments(path)
+    for user in ("alice", "bob"):
+        picks = engine_on_cli_db.recommend(user, n=3)
+        engine_on_cli_db.record_event(user, EventType.CLICK, picks[0].item.id)
+
+    listed = cli("experiments", "list")
+    report = cli("experiments", "report", "ab", "--chart", str(tmp_path / "ab.png"))
+
+    assert listed.exit_code == 0 and "ab (running): always to no end; decided on 'any'; variants a ×1, b ×1" in listed.output
+    assert report.exit_code == 0, report.output
+    rows = [line.split() for line in report.output.splitlines() if line.startswith(("a ", "b "))]
+    shown = {row[0]: (int(row[1]), int(row[2])) for row in rows if row[1].isdigit()}  # variant: users, items shown
+    assert sum(users for users, _ in shown.values()) == 2 and sum(n for _, n in shown.values()) == 6
+    assert (tmp_path / "ab.png").read_bytes()[:4] == b"\x89PNG"
+    unknown = cli("experiments", "report", "nope")
+    assert unknown.exit_code == 2 and "no experiment named 'nope' (defined: ab)" in unknown.output
+
+
+def test_a_malformed_experiments_file_stops_the_cli_naming_its_line_and_field(cli, monkeypatch, tmp_path):
+    path = tmp_path / "experiments.yml"
+    path.write_text("experiments:\n  - name: ab\n    variants:\n      - name: a\n      - name: b\n        weight: 0\n")
+    monkeypatch.setenv("BOT_EXPERIMENTS", str(path))
+
+    result = cli("experiments", "list")
+
+    assert result.exit_code == 2
+    assert f"{path}, line 6, field 'weight': must be a number above 0" in result.output
