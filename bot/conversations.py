@@ -60,6 +60,24 @@ class ConversationStore:
         turns = [_turn(kind, timestamp, data) for kind, timestamp, data in rows]
         return [t for t in turns if not (t["from"] == "user" and (t["text"] or "").startswith(EXTERNAL_PREFIX))]
 
+    def users_per_day(self, since: datetime, until: datetime) -> dict[str, int]:
+        """Per UTC day (YYYY-MM-DD), how many users wrote to the bot: turns a system started
+        (outreach through trigger_intent) are not the user writing."""
+        if not self._has_table():
+            return {}
+        query = (
+            select(TRACKER_EVENTS.c.sender_id, TRACKER_EVENTS.c.timestamp, TRACKER_EVENTS.c.data)
+            .where(TRACKER_EVENTS.c.type_name == "user", TRACKER_EVENTS.c.timestamp >= since.timestamp(),
+                   TRACKER_EVENTS.c.timestamp < until.timestamp())
+        )
+        writers: dict[str, set[str]] = {}
+        external = f'"text": "{EXTERNAL_PREFIX}'  # as Rasa's json.dumps writes it: no parse of every row
+        with self.engine.connect() as connection:
+            for sender_id, timestamp, data in connection.execute(query):
+                if external not in (data or ""):
+                    writers.setdefault(f"{datetime.fromtimestamp(timestamp, UTC):%Y-%m-%d}", set()).add(sender_id)
+        return {day: len(senders) for day, senders in sorted(writers.items())}
+
     def erase(self, sender_id: str) -> int:
         """Delete every stored event of the conversation; the number of rows deleted."""
         if not self._has_table():

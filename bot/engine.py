@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from bot.activity import active_hours, decay
+from bot.analytics import Analytics, analytics
 from bot.catalog import Catalog, CatalogError, Item, load_configured_catalog
 from bot.config import IndexSettings, Settings
 from bot.constraints import Constraints
@@ -348,6 +349,19 @@ class Engine:
         experiment = self.experiments.named(name)
         events = self.store.feedback_log([EventType.IMPRESSION, *OUTCOMES], experiment.start, experiment.end)
         return compare(experiment, tally(events))
+
+    def analytics(self, days: int = 30, now: datetime | None = None) -> Analytics:
+        """The analytics page's numbers over the last ``days`` (bot/analytics.py)."""
+        until = now or utcnow()
+        since = until - timedelta(days=days)
+        events = self.store.feedback_log([EventType.IMPRESSION, *OUTCOMES], since, until)
+        conversations = self.privacy.conversations.users_per_day(since, until) if self.privacy.conversations else {}
+
+        def segment_of(sender_id: str) -> str | None:
+            return self._segment_of(Profile.load(self.store, sender_id), until)
+
+        return analytics(events, conversations, since, until, segment_of if self.segments else None,
+                         self.experiments.running(until))
 
     def item(self, item_id: str) -> Item:
         try:

@@ -9,14 +9,20 @@ export SQLALCHEMY_SILENCE_UBER_WARNING=1
 export RASA_TELEMETRY_ENABLED=false
 
 # Human handoff: the agent console sends replies through Rasa's HTTP API, which is on only
-# with this token. Without configured agents, one is made up for this run (print_agent_console).
+# with this token. Without configured agents, one is made up for this run, and so is an
+# operator's API key for the analytics page and the user-data API (print_staff_pages).
 new_secret() { .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))'; }
 agent_token=""
-make_up_handoff_tokens() {
+api_key=""
+make_up_secrets() {
   export BOT_RASA_TOKEN="${BOT_RASA_TOKEN:-$(new_secret)}"
   if [ -z "${BOT_AGENT_TOKENS:-}" ]; then
     agent_token=$(new_secret)
     export BOT_AGENT_TOKENS="agent:$agent_token"
+  fi
+  if [ -z "${BOT_API_KEY:-}" ]; then
+    api_key=$(new_secret)
+    export BOT_API_KEY="$api_key"
   fi
 }
 
@@ -84,11 +90,16 @@ wait_for() {  # name url log [minutes, default 2]
   echo "error: the $1 did not start in $minutes minutes; see $3"; exit 1
 }
 
-print_agent_console() {
+print_staff_pages() {
   if [ -n "$agent_token" ]; then
     echo "  Agent console:      http://localhost:$WEB_PORT/agent  (token for this run: $agent_token)"
   else
     echo "  Agent console:      http://localhost:$WEB_PORT/agent  (sign in with a token from BOT_AGENT_TOKENS)"
+  fi
+  if [ -n "$api_key" ]; then
+    echo "  Analytics:          http://localhost:$WEB_PORT/analytics  (API key for this run: $api_key)"
+  else
+    echo "  Analytics:          http://localhost:$WEB_PORT/analytics  (sign in with BOT_API_KEY)"
   fi
 }
 

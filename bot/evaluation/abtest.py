@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.stats import norm
@@ -28,6 +29,7 @@ from scipy.stats import norm
 from bot.experiments import ANY_OUTCOME, OUTCOMES, Experiment
 from bot.store import EventType
 
+RATES = (*(str(kind) for kind in OUTCOMES), ANY_OUTCOME)  # what every report gives a rate of
 ALPHA = 0.05
 POWER = 0.80
 TEST = ("two-sided z-test on the difference of rates, per-user delta-method variance "
@@ -51,7 +53,9 @@ class Rate:
 
 
 @dataclass(frozen=True)
-class VariantResult:
+class GroupResult:
+    """A variant's (or any group of users') items shown, acted on, and rates."""
+
     name: str
     users: int
     shown: int
@@ -72,7 +76,7 @@ class Comparison:
 class Report:
     experiment: str
     metric: str
-    variants: tuple[VariantResult, ...]
+    variants: tuple[GroupResult, ...]
     comparisons: tuple[Comparison, ...]
     alpha: float  # per comparison, after the correction
     minimum_detectable_effect: float
@@ -85,29 +89,39 @@ class Report:
         return needed is not None and min(v.users for v in self.variants) >= needed
 
 
-def tally(events: Iterable[tuple[str, str, str, datetime]], outcomes: Iterable[EventType] = OUTCOMES
-          ) -> dict[str, UserCounts]:
+def tally(events: Iterable[tuple[str, str, str, datetime]], outcomes: Iterable[EventType] = OUTCOMES,
+          group: Callable[[str, datetime], str] | None = None) -> dict[Any, UserCounts]:
     """Per user, from (sender, item, type, time) events oldest first: the distinct items shown
     (impressions) and, per outcome type and for any of them, how many of those items the user
     acted on after first seeing them. Acting on an item never shown (found by search, say) is
-    no outcome of the ranking."""
+    no outcome of the ranking. With ``group`` (of the user and the first impression's time, such
+    as its day) the keys are (group, user): a user's items are counted in the group of each."""
     outcomes = {str(kind) for kind in outcomes}
-    shown_pairs: set[tuple[str, str]] = set()
+    first_shown: dict[tuple[str, str], datetime] = {}
     acted: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for sender, item, kind, _at in events:
+    for sender, item, kind, at in events:
         pair = (sender, item)
         if kind == EventType.IMPRESSION:
-            shown_pairs.add(pair)
-        elif kind in outcomes and pair in shown_pairs:
+            first_shown.setdefault(pair, at)
+        elif kind in outcomes and pair in first_shown:
             acted[pair].add(str(kind))
-    shown: dict[str, int] = defaultdict(int)
-    for sender, _item in shown_pairs:
-        shown[sender] += 1
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys([*outcomes, ANY_OUTCOME], 0))
-    for (sender, _item), kinds in acted.items():
-        for kind in (*kinds, ANY_OUTCOME):
-            counts[sender][kind] += 1
-    return {sender: UserCounts(n, counts[sender]) for sender, n in shown.items()}
+    shown: dict[Any, int] = defaultdict(int)
+    counts: dict[Any, dict[str, int]] = defaultdict(lambda: dict.fromkeys([*outcomes, ANY_OUTCOME], 0))
+    for (sender, item), at in first_shown.items():
+        key = sender if group is None else (group(sender, at), sender)
+        shown[key] += 1
+        kinds = acted.get((sender, item))
+        for kind in (*kinds, ANY_OUTCOME) if kinds else ():
+            counts[key][kind] += 1
+    return {key: UserCounts(n, counts[key]) for key, n in shown.items()}
+
+
+def summarize(name: str, users: list[UserCounts], outcomes: Iterable[str] = RATES) -> GroupResult:
+    """A group's totals and rates (with 95% intervals) from its users' counts."""
+    shown = np.array([u.shown for u in users], dtype=np.float64)
+    acted = {o: np.array([u.acted.get(o, 0) for u in users], dtype=np.float64) for o in outcomes}
+    return GroupResult(name, len(users), int(shown.sum()), {o: int(v.sum()) for o, v in acted.items()},
+                       {o: ratio_rate(v, shown) for o, v in acted.items()})
 
 
 def ratio_rate(acted: np.ndarray, shown: np.ndarray) -> Rate:
@@ -127,8 +141,7 @@ def compare(experiment: Experiment, counts: Mapping[str, UserCounts]) -> Report:
     members: dict[str, list[UserCounts]] = {variant.name: [] for variant in experiment.variants}
     for sender, user in counts.items():
         members[experiment.variant_of(sender).name].append(user)
-    outcomes = [*(str(kind) for kind in OUTCOMES), ANY_OUTCOME]
-    results = tuple(_result(name, users, outcomes) for name, users in members.items())
+    results = tuple(summarize(name, users) for name, users in members.items())
     control, treatments = results[0], results[1:]
     alpha = ALPHA / max(1, len(treatments))
     comparisons = tuple(_compare(control, treatment, experiment.metric, alpha) for treatment in treatments)
@@ -137,14 +150,7 @@ def compare(experiment: Experiment, counts: Mapping[str, UserCounts]) -> Report:
                   _needed_users(control.rates[experiment.metric], experiment.minimum_detectable_effect, alpha))
 
 
-def _result(name: str, users: list[UserCounts], outcomes: list[str]) -> VariantResult:
-    shown = np.array([u.shown for u in users], dtype=np.float64)
-    acted = {o: np.array([u.acted.get(o, 0) for u in users], dtype=np.float64) for o in outcomes}
-    return VariantResult(name, len(users), int(shown.sum()), {o: int(v.sum()) for o, v in acted.items()},
-                         {o: ratio_rate(v, shown) for o, v in acted.items()})
-
-
-def _compare(control: VariantResult, treatment: VariantResult, metric: str, alpha: float) -> Comparison:
+def _compare(control: GroupResult, treatment: GroupResult, metric: str, alpha: float) -> Comparison:
     before, after = control.rates[metric], treatment.rates[metric]
     difference = after.value - before.value
     error = math.sqrt(before.per_user_variance / max(control.users, 1) + after.per_user_variance / max(treatment.users, 1))

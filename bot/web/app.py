@@ -57,6 +57,7 @@ from bot.web.outreach import reach_out_hourly
 from bot.web.rasa_api import RasaApi
 from bot.web.ratelimit import RateLimits
 from bot.web.schemas import (
+    AnalyticsOut,
     ConsentIn,
     ConsentOut,
     ErasedOut,
@@ -102,6 +103,7 @@ FUTURE_SLACK = timedelta(minutes=5)  # clock skew allowed for a site event's tim
 BAD_KEY = "missing or wrong API key (send Authorization: Bearer <BOT_API_KEY>)"
 ENGINE_UNAVAILABLE = "the engine could not be started; see the server log"
 NOTHING_STORED = "nothing is stored about this user"
+ANALYTICS_DISABLED = "analytics are closed: set BOT_API_KEY"
 LINK_EXPIRED = "This download link has expired or was already used. Ask the bot for a new one."
 LINK_EXPIRED_PAGE = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Link expired</title></head>
@@ -300,6 +302,9 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
                                             "<BOT_SITE_KEY>`). A user token, valid one hour, lets the "
                                             "logged-in user's browser call `/api/users/{sender_id}/...` "
                                             "(and the slot) for that user only."},
+            {"name": "analytics", "description": "The business's numbers: conversations, click-through "
+                                                 "and like rates per day, segment and variant (`Authorization: "
+                                                 "Bearer <BOT_API_KEY>`)."},
             {"name": "agents", "description": "The support agents' console: the handoff queue, briefs, "
                                               "replies (`Authorization: Bearer <an agent's token>`)."},
         ],
@@ -506,6 +511,28 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
         if data is None:
             return HTMLResponse(LINK_EXPIRED_PAGE, status_code=404, headers=_NO_STORE)
         return _download(data, data.get("sender_id") or "user")
+
+    def require_operator(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+        """The operator's BOT_API_KEY: the business's own people."""
+        if settings.api_key is None:
+            raise HTTPException(503, ANALYTICS_DISABLED)
+        if not _key_matches(credentials, settings.api_key):
+            raise HTTPException(401, BAD_KEY, headers={"WWW-Authenticate": "Bearer"})
+        limits.for_key("api")
+
+    @app.get("/analytics", include_in_schema=False)
+    def analytics_page() -> FileResponse:
+        """Conversations and how recommendations are received; the page asks for the API key."""
+        return FileResponse(STATIC_DIR / "analytics.html", media_type="text/html")
+
+    @app.get("/api/analytics", tags=["analytics"], response_model=AnalyticsOut,
+             dependencies=[Depends(require_operator)],
+             responses={401: {"model": ErrorOut, "description": "Missing or wrong API key."},
+                        503: {"model": ErrorOut, "description": "BOT_API_KEY is not set."}})
+    def get_analytics(days: Annotated[int, Query(ge=1, le=366)] = 30) -> Any:
+        """Per day, per segment and per variant of the running experiment: users, items shown,
+        and the click, like and any-outcome rates with 95% intervals; conversations a day."""
+        return asdict(engines.get().analytics(days))
 
     app.include_router(agent_router(settings, engines, STATIC_DIR, rasa, limits))
 

@@ -193,3 +193,27 @@ class AgentMessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=4000)
+
+
+class RateOut(BaseModel):
+    value: float = Field(description="Items acted on after being shown / items shown.")
+    low: float = Field(description="95% confidence interval, the user as the unit.")
+    high: float
+
+
+class GroupOut(BaseModel):
+    name: str = Field(description="The day (YYYY-MM-DD), segment or variant.")
+    users: int
+    shown: int = Field(description="Distinct (user, item) pairs shown.")
+    acted: dict[str, int] = Field(description="Of those, acted on: click, like, any.")
+    rates: dict[str, RateOut]
+
+
+class AnalyticsOut(BaseModel):
+    since: datetime
+    until: datetime
+    conversations: dict[str, int] = Field(description="UTC day -> users who wrote to the bot that day.")
+    days: list[GroupOut] = Field(description="Every day of the period, oldest first.")
+    segments: list[GroupOut] = Field(description="Biggest first; empty before `bot segments build`.")
+    experiment: str | None = Field(description="The experiment running now (BOT_EXPERIMENTS), if any.")
+    variants: list[GroupOut]

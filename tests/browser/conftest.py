@@ -63,10 +63,12 @@ class WebServices(_e2e.Services):
     web_port: int = field(default_factory=free_port)
     web_url: str = ""
     agent_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # anna's, for the console
+    api_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # the operator's, for analytics
 
     def start(self) -> None:
         self.web_url = f"http://127.0.0.1:{self.web_port}"
         self.extra_env.setdefault("BOT_AGENT_TOKENS", f"{AGENT}:{self.agent_token}")
+        self.extra_env.setdefault("BOT_API_KEY", self.api_key)
         super().start()  # Rasa: self.rasa_url
         env = {**self.env, "BOT_RASA_URL": self.rasa_url}  # the same databases as the action server
         self._spawn("web", [".venv/bin/bot", "web", "--host", "127.0.0.1", "--port", str(self.web_port)], env)
