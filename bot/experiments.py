@@ -118,13 +118,7 @@ _VARIANT_KEYS = {"name", "weight", "personalized", "diversity"}
 
 
 def _experiment(path: Path, entry: Any) -> Experiment:
-    if not isinstance(entry, dict):
-        raise ExperimentError(f"{path}: each experiment must be a mapping with a name and variants")
-    fail = _failing(path, entry)
-    _known_keys(fail, entry, _EXPERIMENT_KEYS)
-    name = entry.get("name")
-    if not isinstance(name, str) or not name.strip():
-        fail("name", "must be a non-empty text")
+    fail, name = _named_entry(path, entry, "experiment", _EXPERIMENT_KEYS)
     variants = entry.get("variants")
     if not isinstance(variants, list) or len(variants) < 2:
         fail("variants", "must list at least two variants (the first is the control)")
@@ -140,17 +134,11 @@ def _experiment(path: Path, entry: Any) -> Experiment:
     start, end = _moment(fail, entry, "start"), _moment(fail, entry, "end")
     if start and end and end <= start:
         fail("end", "must come after start")
-    return Experiment(name.strip(), parsed, start, end, metric, float(effect), str(entry.get("description", "")))
+    return Experiment(name, parsed, start, end, metric, float(effect), str(entry.get("description", "")))
 
 
 def _variant(path: Path, entry: Any) -> Variant:
-    if not isinstance(entry, dict):
-        raise ExperimentError(f"{path}: each variant must be a mapping with a name")
-    fail = _failing(path, entry)
-    _known_keys(fail, entry, _VARIANT_KEYS)
-    name = entry.get("name")
-    if not isinstance(name, str) or not name.strip():
-        fail("name", "must be a non-empty text")
+    fail, name = _named_entry(path, entry, "variant", _VARIANT_KEYS)
     weight = entry.get("weight", 1.0)
     if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
         fail("weight", "must be a number above 0")
@@ -161,7 +149,20 @@ def _variant(path: Path, entry: Any) -> Variant:
     if diversity is not None and (isinstance(diversity, bool) or not isinstance(diversity, int | float)
                                   or not 0 <= diversity <= 1):
         fail("diversity", "must be a number from 0 (none) to 1")
-    return Variant(name.strip(), float(weight), personalized, None if diversity is None else float(diversity))
+    return Variant(name, float(weight), personalized, None if diversity is None else float(diversity))
+
+
+def _named_entry(path: Path, entry: Any, what: str, keys: set[str]):
+    """An experiment's or variant's mapping checked for unknown fields and a name: its
+    ``fail(field, problem)`` and the name."""
+    if not isinstance(entry, dict):
+        raise ExperimentError(f"{path}: each {what} must be a mapping with a name")
+    fail = _failing(path, entry)
+    _known_keys(fail, entry, keys)
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        fail("name", "must be a non-empty text")
+    return fail, name.strip()
 
 
 def _moment(fail, entry: dict, key: str) -> datetime | None:

@@ -3,7 +3,7 @@ with the API key and sees the day-by-day charts, drawn from the events the chat 
 
 from __future__ import annotations
 
-from chat_page import REPLY_TIMEOUT_MS, say
+from chat_page import REPLY_TIMEOUT_MS, onboard
 
 
 def test_the_operator_signs_in_and_sees_todays_conversation_and_picks_charted(web_services, page, screenshots):
@@ -11,14 +11,7 @@ def test_the_operator_signs_in_and_sees_todays_conversation_and_picks_charted(we
 
     expect.set_options(timeout=REPLY_TIMEOUT_MS)
     page.goto(web_services.web_url + "/")
-    chat = page.locator("#chat-messages")
-    page.get_by_role("button", name="Yes, remember me").click()
-    expect(chat).to_contain_text("Which kinds of movies do you enjoy?")
-    say(page, "comedy")
-    expect(chat).to_contain_text("Name one or two movies you love")
-    say(page, "skip")
-    page.get_by_role("button", name="Nothing to avoid").click()
-    expect(chat.locator("article.card")).to_have_count(5)
+    onboard(page, page.locator("#chat-messages"))
 
     page.goto(web_services.web_url + "/analytics")
     page.fill("#key", "not the key")

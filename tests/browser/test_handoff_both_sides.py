@@ -9,24 +9,11 @@ Screenshots of both pages go to test-artifacts/browser/<test>/.
 
 from __future__ import annotations
 
-from chat_page import REPLY_TIMEOUT_MS, say
+from chat_page import REPLY_TIMEOUT_MS, onboard, say
 
 HANDED_OVER = "I'm passing you to a person from our team."
 BACK = "You're back with me, the bot."
 WAITING_MESSAGE = "are you there? my <b>download</b> of Alien won't play <img src=x onerror=alert(1)>"
-
-
-def onboard(page, chat) -> None:
-    """Consent, one category, nothing to avoid: the first picks appear."""
-    from playwright.sync_api import expect
-
-    page.get_by_role("button", name="Yes, remember me").click()
-    expect(chat).to_contain_text("Which kinds of movies do you enjoy?")
-    say(page, "sci-fi")
-    expect(chat).to_contain_text("Name one or two movies you love")
-    say(page, "skip")
-    page.get_by_role("button", name="Nothing to avoid").click()
-    expect(chat.locator("article.card")).to_have_count(5)
 
 
 def test_a_user_asks_for_a_person_an_agent_answers_and_returns_them_to_the_bot(
