@@ -39,6 +39,9 @@ class ActionShowProfile(EngineAction):
             lines.append(f"I won't suggest again: {join(summary.disliked[:5])}.")
         if summary.segment:
             lines.append(f"Among our users, your tastes are closest to the {summary.segment} group.")
+        if summary.experiment:
+            lines.append(f"You're taking part in our experiment \"{summary.experiment}\" on how picks are ranked "
+                         f"(your group: {summary.variant}).")
         if summary.active_hours_utc:
             hours = [f"{hour:02d}:00" for hour in summary.active_hours_utc]
             lines.append(f"You're usually here around {join(hours)} UTC.")

@@ -82,6 +82,8 @@ class ProfileSummary:
     learned_categories: list[str]  # from feedback, strongest first
     active_hours_utc: list[int]  # hours of the day the user is usually around, most active first
     segment: str | None  # the label of the users' segment nearest this user's taste (bot/segments.py)
+    experiment: str | None = None  # the running experiment the user takes part in (bot/experiments.py)
+    variant: str | None = None  # and the user's group in it
 
     @property
     def has_taste(self) -> bool:
@@ -309,7 +311,13 @@ class Engine:
             # otherwise make its own hour look like a habit).
             active_hours_utc=active_hours((e.at for e in profile.events if e.type not in BOT_EVENTS), now),
             segment=self._segment_of(profile, now),
+            **self._experiment_of(sender_id, consent is True, now),
         )
+
+    def _experiment_of(self, sender_id: str, consents: bool, now: datetime) -> dict[str, str | None]:
+        """The running experiment and the user's variant in it: only users who consent take part."""
+        assigned = self.experiments.variant(sender_id, now) if consents else None
+        return {"experiment": assigned[0].name, "variant": assigned[1].name} if assigned else {}
 
     def _learned_categories(self, profile: Profile, now: datetime) -> Counter[str]:
         """Categories of the items the user's positive feedback was about, weighted and decayed."""

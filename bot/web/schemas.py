@@ -49,6 +49,11 @@ class ProfileOut(BaseModel):
         default=None, description="The users' segment nearest this user's taste (`bot segments build`), "
         "named by its top categories; null before segments are built or without a known taste."
     )
+    experiment: str | None = Field(
+        default=None, description="The A/B experiment on the ranking the user takes part in now (BOT_EXPERIMENTS); "
+        "null if none runs or the user does not consent."
+    )
+    variant: str | None = Field(default=None, description="The user's group in that experiment.")
 
 
 class UserExport(BaseModel):

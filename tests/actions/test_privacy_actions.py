@@ -19,6 +19,7 @@ from actions.privacy import (
     ActionShowProfile,
     ActionWithdrawConsent,
 )
+from bot.experiments import Experiment, Experiments, Variant
 from bot.store import EventType, PreferenceKind, Recorded
 
 from dispatched import message, slot
@@ -92,6 +93,20 @@ def test_show_profile_names_the_users_segment_once_segments_are_built(run, track
         "What you told me or showed me: you liked Alien (1979).\n"
         "From your feedback I've learned you lean towards Horror and Sci-Fi.\n"
         "Among our users, your tastes are closest to the Sci-Fi & Action group.\n" + CONVERSATION_LINE
+    )
+
+
+def test_show_profile_tells_a_user_in_an_experiment_which_group_they_are_in(run, tracker, action_engine):
+    experiment = Experiment("more-diverse", (Variant("control"), Variant("diverse", diversity=0.6)))
+    action_engine.experiments = Experiments((experiment,))
+
+    _, messages = run(ActionShowProfile(), tracker("greet"))
+
+    assert messages[0]["text"] == (
+        "You agreed that I remember your tastes (say \"stop personalizing\" to withdraw).\n"
+        "You're taking part in our experiment \"more-diverse\" on how picks are ranked "
+        f"(your group: {experiment.variant_of('alice').name}).\n"
+        "I don't know anything about your tastes yet.\n" + CONVERSATION_LINE
     )
 
 

@@ -127,3 +127,13 @@ def test_a_diversity_variant_sets_the_mmr_trade_off_of_its_users(engine, remembe
     nearest = engine.index.search(engine.recommender.query_vector(profile, Request()), 5,
                                   exclude=profile.excluded_items())
     assert picks["focused"] == [item_id for item_id, _ in nearest]  # no diversity: the best scores in order
+
+
+def test_a_user_sees_their_group_in_what_the_bot_knows_only_while_they_consent(engine, remember):
+    engine, users = engine_in(engine, Variant("a"), Variant("b"))
+    user = users["b"]
+    remember(user)
+    assert (engine.summary(user).experiment, engine.summary(user).variant) == ("e", "b")
+
+    engine.set_consent(user, False)
+    assert (engine.summary(user).experiment, engine.summary(user).variant) == (None, None)

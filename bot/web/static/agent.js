@@ -303,6 +303,7 @@
       if (Array.isArray(values) && values.length) lines.push(label + ": " + values.join(", "));
     });
     if (p.segment) lines.push("Segment: " + p.segment);
+    if (p.experiment) lines.push("Experiment: " + p.experiment + " (group " + p.variant + ")");
     $("profile-lines").replaceChildren(...lines.map((line) => el("li", "", line)));
   }
 
