@@ -420,6 +420,14 @@ class Store:
         with self.reading() as session:
             return [(s, i, t, _as_utc(at)) for s, i, t, at in session.execute(query)]
 
+    def event_moments(self, since: datetime) -> Iterator[tuple[str, EventType, datetime]]:
+        """(sender, type, time) of every event from ``since``, in one query (streamed)."""
+        query = select(Event.sender_id, Event.type, Event.created_at).where(Event.created_at >= since.astimezone(UTC))
+        self._ensure_schema()
+        with _unavailable_as_error(), self.engine.connect() as connection:
+            for sender_id, kind, at in connection.execution_options(yield_per=10_000).execute(query):
+                yield sender_id, EventType(kind), _as_utc(at)
+
     def item_popularity(self, since: datetime | None = None) -> Counter[str]:
         """Net positive feedback per item over all users: the collaborative prior."""
         query = select(Event.item_id, Event.type, func.count()).where(

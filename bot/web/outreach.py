@@ -9,30 +9,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from bot.activity import active_hours
+from bot.activity import HALF_LIFE_DAYS, active_hours
 from bot.store import BOT_EVENTS, EventType, Store
 from bot.web.rasa_api import RasaApi, RasaUnavailable
 
 log = logging.getLogger(__name__)
 
 OUTREACH_GAP = timedelta(hours=20)  # at most one proactive message a day per user
+HABIT_WINDOW = timedelta(days=8 * HALF_LIFE_DAYS)  # older events weigh under 0.4% of a new one
 
 
 def due(store: Store, now: datetime) -> list[str]:
-    """Consenting users whose most active hour is ``now``'s and who had no outreach lately."""
-    chosen = []
-    for sender_id in store.consenting_senders():
-        record = store.user_record(sender_id, [t for t in EventType if t not in BOT_EVENTS],
-                                   [(EventType.OUTREACH, 1)])
-        own = [event.at for event in record.events if event.type != EventType.OUTREACH]
-        reached = [event.at for event in record.events if event.type == EventType.OUTREACH]
-        hours = active_hours(own, now, top=1)
-        if hours == [now.astimezone(UTC).hour] and not (reached and now - reached[0] < OUTREACH_GAP):
-            chosen.append(sender_id)
-    return chosen
+    """Consenting users whose most active hour is ``now``'s and who had no outreach lately,
+    from one read of every event of the last ``HABIT_WINDOW`` (one query, not one a user)."""
+    consenting = set(store.consenting_senders())
+    own: dict[str, list[datetime]] = defaultdict(list)
+    reached: dict[str, datetime] = {}
+    for sender_id, kind, at in store.event_moments(now - HABIT_WINDOW):
+        if sender_id not in consenting:
+            continue
+        if kind == EventType.OUTREACH:
+            reached[sender_id] = max(at, reached.get(sender_id, at))
+        elif kind not in BOT_EVENTS:
+            own[sender_id].append(at)
+    hour = now.astimezone(UTC).hour
+    return sorted(
+        sender_id for sender_id, moments in own.items()
+        if active_hours(moments, now, top=1) == [hour]
+        and not (sender_id in reached and now - reached[sender_id] < OUTREACH_GAP)
+    )
 
 
 def reach_out(store: Store, rasa: RasaApi, intent: str, now: datetime | None = None) -> int:

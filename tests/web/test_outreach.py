@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot.store import EventType
-from bot.web.outreach import due, reach_out
+from bot.web.outreach import HABIT_WINDOW, due, reach_out
 from bot.web.rasa_api import RasaApi
 
 from fake_rasa import FakeRasa
@@ -55,6 +55,16 @@ def test_the_bots_own_events_are_no_habit(store):
     evenings(store, "shown", kind=EventType.IMPRESSION)
 
     assert due(store, SEVEN_PM) == []
+
+
+def test_a_habit_long_gone_is_no_reason_to_write(store):
+    store.set_consent("left", True)
+    for days in range(1, 7):
+        store.add_event("left", EventType.VIEW, "jaws-1975", at=SEVEN_PM - HABIT_WINDOW - timedelta(days=days))
+    store.set_consent("stays", True)
+    evenings(store, "stays")
+
+    assert due(store, SEVEN_PM) == ["stays"]
 
 
 def test_reach_out_triggers_the_intent_and_logs_it_once_a_day(store, api, rasa):
