@@ -430,7 +430,13 @@ class Engine:
         if item_id not in version.catalog:
             raise UnknownItem(item_id)
         self._refresh_popularity()
-        return version.recommender.explain(self.profile(sender_id), item_id, popularity=self._popularity)
+        return version.recommender.explain(self._ranked_profile(sender_id), item_id, popularity=self._popularity)
+
+    def _ranked_profile(self, sender_id: str) -> Profile:
+        """The profile the user's picks are ranked with: their experiment variant's view of it."""
+        personal, profile = self._consented_profile(sender_id)
+        assigned = self.experiments.variant(sender_id, utcnow()) if personal else None
+        return _ranked_as(assigned[1], profile, Request())[0] if assigned else profile
 
     def _refresh_popularity(self) -> None:
         """Popularity for this request. The first read (and the one after an erasure, which must

@@ -107,6 +107,10 @@ def test_the_unpersonalized_variant_ranks_as_for_a_newcomer_but_never_brings_bac
     engine.record_event(users["popular"], EventType.DISLIKE, "heat-1995")
 
     popular = [pick.item.id for pick in engine.recommend(users["popular"], n=5)]
+    horror = next(item.id for item in engine.catalog.items if "Horror" in item.categories and item.id != "alien-1979")
+    stated = "matches your interest in Horror"
+    assert stated in engine.explain(users["personal"], horror)
+    assert stated not in engine.explain(users["popular"], horror)  # "why this?" ranks as the variant does
     personal = [pick.item.id for pick in engine.recommend(users["personal"], n=5)]
 
     assert popular[0] == "toy-story-1995" and "heat-1995" not in popular  # popular first, the dislike kept out
