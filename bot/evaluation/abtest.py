@@ -16,6 +16,7 @@ minimum detectable effect at the control's rate and per-user variance, with 80% 
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -24,13 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
 from bot.experiments import ANY_OUTCOME, OUTCOMES, Experiment
 from bot.store import EventType
 
 RATES = (*(str(kind) for kind in OUTCOMES), ANY_OUTCOME)  # what every report gives a rate of
 ALPHA = 0.05
+_NORMAL = NormalDist()  # the standard normal (scipy.stats would add 0.8 s to every process's start)
 POWER = 0.80
 TEST = ("two-sided z-test on the difference of rates, per-user delta-method variance "
         "(Bonferroni-corrected for more than one treatment)")
@@ -132,7 +133,7 @@ def ratio_rate(acted: np.ndarray, shown: np.ndarray) -> Rate:
     value = float(acted.sum() / shown.sum())
     linearized = (acted - value * shown) / shown.mean()
     variance = float(np.var(linearized, ddof=1)) if users > 1 else 0.0
-    half = norm.ppf(1 - ALPHA / 2) * math.sqrt(variance / users)
+    half = _NORMAL.inv_cdf(1 - ALPHA / 2) * math.sqrt(variance / users)
     return Rate(value, max(0.0, value - half), min(1.0, value + half), variance)
 
 
@@ -154,7 +155,7 @@ def _compare(control: GroupResult, treatment: GroupResult, metric: str, alpha: f
     before, after = control.rates[metric], treatment.rates[metric]
     difference = after.value - before.value
     error = math.sqrt(before.per_user_variance / max(control.users, 1) + after.per_user_variance / max(treatment.users, 1))
-    p_value = float(2 * norm.sf(abs(difference) / error)) if error > 0 else 1.0
+    p_value = math.erfc(abs(difference) / error / math.sqrt(2)) if error > 0 else 1.0  # two-sided
     return Comparison(treatment.name, difference, difference / before.value if before.value else None,
                       p_value, p_value < alpha)
 
@@ -165,7 +166,7 @@ def _needed_users(control: Rate, effect: float, alpha: float) -> int | None:
     shift = effect * control.value
     if shift <= 0 or control.per_user_variance <= 0:
         return None
-    z = norm.ppf(1 - alpha / 2) + norm.ppf(POWER)
+    z = _NORMAL.inv_cdf(1 - alpha / 2) + _NORMAL.inv_cdf(POWER)
     return math.ceil(2 * control.per_user_variance * (z / shift) ** 2)
 
 
