@@ -2,8 +2,8 @@
 
 In WAL mode SQLite copies the log back into the database file (a checkpoint) during the commit
 that takes the log past 1,000 pages, and with ``synchronous=NORMAL`` that commit also syncs the
-file. Every reply commits (its impressions), so about one request in a hundred waited 8-10 ms
-for a checkpoint: the p99 of a recommendation at 100k items. Here commits never checkpoint
+file. Every reply commits (its impressions), so now and then a reply waited for a checkpoint,
+which set the p99 of a recommendation. Here commits never checkpoint
 (``wal_autocheckpoint=0``); one daemon thread checkpoints every managed database once a second,
 passively, so it never waits for or blocks a reader or a writer, and SQLite's C code runs without
 the GIL. The log is checkpointed too when the last connection to the file closes.
