@@ -164,6 +164,8 @@ def _ranked_as(variant: Variant, profile: Profile, request: Request) -> tuple[Pr
     """The profile and request an experiment's variant ranks with."""
     if variant.diversity is not None:
         request = replace(request, diversity=variant.diversity)
+    if variant.segment_prior is not None:
+        request = replace(request, segment_prior=variant.segment_prior)
     if not variant.personalized:
         request = replace(request, exclude=request.exclude | profile.excluded_items())
         profile = profile.without_taste()
@@ -430,13 +432,15 @@ class Engine:
         if item_id not in version.catalog:
             raise UnknownItem(item_id)
         self._refresh_popularity()
-        return version.recommender.explain(self._ranked_profile(sender_id), item_id, popularity=self._popularity)
+        profile, request = self._ranked_view(sender_id)
+        return version.recommender.explain(profile, item_id, popularity=self._popularity, request=request)
 
-    def _ranked_profile(self, sender_id: str) -> Profile:
-        """The profile the user's picks are ranked with: their experiment variant's view of it."""
+    def _ranked_view(self, sender_id: str) -> tuple[Profile, Request]:
+        """The profile and plain request the user's picks are ranked with: their experiment
+        variant's view of them."""
         personal, profile = self._consented_profile(sender_id)
         assigned = self.experiments.variant(sender_id, utcnow()) if personal else None
-        return _ranked_as(assigned[1], profile, Request())[0] if assigned else profile
+        return _ranked_as(assigned[1], profile, Request()) if assigned else (profile, Request())
 
     def _refresh_popularity(self) -> None:
         """Popularity for this request. The first read (and the one after an erasure, which must

@@ -9,9 +9,10 @@ process agrees, so the variants, weights and name must not change while an exper
 
 A variant changes the ranking: ``personalized: false`` ranks by popularity and trend, as for
 a new user (what the user rejected or avoids still never comes back), ``diversity`` sets the
-MMR trade-off (0: the best scores in order). Impressions and outcomes are the events every
-recommendation logs already; `bot experiments report` compares the variants
-(bot/evaluation/abtest.py).
+MMR trade-off (0: the best scores in order), ``segment_prior`` the weight of what the users
+of a new user's segment liked (bot/hybrid.py; off by default). Impressions and outcomes are
+the events every recommendation logs already; `bot experiments report` compares the
+variants (bot/evaluation/abtest.py).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Variant:
     weight: float = 1.0
     personalized: bool = True
     diversity: float | None = None  # None: the recommender's own
+    segment_prior: float | None = None  # None: the trained model's (bot/hybrid.py)
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def load_experiments(path: Path | None) -> Experiments:
 
 
 _EXPERIMENT_KEYS = {"name", "description", "start", "end", "metric", "minimum_detectable_effect", "variants"}
-_VARIANT_KEYS = {"name", "weight", "personalized", "diversity"}
+_VARIANT_KEYS = {"name", "weight", "personalized", "diversity", "segment_prior"}
 
 
 def _experiment(path: Path, entry: Any) -> Experiment:
@@ -145,11 +147,16 @@ def _variant(path: Path, entry: Any) -> Variant:
     personalized = entry.get("personalized", True)
     if not isinstance(personalized, bool):
         fail("personalized", "must be true or false")
-    diversity = entry.get("diversity")
-    if diversity is not None and (isinstance(diversity, bool) or not isinstance(diversity, int | float)
-                                  or not 0 <= diversity <= 1):
-        fail("diversity", "must be a number from 0 (none) to 1")
-    return Variant(name, float(weight), personalized, None if diversity is None else float(diversity))
+    return Variant(name, float(weight), personalized, _share(fail, entry, "diversity"),
+                   _share(fail, entry, "segment_prior"))
+
+
+def _share(fail, entry: dict[str, Any], key: str) -> float | None:
+    """An optional weight from 0 (off) to 1."""
+    value = entry.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1):
+        fail(key, "must be a number from 0 (none) to 1")
+    return None if value is None else float(value)
 
 
 def _named_entry(path: Path, entry: Any, what: str, keys: set[str]):

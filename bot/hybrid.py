@@ -10,13 +10,18 @@ their weighted sum; the weights are chosen on validation data (``GRID``, ``bot e
 - content: cosine between MiniLM item vectors and the user's recency-weighted taste,
   plus the user's stated categories;
 - era: items released near the years the user has been watching lately;
+- segment: a prior for new users, what the users of their segment liked before ``now``
+  (users clustered on their taste with bot.segments; a new user's segment is the one nearest
+  their onboarding answers); off by default, swept by ``bot eval``;
 - diversity: maximal marginal relevance reorders the best items so the top is varied;
 - novelty: an optional penalty on all-time popularity (interactions before ``now``), a
   control against popularity bias; off by default, swept by ``bot eval``.
 
-The personal components (all but trend) are trusted in proportion to how much is known:
-their weight is multiplied by n / (n + history_shrinkage) for a history of n items, so a
-user who only answered the questionnaire gets mostly what is fresh, nudged by their taste.
+The personal components (all but trend and segment) are trusted in proportion to how much
+is known: their weight is multiplied by n / (n + history_shrinkage) for a history of n items,
+so a user who only answered the questionnaire gets mostly what is fresh, nudged by their
+taste. The segment prior takes the rest, history_shrinkage / (n + history_shrinkage): it
+speaks for a new user and fades as their own history grows.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import scipy.sparse as sp
 
 from bot.diversity import mmr_order
 from bot.ranking import History, InteractionLog, Ranker
+from bot.segments import MIN_USERS_PER_SEGMENT, cluster, default_k
 
 DAY = 86400.0
 
@@ -48,9 +54,11 @@ DEFAULTS: dict[str, float] = {
     "history_shrinkage": 2.0,
     "diversity": 0.0,
     "novelty": 0.0,
+    "segment": 0.0,
 }
 TREND_STEP_S = 60  # a live request's trend row is recomputed at most this often
-PARTS = ("trend", "cooccurrence", "content", "era", "category")
+PARTS = ("trend", "cooccurrence", "content", "era", "category", "segment")
+VECTOR_CHUNK = 50_000  # item vectors read at a time when fitting (a 1M catalog's are 1.5 GB)
 DIVERSITY_POOL = 30  # MMR re-ranks this many of the best items into the first places
 DIVERSITY_DEPTH = 10
 GRID: list[dict[str, float]] = [
@@ -71,6 +79,11 @@ class VectorRows(Protocol):
     def __len__(self) -> int: ...
 
     def __getitem__(self, rows: np.ndarray) -> np.ndarray: ...
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
 
 def _scale_rows(matrix: np.ndarray) -> np.ndarray:
@@ -109,6 +122,11 @@ class HybridRanker(Ranker):
         self._times = np.zeros(0, np.int64)
         self._items = np.zeros(0, np.int32)
         self._similar = sp.csr_matrix((self.n_items, self.n_items), dtype=np.float32)
+        self._segment_centroids = np.zeros((0, 0), np.float32)  # one unit row per segment
+        self._category_centroids = np.zeros((0, 0), np.float32)  # one unit row per category
+        self._event_segments = np.zeros(0, np.int32)  # the segment of each of _times' events
+        self._segment_events: list[tuple[np.ndarray, np.ndarray]] = []  # (times, items) per segment
+        self._segment_cache: dict[tuple[int, int], np.ndarray] = {}  # (segment, minute): live rows
         self._trend_cache: tuple[int, np.ndarray] | None = None  # (minute, trend row) for live requests
         self._rising: tuple[int, np.ndarray] | None = None  # (k, the trend row's best k rows) while cached
 
@@ -134,7 +152,40 @@ class HybridRanker(Ranker):
         similar.setdiag(0)
         similar.eliminate_zeros()
         self._similar = (inverse @ similar @ inverse).tocsr().astype(np.float32)
+        self._fit_segments(users, log.users[positive][order])
         return self
+
+    def _fit_segments(self, users: sp.csr_matrix, event_users: np.ndarray) -> None:
+        """Cluster the users on their taste (the mean vector of what they liked) for the
+        segment prior, and place each category at its items' mean vector, so stated
+        categories can pick a new user's segment. Too few users: no segments."""
+        seen = np.unique(users.indices)
+        taste = np.zeros((users.shape[0], self._dimension()), np.float32)
+        categories = np.zeros((self.item_category_matrix.shape[1], taste.shape[1]), np.float32)
+        for start in range(0, len(seen), VECTOR_CHUNK):
+            rows = seen[start:start + VECTOR_CHUNK]
+            vectors = np.asarray(self.item_vectors[rows], dtype=np.float32)
+            taste += users[:, rows] @ vectors
+            categories += self.item_category_matrix[rows].T @ vectors
+        self._category_centroids = _unit_rows(categories)
+        known = np.flatnonzero(np.linalg.norm(taste, axis=1) > 0)
+        k = default_k(len(known))
+        if len(known) < MIN_USERS_PER_SEGMENT * k:
+            self._set_segments(np.zeros((0, taste.shape[1]), np.float32), np.zeros(len(event_users), np.int32))
+            return
+        centroids, assigned = cluster(_unit_rows(taste[known]), k)
+        segment_of_user = np.zeros(users.shape[0], np.int32)
+        segment_of_user[known] = assigned
+        self._set_segments(centroids, segment_of_user[event_users])
+
+    def _set_segments(self, centroids: np.ndarray, event_segments: np.ndarray) -> None:
+        self._segment_centroids, self._event_segments = centroids, event_segments.astype(np.int32)
+        self._segment_events = [(self._times[event_segments == s], self._items[event_segments == s])
+                                for s in range(len(centroids))]
+        self._segment_cache = {}
+
+    def _dimension(self) -> int:
+        return int(np.asarray(self.item_vectors[np.arange(1)]).shape[1]) if self.n_items else 0
 
     def save(self, path: Path, item_ids: Sequence[str]) -> None:
         """Write what `fit` learned (atomically), tagged with the catalog's item ids."""
@@ -144,6 +195,8 @@ class HybridRanker(Ranker):
         np.savez(
             tmp, times=self._times, items=self._items, rows=similar.row, cols=similar.col,
             values=similar.data, item_ids=np.array(list(item_ids), dtype=str),
+            segment_centroids=self._segment_centroids, category_centroids=self._category_centroids,
+            event_segments=self._event_segments,
             params=np.array(json.dumps(self.params)),
         )
         os.replace(tmp, path)
@@ -159,6 +212,9 @@ class HybridRanker(Ranker):
                 (data["values"], (data["rows"], data["cols"])), shape=(self.n_items, self.n_items)
             )
             self.params = {**self.params, **json.loads(str(data["params"]))}
+            if "segment_centroids" in data.files:  # models trained before the segment prior have none
+                self._category_centroids = data["category_centroids"]
+                self._set_segments(data["segment_centroids"], data["event_segments"])
         return True
 
     def components(
@@ -175,16 +231,17 @@ class HybridRanker(Ranker):
             "content": lambda: self._content(recency, columns),
             "era": lambda: self._era(histories, columns),
             "category": lambda: self._category(recency, histories, columns),
+            "segment": lambda: self._segment(recency, histories, np.asarray(now, dtype=np.int64), columns),
         }
         return {name: compute[name]() for name in parts}
 
     def score(self, histories: Sequence[History], now: np.ndarray) -> np.ndarray:
-        parts = self.components(histories, now)
+        parts = self.components(histories, now, parts=[p for p in PARTS if p != "segment" or self.params[p] > 0])
         known = np.array([len(h.items) for h in histories], dtype=np.float32)[:, None]
         trust = known / (known + self.params["history_shrinkage"])
         total = self.params["trend"] * parts.pop("trend")
         for name, matrix in parts.items():
-            total += self.params[name] * trust * matrix
+            total += self.params[name] * (1.0 - trust if name == "segment" else trust) * matrix
         if self.params["novelty"] > 0:
             total -= self.params["novelty"] * self._popularity(np.asarray(now, dtype=np.int64))
         if self.params["diversity"] > 0:
@@ -279,14 +336,54 @@ class HybridRanker(Ranker):
             out[row] = np.bincount(self._items[lo:hi], weights=weights, minlength=self.n_items)
         return _scale_rows(np.log1p(out))
 
-    def _content(self, recency: sp.csr_matrix, columns: np.ndarray | None = None) -> np.ndarray:
+    def _taste(self, recency: sp.csr_matrix) -> np.ndarray:
+        """Each user's recency-weighted item vectors summed (not yet unit length)."""
         seen = np.unique(recency.indices)  # only the vectors of items in a history are read
         touched = sp.csr_matrix((recency.data, np.searchsorted(seen, recency.indices), recency.indptr),
                                 shape=(recency.shape[0], len(seen)))
-        taste = np.asarray(touched @ self.item_vectors[seen], dtype=np.float32)
-        norms = np.linalg.norm(taste, axis=1, keepdims=True)
-        taste = np.divide(taste, norms, out=np.zeros_like(taste), where=norms > 0)
+        return np.asarray(touched @ self.item_vectors[seen], dtype=np.float32)
+
+    def _content(self, recency: sp.csr_matrix, columns: np.ndarray | None = None) -> np.ndarray:
+        taste = _unit_rows(self._taste(recency))
         return taste @ self.item_vectors[np.arange(self.n_items) if columns is None else columns].T
+
+    def _segment(
+        self, recency: sp.csr_matrix, histories: Sequence[History], now: np.ndarray,
+        columns: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """What the users of the nearest segment liked before ``now`` (log counts, rows scaled
+        by their peak over every item). The segment is the one nearest the user's taste plus
+        the centroids of their stated categories; zero for a user with neither."""
+        out = np.zeros((len(histories), self.n_items if columns is None else len(columns)), np.float32)
+        if not len(self._segment_centroids):
+            return out
+        query = self._taste(recency)
+        for row, history in enumerate(histories):
+            for category in history.categories:
+                column = self._category_index.get(category)
+                if column is not None:
+                    query[row] += self._category_centroids[column]
+        nearest = np.argmax(query @ self._segment_centroids.T, axis=1)
+        for row, moment in enumerate(now):
+            if query[row].any():
+                counts = self._segment_row(int(nearest[row]), int(moment), live=columns is not None)
+                out[row] = counts if columns is None else counts[columns]
+        return out
+
+    def _segment_row(self, segment: int, moment: int, live: bool) -> np.ndarray:
+        """The segment's log counts before ``moment``; a live request's at most once a minute."""
+        if live:
+            moment -= moment % TREND_STEP_S
+            cached = self._segment_cache.get((segment, moment))
+            if cached is not None:
+                return cached
+        times, items = self._segment_events[segment]
+        counts = np.bincount(items[:np.searchsorted(times, moment, side="left")], minlength=self.n_items)
+        row = _scale_rows(np.log1p(counts.astype(np.float32))[None, :])[0]
+        if live:
+            self._segment_cache = {key: value for key, value in self._segment_cache.items() if key[1] == moment}
+            self._segment_cache[(segment, moment)] = row
+        return row
 
     def _category(
         self, recency: sp.csr_matrix, histories: Sequence[History], columns: np.ndarray | None = None

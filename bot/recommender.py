@@ -34,7 +34,8 @@ RECENT_IMPRESSIONS = 20  # shown this recently: demoted
 ANCHOR_MIN_SIMILARITY = 0.5
 SEED_WEIGHT = 0.7
 # The hybrid model's components as score parts; its content component is the taste part.
-PART_NAMES = {"trend": "trending", "cooccurrence": "also_liked", "era": "era", "category": "category"}
+PART_NAMES = {"trend": "trending", "cooccurrence": "also_liked", "era": "era", "category": "category",
+              "segment": "your_segment"}
 SIGNAL_REASON_MIN = 0.15  # a weighted trend or co-occurrence part this large is worth naming
 INTEREST_CACHE_SIZE = 10_000  # free-text interest vectors kept in memory
 INTEREST_REASON_MIN = 0.35  # an item this close to a stated free-text interest matches it
@@ -100,6 +101,7 @@ class Request:
     constraints: Constraints = Constraints()  # "from the 90s", "under 20 dollars"
     exclude: frozenset[str] = frozenset()  # e.g. shown earlier in this conversation
     diversity: float | None = None  # the MMR trade-off for this request (an experiment's); None: the default
+    segment_prior: float | None = None  # the segment prior's weight (an experiment's); None: the model's
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,7 @@ class Recommender:
         eligible = self._eligible(query, excluded, profile, request, popularity, now)
         if not eligible:
             return []
-        scores = self.score_items(eligible, query, profile, popularity, now)
+        scores = self.score_items(eligible, query, profile, popularity, now, request.segment_prior)
         chosen = self._diverse_top(eligible, scores, request.n,
                                    self.diversity if request.diversity is None else request.diversity)
         return [
@@ -218,11 +220,13 @@ class Recommender:
         item_id: str,
         popularity: Mapping[str, float] | None = None,
         now: datetime | None = None,
+        request: Request = Request(),
     ) -> list[str]:
-        """Reasons for one item under the user's current profile (for "why this?")."""
-        request = Request()
+        """Reasons for one item under the user's current profile (for "why this?"); ``request``
+        carries an experiment variant's ranking settings."""
         query = self.query_vector(profile, request, now)
-        components = self.score_items([item_id], query, profile, Popularity.of(popularity), now)[item_id]
+        components = self.score_items([item_id], query, profile, Popularity.of(popularity), now,
+                                      request.segment_prior)[item_id]
         return self.reasons(item_id, profile, request, components)
 
     def _eligible(
@@ -283,13 +287,14 @@ class Recommender:
         profile: Profile,
         popularity: Mapping[str, float],
         now: datetime | None = None,
+        segment_prior: float | None = None,
     ) -> dict[str, dict[str, float]]:
         """Named score parts per item; ``total`` is their sum."""
         popularity = Popularity.of(popularity)
         similarity = (
             self.index.matrix(item_ids) @ query if query is not None else np.zeros(len(item_ids))
         )
-        signals = self._signals(item_ids, profile, now)
+        signals = self._signals(item_ids, profile, now, segment_prior)
         top_popularity = popularity.top()
         recent = set(profile.recent_impressions(RECENT_IMPRESSIONS))
         scores = {}
@@ -308,26 +313,28 @@ class Recommender:
         return scores
 
     def _signals(
-        self, item_ids: list[str], profile: Profile, now: datetime | None
+        self, item_ids: list[str], profile: Profile, now: datetime | None, segment_prior: float | None = None,
     ) -> dict[str, np.ndarray]:
-        """The hybrid model's other components, weighted as in its score.
+        """The hybrid model's other components, weighted as in its score (the segment prior
+        by ``segment_prior`` if given).
 
         The taste part (which also folds in dislikes and stated categories) plays the
         hybrid's content component, so the others are scaled relative to its weight.
         """
         if self.signals is None:
             return {}
+        params = {**self.signals.params, **({} if segment_prior is None else {"segment": segment_prior})}
         moment = now or utcnow()
         history = profile_history(profile, self._rows, moment)
         columns = np.array([self._rows[item_id] for item_id in item_ids], dtype=np.int64)
+        wanted = [name for name in PART_NAMES if name != "segment" or params["segment"] > 0]
         parts = self.signals.components([history], np.array([int(moment.timestamp())]), columns,
-                                        parts=PART_NAMES)  # not content: the taste part plays it
-        params = self.signals.params
+                                        parts=wanted)  # not content: the taste part plays it
         trust = len(history.items) / (len(history.items) + params["history_shrinkage"])
-        relative = {name: params[name] / params["content"] for name in parts}
+        share = {"trend": 1.0, "segment": 1.0 - trust}  # the rest are trusted as the history grows
         return {
-            PART_NAMES[name]: weight * (1.0 if name == "trend" else trust) * parts[name][0]
-            for name, weight in relative.items()
+            PART_NAMES[name]: params[name] / params["content"] * share.get(name, trust) * parts[name][0]
+            for name in parts
         }
 
     def _diverse_top(
@@ -364,6 +371,8 @@ class Recommender:
             found.append(f"matches your interest in {' and '.join(shared)}")
         if components.get("also_liked", 0.0) >= SIGNAL_REASON_MIN:
             found.append("liked by people who like what you like")
+        if components.get("your_segment", 0.0) >= SIGNAL_REASON_MIN:
+            found.append("a favourite of people with tastes like yours")
         if components.get("trending", 0.0) >= SIGNAL_REASON_MIN:
             found.append("trending with other users right now")
         elif components.get("popularity", 0.0) > 0:

@@ -97,24 +97,31 @@ def build(
         raise SegmentsUnavailable(
             f"{len(users)} users with a known taste: {k} segments need at least {MIN_USERS_PER_SEGMENT * k}"
         )
-    vectors = np.ascontiguousarray(np.stack([tastes[u] for u in users]), dtype=np.float32)
+    centroids, assigned = cluster(np.stack([tastes[u] for u in users]), k)
+    members: list[list[str]] = [[] for _ in range(k)]
+    for user, number in zip(users, assigned):
+        members[number].append(user)
+    order = sorted((c for c in range(k) if members[c]), key=lambda c: (-len(members[c]), c))
+    segments = []
+    for number, group in enumerate(order, start=1):
+        leaning: Counter[str] = Counter()
+        for user in members[group]:
+            leaning.update(_shares(categories.get(user, Counter())))
+        top = tuple(c for c, _ in sorted(leaning.items(), key=lambda e: (-e[1], e[0]))[:TOP_CATEGORIES])
+        segments.append(Segment(number, len(members[group]), top))
+    return Segments(centroids[order], tuple(segments), now or datetime.now(UTC))
+
+
+def cluster(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Spherical k-means of unit ``vectors``: (k unit centroids, each vector's nearest centroid).
+    Also what the ranking model's segment prior groups users with (bot/hybrid.py)."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     kmeans = faiss.Kmeans(vectors.shape[1], k, niter=KMEANS_ROUNDS, seed=SEED, spherical=True,
                           min_points_per_centroid=1, max_points_per_centroid=100_000, verbose=False)
     kmeans.train(vectors)
     _, assigned = kmeans.index.search(vectors, 1)
-    members: list[list[str]] = [[] for _ in range(k)]
-    for user, cluster in zip(users, assigned[:, 0]):
-        members[cluster].append(user)
-    order = sorted((c for c in range(k) if members[c]), key=lambda c: (-len(members[c]), c))
-    segments = []
-    for number, cluster in enumerate(order, start=1):
-        leaning: Counter[str] = Counter()
-        for user in members[cluster]:
-            leaning.update(_shares(categories.get(user, Counter())))
-        top = tuple(c for c, _ in sorted(leaning.items(), key=lambda e: (-e[1], e[0]))[:TOP_CATEGORIES])
-        segments.append(Segment(number, len(members[cluster]), top))
-    centroids = kmeans.centroids[order] / np.linalg.norm(kmeans.centroids[order], axis=1, keepdims=True)
-    return Segments(centroids.astype(np.float32), tuple(segments), now or datetime.now(UTC))
+    norms = np.linalg.norm(kmeans.centroids, axis=1, keepdims=True)
+    return (kmeans.centroids / np.where(norms > 0, norms, 1.0)).astype(np.float32), assigned[:, 0]
 
 
 def _shares(weights: Counter[str]) -> dict[str, float]:

@@ -33,7 +33,7 @@ PLOTS = {
     "hr": "evaluation_hr.png", "ndcg": "evaluation_ndcg.png", "coverage": "evaluation_coverage.png",
     "sweep": "evaluation_sweep.png",
 }
-SWEEP_KEYS = ("ndcg@10", "coverage@10", "long_tail@10", "ild@10")  # the panels of the sweep plot
+SWEEP_KEYS = ("ndcg@10", "coverage@10", "long_tail@10", "ild@10")  # the full-history panels of the sweep plot
 TOP_CATEGORIES = 10
 GROUP_KEYS = ("ndcg@10", "hr@10")
 
@@ -282,22 +282,31 @@ def fairness_sections(results: dict[str, Any]) -> list[str]:
     for variant, title in TITLES.items():
         parts += [f"### {title}", "", group_table(results, variant), "", group_ratio_text(results, variant), ""]
     if ENGINE in results["sweep"]:
+        rows = results["sweep"][ENGINE]
+        columns = {key: HEADERS[key] for key in SUMMARY_KEYS}
         parts += [
-            "## Diversity and novelty controls of the engine",
+            "## Controls of the engine that are off by default",
             "",
             "The engine's chosen setting with one control turned up at a time, on the test items "
-            "with full histories (shown here, never used to choose a setting). `diversity` is the "
-            f"weight of maximal marginal relevance, which reorders the best {DIVERSITY_POOL} items "
-            f"so the top {DIVERSITY_DEPTH} are less alike in embedding space; `novelty` subtracts "
-            "its weight times the item's log popularity before the user's moment (scaled to at "
-            "most 1), which lifts long-tail items.",
+            "(shown here, never used to choose a setting). `diversity` is the weight of maximal "
+            f"marginal relevance, which reorders the best {DIVERSITY_POOL} items so the top "
+            f"{DIVERSITY_DEPTH} are less alike in embedding space; `novelty` subtracts its weight "
+            "times the item's log popularity before the user's moment (scaled to at most 1), which "
+            "lifts long-tail items. `segment` is the prior for new users: users are clustered on "
+            "their taste (as by `bot segments build`), a user's segment is the one nearest their "
+            "titles and stated genres, and the weight times what that segment's users liked before "
+            "the user's moment (log counts, scaled to at most 1) is added, fading as the user's own "
+            "history grows (times 2 / (2 + history length)).",
             "",
-            metrics_table(
-                {row["setting"]: row for row in results["sweep"][ENGINE]},
-                {key: HEADERS[key] for key in SUMMARY_KEYS}, first="setting",
-            ),
+            "### Full history",
             "",
-            f"![Diversity and novelty sweep]({PLOTS['sweep']})",
+            metrics_table({row["setting"]: row for row in rows}, columns, first="setting"),
+            "",
+            "### Cold start (2 titles + 3 genres)",
+            "",
+            metrics_table({row["setting"]: row["cold_start"] for row in rows}, columns, first="setting"),
+            "",
+            f"![Sweep of the controls]({PLOTS['sweep']})",
             "",
         ]
     return parts
@@ -359,18 +368,21 @@ def plot(results: dict[str, Any], out_dir: Path) -> list[Path]:
 
 
 def plot_sweep(rows: list[dict[str, Any]], path: Path) -> Path:
-    """One panel per metric of ``SWEEP_KEYS`` against the control's weight, a line per control."""
+    """One panel per metric of ``SWEEP_KEYS`` (full history) and the cold-start NDCG@10 against
+    the control's weight, a line per control."""
     plt = pyplot()
 
-    figure, axes = plt.subplots(1, len(SWEEP_KEYS), figsize=(3.2 * len(SWEEP_KEYS), 3.6))
-    for axis, key in zip(axes, SWEEP_KEYS):
+    panels = [(HEADERS[key], lambda row, key=key: row[key]) for key in SWEEP_KEYS]
+    panels.append((f"{HEADERS['ndcg@10']}, cold start", lambda row: row["cold_start"]["ndcg@10"]))
+    figure, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6))
+    for axis, (title, value) in zip(axes, panels):
         for control, points in sweep_lines(rows).items():
-            axis.plot([weight for weight, _ in points], [row[key] for _, row in points], marker="o", label=control)
-        axis.set_title(HEADERS[key])
+            axis.plot([weight for weight, _ in points], [value(row) for _, row in points], marker="o", label=control)
+        axis.set_title(title)
         axis.set_xlabel("control weight")
         axis.grid(alpha=0.3)
     axes[0].legend(fontsize="small")
-    figure.suptitle("Engine: diversity (MMR) and novelty controls, test items, full history")
+    figure.suptitle("Engine: controls that are off by default, test items")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

@@ -33,10 +33,12 @@ TOP_K = 10
 SUMMARY_KEYS = ("hr@10", "ndcg@10", "coverage@10", "mean_pop_rank@10", "long_tail@10", "ild@10")
 VARIANTS = {"full_history": "test", "cold_start": "cold_start"}
 USER_GROUP_BOUNDS = (5, 20)  # train history lengths: light (<= 5), medium (6-20), heavy (> 20)
-# The engine's beyond-accuracy controls, each swept from off with the other off (test phase).
+# The engine's controls that are off by default, each swept from off with the others off: the
+# beyond-accuracy ones and the segment prior for new users.
 ENGINE_SWEEP: list[dict[str, float]] = [
-    *({"diversity": weight, "novelty": 0.0} for weight in (0.0, 0.1, 0.3, 0.5)),
-    *({"diversity": 0.0, "novelty": weight} for weight in (0.1, 0.3, 0.5, 1.0)),
+    *({"diversity": weight, "novelty": 0.0, "segment": 0.0} for weight in (0.0, 0.1, 0.3, 0.5)),
+    *({"diversity": 0.0, "novelty": weight, "segment": 0.0} for weight in (0.1, 0.3, 0.5, 1.0)),
+    *({"diversity": 0.0, "novelty": 0.0, "segment": weight} for weight in (0.1, 0.2, 0.4)),
 ]
 
 Factory = Callable[[dict[str, Any]], Ranker]
@@ -162,16 +164,21 @@ def sweep(
     progress: bool = False,
     on_result: Callable[[str, float], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """The chosen ``params`` with each override, fitted and scored on the test phase.
+    """The chosen ``params`` with each override, fitted and scored on the test phase with full
+    histories and in the cold-start variant.
 
     Shows what a control trades (accuracy for coverage, long tail, diversity); it never
     chooses a setting (the validation grid does), so scoring it on test items is fair.
-    Rows are ``{"setting", "params", **summary}``; ``on_result(setting, ndcg@10)`` follows each.
+    Rows are ``{"setting", "params", **summary, "cold_start": summary}``;
+    ``on_result(setting, ndcg@10)`` follows each.
     """
     rows = []
     for override in overrides:
-        result = evaluate(factory({**params, **override}), split, "test", TOP_K, progress=progress, name=name)
-        rows.append({"setting": params_key(override), "params": dict(override), **result.summary()})
+        ranker = fit(factory({**params, **override}), split, "test")
+        result = evaluate(ranker, split, "test", TOP_K, fit_first=False, progress=progress, name=name)
+        cold = evaluate(ranker, split, "cold_start", TOP_K, fit_first=False, progress=progress, name=name)
+        rows.append({"setting": params_key(override), "params": dict(override), **result.summary(),
+                     "cold_start": cold.summary()})
         if on_result is not None:
             on_result(params_key(override), result.metrics["ndcg@10"])
     return rows

@@ -137,13 +137,20 @@ def test_run_protocol_and_report_write_the_documented_files(toy_split, tmp_path)
     assert payload["category_exposure"]["catalog"] == {"Comedy": 0.5, "Drama": 0.5}
     assert payload["long_tail"]["items"] == 8
     assert [row["setting"] for row in payload["sweep"]["engine"]] == ["order=asc", "order=desc"]
+    assert [row["cold_start"]["ndcg@10"] for row in payload["sweep"]["engine"]] == [
+        pytest.approx(evaluate(FixedScores(order), toy_split, "cold_start").metrics["ndcg@10"], abs=1e-6)
+        for order in ("asc", "desc")
+    ]
     assert set(payload["sweep"]) == {"engine"}  # sweeps of models not run are ignored
     assert set(payload["validation"]["engine"]) == {"order=desc", "order=asc"}
     assert payload["settings"]["engine"]["order"] in ("asc", "desc")
     text = (tmp_path / "evaluation.md").read_text(encoding="utf-8")
     assert "## Engine vs. the best baseline" in text and "**" in text
-    for section in ("## Popularity bias", "## Category exposure", "## Quality per user group", "## Diversity"):
+    for section in ("## Popularity bias", "## Category exposure", "## Quality per user group",
+                    "## Controls of the engine"):
         assert section in text
+    controls = text.split("## Controls of the engine")[1].split("\n## ")[0]
+    assert controls.count("\n| order=asc |") == 2  # the sweep with full histories and in the cold start
     for name in plots:
         assert f"]({name})" in text
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"

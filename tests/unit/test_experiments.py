@@ -24,13 +24,14 @@ def write(tmp_path, text: str):
 
 
 def test_the_example_file_loads_with_every_field():
-    first, second = load_experiments(EXAMPLE).experiments
+    first, second, third = load_experiments(EXAMPLE).experiments
 
     assert first.name == "more-diverse" and first.metric == "any" and first.minimum_detectable_effect == 0.10
     assert first.start == datetime(2026, 12, 1, tzinfo=UTC) and first.end == datetime(2027, 1, 1, tzinfo=UTC)
     assert first.variants == (Variant("control"), Variant("diverse", diversity=0.6))
     assert second.metric == "purchase"
     assert second.variants == (Variant("popular", personalized=False), Variant("personalized"))
+    assert third.end is None and third.variants == (Variant("control"), Variant("segment-prior", segment_prior=0.2))
 
 
 @pytest.mark.parametrize("text, line, field", [
@@ -39,6 +40,8 @@ def test_the_example_file_loads_with_every_field():
     ("experiments:\n  - name: a\n    variants:\n      - name: x\n      - name: y\n        weight: -1\n", 6, "weight"),
     ("experiments:\n  - name: a\n    variants:\n      - name: x\n      - name: y\n        diversity: 2\n",
      6, "diversity"),
+    ("experiments:\n  - name: a\n    variants:\n      - name: x\n      - name: y\n        segment_prior: yes\n",
+     6, "segment_prior"),
     ("experiments:\n  - name: a\n    metric: happiness\n    variants: [{name: x}, {name: y}]\n", 3, "metric"),
     ("experiments:\n  - name: a\n    start: soon\n    variants: [{name: x}, {name: y}]\n", 3, "start"),
     ("experiments:\n  - name: a\n    start: 2027-01-02\n    end: 2027-01-01\n    variants: [{name: x}, {name: y}]\n",

@@ -141,7 +141,10 @@ def test_a_live_request_reads_only_the_vectors_of_its_history_and_candidates():
     user = History(np.array([2, 5], np.int32), np.array([NOW - 2 * HOUR, NOW - HOUR]),
                    np.ones(2, np.float32), ())
 
-    rich_model(vectors).components([user], np.array([NOW]), np.array([9, 0]))
+    model = rich_model(vectors)
+    vectors.read.clear()  # fitting reads the liked items' vectors once, to place users in segments
+
+    model.components([user], np.array([NOW]), np.array([9, 0]))
 
     assert vectors.read == {2, 5, 9, 0}
 
@@ -174,7 +177,56 @@ def test_only_the_parts_asked_for_are_computed():
     user = History(np.array([2, 5], np.int32), np.array([NOW - 2 * HOUR, NOW - HOUR]),
                    np.ones(2, np.float32), ())
 
-    parts = rich_model(vectors).components([user], np.array([NOW]), np.array([9, 0]), parts=("trend", "era"))
+    model = rich_model(vectors)
+    vectors.read.clear()
+
+    parts = model.components([user], np.array([NOW]), np.array([9, 0]), parts=("trend", "era"))
 
     assert set(parts) == {"trend", "era"}
-    assert vectors.read == set()  # content, the one part that reads vectors, was not computed
+    assert vectors.read == set()  # content and segment, the parts that read vectors, were not computed
+
+
+def two_taste_model(**params):
+    """Items 0-2 are category A and point one way, items 3-5 category B and the other way;
+    users 0-3 like A items, users 4-7 B items (item 2 and 5 only after NOW)."""
+    vectors = np.array([[1, 0.1 * k, 0] for k in range(3)] + [[0, 0.1 * k, 1] for k in range(3)], np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    events = [(u, i, NOW - 500 * HOUR) for u in range(4) for i in (0, 1)]
+    events += [(u, i, NOW - 500 * HOUR) for u in range(4, 8) for i in (3, 4)]
+    events += [(0, 2, NOW + HOUR), (4, 5, NOW + HOUR)]  # after the user's moment: must not count
+    users, items, times = (np.array(column) for column in zip(*events))
+    log = InteractionLog([f"u{u}" for u in range(8)], [f"i{i}" for i in range(6)], users.astype(np.int32),
+                         items.astype(np.int32), times.astype(np.int64), np.ones(len(users), np.float32))
+    return HybridRanker(vectors, [("A",)] * 3 + [("B",)] * 3, **params).fit(log)
+
+
+def test_stated_categories_pick_a_segment_and_its_users_favourites_come_first():
+    model = two_taste_model()
+    prior = model.components([history(categories=("B",)), history(categories=("A",)), history()],
+                             np.array([NOW] * 3), parts=["segment"])["segment"]
+
+    assert prior[0, 3] == prior[0, 4] == pytest.approx(1.0) and not prior[0, [0, 1, 2, 5]].any()
+    assert prior[1, 0] == prior[1, 1] == pytest.approx(1.0) and not prior[1, [2, 3, 4, 5]].any()
+    assert not prior[2].any()  # nothing stated, nothing watched: no segment
+
+
+def test_the_segment_prior_is_off_by_default_and_fades_as_the_history_grows():
+    newcomer, regular = history(categories=("B",)), history(3, 3, 3, 3, 3, 3, categories=("B",))
+    off = two_taste_model().score([newcomer], np.array([NOW]))[0]
+    on = two_taste_model(segment=1.0, trend=0.0, cooccurrence=0.0, content=0.0, era=0.0, category=0.0)
+    scores = on.score([newcomer, regular], np.array([NOW, NOW]))
+
+    assert off[4] == off[0]  # without the prior, nothing tells B's favourite from A's
+    assert scores[0, 4] == pytest.approx(1.0)  # all prior for a newcomer (no history)
+    assert scores[1, 4] == pytest.approx(2.0 / (2.0 + 6))  # history_shrinkage / (shrinkage + 6 items)
+
+
+def test_the_segments_survive_a_save_and_load(tmp_path):
+    model = two_taste_model(segment=1.0)
+    model.save(tmp_path / "model.npz", [f"i{i}" for i in range(6)])
+    loaded = HybridRanker(model.item_vectors, [("A",)] * 3 + [("B",)] * 3)
+    assert loaded.load_fitted(tmp_path / "model.npz", [f"i{i}" for i in range(6)])
+
+    user, moment = [history(categories=("A",))], np.array([NOW])
+    np.testing.assert_array_equal(loaded.components(user, moment, parts=["segment"])["segment"],
+                                  model.components(user, moment, parts=["segment"])["segment"])

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.engine import Engine
+from bot.experiments import Experiment, Experiments, Variant
 from bot.signals import interaction_log, load, train
 from bot.store import EventType, utcnow
 
@@ -75,3 +76,33 @@ def test_a_visitor_without_a_taste_is_shown_what_is_rising_not_only_the_all_time
 
     assert rising in [pick.item.id for pick in picks]
     assert "trending with other users right now" in next(p for p in picks if p.item.id == rising).reasons
+
+
+def test_a_segment_prior_variant_lifts_what_a_new_users_segment_liked_and_says_why(engine, tmp_path, remember):
+    horror = [i.id for i in engine.catalog.items if "Horror" in i.categories and "Comedy" not in i.categories]
+    comedy = [i.id for i in engine.catalog.items if "Comedy" in i.categories and "Horror" not in i.categories]
+    fans = {f"horror-fan-{n}": horror[:2] for n in range(4)} | {f"comedy-fan-{n}": comedy[:2] for n in range(4)}
+    remember(*fans)
+    for fan, liked in fans.items():
+        for item in liked:
+            engine.record_event(fan, EventType.LIKE, item, at=utcnow() - timedelta(days=60))
+    signals, _ = train(engine.store, engine.catalog, engine.index, tmp_path / "signals.npz")
+    with_signals = Engine(engine.catalog, engine.index, engine.encoder, engine.store, signals)
+    experiment = Experiment("prior", (Variant("control"), Variant("prior", segment_prior=1.0)))
+    with_signals.experiments = Experiments((experiment,))
+    newcomers = {}
+    for n in range(200):
+        newcomers.setdefault(experiment.variant_of(f"newcomer-{n}").name, f"newcomer-{n}")
+    for newcomer in newcomers.values():
+        remember(newcomer)
+        with_signals.save_preferences(newcomer, categories=["Horror"], loved_items=[], avoid_categories=[])
+
+    control = {p.item.id: p for p in with_signals.recommend(newcomers["control"], n=10)}
+    prior = {p.item.id: p for p in with_signals.recommend(newcomers["prior"], n=10)}
+
+    reason = "a favourite of people with tastes like yours"
+    assert len(signals._segment_centroids) == 2
+    assert set(horror[:2]) <= set(prior) and all(reason in prior[item].reasons for item in horror[:2])
+    assert not any("your_segment" in pick.components for pick in control.values())
+    assert reason in with_signals.explain(newcomers["prior"], horror[0])
+    assert reason not in with_signals.explain(newcomers["control"], horror[0])
