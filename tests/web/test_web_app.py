@@ -104,7 +104,7 @@ def test_chat_css_is_served(client: TestClient) -> None:
 def test_page_uses_no_external_resources(client: TestClient) -> None:
     """No internet at run time: nothing may be loaded from a CDN or font host."""
     for path in ("/", "/static/theme.css", "/static/chat.css", "/static/chat.js",
-                 "/agent", "/static/agent.css", "/static/agent.js"):
+                 "/agent", "/static/agent.css", "/static/agent.js", "/static/staff.js"):
         body = client.get(path).text
         assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", body), path
         assert "@import" not in body, path

@@ -8,8 +8,8 @@
 (function () {
   "use strict";
 
-  const TOKEN_KEY = "agentToken";
   const POLL_MS = 2000;
+  const storage = window.Staff.storage("agentToken"); // staff.js, loaded before this file
 
   const $ = (id) => document.getElementById(id);
   const errorEl = $("error");
@@ -44,15 +44,6 @@
     return node;
   }
 
-  function storage(value) {
-    try {
-      if (value === undefined) return window.sessionStorage.getItem(TOKEN_KEY);
-      if (value) window.sessionStorage.setItem(TOKEN_KEY, value);
-      else window.sessionStorage.removeItem(TOKEN_KEY);
-    } catch (err) { /* storage disabled: the token lasts as long as the page */ }
-    return null;
-  }
-
   function showError(message, fromPoll) {
     errorEl.textContent = message;
     errorEl.hidden = false;
@@ -78,26 +69,9 @@
 
   const clock = (iso) => (iso && !isNaN(new Date(iso)) ? new Date(iso).toLocaleString() : "");
 
-  // Errors come as {"detail": "message"}, or a list of validation errors (422).
-  async function api(path, method, body, withToken) {
-    const headers = { Authorization: "Bearer " + (withToken || token) };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    let res;
-    let data = null;
-    try {
-      res = await fetch(path, { method: method || "GET", headers: headers, cache: "no-store",
-        body: body === undefined ? undefined : JSON.stringify(body) });
-    } catch (err) {
-      throw { status: 0, message: "Can't reach the server. Is the web app still running?" };
-    }
-    try {
-      data = await res.json();
-    } catch (err) { /* not JSON: the status says enough */ }
-    if (res.ok) return data;
-    let detail = data && data.detail;
-    if (Array.isArray(detail)) detail = detail.map((d) => (d && d.msg) || String(d)).join("; ");
-    throw { status: res.status, message: typeof detail === "string" && detail ? detail : "HTTP " + res.status };
-  }
+  // With the signed-in token unless another is given (signing in tries a candidate first).
+  const api = (path, method, body, withToken) =>
+    window.Staff.request(path, withToken || token, { method: method, body: body });
 
   // An API call failed: a 401 means the token is no longer good, so back to sign-in.
   function failed(err, fromPoll) {

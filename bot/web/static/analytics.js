@@ -4,42 +4,20 @@
 (function () {
   "use strict";
 
-  const KEY = "analytics-key";
   const SVG = "http://www.w3.org/2000/svg";
   const RATES = [["click", "click-through"], ["like", "like"], ["any", "any outcome"]];
   const $ = (id) => document.getElementById(id);
+  const storage = window.Staff.storage("analytics-key"); // staff.js, loaded before this file
   let key = null;
-
-  function storage(value) {
-    try {
-      if (value === undefined) return window.sessionStorage.getItem(KEY);
-      if (value) window.sessionStorage.setItem(KEY, value);
-      else window.sessionStorage.removeItem(KEY);
-    } catch (err) { /* storage disabled: the key lasts as long as the page */ }
-    return null;
-  }
 
   function showError(message) {
     $("error").textContent = message;
     $("error").hidden = !message;
   }
 
-  async function load(candidate) {
-    let res;
-    try {
-      res = await fetch("/api/analytics?days=" + $("days").value,
-        { headers: { Authorization: "Bearer " + candidate }, cache: "no-store" });
-    } catch (err) {
-      throw { status: 0, message: "Can't reach the server. Is the web app still running?" };
-    }
-    const data = await res.json().catch(() => null);
-    if (!res.ok) throw { status: res.status, message: (data && data.detail) || "HTTP " + res.status };
-    return data;
-  }
-
   async function show(candidate) {
     try {
-      const data = await load(candidate);
+      const data = await window.Staff.request("/api/analytics?days=" + $("days").value, candidate);
       key = candidate;
       storage(candidate);
       showError("");
