@@ -17,12 +17,11 @@ prints the JSON.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,14 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PLAIN, PERSONALIZED = "are you a bot?", "recommend me something"
 ONBOARDING = ["hello", "yes", "sci-fi", "skip", "nothing"]  # as tests/e2e/test_conversation.py
 PAIRS, USERS, WARMUP_PAIRS, DIRECT_CALLS = 60, 4, 5, 50
-START_TIMEOUT_S = 420  # Rasa alone needs 50-110 s on 2 busy cores
 TOKEN = "bench-turn-token"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# The end-to-end tests' way of running servers, loaded by path: tests/ is no package, and on
+# sys.path its folders (tests/actions, ...) would shadow the project's packages.
+_spec = importlib.util.spec_from_file_location("server_processes", ROOT / "tests/server_processes.py")
+server_processes = sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(server_processes)
 
 
 def latest_model() -> Path:
@@ -78,58 +76,30 @@ def rasa_command(model: Path, port: int) -> list[str]:
             "--enable-api", f"--auth-token={TOKEN}"]
 
 
-class Servers:
+class Servers(server_processes.ServerProcesses):
     """The action server and the Rasa server, started and stopped together."""
 
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.actions_port, self.rasa_port = free_port(), free_port()
+        super().__init__(workdir=workdir)
+        self.actions_port, self.rasa_port = server_processes.free_port(), server_processes.free_port()
         self.env = environment(workdir, self.actions_port, self.rasa_port)
         self.actions_url = f"http://127.0.0.1:{self.actions_port}"
         self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
-        self.processes: list[subprocess.Popen] = []
 
     def __enter__(self) -> Servers:
         try:
             self._spawn("actions", [str(ROOT / ".venv/bin/python"), "-m", "rasa_sdk", "--actions", "actions",
-                                    "--port", str(self.actions_port)])
-            self._spawn("rasa", rasa_command(latest_model(), self.rasa_port))
+                                    "--port", str(self.actions_port)], self.env)
+            self._spawn("rasa", rasa_command(latest_model(), self.rasa_port), self.env)
             self._wait(self.actions_url + "/health")
             self._wait(self.rasa_url + "/")
         except BaseException:  # e.g. Ctrl-C while Rasa loads: leave no server behind
-            self.__exit__()
+            self.stop()
             raise
         return self
 
     def __exit__(self, *_: object) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-    def _spawn(self, name: str, command: list[str]) -> None:
-        with open(self.workdir / f"{name}.log", "ab") as log:
-            self.processes.append(subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
-                                                   stderr=subprocess.STDOUT))
-
-    def _wait(self, url: str) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if any(process.poll() is not None for process in self.processes):
-                raise RuntimeError(f"a server exited; logs in {self.workdir}:\n{self.logs()}")
-            try:
-                if requests.get(url, timeout=2).ok:
-                    return
-            except (requests.ConnectionError, requests.Timeout):
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"{url} did not come up in {START_TIMEOUT_S}s:\n{self.logs()}")
-
-    def logs(self) -> str:
-        return "\n".join(path.read_text(errors="replace")[-3000:] for path in sorted(self.workdir.glob("*.log")))
+        self.stop()
 
 
 def _stat(pid: int) -> list[str]:

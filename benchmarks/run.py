@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from bot.config import PROJECT_ROOT
@@ -156,8 +157,9 @@ def report(results: dict) -> str:
               "|---|---:|---|---|---|"]
     lines += _rendered(lambda: [_target_row(results, path, what, unit, bound)
                                 for path, what, unit, bound in _target_rows(results)])
-    for section in (_recommend, _turn, _load, _memory, _ingest, _catalog, _parts):
-        lines += ["", *_rendered(lambda section=section: section(results))]
+    for key, title, body in PART_SECTIONS:
+        lines += ["", *_rendered(partial(_part_section, results, key, title, body))]
+    lines += ["", *_rendered(lambda: _parts(results))]
     return "\n".join(lines) + "\n"
 
 
@@ -200,28 +202,23 @@ def _met(results: dict, *path: str) -> str:
     return f"{target.text}: {'met' if met else 'not met'}"
 
 
-def _section_ok(results: dict, key: str) -> bool:
-    return isinstance(results.get(key), dict) and not results[key].get("failed")
-
-
-def _failed(title: str, results: dict, key: str) -> list[str]:
-    error = results.get(key, {}).get("error", "not run")
+def _part_section(results: dict, key: str, title: str, body: Callable[[dict, dict], list[str]]) -> list[str]:
+    """``## title`` over ``body(results, results[key])``, or the part's error instead: a part that
+    failed or did not run has no numbers to show."""
+    part = results.get(key)
+    if isinstance(part, dict) and not part.get("failed"):
+        return [f"## {title}", "", *body(results, part)]
+    error = part.get("error", "not run") if isinstance(part, dict) else "not run"
     return [f"## {title}", "", f"Failed: {_cell(error)}"]
 
 
-RECOMMEND_METHOD = ("`benchmarks/bench_recommend.py`: `Engine.recommend` as a chat or site request runs it (consent "
-                    "and profile read from SQLite, the taste vector, the FAISS search, filters, the trained hybrid "
-                    "signals, MMR diversity, reasons, impressions written back), for a mix of requests (70% "
-                    "\"recommend me something\", 15% a category, 10% more like this, 5% users without consent). "
-                    "recall@10: the share of the exact top 10 that the index returns for the same taste vectors.")
-
-
-def _recommend(results: dict) -> list[str]:
-    if not _section_ok(results, "recommend"):
-        return _failed("Recommendations", results, "recommend")
-    recommend = results["recommend"]
-    lines = ["## Recommendations", "", RECOMMEND_METHOD + (f" Vectors: {recommend['vectors']}." if "vectors" in
-                                                          recommend else ""),
+def _recommend(results: dict, recommend: dict) -> list[str]:
+    lines = ["`benchmarks/bench_recommend.py`: `Engine.recommend` as a chat or site request runs it (consent and "
+             "profile read from SQLite, the taste vector, the FAISS search, filters, the trained hybrid signals, MMR "
+             "diversity, reasons, impressions written back), for a mix of requests (70% \"recommend me something\", "
+             "15% a category, 10% more like this, 5% users without consent). recall@10: the share of the exact top 10 "
+             "that the index returns for the same taste vectors."
+             + (f" Vectors: {recommend['vectors']}." if "vectors" in recommend else ""),
              "", "| catalog size | index | p50 | p99 | recall@10 | target | bounded by |",
              "|---:|---|---:|---:|---:|---|---|"]
     for size, row in recommend.items():
@@ -249,19 +246,12 @@ def _recommend_bound(results: dict, size: str) -> str:
     return "; ".join(parts)
 
 
-TURN_METHOD = ("`benchmarks/bench_turn.py`: one action server and one Rasa server (as `make run`), one onboarded "
-               "user; plain turns (\"are you a bot?\": a reply from the domain) and personalized turns "
-               "(\"recommend me something\": `action_recommend` on the action server) alternate over the REST "
-               "channel. The action server is also timed alone with the same request Rasa sends it, and the "
-               "engine's `recommend` inside it.")
-
-
-def _turn(results: dict) -> list[str]:
-    if not _section_ok(results, "turn"):
-        return _failed("A chat turn", results, "turn")
-    t = results["turn"]
-    return ["## A chat turn", "", TURN_METHOD, "", "| turn | median | p99 | target | bounded by |",
-            "|---|---:|---:|---|---|",
+def _turn(results: dict, t: dict) -> list[str]:
+    return ["`benchmarks/bench_turn.py`: one action server and one Rasa server (as `make run`), one onboarded user; "
+            "plain turns (\"are you a bot?\": a reply from the domain) and personalized turns (\"recommend me "
+            "something\": `action_recommend` on the action server) alternate over the REST channel. The action "
+            "server is also timed alone with the same request Rasa sends it, and the engine's `recommend` inside it.",
+            "", "| turn | median | p99 | target | bounded by |", "|---|---:|---:|---|---|",
             f"| plain | {t['plain_median_ms']:g} ms | {t['plain_p99_ms']:g} ms | no target | Rasa: NLU and "
             "policies (TensorFlow), the tracker store read and written |",
             f"| personalized | {t['personalized_median_ms']:g} ms | {t['personalized_p99_ms']:g} ms | no target | "
@@ -280,12 +270,8 @@ def _turn_bound(results: dict) -> str:
             f"{t['ratio_bound_by_action_server']:g}×)")
 
 
-def _load(results: dict) -> list[str]:
-    if not _section_ok(results, "load"):
-        return _failed("Concurrent chat users", results, "load")
-    load = results["load"]
-    lines = ["## Concurrent chat users", "",
-             f"Locust (`benchmarks/locustfile.py`), headless, against `{load['command']}`: {load['setup']} "
+def _load(results: dict, load: dict) -> list[str]:
+    lines = [f"Locust (`benchmarks/locustfile.py`), headless, against `{load['command']}`: {load['setup']} "
              f"Each level ramps up, then is measured for {load['measured_s']} s; users read 2-5 s between "
              "messages and each conversation is a new user (greet, consent, category, a loved movie or "
              "skip, first picks, like, more like this, a genre, recommend me something).",
@@ -312,17 +298,14 @@ def _load_bound(results: dict, users: str) -> str:
     return text
 
 
-def _memory(results: dict) -> list[str]:
-    if not _section_ok(results, "memory_mb"):
-        return _failed("Memory", results, "memory_mb")
-    memory = results["memory_mb"]
+def _memory(results: dict, memory: dict) -> list[str]:
     torch = "actions" in memory.get("torch_loaded_in", [])
     bounds = {"rasa": "TensorFlow and the trained Rasa model (DIET, TED), Sanic",
               "actions": "the engine: the catalog, its FAISS index, NumPy; "
                          + ("PyTorch and MiniLM (loaded to embed a typed text)" if torch else
                             "PyTorch and MiniLM were not loaded (no message needed a text embedded)"),
               "web": "FastAPI and Uvicorn (no traffic in this test: the engine is built on the first API call)"}
-    lines = ["## Memory", "", "Peak resident memory (RSS) of each server process during the load test.", "",
+    lines = ["Peak resident memory (RSS) of each server process during the load test.", "",
              "| process | peak RSS | processes | target | bounded by |", "|---|---:|---:|---|---|"]
     for name in ("rasa", "actions", "web"):
         if name in memory:
@@ -331,11 +314,8 @@ def _memory(results: dict) -> list[str]:
     return lines
 
 
-def _ingest(results: dict) -> list[str]:
-    if not _section_ok(results, "ingest"):
-        return _failed("Event ingest", results, "ingest")
-    ingest = results["ingest"]
-    lines = ["## Event ingest", "", ingest["method"], "", "| path | p50 | p99 | events | target | bounded by |",
+def _ingest(results: dict, ingest: dict) -> list[str]:
+    lines = [ingest["method"], "", "| path | p50 | p99 | events | target | bounded by |",
              "|---|---:|---:|---:|---|---|"]
     names = {"sqlite": "`record_event`, SQLite", "postgresql": "`record_event`, PostgreSQL",
              "api_postgresql": "`POST /api/events`, PostgreSQL"}
@@ -351,12 +331,9 @@ def _ingest_bound(results: dict, key: str) -> str:
     return row.get("bounded_by", "") if isinstance(row, dict) else ""
 
 
-def _catalog(results: dict) -> list[str]:
-    if not _section_ok(results, "embed"):
-        return _failed("Catalog import", results, "embed")
-    e, c, i = results["embed"], results["catalog"], results["import"]
+def _catalog(results: dict, e: dict) -> list[str]:
+    c, i = results["catalog"], results["import"]
     return [
-        "## Catalog import", "",
         f"goodbooks-10k `books.csv` ({e['items']:,} items) through `data/catalog/mappings/goodbooks-10k.yml` "
         f"(`benchmarks/bench_catalog.py`); medians of {e['repeats']} repetitions where marked.", "",
         "| what | result | target | bounded by |", "|---|---:|---|---|",
@@ -374,6 +351,17 @@ def _catalog(results: dict) -> list[str]:
         f"{c['update_1pct_s']:.2f} s | no target | loading MiniLM (about 3 s when not yet loaded), embedding "
         "the changed items, rebuilding the flat index |",
     ]
+
+
+# Each part's section: what benchmarks.json holds it under, its title, what writes its body.
+PART_SECTIONS = (
+    ("recommend", "Recommendations", _recommend),
+    ("turn", "A chat turn", _turn),
+    ("load", "Concurrent chat users", _load),
+    ("memory_mb", "Memory", _memory),
+    ("ingest", "Event ingest", _ingest),
+    ("embed", "Catalog import", _catalog),
+)
 
 
 def _parts(results: dict) -> list[str]:

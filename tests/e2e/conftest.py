@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
+from server_processes import ServerProcesses, free_port
 
 from bot.config import PROJECT_ROOT
-
-START_TIMEOUT_S = 420  # Rasa alone needs 50-110 s on 2 busy cores
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Reply(list):
@@ -43,16 +33,14 @@ class Reply(list):
 
 
 @dataclass
-class Services:
+class Services(ServerProcesses):
     """An action server and a Rasa server (or several: ``rasa_servers``) sharing one engine
-    database and tracker store."""
+    database and tracker store; ``workdir`` holds their logs and databases."""
 
     model: Path
-    workdir: Path
     state_dir: Path
     rasa_env: dict[str, str]
     extra_env: dict[str, str] = field(default_factory=dict)  # catalog, databases; default: demo, SQLite
-    processes: list[subprocess.Popen] = field(default_factory=list)
     rasa_url: str = ""
     actions_port: int = 0
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))  # Rasa's HTTP API, as scripts/run
@@ -60,7 +48,6 @@ class Services:
     endpoints: str = "endpoints.yml"  # Rasa's endpoints file (endpoints.scale.yml: shared lock store)
     rasa_servers: int = 1  # Rasa servers on the same model, databases and action server
     rasa_urls: list[str] = field(default_factory=list)  # one per Rasa server; rasa_url is the first
-    start_timeout: float = START_TIMEOUT_S  # seconds for each service to come up
 
     def start(self) -> None:
         actions_port, rasa_ports = free_port(), [free_port() for _ in range(self.rasa_servers)]
@@ -98,38 +85,6 @@ class Services:
         """The action server on ``actions_port`` (again, after a test stopped it)."""
         self._spawn("actions", [".venv/bin/python", "-m", "rasa_sdk", "--actions", "actions",
                                 "--port", str(self.actions_port)], self.env)
-
-    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
-        log = open(self.workdir / f"{name}.log", "ab")
-        self.processes.append(
-            subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        )
-
-    def _wait(self, url: str) -> None:
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            if any(p.poll() is not None for p in self.processes):
-                raise RuntimeError(f"a service exited; logs in {self.workdir}:\n{self.logs()}")
-            try:
-                if requests.get(url, timeout=2).ok:
-                    return
-            except (requests.ConnectionError, requests.Timeout):  # not up yet, or busy starting
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"{url} did not come up in {self.start_timeout:.0f}s:\n{self.logs()}")
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.workdir.glob("*.log")))
-
-    def stop(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        self.processes.clear()
 
     def url_of(self, server: int) -> str:
         return self.rasa_url if server == 0 else self.rasa_urls[server]
