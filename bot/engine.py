@@ -367,11 +367,11 @@ class Engine:
         events = self.store.feedback_log([EventType.IMPRESSION, *OUTCOMES], since, until)
         conversations = self.privacy.conversations.users_per_day(since, until) if self.privacy.conversations else {}
 
-        def segment_of(sender_id: str) -> str | None:
-            return self._segment_of(Profile.load(self.store, sender_id), until)
-
-        return analytics(events, conversations, since, until, segment_of if self.segments else None,
-                         self.experiments.running(until))
+        segment_of = None
+        if self.segments:
+            profiles = Profile.load_tastes(self.store, (sender for sender, *_ in events))
+            segment_of = {sender: self._segment_of(profile, until) for sender, profile in profiles.items()}.get
+        return analytics(events, conversations, since, until, segment_of, self.experiments.running(until))
 
     def item(self, item_id: str) -> Item:
         try:

@@ -7,6 +7,7 @@ with age (half-life), so recent taste outweighs old taste.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from bot.activity import decay
 from bot.index import ItemIndex
-from bot.store import EventType, FeedbackEvent, PreferenceKind, Store, utcnow
+from bot.store import EventType, FeedbackEvent, PreferenceKind, Store, UserRecord, utcnow
 
 STATED_ITEM_WEIGHT = 1.0
 STATED_CATEGORIES_WEIGHT = 0.6
@@ -57,10 +58,22 @@ class Profile:
         """The consent in force (None: never asked) and the stored profile, in one read: all
         feedback (a like must never be forgotten), but only recent impressions."""
         record = store.user_record(sender_id, EVENT_WEIGHTS, [(EventType.IMPRESSION, RECENT_IMPRESSIONS)])
-        if not record.exists:
-            return record.consent, cls(sender_id=sender_id, known=False, onboarded=False)
+        return record.consent, cls._of_record(sender_id, record)
+
+    @classmethod
+    def load_tastes(cls, store: Store, sender_ids: Iterable[str]) -> dict[str, Profile]:
+        """Many users' profiles for what shapes their taste (no impressions), read in batches;
+        a user never seen gets an unknown profile."""
+        senders = list(sender_ids)
+        records = store.user_records(senders, EVENT_WEIGHTS)
+        return {sender: cls._of_record(sender, records.get(sender)) for sender in senders}
+
+    @classmethod
+    def _of_record(cls, sender_id: str, record: UserRecord | None) -> Profile:
+        if record is None or not record.exists:
+            return cls(sender_id=sender_id, known=False, onboarded=False)
         prefs = record.preferences
-        return record.consent, cls(
+        return cls(
             sender_id=sender_id,
             known=True,
             onboarded=record.onboarded,

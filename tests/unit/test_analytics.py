@@ -87,3 +87,20 @@ def test_the_engine_reads_its_own_events_for_the_page(engine, remember):
     assert (yesterday.users, yesterday.shown, yesterday.acted["like"]) == (2, 6, 1)
     assert result.segments == ()  # no segments built
     assert result.experiment == "e" and sum(v.shown for v in result.variants) == 6
+
+
+def test_the_engine_groups_its_users_by_their_segment_as_their_profile_names_it(engine, remember):
+    fans = {"ann": "Horror", "bob": "Horror", "cy": "Comedy", "dee": "Comedy"}
+    remember(*fans)
+    for user, category in fans.items():
+        engine.save_preferences(user, categories=[category], loved_items=[], avoid_categories=[])
+    engine.build_segments(k=2)
+    for user in fans:
+        engine.recommend(user, n=2, now=NOW - DAY)
+
+    result = engine.analytics(days=7, now=NOW)
+
+    labels = {user: engine.summary(user).segment for user in fans}
+    assert labels["ann"] == labels["bob"] != labels["cy"] == labels["dee"]
+    assert sorted((s.name, s.users, s.shown) for s in result.segments) == sorted(
+        (labels[user], 2, 4) for user in ("ann", "cy"))

@@ -290,3 +290,20 @@ def test_purge_deletes_only_events_older_than_the_cutoff(any_store):
     any_store.add_export_token("u", "expired", now - timedelta(days=400))
     assert any_store.purge(now - timedelta(days=365)) == {"events": 1, "export_tokens": 1, "handoffs": 0}
     assert [e.item_id for e in any_store.events("u")] == ["new-film"]
+
+
+def test_user_records_reads_many_users_in_batches_as_user_record_reads_one(any_store, monkeypatch):
+    monkeypatch.setattr("bot.store.BATCH_USERS", 2)  # three users: two batches
+    for sender in ("a", "b"):
+        fill(any_store, sender)
+    any_store.add_event("c", EventType.DISLIKE, "heat-1995")
+    any_store.set_consent("c", False)
+    types = [EventType.LIKE, EventType.DISLIKE]
+
+    many = any_store.user_records(["a", "never-seen", "b", "c", "a"], types)
+
+    assert set(many) == {"a", "b", "c"}  # a user without a row is left out
+    for sender in ("a", "b", "c"):
+        assert many[sender] == any_store.user_record(sender, types)
+    assert many["a"].preferences[PreferenceKind.CATEGORY] == ["Sci-Fi"] and many["c"].consent is False
+    assert [e.type for e in many["a"].events] == [EventType.LIKE]  # of the types asked for only
