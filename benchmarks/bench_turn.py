@@ -155,17 +155,15 @@ def summary(samples: list[float]) -> dict[str, float]:
 
 def action_call(http: requests.Session, servers: Servers, sender: str) -> dict:
     """The body Rasa 3.6 POSTs to run action_recommend (RemoteAction._action_call_format): the
-    tracker as it was when the action ran (up to the latest user message and what followed it
-    before the action) and the domain."""
+    tracker as it was when the action last ran (every event before it, whichever turn came
+    after) and the domain."""
     auth = {"token": TOKEN}
     tracker = http.get(f"{servers.rasa_url}/conversations/{sender}/tracker",
                        params={**auth, "include_events": "ALL"}, timeout=60).json()
     domain = http.get(servers.rasa_url + "/domain", params=auth, headers={"Accept": "application/json"},
                       timeout=60).json()
     events = tracker["events"]
-    last_user = max(i for i, event in enumerate(events) if event["event"] == "user")
-    ran = next(i for i in range(last_user, len(events))
-               if events[i]["event"] == "action" and events[i]["name"] == "action_recommend")
+    ran = max(i for i, event in enumerate(events) if event["event"] == "action" and event["name"] == "action_recommend")
     tracker["events"] = events[:ran]
     version = http.get(servers.rasa_url + "/version", timeout=60).json()["version"]
     return {"next_action": "action_recommend", "sender_id": sender, "tracker": tracker, "domain": domain,
