@@ -18,8 +18,8 @@ from actions.runtime import (
     resolve_item,
 )
 from bot.constraints import Constraints, parse_constraints
-from bot.engine import Picks, ProfileSummary, Recorded
-from bot.store import EventType, StoreUnavailable
+from bot.engine import Picks, ProfileSummary
+from bot.vocabulary import EventType, Recorded, StoreUnavailable
 
 PICKS = 5
 MORE_BUTTON = {"title": "Show me more", "payload": "/request_recommendations"}

@@ -12,7 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 
 from actions.runtime import EngineAction, channel, engine
-from bot.handoff import PUSH_CHANNELS, HandoffReason
+from bot.vocabulary import PUSH_CHANNELS, HandoffReason
 
 FALLBACK_INTENT = "nlu_fallback"
 REASONS = {"request_human": HandoffReason.ASKED, "support_request": HandoffReason.SUPPORT_REQUEST,

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.catalog import Item
 from bot.engine import Engine
-from bot.store import StoreUnavailable
+from bot.vocabulary import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ from sqlalchemy.engine import Engine as SqlEngine
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.engine import Engine
-from bot.store import EventType
+from bot.vocabulary import EventType
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 EVENTS = 2000  # measured, after WARMUP not measured (connections opened, caches and plans warm)

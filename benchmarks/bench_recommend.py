@@ -56,7 +56,8 @@ from bot.index import ItemIndex, plan
 from bot.profiles import Profile
 from bot.recommender import Request
 from bot.signals import train as train_signals
-from bot.store import Consent, Event, EventType, Preference, PreferenceKind, Store, User, utcnow
+from bot.store import Consent, Event, Preference, Store, User
+from bot.vocabulary import EventType, PreferenceKind, utcnow
 
 SIZES = (10_000, 100_000, 1_000_000)
 COMPRESSION_SIZE = 100_000  # sq8 and pq are measured here: bytes an item do not depend on size

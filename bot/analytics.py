@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from bot.evaluation.abtest import GroupResult, UserCounts, summarize, tally
 from bot.experiments import ANY_OUTCOME, Experiment
-from bot.store import EventType
+from bot.vocabulary import EventType
 
 RATES = (str(EventType.CLICK), str(EventType.LIKE), ANY_OUTCOME)
 NO_SEGMENT = "no taste yet"

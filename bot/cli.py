@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -67,8 +67,8 @@ def _engine():
 
 @catalog_app.command("validate")
 def catalog_validate(
-    path: Annotated[Optional[Path], typer.Argument()] = None,
-    mapping: Optional[Path] = typer.Option(None, help="YAML column mapping for a foreign file."),
+    path: Annotated[Path | None, typer.Argument()] = None,
+    mapping: Path | None = typer.Option(None, help="YAML column mapping for a foreign file."),
 ) -> None:
     """Check every row of a catalog; list each bad row with line and field."""
     catalog = _catalog(path, mapping)
@@ -79,9 +79,9 @@ def catalog_validate(
 @catalog_app.command("import")
 def catalog_import(
     file: Path,
-    mapping: Optional[Path] = typer.Option(None, help="YAML column mapping for a foreign file."),
+    mapping: Path | None = typer.Option(None, help="YAML column mapping for a foreign file."),
     strict: bool = typer.Option(False, help="Refuse the whole file if any row is bad."),
-    out: Optional[Path] = typer.Option(None, help="Where to write the catalog (default: var/catalogs/NAME.jsonl)."),
+    out: Path | None = typer.Option(None, help="Where to write the catalog (default: var/catalogs/NAME.jsonl)."),
 ) -> None:
     """Import a CSV, JSON Lines or Parquet catalog: report bad rows, keep the good ones, embed."""
     from bot.catalog import CatalogError, ColumnMapping, read_catalog, write_catalog
@@ -159,7 +159,7 @@ def train_recs() -> None:
 def recommend(
     sender_id: str,
     n: int = typer.Option(5, min=1, max=50),
-    category: Optional[str] = typer.Option(None, help="Only this category."),
+    category: str | None = typer.Option(None, help="Only this category."),
 ) -> None:
     """Print recommendations for a user, with reasons."""
     engine = _engine()
@@ -202,7 +202,7 @@ def segments_show() -> None:
 @experiments_app.command("list")
 def experiments_list() -> None:
     """The experiments defined, with their variants and when they run."""
-    from bot.store import utcnow
+    from bot.vocabulary import utcnow
 
     engine = _engine()
     if not engine.experiments.experiments:
@@ -306,7 +306,7 @@ def user_erase(sender_id: str, yes: bool = typer.Option(False, "--yes", help="Do
 
 @app.command("purge")
 def purge(
-    older_than_days: Optional[int] = typer.Option(
+    older_than_days: int | None = typer.Option(
         None, "--older-than-days", min=1, help="Retention in days (default: BOT_RETENTION_DAYS, 365)."
     ),
 ) -> None:
@@ -317,16 +317,16 @@ def purge(
 
 @app.command("eval")
 def eval_command(
-    data: Optional[Path] = typer.Option(
+    data: Path | None = typer.Option(
         None, "--data", help="MovieTweetings directory (default: BOT_SHARED_DATA/movietweetings-100k)."
     ),
-    interactions: Optional[Path] = typer.Option(
+    interactions: Path | None = typer.Option(
         None, "--interactions", help="Another data set: its interaction log (CSV or JSONL)."
     ),
-    catalog: Optional[Path] = typer.Option(
+    catalog: Path | None = typer.Option(
         None, "--catalog", help="Another data set: its item catalog (the bot's catalog format)."
     ),
-    catalog_mapping: Optional[Path] = typer.Option(
+    catalog_mapping: Path | None = typer.Option(
         None, "--catalog-mapping", help="YAML column mapping of that catalog (see data/catalog/README.md)."
     ),
     user_col: str = typer.Option("user", "--user-col", help="Interaction log column of the user id."),
@@ -334,13 +334,13 @@ def eval_command(
     time_col: str = typer.Option(
         "time", "--time-col", help="Interaction log column of the time (Unix seconds or ISO 8601)."
     ),
-    rating_col: Optional[str] = typer.Option(
+    rating_col: str | None = typer.Option(
         None, "--rating-col", help="Interaction log column of the rating (for the cold-start picks)."
     ),
-    log_format: Optional[str] = typer.Option(
+    log_format: str | None = typer.Option(
         None, "--format", help="csv or jsonl (default: from the file's suffix)."
     ),
-    out: Optional[Path] = typer.Option(None, "--out", help="Report folder (default: docs/ of the project)."),
+    out: Path | None = typer.Option(None, "--out", help="Report folder (default: docs/ of the project)."),
     models: str = typer.Option(
         "popularity,recent_popularity,itemknn,als,bpr,engine", "--models",
         help="Comma-separated models: popularity, recent_popularity, itemknn, als, bpr, engine.",
@@ -354,7 +354,10 @@ def eval_command(
     from bot.encoder import Encoder
     from bot.evaluation.baselines import BASELINES, baseline_models
     from bot.evaluation.data import (
-        InteractionDataError, load_catalog_items, load_interactions, load_movietweetings,
+        InteractionDataError,
+        load_catalog_items,
+        load_interactions,
+        load_movietweetings,
     )
     from bot.evaluation.report import results_table, write_report
     from bot.evaluation.runner import ENGINE_SWEEP, PROTOCOL, engine_model, run_protocol

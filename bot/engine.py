@@ -29,19 +29,30 @@ from bot.conversations import ConversationStore
 from bot.encoder import Encoder
 from bot.evaluation.abtest import Report, compare, tally
 from bot.experiments import OUTCOMES, Experiments, Variant, load_experiments
-from bot.handoff import Handoff, HandoffDesk, HandoffReason
+from bot.handoff import Handoff, HandoffDesk
 from bot.hybrid import HybridRanker
 from bot.index import IndexUnavailable, ItemIndex, plan
 from bot.matching import TitleMatch, TitleMatcher, match_interest
 from bot.outbox import Outbox, QueuedEvent
 from bot.privacy import Privacy
-from bot.profiles import EVENT_WEIGHTS, Profile
+from bot.profiles import Profile
 from bot.questionnaire import Questionnaire
 from bot.recommender import Popularity, Recommendation, Recommender, Request
 from bot.segments import Segments
 from bot.segments import build as build_segments
 from bot.signals import load as load_signals
-from bot.store import BOT_EVENTS, POPULARITY_WEIGHTS, EventType, PreferenceKind, Recorded, Store, StoreUnavailable, utcnow
+from bot.store import Store
+from bot.vocabulary import (
+    BOT_EVENTS,
+    POPULARITY_WEIGHTS,
+    TASTE_WEIGHTS,
+    EventType,
+    HandoffReason,
+    PreferenceKind,
+    Recorded,
+    StoreUnavailable,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -325,7 +336,7 @@ class Engine:
         """Categories of the items the user's positive feedback was about, weighted and decayed."""
         learned: Counter[str] = Counter()
         for item_id, event in profile.latest_feedback().items():
-            weight = EVENT_WEIGHTS[event.type] * decay(event.at, now)
+            weight = TASTE_WEIGHTS[event.type] * decay(event.at, now)
             if weight > 0 and item_id in self.catalog:
                 learned.update({c: weight for c in self.catalog.by_id[item_id].categories})
         return learned

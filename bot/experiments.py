@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from bot.store import EventType
+from bot.vocabulary import EventType
 
 OUTCOMES = (EventType.CLICK, EventType.LIKE, EventType.ADD_TO_CART, EventType.PURCHASE)
 ANY_OUTCOME = "any"  # a metric that counts every outcome type

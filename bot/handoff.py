@@ -9,22 +9,13 @@ channel and become part of the conversation Rasa keeps.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.store import HandoffRequest, HandoffStatus, Store
+from bot.store import HandoffRequest, Store
+from bot.vocabulary import PUSH_CHANNELS, HandoffReason, HandoffStatus
 
-# Channels on which Rasa can send a message the user did not just ask for (an agent's
-# reply minutes later). The REST channel answers only within the user's own request.
-PUSH_CHANNELS = frozenset({"socketio", "slack", "telegram"})
 OPEN = (HandoffStatus.WAITING, HandoffStatus.ACTIVE)
-
-
-class HandoffReason(enum.StrEnum):
-    ASKED = "asked for a person"
-    SUPPORT_REQUEST = "support request"  # an order, payment or account problem: agents' work
-    NOT_UNDERSTOOD = "the bot did not understand twice"
 
 
 class HandoffConflict(Exception):

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.conversations import ConversationStore
-from bot.store import Store, utcnow
+from bot.store import Store
+from bot.vocabulary import utcnow
 
 EXPORT_LINK_TTL = timedelta(minutes=15)
 

@@ -15,21 +15,11 @@ import numpy as np
 
 from bot.activity import decay
 from bot.index import ItemIndex
-from bot.store import EventType, FeedbackEvent, PreferenceKind, Store, UserRecord, utcnow
+from bot.store import FeedbackEvent, Store, UserRecord
+from bot.vocabulary import TASTE_WEIGHTS, EventType, PreferenceKind, utcnow
 
 STATED_ITEM_WEIGHT = 1.0
 STATED_CATEGORIES_WEIGHT = 0.6
-
-# How strongly each kind of feedback moves the taste vector (negative pushes away).
-EVENT_WEIGHTS: dict[EventType, float] = {
-    EventType.PURCHASE: 1.5,
-    EventType.LIKE: 1.0,
-    EventType.ADD_TO_CART: 0.8,
-    EventType.CLICK: 0.3,
-    EventType.VIEW: 0.15,
-    EventType.NOT_INTERESTED: -0.3,
-    EventType.DISLIKE: -0.7,
-}
 
 # Feedback after which an item is never recommended to that user again.
 EXCLUDING_EVENTS = {EventType.LIKE, EventType.DISLIKE, EventType.NOT_INTERESTED, EventType.PURCHASE}
@@ -57,7 +47,7 @@ class Profile:
     def load_with_consent(cls, store: Store, sender_id: str) -> tuple[bool | None, Profile]:
         """The consent in force (None: never asked) and the stored profile, in one read: all
         feedback (a like must never be forgotten), but only recent impressions."""
-        record = store.user_record(sender_id, EVENT_WEIGHTS, [(EventType.IMPRESSION, RECENT_IMPRESSIONS)])
+        record = store.user_record(sender_id, TASTE_WEIGHTS, [(EventType.IMPRESSION, RECENT_IMPRESSIONS)])
         return record.consent, cls._of_record(sender_id, record)
 
     @classmethod
@@ -65,7 +55,7 @@ class Profile:
         """Many users' profiles for what shapes their taste (no impressions), read in batches;
         a user never seen gets an unknown profile."""
         senders = list(sender_ids)
-        records = store.user_records(senders, EVENT_WEIGHTS)
+        records = store.user_records(senders, TASTE_WEIGHTS)
         return {sender: cls._of_record(sender, records.get(sender)) for sender in senders}
 
     @classmethod
@@ -95,7 +85,7 @@ class Profile:
         """Each item's most recent explicit feedback (a later like overrides a dislike)."""
         latest: dict[str, FeedbackEvent] = {}
         for event in self.events:
-            if event.item_id and event.type in EVENT_WEIGHTS:
+            if event.item_id and event.type in TASTE_WEIGHTS:
                 latest.setdefault(event.item_id, event)
         return latest
 
@@ -112,7 +102,7 @@ class Profile:
         endorsed = {
             item: "love"
             for item in self.loved_items
-            if item not in feedback or EVENT_WEIGHTS[feedback[item].type] > 0
+            if item not in feedback or TASTE_WEIGHTS[feedback[item].type] > 0
         }
         for item, event in feedback.items():
             if event.type in ENDORSING_EVENTS:
@@ -127,7 +117,7 @@ class Profile:
         now = now or utcnow()
         weights = {item: STATED_ITEM_WEIGHT for item in self.loved_items}
         for item, event in self.latest_feedback().items():
-            weight = EVENT_WEIGHTS[event.type] * decay(event.at, now)
+            weight = TASTE_WEIGHTS[event.type] * decay(event.at, now)
             weights[item] = weight if weight < 0 else weights.get(item, 0.0) + weight
         return weights
 

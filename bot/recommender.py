@@ -23,7 +23,7 @@ from bot.hybrid import HybridRanker
 from bot.index import ItemIndex
 from bot.profiles import Profile, category_centroid, normalize, taste_vector
 from bot.signals import profile_history
-from bot.store import utcnow
+from bot.vocabulary import utcnow
 
 POOL_SIZE = 100  # nearest items re-ranked per request: what the taste search costs at any catalog size
 COLD_POOL_SIZE = 200  # without a taste: the most popular and the fastest rising (then catalog order) re-ranked

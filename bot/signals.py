@@ -16,9 +16,10 @@ import numpy as np
 from bot.catalog import Catalog
 from bot.hybrid import HybridRanker
 from bot.index import ItemIndex
-from bot.profiles import EVENT_WEIGHTS, Profile
+from bot.profiles import Profile
 from bot.ranking import History, InteractionLog
-from bot.store import Store, utcnow
+from bot.store import Store
+from bot.vocabulary import TASTE_WEIGHTS, utcnow
 
 
 def new_ranker(catalog: Catalog, index: ItemIndex) -> HybridRanker:
@@ -35,7 +36,7 @@ def new_ranker(catalog: Catalog, index: ItemIndex) -> HybridRanker:
 def interaction_log(store: Store, catalog: Catalog) -> InteractionLog:
     """All users' feedback on catalog items, weighted like the taste vector weighs it."""
     rows = {item.id: row for row, item in enumerate(catalog.items)}
-    events = [e for e in store.feedback_log(EVENT_WEIGHTS) if e[1] in rows]
+    events = [e for e in store.feedback_log(TASTE_WEIGHTS) if e[1] in rows]
     senders = sorted({sender for sender, *_ in events})
     sender_rows = {sender: row for row, sender in enumerate(senders)}
     return InteractionLog(
@@ -44,7 +45,7 @@ def interaction_log(store: Store, catalog: Catalog) -> InteractionLog:
         np.array([sender_rows[s] for s, *_ in events], dtype=np.int32),
         np.array([rows[i] for _, i, _, _ in events], dtype=np.int32),
         np.array([int(at.timestamp()) for *_, at in events], dtype=np.int64),
-        np.array([EVENT_WEIGHTS[kind] for _, _, kind, _ in events], dtype=np.float32),
+        np.array([TASTE_WEIGHTS[kind] for _, _, kind, _ in events], dtype=np.float32),
     )
 
 
@@ -70,7 +71,7 @@ def profile_history(profile: Profile, rows: Mapping[str, int], now: datetime | N
     moment = now or utcnow()
     feedback = profile.latest_feedback()
     entries = [(moment, item, 1.0) for item in profile.loved_items if item not in feedback]
-    entries += [(e.at, item, np.sign(EVENT_WEIGHTS[e.type])) for item, e in feedback.items()]
+    entries += [(e.at, item, np.sign(TASTE_WEIGHTS[e.type])) for item, e in feedback.items()]
     entries = sorted((at, item, w) for at, item, w in entries if item in rows)
     return History(
         np.array([rows[item] for _, item, _ in entries], dtype=np.int32),

@@ -7,7 +7,6 @@ half an update. No table stores raw message text: events carry ids and labels.
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -41,45 +40,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from bot import checkpoints
+from bot.vocabulary import POPULARITY_WEIGHTS, EventType, HandoffStatus, PreferenceKind, StoreUnavailable, utcnow
 
 log = logging.getLogger(__name__)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class EventType(enum.StrEnum):
-    """What a user did with an item; impressions are what the bot showed them."""
-
-    IMPRESSION = "impression"
-    VIEW = "view"  # an item page seen on the site
-    CLICK = "click"
-    ADD_TO_CART = "add_to_cart"
-    LIKE = "like"
-    DISLIKE = "dislike"
-    NOT_INTERESTED = "not_interested"
-    SEARCH = "search"
-    PURCHASE = "purchase"
-    OUTREACH = "outreach"  # the bot wrote first, at the user's usual hour (bot/web/outreach.py)
-
-
-BOT_EVENTS = frozenset({EventType.IMPRESSION, EventType.OUTREACH})  # what the bot did, not the user
 BATCH_USERS = 500  # users read per statement by user_records (well under any database's parameter limit)
-
-
-# How much each event counts towards an item's popularity (net positive feedback of all users).
-POPULARITY_WEIGHTS: dict[EventType, float] = {
-    EventType.LIKE: 1, EventType.PURCHASE: 2, EventType.ADD_TO_CART: 1, EventType.CLICK: 0.5,
-    EventType.VIEW: 0.25, EventType.DISLIKE: -1, EventType.NOT_INTERESTED: -0.5,
-}
-
-
-class PreferenceKind(enum.StrEnum):
-    CATEGORY = "category"
-    AVOID_CATEGORY = "avoid_category"
-    ITEM = "item"
-    INTEREST = "interest"  # a stated taste that is no catalog category ("space operas")
 
 
 class Base(DeclarativeBase):
@@ -146,12 +112,6 @@ class ExportToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class HandoffStatus(enum.StrEnum):
-    WAITING = "waiting"  # the user asked for a person; no agent has taken it yet
-    ACTIVE = "active"  # an agent took it; the bot stays quiet
-    CLOSED = "closed"  # handed back to the bot
-
-
 class HandoffRequest(Base):
     """A conversation handed to a human agent; the agent queue is the open ones."""
 
@@ -167,14 +127,6 @@ class HandoffRequest(Base):
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class Recorded(enum.StrEnum):
-    """What became of an event."""
-
-    STORED = "stored"
-    NO_CONSENT = "no_consent"  # the user has not agreed to be remembered: nothing kept
-    QUEUED = "queued"  # the database is unavailable: kept on disk, stored when it is back
 
 
 RowLock = Literal["share", "update"]
@@ -205,11 +157,6 @@ class UserRecord:
     onboarded: bool
     preferences: dict[PreferenceKind, list[str]]
     events: list[FeedbackEvent]
-
-
-class StoreUnavailable(RuntimeError):
-    """The database cannot be reached (down, restarting, or its file locked): nothing was
-    read or written. Callers degrade (non-personalized picks, queued events) or say so."""
 
 
 @contextmanager

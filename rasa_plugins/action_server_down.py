@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any, List, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import rasa
 from rasa.core.actions.action import (
@@ -45,7 +46,7 @@ def timeout_s(env: Mapping[str, str]) -> int:
     return int(value)
 
 
-async def run_or_apologize(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> List[Event]:
+async def run_or_apologize(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> list[Event]:
     try:
         return await asyncio.wait_for(_rasa_run(self, output_channel, nlg, tracker, domain), _timeout_s)
     except ActionExecutionRejection:
@@ -65,7 +66,7 @@ async def run_or_apologize(self: RemoteAction, output_channel: Any, nlg: Any, tr
 _rasa_run = RemoteAction.run
 
 
-def install(env: Optional[Mapping[str, str]] = None) -> None:
+def install(env: Mapping[str, str] | None = None) -> None:
     """Wrap RemoteAction.run once, on the Rasa release it was written and tested for."""
     global _timeout_s
     _timeout_s = timeout_s(os.environ if env is None else env)

@@ -43,7 +43,8 @@ import os
 import re
 import time
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from aiogram import Bot
 from aiogram.bot.api import TelegramAPIServer
@@ -66,7 +67,7 @@ API_TIMEOUT_S = 30
 _ENV_VAR = re.compile(r"\$\{(\w+)\}")
 
 
-def _expand(credentials: Optional[Dict[Text, Any]]) -> Dict[Text, Any]:
+def _expand(credentials: dict[str, Any] | None) -> dict[str, Any]:
     """Credentials with ``${VAR}`` replaced from the environment; empty values dropped."""
     expanded = {}
     for key, value in (credentials or {}).items():
@@ -77,7 +78,7 @@ def _expand(credentials: Optional[Dict[Text, Any]]) -> Dict[Text, Any]:
     return expanded
 
 
-def _source(credentials: Optional[Dict[Text, Any]], key: Text) -> Text:
+def _source(credentials: dict[str, Any] | None, key: str) -> str:
     """How credentials.yml sets a key, for messages ("slack_token (${SLACK_BOT_TOKEN})")."""
     raw = (credentials or {}).get(key)
     return f"{key} ({raw})" if isinstance(raw, str) and "${" in raw else key
@@ -88,7 +89,7 @@ class RecentKeys:
 
     def __init__(self, size: int = 10_000, ttl_s: float = 3600) -> None:
         self.size, self.ttl_s = size, ttl_s
-        self._seen: "OrderedDict[str, float]" = OrderedDict()
+        self._seen: OrderedDict[str, float] = OrderedDict()
 
     def seen(self, keys: Iterable[str]) -> bool:
         """Whether any key was seen; records them all. No await inside: atomic in the loop."""
@@ -106,11 +107,11 @@ class RecentKeys:
 class DisabledChannel(InputChannel):
     """Stands in for a channel whose token is not set: its webhook says so and does nothing."""
 
-    def __init__(self, channel: Text, reason: Text) -> None:
+    def __init__(self, channel: str, reason: str) -> None:
         self.channel, self.reason = channel, reason
         logger.info("The %s channel is disabled: %s.", channel, reason)
 
-    def url_prefix(self) -> Text:
+    def url_prefix(self) -> str:
         return self.channel
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -130,7 +131,7 @@ class DisabledChannel(InputChannel):
 # ---------------------------------------------------------------------------------- Slack
 
 
-def slack_mrkdwn(text: Text) -> Text:
+def slack_mrkdwn(text: str) -> str:
     """The bot's text as Slack mrkdwn: ``&``, ``<``, ``>`` escaped, ``**bold**`` as ``*bold*``."""
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return re.sub(r"\*\*(.+?)\*\*", r"*\1*", escaped)
@@ -143,16 +144,16 @@ class SlackBot(slack.SlackBot):
 
     def __init__(
         self,
-        token: Text,
-        slack_channel: Optional[Text] = None,
-        thread_id: Optional[Text] = None,
-        proxy: Optional[Text] = None,
-        api_url: Text = SLACK_API_URL,
+        token: str,
+        slack_channel: str | None = None,
+        thread_id: str | None = None,
+        proxy: str | None = None,
+        api_url: str = SLACK_API_URL,
     ) -> None:
         super().__init__(token, slack_channel, thread_id, proxy)
         self.client = AsyncWebClient(token, base_url=api_url.rstrip("/") + "/", proxy=proxy, timeout=API_TIMEOUT_S)
 
-    async def _post_message(self, channel: Text, **kwargs: Any) -> None:
+    async def _post_message(self, channel: str, **kwargs: Any) -> None:
         # Rasa sends as_user=True, which apps with granular bot tokens (any app created
         # today) may not send: chat.postMessage fails with invalid_arguments. "type" is no
         # argument of chat.postMessage either.
@@ -163,7 +164,7 @@ class SlackBot(slack.SlackBot):
         await super()._post_message(channel, **kwargs)
 
     async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         """A section with the text, then the buttons (value = payload) in actions blocks."""
         elements = [
@@ -187,7 +188,7 @@ class SlackInput(slack.SlackInput):
     """Rasa's Slack input: secrets from the environment, API URL, one reply per message."""
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         settings = _expand(credentials)
         if not settings.get("slack_token"):
             return DisabledChannel("slack", f"{_source(credentials, 'slack_token')} is not set")
@@ -205,7 +206,7 @@ class SlackInput(slack.SlackInput):
         self.api_url = SLACK_API_URL
         self._deliveries = RecentKeys()
 
-    def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> SlackBot:
+    def get_output_channel(self, channel: str | None = None, thread_id: str | None = None) -> SlackBot:
         """Replies go where the user wrote (``channel``). Without one, the message is pushed
         outside the user's turn (a support agent's reply through Rasa's HTTP API): it goes to
         the user's direct messages with the app, never to ``slack_channel``, where Rasa would
@@ -213,7 +214,7 @@ class SlackInput(slack.SlackInput):
         return SlackBot(self.slack_token, channel, thread_id, self.proxy, self.api_url)
 
     @staticmethod
-    def _delivery_keys(request: Request) -> List[Text]:
+    def _delivery_keys(request: Request) -> list[str]:
         """What identifies an Events API delivery: its event_id, and the message itself
         (channel and ts), which Slack sends twice when the app has both ``message.*`` and
         ``app_mention`` events and the message mentions the bot. Interactive payloads
@@ -231,9 +232,9 @@ class SlackInput(slack.SlackInput):
         self,
         request: Request,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        text: Text,
-        sender_id: Optional[Text],
-        metadata: Optional[Dict],
+        text: str,
+        sender_id: str | None,
+        metadata: dict | None,
     ) -> Any:
         # Slack retries a delivery it thinks failed (X-Slack-Retry-Num: 1..3). Rasa ignores only
         # retries for reason http_timeout; any other reason would reply a second time.
@@ -250,7 +251,7 @@ class SlackInput(slack.SlackInput):
         webhook = super().blueprint(on_new_message)
 
         @webhook.middleware("request")
-        async def url_verification(request: Request) -> Optional[HTTPResponse]:
+        async def url_verification(request: Request) -> HTTPResponse | None:
             # Slack documents {"challenge": ...} (or the bare value) as the answer; Rasa
             # answers a JSON string.
             if request.method != "POST" or request.headers.get("content-type") != "application/json":
@@ -268,7 +269,7 @@ class SlackInput(slack.SlackInput):
 # ------------------------------------------------------------------------------- Telegram
 
 
-def telegram_html(text: Text) -> Text:
+def telegram_html(text: str) -> str:
     """The bot's text as Telegram HTML: escaped, ``**bold**`` as ``<b>bold</b>``."""
     return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text, quote=False))
 
@@ -287,9 +288,9 @@ class ButtonPayloads:
 
     def __init__(self, size: int = 50_000) -> None:
         self.size = size
-        self._payloads: "OrderedDict[str, str]" = OrderedDict()
+        self._payloads: OrderedDict[str, str] = OrderedDict()
 
-    def encode(self, payload: Text) -> Text:
+    def encode(self, payload: str) -> str:
         if len(payload.encode()) <= self.LIMIT and not payload.startswith(self.PREFIX):
             return payload
         digest = hashlib.sha256(payload.encode()).digest()
@@ -300,7 +301,7 @@ class ButtonPayloads:
             self._payloads.popitem(last=False)
         return token
 
-    def decode(self, data: Text) -> Optional[Text]:
+    def decode(self, data: str) -> str | None:
         """The payload a button press stands for; None for a token no longer known."""
         if not data.startswith(self.PREFIX):
             return data
@@ -312,11 +313,11 @@ class TelegramOutput(telegram.TelegramOutput):
 
     BUTTONS_PER_ROW = 3
 
-    def __init__(self, access_token: Text, api_url: Text = TELEGRAM_API_URL,
-                 payloads: Optional[ButtonPayloads] = None) -> None:
+    def __init__(self, access_token: str, api_url: str = TELEGRAM_API_URL,
+                 payloads: ButtonPayloads | None = None) -> None:
         Bot.__init__(self, access_token, timeout=API_TIMEOUT_S, server=TelegramAPIServer.from_base(api_url))
         self.payloads = payloads or ButtonPayloads()
-        self._me: Optional[User] = None
+        self._me: User | None = None
 
     async def get_me(self) -> User:
         """The bot's own user, asked once (Rasa's webhook asks on every update)."""
@@ -324,16 +325,16 @@ class TelegramOutput(telegram.TelegramOutput):
             self._me = await super().get_me()
         return self._me
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for message_part in text.strip().split("\n\n"):
             await self.send_message(recipient_id, telegram_html(message_part), parse_mode="HTML")
 
     async def send_text_with_buttons(
         self,
-        recipient_id: Text,
-        text: Text,
-        buttons: List[Dict[Text, Any]],
-        button_type: Optional[Text] = "inline",
+        recipient_id: str,
+        text: str,
+        buttons: list[dict[str, Any]],
+        button_type: str | None = "inline",
         **kwargs: Any,
     ) -> None:
         """An inline keyboard (callback_data = payload, or its token), three buttons a row;
@@ -357,7 +358,7 @@ class TelegramInput(telegram.TelegramInput):
     EXPIRED = "That button is too old for me, sorry. Please ask again."
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         settings = _expand(credentials)
         if not settings.get("access_token"):
             return DisabledChannel("telegram", f"{_source(credentials, 'access_token')} is not set")
@@ -375,17 +376,17 @@ class TelegramInput(telegram.TelegramInput):
 
     def __init__(
         self,
-        access_token: Optional[Text],
-        verify: Optional[Text],
-        webhook_url: Optional[Text],
+        access_token: str | None,
+        verify: str | None,
+        webhook_url: str | None,
         debug_mode: bool = True,
-        api_url: Text = TELEGRAM_API_URL,
-        secret_token: Optional[Text] = None,
+        api_url: str = TELEGRAM_API_URL,
+        secret_token: str | None = None,
     ) -> None:
         super().__init__(access_token, verify, webhook_url, debug_mode)
         self.api_url = api_url
         self.secret_token = secret_token
-        self._output: Optional[TelegramOutput] = None
+        self._output: TelegramOutput | None = None
         self._updates = RecentKeys()
 
     def get_output_channel(self) -> TelegramOutput:
@@ -419,7 +420,7 @@ class TelegramInput(telegram.TelegramInput):
                 await output._session.close()
 
         @webhook.middleware("request")
-        async def guard(request: Request) -> Optional[HTTPResponse]:
+        async def guard(request: Request) -> HTTPResponse | None:
             path = request.path.rstrip("/")
             if path.endswith("/set_webhook"):  # Rasa's route would drop the secret token
                 if await self.set_webhook():
@@ -447,7 +448,7 @@ class TelegramInput(telegram.TelegramInput):
 
         return webhook
 
-    async def _button_press(self, press: Dict[Text, Any], output: TelegramOutput) -> Optional[HTTPResponse]:
+    async def _button_press(self, press: dict[str, Any], output: TelegramOutput) -> HTTPResponse | None:
         """Answer the press (the client shows a spinner until then) and put the payload
         back in place of its token; None lets Rasa's handler go on."""
         payload = output.payloads.decode(press.get("data") or "")
@@ -472,12 +473,12 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 class RestRequestError(ValueError):
     """A REST webhook body that cannot be a chat message: the status and what to tell the client."""
 
-    def __init__(self, status: int, message: Text) -> None:
+    def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status, self.message = status, message
 
 
-def _text_problem(value: Text) -> Optional[Text]:
+def _text_problem(value: str) -> str | None:
     """Why a text is refused (NUL, lone surrogates: no database keeps them), or None."""
     if "\x00" in value:
         return "contains a NUL character (\\u0000)"
@@ -488,18 +489,18 @@ def _text_problem(value: Text) -> Optional[Text]:
     return None
 
 
-def _refuse_constant(name: Text) -> Any:
+def _refuse_constant(name: str) -> Any:
     raise RestRequestError(400, f"the body is not valid JSON: {name} is not a JSON value")
 
 
-def _finite(number: Text) -> float:
+def _finite(number: str) -> float:
     value = float(number)
     if not math.isfinite(value):  # 1e999: Python reads infinity, which JSON cannot carry on
         raise RestRequestError(400, "the body holds a number out of range (beyond ±1.8e308)")
     return value
 
 
-def parse_rest_body(body: bytes) -> Dict[Text, Any]:
+def parse_rest_body(body: bytes) -> dict[str, Any]:
     """The REST webhook's body checked: ``{"sender": text, "message": text, "metadata": {...}}``.
 
     Returns only these fields (``input_channel`` is not taken from the client: it names the
@@ -558,7 +559,7 @@ class RestInput(rest.RestInput):
         webhook = super().blueprint(on_new_message)
 
         @webhook.middleware("request")
-        async def check_body(request: Request) -> Optional[HTTPResponse]:
+        async def check_body(request: Request) -> HTTPResponse | None:
             if request.method != "POST" or not request.path.rstrip("/").endswith("/webhook"):
                 return None
             try:

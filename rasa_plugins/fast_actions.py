@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from typing import Any, Dict, Optional, Text
+from typing import Any
 
 import rasa
 from jsonschema.exceptions import best_match
@@ -31,10 +31,10 @@ logger = logging.getLogger(__name__)
 
 PATCHED_VERSION = "3.6.21"  # the replaced method is that of this Rasa release
 PATCHED_SIGNATURE = ["self", "result"]
-_validator: Optional[Validator] = None
+_validator: Validator | None = None
 
 
-def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
+def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     """Rasa's ``_validate_action_result`` on the validator built at install time."""
     error = best_match(_validator.iter_errors(result))
     if error is not None:

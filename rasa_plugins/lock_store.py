@@ -16,7 +16,8 @@ same keys as Rasa's ``type: redis`` (url, port, db, key_prefix, password, ...).
 from __future__ import annotations
 
 import json
-from typing import Callable, Optional, Text, Tuple, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
@@ -24,7 +25,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 T = TypeVar("T")
 # What a change returns: a value for the caller, and the lock to store (None: delete it).
-Change = Callable[[Optional[TicketLock]], Tuple[T, Optional[TicketLock]]]
+Change = Callable[[TicketLock | None], tuple[T, TicketLock | None]]
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -32,7 +33,7 @@ class AtomicRedisLockStore(RedisLockStore):
         """Rasa builds lock stores named by module path from their endpoint config."""
         super().__init__(host=endpoint_config.url, **endpoint_config.kwargs)
 
-    def _change(self, conversation_id: Text, change: Change) -> T:
+    def _change(self, conversation_id: str, change: Change) -> T:
         """Apply ``change`` to the stored lock atomically (retried on a concurrent change)."""
         key = self.key_prefix + conversation_id
         outcome = {}
@@ -50,8 +51,8 @@ class AtomicRedisLockStore(RedisLockStore):
         self.red.transaction(transaction, key)
         return outcome["value"]
 
-    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        def issue(lock: Optional[TicketLock]) -> Tuple[int, TicketLock]:
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        def issue(lock: TicketLock | None) -> tuple[int, TicketLock]:
             lock = lock or self.create_lock(conversation_id)
             return lock.issue_ticket(lock_lifetime), lock
 
@@ -60,18 +61,18 @@ class AtomicRedisLockStore(RedisLockStore):
         except Exception as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
-    def update_lock(self, conversation_id: Text) -> None:
-        def remove_expired(lock: Optional[TicketLock]) -> Tuple[None, Optional[TicketLock]]:
+    def update_lock(self, conversation_id: str) -> None:
+        def remove_expired(lock: TicketLock | None) -> tuple[None, TicketLock | None]:
             if lock is not None:
                 lock.remove_expired_tickets()
             return None, lock
 
         self._change(conversation_id, remove_expired)
 
-    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Give the ticket back, and delete the lock in the same step if no one else waits."""
 
-        def finish(lock: Optional[TicketLock]) -> Tuple[None, Optional[TicketLock]]:
+        def finish(lock: TicketLock | None) -> tuple[None, TicketLock | None]:
             if lock is not None:
                 lock.remove_ticket_for(ticket_number)
             return None, lock if lock is not None and lock.is_someone_waiting() else None

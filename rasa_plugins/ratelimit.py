@@ -21,7 +21,8 @@ import logging
 import math
 import os
 import time
-from typing import Any, Dict, List, Mapping, Optional, Text
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import rasa
@@ -43,13 +44,13 @@ REDIS_TIMEOUT_S = 0.5  # connecting and each call: a message waits at most this 
 REDIS_RETRY_S = 30  # after a Redis failure, count in memory this long before trying Redis again
 
 
-def too_fast(wait_s: int) -> Text:
+def too_fast(wait_s: int) -> str:
     """The reply to a message over the limit."""
     when = "a few seconds" if wait_s <= 5 else f"{wait_s} seconds"
     return f"You're sending messages faster than I can read them. Give me {when} and try again."
 
 
-def _without_password(url: Text) -> Text:
+def _without_password(url: str) -> str:
     parts = urlsplit(url)
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
@@ -57,15 +58,15 @@ def _without_password(url: Text) -> Text:
 class SenderLimits:
     """Messages a minute per channel and sender over a moving window (the decision logic)."""
 
-    def __init__(self, per_minute: int, redis_url: Optional[Text] = None,
-                 namespace: Text = NAMESPACE, retry_s: float = REDIS_RETRY_S) -> None:
+    def __init__(self, per_minute: int, redis_url: str | None = None,
+                 namespace: str = NAMESPACE, retry_s: float = REDIS_RETRY_S) -> None:
         self.limit = RateLimitItemPerMinute(per_minute)
         self.namespace, self.retry_s = namespace, retry_s
         # limits' rate limiters hold only a weak reference to their storage: keep them here.
         self._memory_storage = MemoryStorage()
         self._memory = MovingWindowRateLimiter(self._memory_storage)
-        self._redis_storage: Optional[RedisStorage] = None
-        self._redis: Optional[MovingWindowRateLimiter] = None
+        self._redis_storage: RedisStorage | None = None
+        self._redis: MovingWindowRateLimiter | None = None
         self.redis_url = _without_password(redis_url) if redis_url else None
         self._redis_down_until = 0.0
         if redis_url:
@@ -84,7 +85,7 @@ class SenderLimits:
         """Whether counts go to Redis now (not to this process's memory)."""
         return self._redis is not None and time.monotonic() >= self._redis_down_until
 
-    def check(self, channel: Text, sender_id: Text) -> Optional[int]:
+    def check(self, channel: str, sender_id: str) -> int | None:
         """Counts one message; None when it is within the limit, else the seconds until the
         sender may send again (the message is not counted then)."""
         if self.shared and self._redis is not None:
@@ -98,20 +99,20 @@ class SenderLimits:
                 )
         return self._count(self._memory, channel, sender_id)
 
-    async def check_async(self, channel: Text, sender_id: Text) -> Optional[int]:
+    async def check_async(self, channel: str, sender_id: str) -> int | None:
         """``check`` without blocking the server's event loop on Redis."""
         if self.shared:
             return await asyncio.to_thread(self.check, channel, sender_id)
         return self.check(channel, sender_id)
 
-    def _count(self, limiter: MovingWindowRateLimiter, channel: Text, sender_id: Text) -> Optional[int]:
+    def _count(self, limiter: MovingWindowRateLimiter, channel: str, sender_id: str) -> int | None:
         if limiter.hit(self.limit, self.namespace, channel, sender_id):
             return None
         reset_at, _ = limiter.get_window_stats(self.limit, self.namespace, channel, sender_id)
         return max(1, math.ceil(reset_at - time.time()))
 
 
-def per_minute(env: Mapping[Text, Text]) -> int:
+def per_minute(env: Mapping[str, str]) -> int:
     value = env.get(LIMIT_VARIABLE, str(DEFAULT_PER_MINUTE)).strip()
     if not value.isdigit():
         raise InvalidConfigException(
@@ -120,10 +121,10 @@ def per_minute(env: Mapping[Text, Text]) -> int:
     return int(value)
 
 
-_limits: Optional[SenderLimits] = None
+_limits: SenderLimits | None = None
 
 
-async def handle_message_unless_too_fast(self: Agent, message: UserMessage) -> Optional[List[Dict[Text, Any]]]:
+async def handle_message_unless_too_fast(self: Agent, message: UserMessage) -> list[dict[str, Any]] | None:
     if _limits is None or not self.is_ready():
         return await _rasa_handle_message(self, message)
     wait_s = await _limits.check_async(message.input_channel or "-", message.sender_id)
@@ -144,7 +145,7 @@ async def handle_message_unless_too_fast(self: Agent, message: UserMessage) -> O
 _rasa_handle_message = Agent.handle_message
 
 
-def install(env: Optional[Mapping[Text, Text]] = None) -> None:
+def install(env: Mapping[str, str] | None = None) -> None:
     """Wrap Agent.handle_message once, on the Rasa release it was written and tested for."""
     global _limits
     if Agent.handle_message is handle_message_unless_too_fast:

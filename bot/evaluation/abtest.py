@@ -16,18 +16,18 @@ minimum detectable effect at the control's rate and per-user variance, with 80% 
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
 from bot.experiments import ANY_OUTCOME, OUTCOMES, Experiment
-from bot.store import EventType
+from bot.vocabulary import EventType
 
 RATES = (*(str(kind) for kind in OUTCOMES), ANY_OUTCOME)  # what every report gives a rate of
 ALPHA = 0.05

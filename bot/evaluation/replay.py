@@ -36,7 +36,8 @@ from bot.evaluation.abtest import Report, compare, describe, tally
 from bot.evaluation.data import EvalItem, RatedInteractionLog
 from bot.experiments import OUTCOMES, Experiment, Experiments, Variant
 from bot.index import ItemIndex
-from bot.store import Consent, Event, EventType, Store, User
+from bot.store import Consent, Event, Store, User
+from bot.vocabulary import EventType
 
 MIN_RATINGS = 5
 LIKED_FROM = 6  # ratings 0-10: this and more is a like, less a dislike

@@ -51,7 +51,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
 from bot.config import Settings
-from bot.store import Recorded, StoreUnavailable
+from bot.vocabulary import Recorded, StoreUnavailable
 from bot.web.agents import agent_router, sweep_unanswered
 from bot.web.outreach import reach_out_hourly
 from bot.web.rasa_api import RasaApi

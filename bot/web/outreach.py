@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.activity import HALF_LIFE_DAYS, active_hours
-from bot.store import BOT_EVENTS, EventType, Store
+from bot.store import Store
+from bot.vocabulary import BOT_EVENTS, EventType
 from bot.web.rasa_api import RasaApi, RasaUnavailable
 
 log = logging.getLogger(__name__)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from dispatched import message, slot
+
 from actions.actions import (
     MORE_BUTTON,
     ActionExplain,
@@ -21,9 +23,7 @@ from actions.custom_forms import (
 )
 from actions.runtime import ERROR_REPLY
 from bot.questionnaire import Questionnaire
-from bot.store import EventType
-
-from dispatched import message, slot
+from bot.vocabulary import EventType
 
 
 def feedback_buttons(item_id):

@@ -4,16 +4,16 @@ and that their feedback from then is there once it is back."""
 from __future__ import annotations
 
 import pytest
+from db_outage import postgres_behind_proxy
+from dispatched import message
 
 from actions.actions import MORE_BUTTON, PROFILE_UNAVAILABLE, ActionFeedback, ActionGreet, ActionRecommend
 from actions.privacy import ActionShowProfile
 from actions.runtime import MEMORY_UNAVAILABLE, use_engine
 from bot.engine import Engine
 from bot.outbox import Outbox
-from bot.store import EventType, Store
-from db_outage import postgres_behind_proxy
-
-from dispatched import message
+from bot.store import Store
+from bot.vocabulary import EventType
 
 
 @pytest.fixture

@@ -6,11 +6,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from dispatched import message
 
 from actions.handoff import ALREADY_QUEUED, ActionFallback, ActionHandoff
-from bot.store import HandoffStatus
-
-from dispatched import message
+from bot.vocabulary import HandoffStatus
 
 PAUSED = {"event": "pause", "timestamp": None}
 

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from dispatched import message, slot
 
 from actions.actions import ActionFeedback, ActionGreet, ActionRecommend
 from actions.custom_forms import ActionAskConsent, ActionSaveOnboarding, ValidateOnboardingForm
@@ -20,9 +21,7 @@ from actions.privacy import (
     ActionWithdrawConsent,
 )
 from bot.experiments import Experiment, Experiments, Variant
-from bot.store import EventType, PreferenceKind, Recorded
-
-from dispatched import message, slot
+from bot.vocabulary import EventType, PreferenceKind, Recorded
 
 PRIVACY_BUTTONS = [
     {"title": "Download my data", "payload": "/export_data"},

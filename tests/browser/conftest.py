@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from bot.config import PROJECT_ROOT
 
 AGENT = "anna"  # the support agent who can sign in to the console

@@ -22,10 +22,11 @@ import json
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 SLACK_TOKEN = "xoxb-test-token"
 SLACK_SIGNING_SECRET = "test-signing-secret"
@@ -158,7 +159,7 @@ class FakeAPIs:
         """Wait until ``condition()`` is truthy, then until no call came for ``quiet``
         seconds (a late duplicate would have arrived by then); return its last value."""
         deadline = time.monotonic() + timeout
-        while not (result := condition()):
+        while not condition():
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out; calls so far: {self.describe()}")
             time.sleep(0.2)

@@ -14,12 +14,19 @@ from typing import Any
 
 import pytest
 import requests
+from channel_fakes import (
+    SLACK_CHANNEL,
+    SLACK_SIGNING_SECRET,
+    SLACK_TOKEN,
+    TELEGRAM_SECRET,
+    TELEGRAM_TOKEN,
+    TELEGRAM_USERNAME,
+    TELEGRAM_WEBHOOK_URL,
+    FakeAPIs,
+    slack_signed,
+)
 
 from bot.config import PROJECT_ROOT
-from channel_fakes import (
-    SLACK_CHANNEL, SLACK_SIGNING_SECRET, SLACK_TOKEN, TELEGRAM_SECRET, TELEGRAM_TOKEN, TELEGRAM_USERNAME,
-    TELEGRAM_WEBHOOK_URL, FakeAPIs, slack_signed,
-)
 
 # The end-to-end tests' servers (tests/e2e/conftest.py): a conftest's fixtures serve only its
 # folder, so load that one under another name and take its `services_factory` fixture.

@@ -7,7 +7,11 @@ import time
 
 import pytest
 from channel_fakes import (
-    SLACK_CHANNEL, SLACK_SIGNING_SECRET, slack_block_actions, slack_message_event, slack_signed,
+    SLACK_CHANNEL,
+    SLACK_SIGNING_SECRET,
+    slack_block_actions,
+    slack_message_event,
+    slack_signed,
 )
 
 pytestmark = pytest.mark.rasa

@@ -9,7 +9,6 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-
 from test_action_server_down import DOWN
 
 TIMEOUT_S = 3

@@ -21,8 +21,18 @@ from typing import Any
 
 import pytest
 import requests
-from fuzz_corpus import (BLANK, HUGE, INJECTION, INVALID_UTF8, KB, NASTY, NASTY_NUMBERS, RASA_PAYLOADS, UNICODE,
-                         fuzz_settings)
+from fuzz_corpus import (
+    BLANK,
+    HUGE,
+    INJECTION,
+    INVALID_UTF8,
+    KB,
+    NASTY,
+    NASTY_NUMBERS,
+    RASA_PAYLOADS,
+    UNICODE,
+    fuzz_settings,
+)
 from hypothesis import event, given
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.store import EventType, Store
+from bot.store import Store
+from bot.vocabulary import EventType
 from bot.web.outreach import reach_out
 from bot.web.rasa_api import RasaApi
 

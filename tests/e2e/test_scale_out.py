@@ -34,7 +34,8 @@ from sqlalchemy import create_engine, make_url, text
 from websockets.sync.client import connect
 
 from bot.config import PROJECT_ROOT
-from bot.store import EventType, Store
+from bot.store import Store
+from bot.vocabulary import EventType
 
 SCALE_N = 2
 READY_LINE = "Press Ctrl-C to stop."

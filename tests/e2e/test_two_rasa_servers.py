@@ -20,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.store import EventType, Store
+from bot.store import Store
+from bot.vocabulary import EventType
 
 REDIS_HOST = os.environ.get("TEST_REDIS_HOST", "127.0.0.1")
 REDIS_PORT = os.environ.get("TEST_REDIS_PORT", "6379")

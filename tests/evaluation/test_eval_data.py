@@ -9,7 +9,11 @@ import numpy as np
 import pytest
 
 from bot.evaluation.data import (
-    InteractionDataError, keep_latest, load_catalog_items, load_interactions, load_movietweetings,
+    InteractionDataError,
+    keep_latest,
+    load_catalog_items,
+    load_interactions,
+    load_movietweetings,
 )
 
 MOVIES = """0000001::Fantômas - À l'ombre de la guillotine (1913)::Crime|Drama

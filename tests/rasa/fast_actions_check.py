@@ -19,13 +19,13 @@ from rasa.core.actions.action import RemoteAction
 
 RASA_VALIDATE = RemoteAction._validate_action_result  # before rasa_plugins replaces it
 
+from named_checks import check  # noqa: E402  (this script's directory)
 from rasa.core.channels.channel import CollectingOutputChannel  # noqa: E402
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator  # noqa: E402
 from rasa.shared.core.domain import Domain  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 from rasa.utils.endpoints import EndpointConfig  # noqa: E402
 
-from named_checks import check  # noqa: E402  (this script's directory)
 from rasa_plugins import fast_actions  # noqa: E402
 
 DOMAIN = Domain.load("domain.yml")

@@ -14,8 +14,8 @@ import socket
 import sys
 import uuid
 
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from named_checks import check  # this script's directory
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.exceptions import InvalidConfigException
 
 from rasa_plugins import ratelimit

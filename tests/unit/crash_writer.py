@@ -24,7 +24,8 @@ from collections.abc import Iterator
 
 from sqlalchemy import func, select
 
-from bot.store import Event, EventType, Preference, PreferenceKind, Store, User, utcnow
+from bot.store import Event, Preference, Store, User
+from bot.vocabulary import EventType, PreferenceKind, utcnow
 
 
 def block(message: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.evaluation.abtest import UserCounts, compare, describe, ratio_rate, tally, write_chart
 from bot.experiments import Experiment, Experiments, Variant
-from bot.store import EventType
+from bot.vocabulary import EventType
 
 T0 = datetime(2027, 1, 1, tzinfo=UTC)
 AB = Experiment("ab", (Variant("a"), Variant("b")))

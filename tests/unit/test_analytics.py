@@ -9,7 +9,7 @@ import pytest
 from bot.analytics import NO_SEGMENT, analytics
 from bot.conversations import ConversationStore
 from bot.experiments import Experiment, Experiments, Variant
-from bot.store import EventType
+from bot.vocabulary import EventType
 
 NOW = datetime(2027, 3, 10, 18, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

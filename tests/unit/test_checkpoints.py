@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from bot.store import EventType, Store
+from bot.store import Store
+from bot.vocabulary import EventType
 
 WAIT_S = 20  # the thread checkpoints once a second; a loaded machine may be slow to schedule it
 

@@ -14,7 +14,8 @@ from bot.config import PROJECT_ROOT
 from bot.engine import Engine
 from bot.experiments import load_experiments
 from bot.nlu import lookup_tables_yaml
-from bot.store import EventType, Store
+from bot.store import Store
+from bot.vocabulary import EventType
 
 DEMO_CATALOG = PROJECT_ROOT / "data/catalog/movies.jsonl"
 
@@ -236,7 +237,7 @@ def _count_tracker_rows(url):
 def test_purge_deletes_events_and_conversation_turns_older_than_given(cli, engine_on_cli_db, monkeypatch, tmp_path):
     from datetime import timedelta
 
-    from bot.store import utcnow
+    from bot.vocabulary import utcnow
 
     now = utcnow()
     engine_on_cli_db.record_event("alice", EventType.LIKE, "jaws-1975", at=now - timedelta(days=40))
@@ -262,7 +263,7 @@ def test_purge_deletes_events_and_conversation_turns_older_than_given(cli, engin
 def test_purge_defaults_to_the_configured_retention(cli, engine_on_cli_db, monkeypatch, tmp_path):
     from datetime import timedelta
 
-    from bot.store import utcnow
+    from bot.vocabulary import utcnow
 
     now = utcnow()
     engine_on_cli_db.record_event("alice", EventType.LIKE, "jaws-1975", at=now - timedelta(days=40))

@@ -22,9 +22,10 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from bot.config import PROJECT_ROOT
-from bot.engine import Engine, Recorded
+from bot.engine import Engine
 from bot.profiles import EXCLUDING_EVENTS, Profile
-from bot.store import Base, Consent, Event, EventType, Preference, PreferenceKind, Store, User
+from bot.store import Base, Consent, Event, Preference, Store, User
+from bot.vocabulary import EventType, PreferenceKind, Recorded
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 N = 50  # feedback events per test

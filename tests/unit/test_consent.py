@@ -11,18 +11,9 @@ from sqlalchemy import func, select
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.conversations import ConversationStore
-from bot.engine import Engine, Recorded, UnknownItem
-from bot.store import (
-    Consent,
-    Event,
-    EventType,
-    ExportToken,
-    HandoffRequest,
-    Preference,
-    PreferenceKind,
-    User,
-    utcnow,
-)
+from bot.engine import Engine, UnknownItem
+from bot.store import Consent, Event, ExportToken, HandoffRequest, Preference, User
+from bot.vocabulary import EventType, PreferenceKind, Recorded, utcnow
 
 DEMO_CATALOG = PROJECT_ROOT / "data/catalog/movies.jsonl"
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20+00:00

@@ -6,8 +6,8 @@ import pytest
 
 from bot.catalog import Catalog, Item
 from bot.constraints import Constraints, parse_constraints
-from bot.recommender import Recommender, Request
 from bot.profiles import Profile
+from bot.recommender import Recommender, Request
 
 
 @pytest.mark.parametrize(

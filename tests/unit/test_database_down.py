@@ -13,11 +13,12 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
-
-from bot.engine import Engine, Recorded
-from bot.outbox import Outbox, QueuedEvent
-from bot.store import EventType, Store, StoreUnavailable, utcnow
 from db_outage import postgres_behind_proxy, sqlite_write_locked
+
+from bot.engine import Engine
+from bot.outbox import Outbox, QueuedEvent
+from bot.store import Store
+from bot.vocabulary import EventType, Recorded, StoreUnavailable, utcnow
 
 
 @pytest.fixture

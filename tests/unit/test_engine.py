@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from bot.engine import Engine, UnknownItem
 from bot.recommender import Request
-from bot.store import Event, EventType
+from bot.store import Event
+from bot.vocabulary import EventType
 
 USER = "u1"
 

@@ -9,9 +9,9 @@ import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.engine import Engine
-from bot.experiments import Experiment, Experiments, ExperimentError, Variant, load_experiments
+from bot.experiments import Experiment, ExperimentError, Experiments, Variant, load_experiments
 from bot.recommender import Request
-from bot.store import EventType
+from bot.vocabulary import EventType
 
 EXAMPLE = PROJECT_ROOT / "data/experiments.example.yml"
 USERS = [f"user-{n}" for n in range(20_000)]
@@ -100,7 +100,7 @@ def engine_in(engine: Engine, *variants: Variant) -> tuple[Engine, dict[str, str
 
 def test_the_unpersonalized_variant_ranks_as_for_a_newcomer_but_never_brings_back_a_rejected_item(engine, remember):
     engine, users = engine_in(engine, Variant("personal"), Variant("popular", personalized=False))
-    for variant, user in users.items():
+    for _variant, user in users.items():
         remember(user)
         engine.save_preferences(user, categories=["Horror"], loved_items=["alien-1979"], avoid_categories=[])
     for fan in ("fan-1", "fan-2"):

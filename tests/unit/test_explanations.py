@@ -9,7 +9,7 @@ import pytest
 
 from bot.profiles import Profile
 from bot.recommender import Recommendation, Request
-from bot.store import EventType
+from bot.vocabulary import EventType
 
 USER = "explained"
 

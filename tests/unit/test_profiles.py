@@ -9,7 +9,7 @@ import pytest
 
 from bot.activity import HALF_LIFE_DAYS, decay
 from bot.profiles import FeedbackEvent, Profile, category_centroid, taste_vector
-from bot.store import EventType, PreferenceKind
+from bot.vocabulary import EventType, PreferenceKind
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 

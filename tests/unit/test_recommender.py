@@ -10,7 +10,7 @@ import pytest
 
 from bot.profiles import FeedbackEvent, Profile
 from bot.recommender import POPULARITY_WEIGHT, REPEAT_PENALTY, Recommender, Request
-from bot.store import EventType
+from bot.vocabulary import EventType
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 COLD = Profile("cold", known=False, onboarded=False)

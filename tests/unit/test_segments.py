@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bot.segments import Segments, SegmentsUnavailable, build, default_k
-from bot.store import EventType
+from bot.vocabulary import EventType
 
 
 def clustered_users(sizes=(6, 4, 2), dimension=16, seed=0):

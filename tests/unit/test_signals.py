@@ -9,7 +9,7 @@ import pytest
 from bot.engine import Engine
 from bot.experiments import Experiment, Experiments, Variant
 from bot.signals import interaction_log, load, train
-from bot.store import EventType, utcnow
+from bot.vocabulary import EventType, utcnow
 
 
 @pytest.fixture(autouse=True)

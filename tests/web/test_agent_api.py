@@ -11,15 +11,13 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from fake_rasa import FakeRasa
 from fastapi.testclient import TestClient
 
-from bot.handoff import HandoffReason
-from bot.store import utcnow
+from bot.vocabulary import HandoffReason, utcnow
 from bot.web.agents import BAD_AGENT_TOKEN, CONSOLE_DISABLED, RASA_API_OFF, return_unanswered, sweep_unanswered
 from bot.web.app import create_app
 from bot.web.rasa_api import RasaApi
-
-from fake_rasa import FakeRasa
 
 ANNA, BEN = "anna-token-0123456789", "ben-token-0123456789"
 AS_ANNA = {"Authorization": f"Bearer {ANNA}"}

@@ -6,13 +6,14 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from db_outage import postgres_behind_proxy
 from fastapi.testclient import TestClient
 
 from bot.engine import Engine
 from bot.outbox import Outbox
-from bot.store import EventType, Store
+from bot.store import Store
+from bot.vocabulary import EventType
 from bot.web.app import DATABASE_UNAVAILABLE, QUEUED, RETRY_AFTER_S, create_app
-from db_outage import postgres_behind_proxy
 
 SITE = {"Authorization": "Bearer site-key-for-tests"}
 OPERATOR = {"Authorization": "Bearer operator-key-for-tests"}

@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from fake_rasa import FakeRasa
 
-from bot.store import EventType
+from bot.vocabulary import EventType
 from bot.web.outreach import HABIT_WINDOW, due, reach_out
 from bot.web.rasa_api import RasaApi
-
-from fake_rasa import FakeRasa
 
 SEVEN_PM = datetime(2026, 11, 29, 19, 0, tzinfo=UTC)
 INTENT = "request_recommendations"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.store import utcnow
+from bot.vocabulary import utcnow
 from bot.web.app import NO_CONSENT, SITE_API_DISABLED, create_app
 
 SITE_KEY = "site-key-for-tests"

@@ -1,0 +1,87 @@
+"""The words every layer shares: what can happen (event types and their weights), what a user
+can state, what became of a write, the handoff states, and the one error a face must handle.
+
+Nothing here imports another module of the bot, so the faces (Rasa actions, the web app, the
+CLI), the engine and storage may all use it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class EventType(enum.StrEnum):
+    """What a user did with an item; impressions are what the bot showed them."""
+
+    IMPRESSION = "impression"
+    VIEW = "view"  # an item page seen on the site
+    CLICK = "click"
+    ADD_TO_CART = "add_to_cart"
+    LIKE = "like"
+    DISLIKE = "dislike"
+    NOT_INTERESTED = "not_interested"
+    SEARCH = "search"
+    PURCHASE = "purchase"
+    OUTREACH = "outreach"  # the bot wrote first, at the user's usual hour (bot/outreach.py)
+
+
+BOT_EVENTS = frozenset({EventType.IMPRESSION, EventType.OUTREACH})  # what the bot did, not the user
+
+# Two different questions, so two weightings:
+# how far an event moves one user's taste towards (or away from) the item ...
+TASTE_WEIGHTS: dict[EventType, float] = {
+    EventType.PURCHASE: 1.5,
+    EventType.LIKE: 1.0,
+    EventType.ADD_TO_CART: 0.8,
+    EventType.CLICK: 0.3,
+    EventType.VIEW: 0.15,
+    EventType.NOT_INTERESTED: -0.3,
+    EventType.DISLIKE: -0.7,
+}
+# ... and how much it counts towards the item's popularity (net positive feedback of all users).
+POPULARITY_WEIGHTS: dict[EventType, float] = {
+    EventType.LIKE: 1, EventType.PURCHASE: 2, EventType.ADD_TO_CART: 1, EventType.CLICK: 0.5,
+    EventType.VIEW: 0.25, EventType.DISLIKE: -1, EventType.NOT_INTERESTED: -0.5,
+}
+
+
+class PreferenceKind(enum.StrEnum):
+    CATEGORY = "category"
+    AVOID_CATEGORY = "avoid_category"
+    ITEM = "item"
+    INTEREST = "interest"  # a stated taste that is no catalog category ("space operas")
+
+
+class Recorded(enum.StrEnum):
+    """What became of an event."""
+
+    STORED = "stored"
+    NO_CONSENT = "no_consent"  # the user has not agreed to be remembered: nothing kept
+    QUEUED = "queued"  # the database is unavailable: kept on disk, stored when it is back
+
+
+class HandoffStatus(enum.StrEnum):
+    WAITING = "waiting"  # the user asked for a person; no agent has taken it yet
+    ACTIVE = "active"  # an agent took it; the bot stays quiet
+    CLOSED = "closed"  # handed back to the bot
+
+
+class HandoffReason(enum.StrEnum):
+    ASKED = "asked for a person"
+    SUPPORT_REQUEST = "support request"  # an order, payment or account problem: agents' work
+    NOT_UNDERSTOOD = "the bot did not understand twice"
+
+
+# Channels on which Rasa can send a message the user did not just ask for (an agent's
+# reply minutes later). The REST channel answers only within the user's own request.
+PUSH_CHANNELS = frozenset({"socketio", "slack", "telegram"})
+
+
+class StoreUnavailable(RuntimeError):
+    """The database cannot be reached (down, restarting, or its file locked): nothing was
+    read or written. Callers degrade (non-personalized picks, queued events) or say so."""
