@@ -18,7 +18,7 @@ from actions.runtime import (
     resolve_item,
 )
 from bot.constraints import Constraints, parse_constraints
-from bot.engine import Picks, ProfileSummary
+from bot.results import Picks, ProfileSummary
 from bot.vocabulary import EventType, Recorded, StoreUnavailable
 
 PICKS = 5

@@ -55,8 +55,8 @@ from bot.engine import Engine
 from bot.index import ItemIndex, plan
 from bot.profiles import Profile
 from bot.recommender import Request
-from bot.signals import train as train_signals
 from bot.store import Consent, Event, Preference, Store, User
+from bot.trained_model import train as train_signals
 from bot.vocabulary import EventType, PreferenceKind, utcnow
 
 SIZES = (10_000, 100_000, 1_000_000)

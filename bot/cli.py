@@ -113,7 +113,7 @@ def catalog_import(
 def index_build(force: bool = typer.Option(False, help="Rebuild even if the catalog is unchanged.")) -> None:
     """Embed the catalog (only new or changed items) and write the FAISS index."""
     from bot.encoder import Encoder
-    from bot.engine import build_index, saved_index
+    from bot.indexing import build_index, saved_index
 
     settings = _settings()
     catalog = _catalog(None)
@@ -144,9 +144,9 @@ def nlu_lookups(out: Path = typer.Option(..., help="YAML file to write (Rasa NLU
 def train_recs() -> None:
     """Fit the hybrid model's collaborative and trend signals on all users' feedback."""
     from bot.encoder import Encoder
-    from bot.engine import load_or_build_index
-    from bot.signals import train
+    from bot.indexing import load_or_build_index
     from bot.store import Store
+    from bot.trained_model import train
 
     settings = _settings()
     catalog = _catalog(None)

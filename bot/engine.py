@@ -18,30 +18,32 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from tqdm import tqdm
 
 from bot.activity import active_hours, decay
 from bot.analytics import Analytics, analytics
 from bot.catalog import Catalog, CatalogError, Item, load_configured_catalog
-from bot.config import IndexSettings, Settings
-from bot.constraints import Constraints
+from bot.config import Settings
+from bot.constraints import Constraints, parse_constraints
 from bot.conversations import ConversationStore
 from bot.encoder import Encoder
 from bot.evaluation.abtest import Report, compare, tally
-from bot.experiments import OUTCOMES, Experiments, Variant, load_experiments
+from bot.experiments import OUTCOMES, Experiment, Experiments, Variant, load_experiments
 from bot.handoff import Handoff, HandoffDesk
 from bot.hybrid import HybridRanker
-from bot.index import IndexUnavailable, ItemIndex, plan
+from bot.index import ItemIndex
+from bot.indexing import load_or_build_index
 from bot.matching import TitleMatch, TitleMatcher, match_interest
 from bot.outbox import Outbox, QueuedEvent
+from bot.popularity import Popularity
 from bot.privacy import Privacy
 from bot.profiles import Profile
 from bot.questionnaire import Questionnaire
-from bot.recommender import Popularity, Recommendation, Recommender, Request
+from bot.recommender import Recommender, Request
+from bot.results import HandoffBrief, Picks, ProfileSummary, UnknownItem
 from bot.segments import Segments
 from bot.segments import build as build_segments
-from bot.signals import load as load_signals
 from bot.store import Store
+from bot.trained_model import load as load_signals
 from bot.vocabulary import (
     BOT_EVENTS,
     POPULARITY_WEIGHTS,
@@ -63,86 +65,6 @@ BRIEF_EVENTS = 10  # recent recommendations, and recent feedback
 # most this often. This process's own feedback counts at once; other processes' (the web app's
 # site events, the CLI) within this time.
 POPULARITY_MAX_AGE_S = 30.0
-
-
-class UnknownItem(KeyError):
-    """Feedback or a request named an item id that is not in the catalog."""
-
-
-class Picks(list[Recommendation]):
-    """Recommendations, knowing whether the user's profile could be read: when the database
-    is unavailable they are the popular picks anyone gets, and the user should be told."""
-
-    def __init__(self, recommendations: Iterable[Recommendation] = (), profile_unavailable: bool = False):
-        super().__init__(recommendations)
-        self.profile_unavailable = profile_unavailable
-
-
-@dataclass(frozen=True)
-class ProfileSummary:
-    """What the bot can tell a user it remembers about them."""
-
-    known: bool
-    onboarded: bool
-    consent: bool | None  # None: never asked
-    categories: list[str]
-    avoid_categories: list[str]
-    loved: list[str]
-    liked: list[str]
-    disliked: list[str]
-    learned_categories: list[str]  # from feedback, strongest first
-    active_hours_utc: list[int]  # hours of the day the user is usually around, most active first
-    segment: str | None  # the label of the users' segment nearest this user's taste (bot/segments.py)
-    experiment: str | None = None  # the running experiment the user takes part in (bot/experiments.py)
-    variant: str | None = None  # and the user's group in it
-
-    @property
-    def has_taste(self) -> bool:
-        return bool(self.categories or self.loved or self.liked)
-
-
-@dataclass(frozen=True)
-class HandoffBrief:
-    handoff: Handoff
-    profile: ProfileSummary
-    recent_recommendations: list[dict[str, Any]]  # newest first
-    recent_feedback: list[dict[str, Any]]  # newest first
-    transcript: list[dict[str, Any]]  # oldest first
-
-
-def build_index(
-    catalog: Catalog, encoder: Encoder, progress: bool = False, index_settings: IndexSettings | None = None
-) -> ItemIndex:
-    """Embed the catalog (cached items are not re-embedded) and index it as the settings say
-    (the BOT_INDEX_* variables when none are given)."""
-    texts = [item.embedding_text for item in tqdm(catalog.items, desc="items", disable=not progress)]
-    vectors = encoder.encode(texts, progress=progress)
-    return ItemIndex.build([item.id for item in catalog.items], vectors, catalog.fingerprint,
-                           index_settings or IndexSettings.from_env())
-
-
-def saved_index(settings: Settings, catalog: Catalog) -> ItemIndex | None:
-    """The saved index if it matches the catalog and the index settings, else None (why is logged)."""
-    try:
-        index = ItemIndex.load(settings.index_dir, settings.index)
-    except IndexUnavailable as error:
-        log.info("%s; building it now", error)
-        return None
-    wanted = plan(settings.index, len(catalog), index.dimension)
-    if index.fingerprint == catalog.fingerprint and index.layout == wanted:
-        return index
-    log.info("catalog or index settings changed since the index was built (%s, now %s); rebuilding",
-             index.layout.describe(), wanted.describe())
-    return None
-
-
-def load_or_build_index(settings: Settings, catalog: Catalog, encoder: Encoder, progress: bool = False) -> ItemIndex:
-    """The saved index if it matches the catalog and the index settings, otherwise a fresh one (then saved)."""
-    index = saved_index(settings, catalog)
-    if index is None:
-        index = build_index(catalog, encoder, progress=progress, index_settings=settings.index)
-        index.save(settings.index_dir)
-    return index
 
 
 @dataclass(frozen=True)
@@ -390,6 +312,21 @@ class Engine:
         except KeyError:
             raise UnknownItem(item_id) from None
 
+    def understand(self, text: str) -> Constraints:
+        """What a request's words ask of the picks beyond taste: price, period, availability."""
+        return parse_constraints(text)
+
+    def current_segments(self) -> Segments | None:
+        """The users' segments as last built (``bot segments build``); None before."""
+        return self.segments
+
+    def defined_experiments(self) -> list[Experiment]:
+        """Every experiment in the experiments file, running or not."""
+        return list(self.experiments.experiments)
+
+    def running_experiment(self, now: datetime | None = None) -> Experiment | None:
+        return self.experiments.running(now or utcnow())
+
     def match_categories(self, text: str) -> list[str]:
         return self.catalog.find_categories(text)
 
@@ -635,6 +572,10 @@ class Engine:
     def request_handoff(self, sender_id: str, channel: str, reason: HandoffReason) -> tuple[Handoff, bool]:
         """Put the conversation in the agents' queue (once); True if it was queued now."""
         return self.handoffs.request(sender_id, channel, reason)
+
+    def open_handoff_of(self, sender_id: str) -> Handoff | None:
+        """The user's waiting or active handoff, if any."""
+        return self.handoffs.open_for(sender_id)
 
     def handoff_brief(self, handoff_id: int, turns: int = BRIEF_TURNS) -> HandoffBrief | None:
         """What an agent reads first: the user's tastes, what they were shown and how they

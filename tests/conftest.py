@@ -16,8 +16,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from bot.catalog import Catalog, ColumnMapping, load_catalog  # noqa: E402
 from bot.config import PROJECT_ROOT, Settings  # noqa: E402
 from bot.encoder import Encoder  # noqa: E402
-from bot.engine import Engine, build_index  # noqa: E402
+from bot.engine import Engine  # noqa: E402
 from bot.index import ItemIndex  # noqa: E402
+from bot.indexing import build_index
 from bot.store import Store  # noqa: E402
 
 DEMO_CATALOG = PROJECT_ROOT / "data/catalog/movies.jsonl"

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.conversations import ConversationStore
-from bot.engine import Engine, UnknownItem
+from bot.engine import Engine
+from bot.results import UnknownItem
 from bot.store import Consent, Event, ExportToken, HandoffRequest, Preference, User
 from bot.vocabulary import EventType, PreferenceKind, Recorded, utcnow
 

@@ -57,7 +57,7 @@ def test_constraints_filter_items_missing_the_field_too(constraints, allowed):
 
 
 def test_out_of_stock_items_are_never_recommended(encoder):
-    from bot.engine import build_index
+    from bot.indexing import build_index
 
     items = tuple(item(f"i{n}", 2000 + n, available=n % 2 == 0) for n in range(8))
     catalog = Catalog(path=None, items=items)

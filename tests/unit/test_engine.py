@@ -9,8 +9,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from bot.engine import Engine, UnknownItem
+from bot.engine import Engine
 from bot.recommender import Request
+from bot.results import UnknownItem
 from bot.store import Event
 from bot.vocabulary import EventType
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from bot.config import ConfigError, IndexSettings, Settings
-from bot.engine import load_or_build_index
 from bot.index import INDEX_FILE, META_FILE, ItemIndex, plan, stable_id
+from bot.indexing import load_or_build_index
 
 DIMENSION = 64
 CLUSTERS = 40

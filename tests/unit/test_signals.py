@@ -8,7 +8,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.experiments import Experiment, Experiments, Variant
-from bot.signals import interaction_log, load, train
+from bot.trained_model import interaction_log, load, train
 from bot.vocabulary import EventType, utcnow
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.engine import ProfileSummary
+from bot.results import ProfileSummary
 from bot.vocabulary import Recorded, utcnow
 from bot.web.app import API_DISABLED, ENGINE_UNAVAILABLE, LINK_EXPIRED, _filename, create_app
 from bot.web.schemas import ProfileOut

@@ -1,0 +1,117 @@
+"""The light door: what is kept about users, without the catalog, index or model.
+
+Consent, export, erasure and retention, the agents' handoff queue and the proactive-message
+schedule need only the two databases. The web app's background jobs and the agent console use
+this class without loading the engine; :class:`bot.engine.Engine` builds on one, so both faces
+go through the same code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot import outreach
+from bot.config import Settings
+from bot.conversations import ConversationStore
+from bot.handoff import Handoff, HandoffDesk
+from bot.privacy import Privacy
+from bot.store import Store
+from bot.vocabulary import EventType, HandoffReason, Recorded
+
+
+class Records:
+    def __init__(self, store: Store, conversations: ConversationStore | None = None):
+        self._store = store
+        self._privacy = Privacy(store, conversations)
+        self._handoffs = HandoffDesk(store)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Records:
+        return cls(Store(settings.database_url), ConversationStore(settings.tracker_url))
+
+    # --- consent -------------------------------------------------------------------
+
+    def consent(self, sender_id: str) -> bool | None:
+        """The user's newest decision to be remembered; None if never asked."""
+        decisions = self._store.consents(sender_id)
+        return decisions[-1].granted if decisions else None
+
+    def set_consent(self, sender_id: str, granted: bool, channel: str = "unknown") -> None:
+        """Withdrawing deletes the user's events (the store does it in the same transaction)."""
+        self._store.set_consent(sender_id, granted, channel)
+
+    # --- users' rights ---------------------------------------------------------------
+
+    def export(self, sender_id: str) -> dict[str, Any] | None:
+        """Everything stored about the user in both databases; None if nothing is."""
+        return self._privacy.export(sender_id)
+
+    def create_export_token(self, sender_id: str) -> str:
+        return self._privacy.create_export_token(sender_id)
+
+    def redeem_export_token(self, token: str) -> str | None:
+        """The user behind a valid one-time token, which this uses up; None otherwise."""
+        return self._privacy.redeem_export_token(token)
+
+    def erase(self, sender_id: str) -> dict[str, int]:
+        """Delete the user's rows in both databases; how many rows each held."""
+        return self._privacy.erase(sender_id)
+
+    def purge(self, older_than: timedelta) -> dict[str, int]:
+        """Retention: delete events and conversation turns older than ``older_than``."""
+        return self._privacy.purge(older_than)
+
+    def conversation(self, sender_id: str) -> list[dict[str, Any]]:
+        """The user's conversation as Rasa keeps it, oldest turn first."""
+        conversations = self._privacy.conversations
+        return conversations.history(sender_id) if conversations else []
+
+    def conversations_per_day(self, since: datetime, until: datetime) -> dict[str, int]:
+        conversations = self._privacy.conversations
+        return conversations.users_per_day(since, until) if conversations else {}
+
+    # --- the agents' queue -------------------------------------------------------------
+
+    def request_handoff(self, sender_id: str, channel: str, reason: HandoffReason) -> tuple[Handoff, bool]:
+        """Put the conversation in the agents' queue (once); True if it was queued now."""
+        return self._handoffs.request(sender_id, channel, reason)
+
+    def open_handoffs(self) -> list[Handoff]:
+        """Waiting and active handoffs, oldest request first."""
+        return self._handoffs.open()
+
+    def open_handoff_of(self, sender_id: str) -> Handoff | None:
+        """The user's waiting or active handoff, if any."""
+        return self._handoffs.open_for(sender_id)
+
+    def handoff(self, handoff_id: int) -> Handoff | None:
+        return self._handoffs.get(handoff_id)
+
+    def take_handoff(self, handoff_id: int, agent: str) -> Handoff:
+        """Raises KeyError (no such handoff) or HandoffConflict (closed, or another agent's)."""
+        return self._handoffs.take(handoff_id, agent)
+
+    def closable_handoff(self, handoff_id: int, agent: str) -> Handoff:
+        """The handoff, if this agent may hand it back (raises as :meth:`take_handoff`)."""
+        return self._handoffs.closable(handoff_id, agent)
+
+    def close_handoff(self, handoff_id: int, agent: str) -> Handoff:
+        """Hand the conversation back to the bot."""
+        return self._handoffs.close(handoff_id, agent)
+
+    def expire_waiting_handoffs(self, requested_before: datetime) -> list[Handoff]:
+        """Close the handoffs no agent took since before ``requested_before``."""
+        return self._handoffs.expire_waiting(requested_before)
+
+    # --- proactive messages ------------------------------------------------------------
+
+    def due_for_outreach(self, now: datetime) -> list[str]:
+        """Consenting users whose most active hour is now and who had no outreach lately."""
+        return outreach.due(self._store, now)
+
+    def record_outreach(self, sender_id: str, at: datetime) -> Recorded:
+        """Log a proactive message (only if the user still consents, checked as it is written)."""
+        stored = self._store.add_events(sender_id, [(EventType.OUTREACH, None, None)], channel="outreach",
+                                        at=at, if_consented=True)
+        return Recorded.STORED if stored else Recorded.NO_CONSENT

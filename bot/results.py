@@ -1,0 +1,57 @@
+"""What the engine answers with: the types its faces read (picks, a profile in words, an
+agent's brief) and the error for an unknown item id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.handoff import Handoff
+from bot.recommender import Recommendation
+
+
+class UnknownItem(KeyError):
+    """Feedback or a request named an item id that is not in the catalog."""
+
+
+class Picks(list[Recommendation]):
+    """Recommendations, knowing whether the user's profile could be read: when the database
+    is unavailable they are the popular picks anyone gets, and the user should be told."""
+
+    def __init__(self, recommendations: Iterable[Recommendation] = (), profile_unavailable: bool = False):
+        super().__init__(recommendations)
+        self.profile_unavailable = profile_unavailable
+
+
+@dataclass(frozen=True)
+class ProfileSummary:
+    """What the bot can tell a user it remembers about them."""
+
+    known: bool
+    onboarded: bool
+    consent: bool | None  # None: never asked
+    categories: list[str]
+    avoid_categories: list[str]
+    loved: list[str]
+    liked: list[str]
+    disliked: list[str]
+    learned_categories: list[str]  # from feedback, strongest first
+    active_hours_utc: list[int]  # hours of the day the user is usually around, most active first
+    segment: str | None  # the label of the users' segment nearest this user's taste (bot/segments.py)
+    experiment: str | None = None  # the running experiment the user takes part in (bot/experiments.py)
+    variant: str | None = None  # and the user's group in it
+
+    @property
+    def has_taste(self) -> bool:
+        return bool(self.categories or self.loved or self.liked)
+
+
+@dataclass(frozen=True)
+class HandoffBrief:
+    handoff: Handoff
+    profile: ProfileSummary
+    recent_recommendations: list[dict[str, Any]]  # newest first
+    recent_feedback: list[dict[str, Any]]  # newest first
+    transcript: list[dict[str, Any]]  # oldest first
