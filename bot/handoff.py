@@ -13,13 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.store import HandoffRequest, Store
-from bot.vocabulary import PUSH_CHANNELS, HandoffReason, HandoffStatus
+from bot.vocabulary import PUSH_CHANNELS, HandoffConflict, HandoffReason, HandoffStatus
 
 OPEN = (HandoffStatus.WAITING, HandoffStatus.ACTIVE)
-
-
-class HandoffConflict(Exception):
-    """The handoff is closed, or another agent has taken it."""
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -77,6 +77,10 @@ class HandoffReason(enum.StrEnum):
     NOT_UNDERSTOOD = "the bot did not understand twice"
 
 
+class HandoffConflict(Exception):
+    """The handoff is closed, or another agent has taken it."""
+
+
 # Channels on which Rasa can send a message the user did not just ask for (an agent's
 # reply minutes later). The REST channel answers only within the user's own request.
 PUSH_CHANNELS = frozenset({"socketio", "slack", "telegram"})

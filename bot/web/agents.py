@@ -21,7 +21,8 @@ from fastapi.responses import FileResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.config import Settings
-from bot.handoff import Handoff, HandoffConflict, HandoffDesk
+from bot.handoff import Handoff, HandoffDesk
+from bot.vocabulary import HandoffConflict
 from bot.web.rasa_api import TIMED_OUT_INTENT, RasaApi, RasaUnavailable
 from bot.web.ratelimit import RateLimits
 from bot.web.schemas import AgentMessageIn, AgentOut, ErrorOut, HandoffBriefOut, HandoffOut

@@ -8,8 +8,8 @@ import pytest
 
 from bot.conversations import ConversationStore
 from bot.engine import Engine
-from bot.handoff import HandoffConflict, HandoffDesk
-from bot.vocabulary import EventType, HandoffReason, HandoffStatus, utcnow
+from bot.handoff import HandoffDesk
+from bot.vocabulary import EventType, HandoffConflict, HandoffReason, HandoffStatus, utcnow
 
 T0 = 1_700_000_000.0
 
