@@ -15,7 +15,7 @@ export TRANSFORMERS_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup run run-scale test index lookups train train-recs eval bench audit lock-bot clean
+.PHONY: help setup system-packages run run-scale test lint index lookups train train-recs eval bench audit lock-bot clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,8 +44,7 @@ $(BOT_VENV)/.installed: requirements/bot.txt pyproject.toml
 # The chat widget's browser library (socket.io-client) from npm, locked in bot/web/package-lock.json,
 # copied to bot/web/static/vendor/ (generated, not in git) where the web app serves it.
 $(WIDGET): $(WEB)/package.json $(WEB)/package-lock.json $(WEB)/build.mjs
-	@command -v npm >/dev/null || { echo "error: npm not found; the chat widget needs Node.js 18+ and npm" \
-	  "(Debian/Ubuntu: apt-get install nodejs npm; macOS: brew install node)"; exit 1; }
+	@scripts/system-packages run
 	npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error
 	npm run --prefix $(WEB) --silent build
 	@touch $@
@@ -76,7 +75,16 @@ run: setup index train train-recs  ## Start action server, Rasa and the chat pag
 run-scale: setup index train  ## The same with SCALE_N (2) Rasa and action servers behind nginx, on PostgreSQL and Redis
 	scripts/run-scale
 
-test: setup index train  ## Run every test (unit, actions, Rasa stories, end to end, browser)
+# System packages beyond Python (Chromium, an emoji font, npm, nginx, docker-compose): installed on
+# Debian/Ubuntu when missing, as root or through sudo; elsewhere the script says what to install.
+system-packages:
+	@scripts/system-packages test
+
+lint: setup  ## ruff, and the layers' import contracts of docs/architecture.md (import-linter)
+	$(BOT_VENV)/bin/ruff check .
+	$(BOT_VENV)/bin/lint-imports --no-cache
+
+test: system-packages setup lint index train  ## Lint, then every test (unit, actions, Rasa stories, end to end, browser)
 	$(PYTHON) -m pytest
 
 AUDIT_VENV := .venv-audit

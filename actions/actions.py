@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.runtime import (
     EngineAction,
@@ -14,12 +16,16 @@ from actions.runtime import (
     channel,
     engine,
     entity_values,
+    join,
     payload,
+    remembered,
     resolve_item,
 )
-from bot.constraints import Constraints, parse_constraints
-from bot.results import Picks, ProfileSummary
+from bot.results import Picks
 from bot.vocabulary import EventType, Recorded, StoreUnavailable
+
+if TYPE_CHECKING:
+    from bot.results import Constraints
 
 PICKS = 5
 MORE_BUTTON = {"title": "Show me more", "payload": "/request_recommendations"}
@@ -37,24 +43,6 @@ WHICH_ITEM = (
 def which_item() -> str:
     eng = engine()
     return WHICH_ITEM.format(item=eng.questionnaire.item, title=eng.catalog.items[0].title)
-
-
-def remembered(summary: ProfileSummary) -> str:
-    """One sentence of what the bot knows, for greetings and confirmations."""
-    parts = []
-    if summary.categories:
-        parts.append(f"you like {join(summary.categories)}")
-    if summary.loved:
-        parts.append(f"you love {join(summary.loved)}")
-    if summary.liked:
-        parts.append(f"you liked {join(summary.liked[:3])}")
-    if summary.avoid_categories:
-        parts.append(f"you'd rather avoid {join(summary.avoid_categories)}")
-    return "; ".join(parts)
-
-
-def join(values: list[str]) -> str:
-    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
 
 
 PROFILE_UNAVAILABLE = (
@@ -93,7 +81,7 @@ class ActionGreet(EngineAction):
     def name(self) -> str:
         return "action_greet"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         try:
             summary = engine().summary(tracker.sender_id)
         except StoreUnavailable:
@@ -128,7 +116,7 @@ class ActionRecommend(EngineAction):
     def name(self) -> str:
         return "action_recommend"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         eng = engine()
         text = "" if answered_form(tracker) else tracker.latest_message.get("text") or ""
         asked = entity_values(tracker, "category") if text else []
@@ -139,7 +127,7 @@ class ActionRecommend(EngineAction):
                 text=f"I don't have a \"{asked[0]}\" category. I know {join(eng.catalog.categories[:10])}, "
                 "and more. Here are picks for you anyway:"
             )
-        constraints = supported_constraints(dispatcher, parse_constraints(text))
+        constraints = supported_constraints(dispatcher, eng.understand(text))
         recommendations = eng.recommend(
             tracker.sender_id, n=PICKS, category=category, constraints=constraints,
             channel=channel(tracker), exclude=tracker.get_slot("last_recommendations") or [],
@@ -170,7 +158,7 @@ class ActionMoreLikeThis(EngineAction):
     def name(self) -> str:
         return "action_more_like_this"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         item = resolve_item(tracker)
         if item is None:
             dispatcher.utter_message(text=which_item())
@@ -192,7 +180,7 @@ class ActionFeedback(EngineAction):
     def name(self) -> str:
         return "action_feedback"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         intent = tracker.latest_message.get("intent", {}).get("name")
         item = resolve_item(tracker)
         if item is None or intent not in FEEDBACK_EVENTS:
@@ -225,7 +213,7 @@ class ActionExplain(EngineAction):
     def name(self) -> str:
         return "action_explain"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         eng = engine()
         item = resolve_item(tracker)
         item_ids = [item.id] if item else list(tracker.get_slot("last_recommendations") or [])

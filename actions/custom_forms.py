@@ -8,12 +8,14 @@ answer gets a helpful re-ask instead of a dead end.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
-from actions.actions import join, remembered
-from actions.runtime import EngineAction, channel, engine, entity_values
+from actions.runtime import EngineAction, channel, engine, entity_values, join, remembered
 
 FORM_SLOTS = ("consent", "fav_categories", "fav_titles", "title_confirmation", "avoid_categories", "pending_title")
 SKIP_INTENTS = {"skip", "deny"}
@@ -42,7 +44,7 @@ class ActionAskConsent(EngineAction):
     def name(self) -> str:
         return "action_ask_consent"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         dispatcher.utter_message(
             text="May I remember your tastes and feedback to personalize my picks? "
             "You can change your mind, see what I know, or delete it any time.",
@@ -58,7 +60,7 @@ class ActionAskFavCategories(EngineAction):
     def name(self) -> str:
         return "action_ask_fav_categories"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         eng = engine()
         questionnaire = eng.questionnaire
         buttons = [
@@ -76,7 +78,7 @@ class ActionAskFavTitles(EngineAction):
     def name(self) -> str:
         return "action_ask_fav_titles"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         questionnaire = engine().questionnaire
         dispatcher.utter_message(text=questionnaire.text(questionnaire.ask_titles))
         return []
@@ -86,7 +88,7 @@ class ActionAskAvoidCategories(EngineAction):
     def name(self) -> str:
         return "action_ask_avoid_categories"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         questionnaire = engine().questionnaire
         dispatcher.utter_message(
             text=questionnaire.text(questionnaire.ask_avoid),
@@ -99,7 +101,7 @@ class ActionAskTitleConfirmation(EngineAction):
     def name(self) -> str:
         return "action_ask_title_confirmation"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         item = engine().catalog.by_id.get(tracker.get_slot("pending_title") or "")
         label = item.label if item else "that title"
         dispatcher.utter_message(
@@ -113,7 +115,7 @@ class ValidateOnboardingForm(FormValidationAction):
     def name(self) -> str:
         return "validate_onboarding_form"
 
-    async def run(self, dispatcher, tracker, domain):
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         """A "hi" mid-questionnaire (say, after a page reload) is no answer: ask again, kindly."""
         requested = tracker.get_slot("requested_slot")
         if requested and tracker.latest_message.get("intent", {}).get("name") == "greet":
@@ -121,7 +123,9 @@ class ValidateOnboardingForm(FormValidationAction):
             return [SlotSet(requested, None)]
         return await super().run(dispatcher, tracker, domain)
 
-    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         """Consent first, and nothing more without it; "did you mean ...?" only when a title
         match was unsure."""
         if tracker.get_slot("consent") is False:
@@ -133,7 +137,9 @@ class ValidateOnboardingForm(FormValidationAction):
             slots.remove("title_confirmation")
         return slots
 
-    def validate_consent(self, value, dispatcher, tracker, domain):
+    def validate_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         intent = tracker.latest_message.get("intent", {}).get("name")
         if intent not in YES_INTENTS | NO_INTENTS:
             dispatcher.utter_message(text="Please answer yes or no: may I remember your tastes?")
@@ -142,7 +148,9 @@ class ValidateOnboardingForm(FormValidationAction):
         engine().set_consent(tracker.sender_id, granted, channel=channel(tracker))
         return {"consent": granted}
 
-    def validate_fav_categories(self, value, dispatcher, tracker, domain):
+    def validate_fav_categories(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if is_skip(tracker):
             return {"fav_categories": []}
         categories = named_categories(tracker)
@@ -159,7 +167,9 @@ class ValidateOnboardingForm(FormValidationAction):
         dispatcher.utter_message(text=f"Noted: {join(categories)}.")
         return {"fav_categories": categories}
 
-    def validate_fav_titles(self, value, dispatcher, tracker, domain):
+    def validate_fav_titles(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if is_skip(tracker):
             return {"fav_titles": [], "pending_title": None}
         matches, _ = engine().match_titles(tracker.latest_message.get("text") or "")
@@ -174,7 +184,9 @@ class ValidateOnboardingForm(FormValidationAction):
             dispatcher.utter_message(text=f"Got it: {join([i.label for i in sure])}.")
         return {"fav_titles": [i.id for i in sure], "pending_title": unsure.id if unsure else None}
 
-    def validate_title_confirmation(self, value, dispatcher, tracker, domain):
+    def validate_title_confirmation(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         pending = tracker.get_slot("pending_title")
         intent = tracker.latest_message.get("intent", {}).get("name")
         if intent == "affirm":
@@ -186,7 +198,9 @@ class ValidateOnboardingForm(FormValidationAction):
         dispatcher.utter_message(text="Please answer yes or no.")
         return {"title_confirmation": None}
 
-    def validate_avoid_categories(self, value, dispatcher, tracker, domain):
+    def validate_avoid_categories(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if is_skip(tracker):
             return {"avoid_categories": []}
         categories = named_categories(tracker)
@@ -205,7 +219,7 @@ class ActionResetPreferences(EngineAction):
     def name(self) -> str:
         return "action_reset_preferences"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         dispatcher.utter_message(text="Sure, let's update your taste profile.")
         return [SlotSet(slot, None) for slot in FORM_SLOTS]
 
@@ -216,7 +230,7 @@ class ActionSaveOnboarding(EngineAction):
     def name(self) -> str:
         return "action_save_onboarding"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         eng = engine()
         if not eng.personalizes(tracker.sender_id):
             dispatcher.utter_message(

@@ -8,8 +8,12 @@ says but predicts nothing until an agent hands the conversation back (bot/web/ag
 
 from __future__ import annotations
 
+from typing import Any
+
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.runtime import EngineAction, channel, engine
 from bot.vocabulary import PUSH_CHANNELS, HandoffReason
@@ -36,7 +40,7 @@ def why_no_person(tracker: Tracker) -> str | None:
     return None
 
 
-def hand_over(dispatcher, tracker: Tracker, reason: HandoffReason) -> list[dict]:
+def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: HandoffReason) -> list[dict[str, Any]]:
     """Queue the conversation and pause the bot, or say why no person can take it here."""
     refusal = why_no_person(tracker)
     if refusal:
@@ -59,7 +63,7 @@ class ActionHandoff(EngineAction):
     def name(self) -> str:
         return "action_handoff"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         intent = tracker.latest_message.get("intent", {}).get("name")
         return hand_over(dispatcher, tracker, REASONS.get(intent, HandoffReason.ASKED))
 
@@ -70,7 +74,7 @@ class ActionFallback(EngineAction):
     def name(self) -> str:
         return "action_fallback"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         if misunderstood_twice(tracker) and why_no_person(tracker) is None:
             dispatcher.utter_message(text="Sorry, I still don't understand. Let me find a person to help you.")
             return hand_over(dispatcher, tracker, HandoffReason.NOT_UNDERSTOOD)

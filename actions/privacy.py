@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from rasa_sdk.events import SlotSet
+from typing import Any
 
-from actions.actions import join, remembered
-from actions.runtime import EngineAction, channel, engine
-from bot.privacy import EXPORT_LINK_TTL
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.runtime import EngineAction, channel, engine, join, remembered
+from bot.vocabulary import EXPORT_LINK_TTL
 
 PRIVACY_BUTTONS = [
     {"title": "Download my data", "payload": "/export_data"},
@@ -21,7 +25,7 @@ class ActionShowProfile(EngineAction):
     def name(self) -> str:
         return "action_show_profile"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         summary = engine().summary(tracker.sender_id)
         lines = []
         if summary.consent is True:
@@ -61,7 +65,7 @@ class ActionGiveConsent(EngineAction):
     def name(self) -> str:
         return "action_give_consent"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         engine().set_consent(tracker.sender_id, True, channel=channel(tracker))
         dispatcher.utter_message(
             text="Thanks! From now on I'll remember your tastes and feedback to personalize my picks. "
@@ -76,7 +80,7 @@ class ActionWithdrawConsent(EngineAction):
     def name(self) -> str:
         return "action_withdraw_consent"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         engine().set_consent(tracker.sender_id, False, channel=channel(tracker))
         dispatcher.utter_message(
             text="Done: I've stopped personalizing and deleted what I had learned about your tastes. "
@@ -91,7 +95,7 @@ class ActionExportData(EngineAction):
     def name(self) -> str:
         return "action_export_data"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         link = engine().export_link(tracker.sender_id)
         if link is None:
             dispatcher.utter_message(text="I don't keep any data about you, so there is nothing to download.")
@@ -108,7 +112,7 @@ class ActionAskErasure(EngineAction):
     def name(self) -> str:
         return "action_ask_erasure"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         dispatcher.utter_message(
             text="This deletes everything I know about you, including this conversation, "
             "and can't be undone. Delete it all?",
@@ -124,7 +128,7 @@ class ActionEraseData(EngineAction):
     def name(self) -> str:
         return "action_erase_data"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         engine().erase(tracker.sender_id)
         dispatcher.utter_message(
             text="Done. I've deleted everything I knew about you, including this conversation. "
@@ -139,6 +143,6 @@ class ActionKeepData(EngineAction):
     def name(self) -> str:
         return "action_keep_data"
 
-    def act(self, dispatcher, tracker, domain):
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         dispatcher.utter_message(text="OK, I've deleted nothing.")
         return []

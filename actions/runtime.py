@@ -1,7 +1,10 @@
-"""The action server's single engine instance, and what every action shares.
+"""The action server's single engine instance, and what every action shares: reading the
+tracker, the wording of what is remembered, and turning failures into polite replies.
 
-The engine (catalog, FAISS index, embedding model, database pool) is loaded once
-per process on first use; tests put their own engine in with :func:`use_engine`.
+The engine (catalog, FAISS index, embedding model, database pool) is loaded once per process,
+by the launcher (actions/server.py) before it listens, else on first use; tests put their own
+engine in with :func:`use_engine`. Action modules import their shared helpers from here only,
+never from one another.
 """
 
 from __future__ import annotations
@@ -10,14 +13,18 @@ import json
 import logging
 import threading
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
-from bot.catalog import Item
 from bot.engine import Engine
+from bot.results import ProfileSummary
 from bot.vocabulary import StoreUnavailable
+
+if TYPE_CHECKING:
+    from bot.results import Item
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +80,25 @@ def payload(intent: str, item_id: str) -> str:
     return f"/{intent}{json.dumps({'item_id': item_id})}"
 
 
+def join(values: list[str]) -> str:
+    """Names as a sentence lists them: "A", "A and B", "A, B and C"."""
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
+
+
+def remembered(summary: ProfileSummary) -> str:
+    """One sentence of what the bot knows, for greetings, confirmations and "what do you know"."""
+    parts = []
+    if summary.categories:
+        parts.append(f"you like {join(summary.categories)}")
+    if summary.loved:
+        parts.append(f"you love {join(summary.loved)}")
+    if summary.liked:
+        parts.append(f"you liked {join(summary.liked[:3])}")
+    if summary.avoid_categories:
+        parts.append(f"you'd rather avoid {join(summary.avoid_categories)}")
+    return "; ".join(parts)
+
+
 def resolve_item(tracker: Tracker) -> Item | None:
     """The item a message is about: a button's item_id, else a title the user typed."""
     eng = engine()
@@ -90,9 +116,7 @@ def resolve_item(tracker: Tracker) -> Item | None:
 class EngineAction(Action, ABC):
     """An action whose failures become a polite reply, never silence or a stack trace."""
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         try:
             return self.act(dispatcher, tracker, domain)
         except StoreUnavailable as error:
@@ -105,7 +129,5 @@ class EngineAction(Action, ABC):
             return []
 
     @abstractmethod
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         """The action's work; may raise."""

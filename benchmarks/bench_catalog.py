@@ -20,7 +20,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bot.catalog import ColumnMapping, load_catalog, read_catalog, write_catalog
+from bot.catalog_files import ColumnMapping, load_catalog, read_catalog, write_catalog
 from bot.config import PROJECT_ROOT, Settings
 from bot.encoder import Encoder
 from bot.engine import Engine

@@ -37,7 +37,12 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine as SqlEngine
 
 from bot.config import PROJECT_ROOT, Settings
+from bot.encoder import Encoder
 from bot.engine import Engine
+from bot.outbox import Outbox
+from bot.questionnaire import Questionnaire
+from bot.serving import load_catalog_parts
+from bot.store import Store
 from bot.vocabulary import EventType
 
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -110,11 +115,12 @@ def _count(calls: Counter[str], kind: str, *_args: object) -> None:
     calls[kind] += 1
 
 
-def measure(engine: Engine, seed: int) -> dict[str, object]:
-    """Latency of record_event over EVENTS events, after WARMUP; and the database work per event."""
+def measure(engine: Engine, store: Store, seed: int) -> dict[str, object]:
+    """Latency of record_event over EVENTS events, after WARMUP; and the database work per
+    event (what the engine sends ``store``, its database)."""
     events = consenting_workload(engine, WARMUP + EVENTS, seed)
     samples = []
-    with database_calls(engine.store.engine) as calls:
+    with database_calls(store.engine) as calls:
         for user, kind, item_id in events:
             started = time.perf_counter()
             engine.record_event(user, kind, item_id, channel="bench")
@@ -172,10 +178,16 @@ def with_cached_embeddings(state_dir: Path) -> Path:
     return state_dir
 
 
-def engine_on(state_dir: Path, database_url: str) -> tuple[Engine, Settings]:
-    """The engine as the servers build it, on the demo catalog and this database."""
+def engine_on(state_dir: Path, database_url: str) -> tuple[Engine, Store, Settings]:
+    """The engine as the servers build it (as ``Engine.from_settings`` does, without the
+    tracker store and experiments an event does not touch), on the demo catalog and this
+    database; and its store, whose database calls are counted."""
     settings = Settings.from_env({"BOT_STATE_DIR": str(state_dir), "BOT_DATABASE_URL": database_url})
-    return Engine.from_settings(settings), settings
+    store, encoder = Store(database_url), Encoder(settings.embedding_cache_path)
+    catalog, index, model = load_catalog_parts(settings, encoder)
+    engine = Engine(catalog, index, encoder, store, model, settings, Questionnaire.from_yaml(settings.questionnaire_path),
+                    outbox=Outbox(settings.outbox_dir))
+    return engine, store, settings
 
 
 def floors(state: Path, postgres: SqlEngine) -> dict[str, dict[str, float]]:
@@ -226,15 +238,15 @@ def bounds(results: dict) -> None:
 def run() -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as scratch:
         state = with_cached_embeddings(Path(scratch))  # one index for both engines, built once
-        sqlite_engine, _ = engine_on(state, f"sqlite:///{state / 'bot.sqlite3'}")
-        results: dict[str, object] = {"method": METHOD, "sqlite": measure(sqlite_engine, seed=1)}
-        sqlite_engine.store.engine.dispose()
+        sqlite_engine, sqlite_store, _ = engine_on(state, f"sqlite:///{state / 'bot.sqlite3'}")
+        results: dict[str, object] = {"method": METHOD, "sqlite": measure(sqlite_engine, sqlite_store, seed=1)}
+        sqlite_store.engine.dispose()
         with scratch_postgres() as url:
-            engine, settings = engine_on(state, url)
-            results["postgresql"] = measure(engine, seed=1)
+            engine, store, settings = engine_on(state, url)
+            results["postgresql"] = measure(engine, store, seed=1)
             results["api_postgresql"] = measure_api(engine, settings)
-            results["floors"] = floors(state, engine.store.engine)
-            engine.store.engine.dispose()
+            results["floors"] = floors(state, store.engine)
+            store.engine.dispose()
     bounds(results)
     return results
 
@@ -242,15 +254,15 @@ def run() -> dict[str, object]:
 def profile() -> None:
     """Where one PostgreSQL record_event spends its time, heaviest first (cumulative)."""
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as scratch, scratch_postgres() as url:
-        engine, _ = engine_on(with_cached_embeddings(Path(scratch)), url)
-        measure(engine, seed=3)  # warm
+        engine, store, _ = engine_on(with_cached_embeddings(Path(scratch)), url)
+        measure(engine, store, seed=3)  # warm
         events = consenting_workload(engine, EVENTS, seed=4)
         profiler = cProfile.Profile()
         profiler.enable()
         for user, kind, item_id in events:
             engine.record_event(user, kind, item_id, channel="bench")
         profiler.disable()
-        engine.store.engine.dispose()
+        store.engine.dispose()
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
 

@@ -70,7 +70,7 @@ class Proc:
 def role(argv: list[str]) -> str | None:
     """Which server a process is, from its command line (None: not one of ours)."""
     names = [Path(arg).name for arg in argv[:3]]
-    if "rasa_sdk" in argv:
+    if "actions.server" in argv:
         return "actions"
     if "rasa" in names and "run" in argv:
         return "rasa"

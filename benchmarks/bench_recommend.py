@@ -1,8 +1,8 @@
 """Recommendation latency and index quality at 10k, 100k and 1M items (issue 8).
 
 Each request is ``Engine.recommend`` as a chat or site request runs it: consent and the
-profile read from SQLite, the popularity prior (cached, bot/engine.py), the taste vector,
-the FAISS search, filters, the trained hybrid signals (trend, co-occurrence, era, category),
+profile read from SQLite, the popularity prior (cached, bot/popularity.py), the taste vector,
+the FAISS search, filters, the trained hybrid model (trend, co-occurrence, era, category),
 MMR diversity, reasons, and the impressions written back. The mix: 70% "recommend me
 something", 15% a category, 10% "more like this", 5% users without consent (popular picks).
 
@@ -20,11 +20,11 @@ p50 and p99 over ``REQUESTS`` requests after ``WARMUP``; on a loaded machine p99
 noise of other processes (the JSON says the load average at the start and end).
 
 Each size has the index ``auto`` picks (the top-level keys, as ``benchmarks/run.py`` reads
-them), exact and IVF side by side under ``kinds``, the same requests without trained signals
-(``without_signals``), sq8 and pq at 100k (``compression``), and the median time a request
+them), exact and IVF side by side under ``kinds``, the same requests without a trained model
+(``without_model``), sq8 and pq at 100k (``compression``), and the median time a request
 spends in each step (``phases_ms``: profile read, FAISS search, scoring with the trained
-signals, impressions write), which says what bounds the total. The database steps cost the
-same at any size; the trained signals grow with the co-occurrence neighbours of the user's
+model, impressions write), which says what bounds the total. The database steps cost the
+same at any size; the trained model's parts grow with the co-occurrence neighbours of the user's
 items, not with the catalog itself. recall@10 is bounded by nprobe, build time by k-means on 2 cores, bytes an
 item by the codes (1,536, 384 or 192) plus ~200 bytes of ids and Python id lookups.
 
@@ -48,15 +48,18 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import insert
 
-from bot.catalog import Catalog, Item, load_catalog
+from bot.catalog import Catalog, Item
+from bot.catalog_files import load_catalog
 from bot.config import PROJECT_ROOT, IndexSettings
 from bot.encoder import Encoder
 from bot.engine import Engine
 from bot.index import ItemIndex, plan
 from bot.profiles import Profile
-from bot.recommender import Request
-from bot.store import Consent, Event, Preference, Store, User
-from bot.trained_model import train as train_signals
+from bot.recommender import Recommender, Request
+from bot.recording import EventRecorder
+from bot.schema import Consent, Event, Preference, User
+from bot.store import Store
+from bot.trained_model import train as train_model
 from bot.vocabulary import EventType, PreferenceKind, utcnow
 
 SIZES = (10_000, 100_000, 1_000_000)
@@ -198,13 +201,13 @@ def timed_requests(engine: Engine, requests: list[dict]) -> dict[str, float]:
             "picks_per_request": round(statistics.fmean(returned), 2)}
 
 
-def taste_queries(engine: Engine, requests: list[dict]) -> np.ndarray:
+def taste_queries(recommender: Recommender, store: Store, requests: list[dict]) -> np.ndarray:
     """The query vectors the benchmark's requests search with (users' taste, steered)."""
     queries = []
     for kwargs in requests:
         if "sender_id" in kwargs and kwargs["sender_id"].startswith("user-"):
-            profile = Profile.load(engine.store, kwargs["sender_id"])
-            query = engine.recommender.query_vector(
+            profile = Profile.load(store, kwargs["sender_id"])
+            query = recommender.query_vector(
                 profile, Request(category=kwargs.get("category"), seed_item=kwargs.get("like_item")))
             if query is not None:
                 queries.append(query)
@@ -250,17 +253,17 @@ def memory_per_item(index: ItemIndex) -> dict[str, float]:
             "resident_bytes_per_item": round(loaded / len(index), 1)}
 
 
-def engine_for(catalog: Catalog, index: ItemIndex, store: Store, signals) -> Engine:
-    return Engine(catalog, index, Encoder(None), store, signals=signals)
+def engine_for(catalog: Catalog, index: ItemIndex, store: Store, model) -> Engine:
+    return Engine(catalog, index, Encoder(None), store, model=model)
 
 
-def measure_index(catalog, vectors, settings, store, signals, requests, queries, truth, exact_requests=None):
+def measure_index(catalog, vectors, settings, store, model, requests, queries, truth, exact_requests=None):
     """Build one index as ``settings`` say, then time the requests through a fresh engine on it and
     measure its recall@10 against ``truth`` and its bytes an item."""
     started = time.perf_counter()
     index = ItemIndex.build([item.id for item in catalog.items], vectors, "synthetic", settings)
     build_s = time.perf_counter() - started
-    engine = engine_for(catalog, index, store, signals)
+    engine = engine_for(catalog, index, store, model)
     timing = timed_requests(engine, requests[:exact_requests] if exact_requests else requests)
     return {
         "index": index.layout.describe() + _breadth(index),
@@ -277,12 +280,14 @@ def _breadth(index: ItemIndex) -> str:
     return f" efSearch={index.settings.ef_search}" if index.layout.kind == "hnsw" else ""
 
 
-def phase_times(engine: Engine, requests: list[dict]) -> dict[str, float]:
-    """Median milliseconds a request spends in each step, by timing the engine's own methods
-    during the requests (wrapped on the instances for this run only): what bounds the total."""
-    phases = {"profile read (SQLite)": (engine.store, "user_record"), "FAISS search": (engine.index, "search"),
-              "scoring": (engine.recommender, "score_items"), "of which trained signals":
-              (engine.recommender, "_signals"), "impressions write (SQLite)": (engine, "_record")}
+def phase_times(engine: Engine, store: Store, index: ItemIndex, requests: list[dict]) -> dict[str, float]:
+    """Median milliseconds a request spends in each step, by timing the methods the engine
+    calls during the requests (wrapped on the engine's ``store`` and ``index``, and on the
+    classes of the parts it builds itself, for this run only): what bounds the total."""
+    phases = {"profile read (SQLite)": (store, "user_record"), "FAISS search": (index, "search"),
+              "scoring": (Recommender, "score_items"), "of which the trained model": (Recommender, "_model_parts"),
+              "impressions write (SQLite)": (EventRecorder, "record")}
+    originals = {name: vars(owner).get(attribute) for name, (owner, attribute) in phases.items()}
     spent: dict[str, float] = {}
 
     def timed(name: str, method):
@@ -306,8 +311,11 @@ def phase_times(engine: Engine, requests: list[dict]) -> dict[str, float]:
             for name in per_request:
                 per_request[name].append(spent.get(name, 0.0))
     finally:
-        for owner, attribute in phases.values():
-            delattr(owner, attribute)
+        for name, (owner, attribute) in phases.items():
+            if originals[name] is None:  # wrapped on the instance: its class's method is back
+                delattr(owner, attribute)
+            else:
+                setattr(owner, attribute, originals[name])
     return {name: round(statistics.median(times), 2) for name, times in per_request.items()}
 
 
@@ -322,16 +330,16 @@ def run() -> dict:
         scratch = Path(scratch)
         demo, seeds = demo_embeddings(Path(os.environ.get("BENCH_CACHE", scratch)))
         for size in SIZES:
-            progress(started, f"{size:,} items: vectors, catalog, users, signals")
+            progress(started, f"{size:,} items: vectors, catalog, users, model")
             vectors, seed_rows = synthetic_vectors(size, seeds, rng)
             catalog = synthetic_catalog(seed_rows, demo, rng)
             store = Store(f"sqlite:///{scratch / f'bench-{size}.sqlite3'}")
             senders = fill_store(store, catalog, seed_rows, rng)
             exact = ItemIndex.build([item.id for item in catalog.items], vectors, "synthetic",
                                     IndexSettings(kind="exact"))
-            signals, interactions = train_signals(store, catalog, exact, scratch / f"signals-{size}.npz")
+            model, interactions = train_model(store, catalog, exact, scratch / f"model-{size}.npz")
             requests = request_mix(senders, catalog, REQUESTS + WARMUP, rng)
-            queries = taste_queries(engine_for(catalog, exact, store, signals), requests)
+            queries = taste_queries(Recommender(catalog, exact), store, requests)
             truth = exact_top(vectors, queries)
             del exact
             gc.collect()
@@ -340,28 +348,28 @@ def run() -> dict:
             for kind in ("exact", "ivf"):
                 progress(started, f"{size:,} items: {kind}")
                 kinds[kind] = measure_index(
-                    catalog, vectors, IndexSettings(kind=kind), store, signals, requests, queries, truth,
+                    catalog, vectors, IndexSettings(kind=kind), store, model, requests, queries, truth,
                     exact_requests=EXACT_REQUESTS_AT_1M + WARMUP if kind == "exact" and size >= 1_000_000 else None)
                 gc.collect()
             entry = {**kinds[auto], "auto_picks": auto, "kinds": kinds, "users": USERS,
-                     "interactions": interactions, "signals": "trained (trend, co-occurrence, era, category)"}
-            progress(started, f"{size:,} items: {auto} without trained signals")
-            entry["without_signals"] = measure_index(catalog, vectors, IndexSettings(), store, None, requests,
+                     "interactions": interactions, "model": "trained (trend, co-occurrence, era, category)"}
+            progress(started, f"{size:,} items: {auto} without a trained model")
+            entry["without_model"] = measure_index(catalog, vectors, IndexSettings(), store, None, requests,
                                                      queries, truth)
             if size == COMPRESSION_SIZE:
                 progress(started, f"{size:,} items: sq8 and pq")
                 entry["compression"] = {
                     name: measure_index(catalog, vectors, IndexSettings(kind="ivf", compression=name), store,
-                                        signals, requests, queries, truth)
+                                        model, requests, queries, truth)
                     for name in ("sq8", "pq")
                 }
             progress(started, f"{size:,} items: time in each step of {PHASE_REQUESTS} requests")
             index = ItemIndex.build([item.id for item in catalog.items], vectors, "synthetic", IndexSettings())
-            entry["phases_ms"] = phase_times(engine_for(catalog, index, store, signals),
+            entry["phases_ms"] = phase_times(engine_for(catalog, index, store, model), store, index,
                                              requests[WARMUP:WARMUP + PHASE_REQUESTS])
             del index
             results[str(size)] = entry
-            del vectors, catalog, store, signals
+            del vectors, catalog, store, model
             gc.collect()
     results["machine"]["load_average_at_end"] = os.getloadavg()[0]
     results["total_s"] = round(time.perf_counter() - started, 1)

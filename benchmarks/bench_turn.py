@@ -88,7 +88,7 @@ class Servers(server_processes.ServerProcesses):
 
     def __enter__(self) -> Servers:
         try:
-            self._spawn("actions", [str(ROOT / ".venv/bin/python"), "-m", "rasa_sdk", "--actions", "actions",
+            self._spawn("actions", [str(ROOT / ".venv/bin/python"), "-m", "actions.server",
                                     "--port", str(self.actions_port)], self.env)
             self._spawn("rasa", rasa_command(latest_model(), self.rasa_port), self.env)
             self._wait(self.actions_url + "/health")
@@ -108,7 +108,7 @@ def _stat(pid: int) -> list[str]:
 
 
 def family(pid: int) -> list[int]:
-    """The process and its descendants: the action server's Sanic serves from a child process."""
+    """The process and its descendants: whatever a server starts counts as its work."""
     parents = {}
     for entry in Path("/proc").iterdir():
         try:

@@ -214,7 +214,7 @@ def _part_section(results: dict, key: str, title: str, body: Callable[[dict, dic
 
 def _recommend(results: dict, recommend: dict) -> list[str]:
     lines = ["`benchmarks/bench_recommend.py`: `Engine.recommend` as a chat or site request runs it (consent and "
-             "profile read from SQLite, the taste vector, the FAISS search, filters, the trained hybrid signals, MMR "
+             "profile read from SQLite, the taste vector, the FAISS search, filters, the trained hybrid model, MMR "
              "diversity, reasons, impressions written back), for a mix of requests (70% \"recommend me something\", "
              "15% a category, 10% more like this, 5% users without consent). recall@10: the share of the exact top 10 "
              "that the index returns for the same taste vectors."

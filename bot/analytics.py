@@ -1,7 +1,7 @@
 """The analytics page's numbers: conversations a day, and how recommendations are received per
 day, per segment and per variant of the running experiment.
 
-A rate is what the experiment reports use (bot/evaluation/abtest.py): the share of items shown
+A rate is what the experiment reports use (bot/statistics.py): the share of items shown
 that the user then clicked, liked or acted on in any way, with a 95% interval that treats the
 user as the unit. An item counts on the day it was first shown to that user, in the segment the
 user is in now, and in the variant the running experiment deals them.
@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.evaluation.abtest import GroupResult, UserCounts, summarize, tally
 from bot.experiments import ANY_OUTCOME, Experiment
+from bot.statistics import GroupResult, UserCounts, summarize, tally
 from bot.vocabulary import EventType
 
 RATES = (str(EventType.CLICK), str(EventType.LIKE), ANY_OUTCOME)
@@ -47,14 +47,7 @@ def analytics(
     days = tuple(summarize(day, by_day.get(day, []), RATES) for day in _days(since, until))
     segments: tuple[GroupResult, ...] = ()
     if segment_of is not None:
-        labels: dict[str, str] = {}
-
-        def segment(sender: str, _at: datetime) -> str:
-            if sender not in labels:
-                labels[sender] = segment_of(sender) or NO_SEGMENT
-            return labels[sender]
-
-        grouped = _groups(tally(events, group=segment))
+        grouped = _groups(tally(events, group=lambda sender, _at: segment_of(sender) or NO_SEGMENT))
         segments = tuple(sorted((summarize(name, users, RATES) for name, users in grouped.items()),
                                 key=lambda result: (-result.users, result.name)))
     variants: tuple[GroupResult, ...] = ()

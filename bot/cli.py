@@ -1,7 +1,8 @@
-"""`bot` command line: build the index, generate NLU lookups, inspect and manage users.
+"""`bot` command line: build the index, generate NLU lookups, inspect and manage users, evaluate.
 
-A thin face over :mod:`bot.engine`; heavy modules are imported inside commands
-so that `bot --help` answers instantly.
+A thin face: it parses options, calls the engine, the operator's jobs (:mod:`bot.maintenance`)
+or the offline evaluation (:mod:`bot.evaluation.pipeline`), and prints what they return. Heavy
+modules are imported inside commands so that `bot --help` answers instantly.
 """
 
 from __future__ import annotations
@@ -42,26 +43,13 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
-def _catalog(path: Path | None = None, mapping: Path | None = None):
-    """The configured catalog, or the file given on the command line."""
-    from bot.catalog import CatalogError, ColumnMapping, load_catalog, load_configured_catalog
-
-    try:
-        if path is None:
-            return load_configured_catalog(_settings())
-        return load_catalog(path, ColumnMapping.from_yaml(mapping) if mapping else None)
-    except CatalogError as error:
-        _fail(str(error))
-
-
 def _engine():
-    from bot.catalog import CatalogError
     from bot.engine import Engine
-    from bot.experiments import ExperimentError
+    from bot.maintenance import OPERATOR_ERRORS
 
     try:
         return Engine.from_settings(_settings())
-    except (CatalogError, ExperimentError) as error:
+    except OPERATOR_ERRORS as error:
         _fail(str(error))
 
 
@@ -71,7 +59,12 @@ def catalog_validate(
     mapping: Path | None = typer.Option(None, help="YAML column mapping for a foreign file."),
 ) -> None:
     """Check every row of a catalog; list each bad row with line and field."""
-    catalog = _catalog(path, mapping)
+    from bot import maintenance
+
+    try:
+        catalog = maintenance.check_catalog(_settings(), path, mapping)
+    except maintenance.OPERATOR_ERRORS as error:
+        _fail(str(error))
     counts = catalog.category_counts()
     typer.echo(f"{catalog.path}: {len(catalog)} items, {len(counts)} categories, all rows valid")
 
@@ -84,13 +77,12 @@ def catalog_import(
     out: Path | None = typer.Option(None, help="Where to write the catalog (default: var/catalogs/NAME.jsonl)."),
 ) -> None:
     """Import a CSV, JSON Lines or Parquet catalog: report bad rows, keep the good ones, embed."""
-    from bot.catalog import CatalogError, ColumnMapping, read_catalog, write_catalog
-    from bot.encoder import Encoder
+    from bot import maintenance
 
     settings = _settings()
     try:
-        items, problems = read_catalog(file, ColumnMapping.from_yaml(mapping) if mapping else None)
-    except CatalogError as error:
+        items, problems = maintenance.read_catalog_file(file, mapping)
+    except maintenance.OPERATOR_ERRORS as error:
         _fail(str(error))
     for problem in problems:
         typer.echo(f"rejected: {problem}", err=True)
@@ -99,60 +91,49 @@ def catalog_import(
         _fail(f"--strict: refusing the whole file because of {len(problems)} bad rows; nothing imported")
     if not items:
         _fail("no valid items to import")
-    target = out or settings.state_dir / "catalogs" / f"{file.stem}.jsonl"
-    write_catalog(items, target)
-    encoder = Encoder(settings.embedding_cache_path)
-    texts = [item.embedding_text for item in items]
-    new = sum(encoder.cache.get(Encoder.cache_key(text)) is None for text in texts)
-    encoder.encode(texts, progress=True)
-    typer.echo(f"embedded {new} new or changed items ({len(items) - new} unchanged, from the cache)")
-    typer.echo(f"wrote {target}; serve it with: BOT_CATALOG={target} make run")
+    imported = maintenance.import_catalog(settings, items, file.stem, out)
+    typer.echo(f"embedded {imported.embedded} new or changed items ({imported.cached} unchanged, from the cache)")
+    typer.echo(f"wrote {imported.path}; serve it with: BOT_CATALOG={imported.path} make run")
 
 
 @index_app.command("build")
 def index_build(force: bool = typer.Option(False, help="Rebuild even if the catalog is unchanged.")) -> None:
     """Embed the catalog (only new or changed items) and write the FAISS index."""
-    from bot.encoder import Encoder
-    from bot.indexing import build_index, saved_index
+    from bot import maintenance
 
-    settings = _settings()
-    catalog = _catalog(None)
-    if not force and saved_index(settings, catalog) is not None:
-        typer.echo(f"index is up to date with {catalog.path} ({len(catalog)} items) and the index settings")
-        return
-    index = build_index(catalog, Encoder(settings.embedding_cache_path), progress=True, index_settings=settings.index)
-    index.save(settings.index_dir)
-    typer.echo(f"indexed {len(index)} items from {catalog.path} into {settings.index_dir}")
+    try:
+        index = maintenance.build_index(_settings(), force)
+    except maintenance.OPERATOR_ERRORS as error:
+        _fail(str(error))
+    if index.built:
+        typer.echo(f"indexed {index.items} items from {index.catalog} into {index.directory}")
+    else:
+        typer.echo(f"index is up to date with {index.catalog} ({index.items} items) and the index settings")
 
 
 @nlu_app.command("lookups")
 def nlu_lookups(out: Path = typer.Option(..., help="YAML file to write (Rasa NLU data).")) -> None:
     """Write lookup tables of the catalog's categories and titles for Rasa training."""
-    from bot.nlu import lookup_tables_yaml
+    from bot import maintenance
 
-    catalog = _catalog(None)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    text = lookup_tables_yaml(catalog)
-    if out.exists() and out.read_text(encoding="utf-8") == text:
-        typer.echo(f"{out} is up to date")
-        return
-    out.write_text(text, encoding="utf-8")
-    typer.echo(f"wrote {out}")
+    try:
+        written = maintenance.write_lookups(_settings(), out)
+    except maintenance.OPERATOR_ERRORS as error:
+        _fail(str(error))
+    typer.echo(f"wrote {out}" if written else f"{out} is up to date")
 
 
 @app.command("train-recs")
 def train_recs() -> None:
     """Fit the hybrid model's collaborative and trend signals on all users' feedback."""
-    from bot.encoder import Encoder
-    from bot.indexing import load_or_build_index
-    from bot.store import Store
-    from bot.trained_model import train
+    from bot import maintenance
 
     settings = _settings()
-    catalog = _catalog(None)
-    index = load_or_build_index(settings, catalog, Encoder(settings.embedding_cache_path))
-    _, events = train(Store(settings.database_url), catalog, index, settings.signals_path)
-    typer.echo(f"trained signals on {events} feedback events into {settings.signals_path}")
+    try:
+        events = maintenance.train_model(settings)
+    except maintenance.OPERATOR_ERRORS as error:
+        _fail(str(error))
+    typer.echo(f"trained the hybrid model on {events} feedback events into {settings.model_path}")
 
 
 @app.command("recommend")
@@ -181,11 +162,12 @@ def segments_build(
     k: int = typer.Option(None, "--k", min=1, help="How many segments (default: about √(users / 2), 2 to 12)."),
 ) -> None:
     """Cluster consenting users' tastes (FAISS k-means) and save the segments beside the index."""
-    from bot.segments import SegmentsUnavailable
+    from bot.maintenance import OPERATOR_ERRORS
 
+    engine = _engine()
     try:
-        segments = _engine().build_segments(k)
-    except SegmentsUnavailable as error:
+        segments = engine.build_segments(k)
+    except OPERATOR_ERRORS as error:
         _fail(str(error))
     _print_segments(segments)
 
@@ -193,7 +175,7 @@ def segments_build(
 @segments_app.command("show")
 def segments_show() -> None:
     """The segments as last built."""
-    segments = _engine().segments
+    segments = _engine().current_segments()
     if segments is None:
         _fail("no segments yet: run `bot segments build`")
     _print_segments(segments)
@@ -202,13 +184,12 @@ def segments_show() -> None:
 @experiments_app.command("list")
 def experiments_list() -> None:
     """The experiments defined, with their variants and when they run."""
-    from bot.vocabulary import utcnow
-
     engine = _engine()
-    if not engine.experiments.experiments:
+    experiments = engine.defined_experiments()
+    if not experiments:
         _fail("no experiments: set BOT_EXPERIMENTS to a YAML file (see data/experiments.example.yml)")
-    running = engine.experiments.running(utcnow())
-    for experiment in engine.experiments.experiments:
+    running = engine.running_experiment()
+    for experiment in experiments:
         span = f"{_day(experiment.start, 'always')} to {_day(experiment.end, 'no end')}"
         state = " (running)" if experiment is running else ""
         variants = ", ".join(f"{v.name} ×{v.weight:g}" for v in experiment.variants)
@@ -221,13 +202,13 @@ def experiments_report(
     chart: Path = typer.Option(None, "--chart", help="Also write the rates as a PNG chart here."),
 ) -> None:
     """Each variant's rates with 95% confidence intervals, the test, and whether there are enough users."""
-    from bot.evaluation.abtest import describe, write_chart
+    from bot.evaluation.charts import write_chart
 
     try:
         report = _engine().experiment_report(name)
     except KeyError as error:
         _fail(str(error.args[0]))
-    typer.echo(describe(report))
+    typer.echo(report.describe())
     if chart is not None:
         typer.echo(f"chart: {write_chart(report, chart)}")
 
@@ -241,25 +222,15 @@ def experiments_simulate(
 ) -> None:
     """Replay MovieTweetings through the engine under an A/B (popular vs personalized) and an
     A/A experiment: the pipeline must find the one difference and not the other."""
-    from bot.encoder import Encoder
-    from bot.evaluation.abtest import write_chart
-    from bot.evaluation.data import InteractionDataError, load_movietweetings
-    from bot.evaluation.replay import describe_simulation, simulate
+    from bot.evaluation import pipeline
 
-    settings = _settings()
     try:
-        log, items = load_movietweetings(data or settings.shared_data_dir / "movietweetings-100k")
-    except InteractionDataError as error:
+        text, written = pipeline.simulate_experiments(_settings(), data, days, aa_runs, out)
+    except pipeline.EvaluationError as error:
         _fail(str(error))
-    simulation = simulate(log, items, Encoder(settings.embedding_cache_path), days, aa_runs, progress=True)
-    text = describe_simulation(simulation)
     typer.echo(text)
-    if out is not None:
-        chart = write_chart(simulation.ab, out.with_suffix(".png"))
-        out.write_text(f"# Experiment pipeline check: a MovieTweetings replay\n\nWritten by `bot experiments simulate "
-                       f"--days {days} --aa-runs {aa_runs} --out {out}` (bot/evaluation/replay.py says how).\n\n"
-                       f"```\n{text}\n```\n\n![A/B rates]({chart.name})\n")
-        typer.echo(f"wrote {out} and {chart}")
+    if written:
+        typer.echo("wrote " + " and ".join(str(path) for path in written))
 
 
 def _day(moment, missing: str) -> str:
@@ -347,65 +318,16 @@ def eval_command(
     ),
 ) -> None:
     """Run the offline evaluation protocol; write evaluation.json/.md and plots, print the table."""
-    import time
+    from bot.evaluation import pipeline
 
-    from bot.catalog import CatalogError, ColumnMapping
-    from bot.config import PROJECT_ROOT
-    from bot.encoder import Encoder
-    from bot.evaluation.baselines import BASELINES, baseline_models
-    from bot.evaluation.data import (
-        InteractionDataError,
-        load_catalog_items,
-        load_interactions,
-        load_movietweetings,
-    )
-    from bot.evaluation.report import results_table, write_report
-    from bot.evaluation.runner import ENGINE_SWEEP, PROTOCOL, engine_model, run_protocol
-    from bot.evaluation.split import make_split
-
-    started = time.perf_counter()
-    settings = _settings()
-    names = [name.strip() for name in models.split(",") if name.strip()]
-    unknown = [name for name in names if name not in BASELINES and name != "engine"]
-    if unknown or not names:
-        problem = f"unknown model {unknown[0]!r}" if unknown else "no models given"
-        _fail(f"{problem}; known: {', '.join([*BASELINES, 'engine'])}")
-    if (interactions is None) != (catalog is None):
-        _fail("--interactions and --catalog go together (another data set needs both)")
+    source = pipeline.DataSource(movietweetings=data, interactions=interactions, catalog=catalog,
+                                 catalog_mapping=catalog_mapping, user=user_col, item=item_col, time=time_col,
+                                 rating=rating_col, fmt=log_format)
     try:
-        if interactions is not None:
-            items = load_catalog_items(catalog, ColumnMapping.from_yaml(catalog_mapping) if catalog_mapping else None)
-            log = load_interactions(
-                interactions, [item.id for item in items], user=user_col, item=item_col,
-                time=time_col, rating=rating_col, fmt=log_format, report=typer.echo,
-            )
-            protocol, label = f"{interactions.stem}-leave-last-out", f"{interactions.name} + {catalog.name}"
-        else:
-            directory = data or settings.shared_data_dir / "movietweetings-100k"
-            log, items = load_movietweetings(directory)
-            protocol, label = PROTOCOL, directory.name
-    except (InteractionDataError, CatalogError) as error:
+        evaluation = pipeline.run(_settings(), models, source, out, say=typer.echo)
+    except pipeline.EvaluationError as error:
         _fail(str(error))
-    typer.echo(f"{label}: {len(log):,} interactions, {log.n_users:,} users, {log.n_items:,} items")
-    split = make_split(log, [item.categories for item in items])
-    typer.echo(f"{len(split.test_users):,} test users (at least 5 interactions)")
-    if not len(split.test_users):
-        _fail("no user has at least 5 interactions")
-
-    specs = baseline_models([name for name in names if name != "engine"])
-    if "engine" in names:
-        typer.echo(f"engine: embedding {len(items):,} item texts (cached in {settings.embedding_cache_path})")
-        specs.append(engine_model(items, Encoder(settings.embedding_cache_path), progress=True))
-    if not specs:
-        _fail("nothing to evaluate")
-
-    results = run_protocol(specs, split, progress=True, protocol=protocol, sweeps={"engine": ENGINE_SWEEP})
-    results["seconds"] = round(time.perf_counter() - started, 1)
-    written = write_report(results, out or PROJECT_ROOT / "docs", data_label=label)
-    for variant in ("full_history", "cold_start"):
-        typer.echo(f"\n{variant} ({results['test_users']:,} test users)")
-        typer.echo(results_table(results, variant, bold=False))
-    typer.echo(f"\n{results['seconds']:.0f} s; wrote " + ", ".join(str(path) for path in written))
+    typer.echo(evaluation.summary())
 
 
 @app.command("web")

@@ -122,8 +122,9 @@ class Settings:
         return self.state_dir / "outbox"
 
     @property
-    def signals_path(self) -> Path:
-        """The hybrid model fitted on the event log by `bot train-recs`."""
+    def model_path(self) -> Path:
+        """The hybrid model fitted on the event log by `bot train-recs` (the file keeps its
+        first name: deployments mount it, docs/deploy.md)."""
         return self.state_dir / "signals.npz"
 
     @property

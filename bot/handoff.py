@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.store import HandoffRequest, Store
+from bot.schema import HandoffRequest
+from bot.store import Store
 from bot.vocabulary import PUSH_CHANNELS, HandoffConflict, HandoffReason, HandoffStatus
 
 OPEN = (HandoffStatus.WAITING, HandoffStatus.ACTIVE)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -235,8 +235,13 @@ class HybridRanker(Ranker):
         }
         return {name: compute[name]() for name in parts}
 
+    def parts_to_compute(self, weights: Mapping[str, float]) -> list[str]:
+        """The components a score with these weights is made of, in ``PARTS`` order: the
+        segment prior only when it weighs something (finding each user's segment costs)."""
+        return [part for part in PARTS if part != "segment" or weights["segment"] > 0]
+
     def score(self, histories: Sequence[History], now: np.ndarray) -> np.ndarray:
-        parts = self.components(histories, now, parts=[p for p in PARTS if p != "segment" or self.params[p] > 0])
+        parts = self.components(histories, now, parts=self.parts_to_compute(self.params))
         known = np.array([len(h.items) for h in histories], dtype=np.float32)[:, None]
         trust = known / (known + self.params["history_shrinkage"])
         total = self.params["trend"] * parts.pop("trend")

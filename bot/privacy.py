@@ -14,9 +14,7 @@ from typing import Any
 
 from bot.conversations import ConversationStore
 from bot.store import Store
-from bot.vocabulary import utcnow
-
-EXPORT_LINK_TTL = timedelta(minutes=15)
+from bot.vocabulary import EXPORT_LINK_TTL, utcnow
 
 
 def token_hash(token: str) -> str:

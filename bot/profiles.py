@@ -7,6 +7,7 @@ with age (half-life), so recent taste outweighs old taste.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,7 @@ from datetime import datetime
 import numpy as np
 
 from bot.activity import decay
+from bot.catalog import Catalog
 from bot.index import ItemIndex
 from bot.store import FeedbackEvent, Store, UserRecord
 from bot.vocabulary import TASTE_WEIGHTS, EventType, PreferenceKind, utcnow
@@ -128,6 +130,17 @@ class Profile:
 
 
 CENTROID_CHUNK = 65_536  # items read at a time: a big category never needs its whole matrix at once
+
+
+def learned_categories(profile: Profile, catalog: Catalog, now: datetime) -> Counter[str]:
+    """Categories of the items the user's positive feedback was about, weighted and decayed
+    (learned from feedback only, not from the questionnaire)."""
+    learned: Counter[str] = Counter()
+    for item_id, event in profile.latest_feedback().items():
+        weight = TASTE_WEIGHTS[event.type] * decay(event.at, now)
+        if weight > 0 and item_id in catalog:
+            learned.update({c: weight for c in catalog.by_id[item_id].categories})
+    return learned
 
 
 def category_centroid(index: ItemIndex, item_ids: list[str]) -> np.ndarray | None:

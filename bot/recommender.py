@@ -36,7 +36,7 @@ SEED_WEIGHT = 0.7
 # The hybrid model's components as score parts; its content component is the taste part.
 PART_NAMES = {"trend": "trending", "cooccurrence": "also_liked", "era": "era", "category": "category",
               "segment": "your_segment"}
-SIGNAL_REASON_MIN = 0.15  # a weighted trend or co-occurrence part this large is worth naming
+MODEL_REASON_MIN = 0.15  # a weighted trend, co-occurrence or segment part this large is worth naming
 INTEREST_CACHE_SIZE = 10_000  # free-text interest vectors kept in memory
 INTEREST_REASON_MIN = 0.35  # an item this close to a stated free-text interest matches it
 
@@ -67,21 +67,21 @@ class Recommendation:
 
 
 class Recommender:
-    """Retrieve by taste from FAISS, then score with the hybrid model's signals when trained."""
+    """Retrieve by taste from FAISS, then score with the trained hybrid model's parts when there is one."""
 
     def __init__(
         self,
         catalog: Catalog,
         index: ItemIndex,
         diversity: float = 0.3,
-        signals: HybridRanker | None = None,
+        model: HybridRanker | None = None,
         encoder: Encoder | None = None,
         item_noun: str = "",
     ):
         self.catalog = catalog
         self.index = index
         self.diversity = diversity
-        self.signals = signals
+        self.model = model  # the trained hybrid model; None: content and popularity only
         self.encoder = encoder  # embeds free-text interests
         # "fantasy books" finds fantasy books; bare "fantasy" finds titles with the word.
         self.item_noun = item_noun
@@ -215,10 +215,10 @@ class Recommender:
         return sorted(chosen, key=self._rows.__getitem__)
 
     def _rising(self, k: int, now: datetime | None) -> list[str]:
-        """The items trending most at ``now`` (none without trained signals)."""
-        if self.signals is None:
+        """The items trending most at ``now`` (none without a trained model)."""
+        if self.model is None:
             return []
-        return [self.catalog.items[row].id for row in self.signals.rising(int((now or utcnow()).timestamp()), k)]
+        return [self.catalog.items[row].id for row in self.model.rising(int((now or utcnow()).timestamp()), k)]
 
     def _allowed(self, item_id: str, profile: Profile, request: Request) -> bool:
         item = self.catalog.by_id[item_id]
@@ -244,7 +244,7 @@ class Recommender:
         similarity = (
             self.index.matrix(item_ids) @ query if query is not None else np.zeros(len(item_ids))
         )
-        signals = self._signals(item_ids, profile, now, segment_prior)
+        model_parts = self._model_parts(item_ids, profile, now, segment_prior)
         top_popularity = popularity.top()
         recent = set(profile.recent_impressions(RECENT_IMPRESSIONS))
         scores = {}
@@ -256,30 +256,30 @@ class Recommender:
                 if top_popularity
                 else 0.0,
                 "repeat": -REPEAT_PENALTY if item_id in recent else 0.0,
-                **{name: float(values[k]) for name, values in signals.items()},
+                **{name: float(values[k]) for name, values in model_parts.items()},
             }
             parts["total"] = sum(parts.values())
             scores[item_id] = parts
         return scores
 
-    def _signals(
+    def _model_parts(
         self, item_ids: list[str], profile: Profile, now: datetime | None, segment_prior: float | None = None,
     ) -> dict[str, np.ndarray]:
-        """The hybrid model's other components, weighted as in its score (the segment prior
-        by ``segment_prior`` if given).
+        """The trained model's components but content, named as score parts and weighted as in
+        its score (the segment prior by ``segment_prior`` if given).
 
         The taste part (which also folds in dislikes and stated categories) plays the
         hybrid's content component, so the others are scaled relative to its weight.
         """
-        if self.signals is None:
+        if self.model is None:
             return {}
-        params = {**self.signals.params, **({} if segment_prior is None else {"segment": segment_prior})}
+        params = {**self.model.params, **({} if segment_prior is None else {"segment": segment_prior})}
         moment = now or utcnow()
         history = profile_history(profile, self._rows, moment)
         columns = np.array([self._rows[item_id] for item_id in item_ids], dtype=np.int64)
-        wanted = [name for name in PART_NAMES if name != "segment" or params["segment"] > 0]
-        parts = self.signals.components([history], np.array([int(moment.timestamp())]), columns,
-                                        parts=wanted)  # not content: the taste part plays it
+        wanted = [name for name in self.model.parts_to_compute(params) if name in PART_NAMES]
+        parts = self.model.components([history], np.array([int(moment.timestamp())]), columns,
+                                      parts=wanted)  # not content: the taste part plays it
         trust = len(history.items) / (len(history.items) + params["history_shrinkage"])
         share = {"trend": 1.0, "segment": 1.0 - trust}  # the rest are trusted as the history grows
         return {
@@ -301,7 +301,7 @@ class Recommender:
         request: Request,
         components: Mapping[str, float],
     ) -> list[str]:
-        """Why this item ranked, strongest signal first; only signals that scored it."""
+        """Why this item ranked, strongest first; only parts that scored it."""
         item = self.catalog.by_id[item_id]
         found: list[str] = []
         if request.seed_item:
@@ -319,11 +319,11 @@ class Recommender:
         ]
         if shared:
             found.append(f"matches your interest in {' and '.join(shared)}")
-        if components.get("also_liked", 0.0) >= SIGNAL_REASON_MIN:
+        if components.get("also_liked", 0.0) >= MODEL_REASON_MIN:
             found.append("liked by people who like what you like")
-        if components.get("your_segment", 0.0) >= SIGNAL_REASON_MIN:
+        if components.get("your_segment", 0.0) >= MODEL_REASON_MIN:
             found.append("a favourite of people with tastes like yours")
-        if components.get("trending", 0.0) >= SIGNAL_REASON_MIN:
+        if components.get("trending", 0.0) >= MODEL_REASON_MIN:
             found.append("trending with other users right now")
         elif components.get("popularity", 0.0) > 0:
             found.append("popular with other users")

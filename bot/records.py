@@ -30,6 +30,13 @@ class Records:
     def from_settings(cls, settings: Settings) -> Records:
         return cls(Store(settings.database_url), ConversationStore(settings.tracker_url))
 
+    def close(self) -> None:
+        """Release the connections to both databases (a process done with them, or a test
+        about to drop them); they open again on next use."""
+        self._store.engine.dispose()
+        if self._privacy.conversations is not None:
+            self._privacy.conversations.engine.dispose()
+
     # --- consent -------------------------------------------------------------------
 
     def consent(self, sender_id: str) -> bool | None:
@@ -47,12 +54,13 @@ class Records:
         """Everything stored about the user in both databases; None if nothing is."""
         return self._privacy.export(sender_id)
 
-    def create_export_token(self, sender_id: str) -> str:
-        return self._privacy.create_export_token(sender_id)
+    def create_export_token(self, sender_id: str, now: datetime | None = None) -> str:
+        """A secret for one download of the user's data, valid for a while from ``now``."""
+        return self._privacy.create_export_token(sender_id, now)
 
-    def redeem_export_token(self, token: str) -> str | None:
+    def redeem_export_token(self, token: str, now: datetime | None = None) -> str | None:
         """The user behind a valid one-time token, which this uses up; None otherwise."""
-        return self._privacy.redeem_export_token(token)
+        return self._privacy.redeem_export_token(token, now)
 
     def erase(self, sender_id: str) -> dict[str, int]:
         """Delete the user's rows in both databases; how many rows each held."""

@@ -1,8 +1,7 @@
-"""Persistent user data through SQLAlchemy 2: users, stated preferences and events.
+"""Persistent user data: users, stated preferences, events, consents, export tokens and
+the human agents' queue (the tables are in bot/schema.py).
 
-SQLite (one file, zero set-up) by default; any SQLAlchemy URL, such as
-PostgreSQL, for scale. Every write is one transaction, so a crash never leaves
-half an update. No table stores raw message text: events carry ids and labels.
+Every write is one transaction, so a crash never leaves half an update.
 """
 
 from __future__ import annotations
@@ -13,127 +12,33 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    DateTime,
-    ForeignKey,
-    Index,
-    String,
-    UniqueConstraint,
-    bindparam,
-    create_engine,
-    delete,
-    event,
-    func,
-    insert,
-    select,
-    update,
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.database import as_utc, open_database, unavailable_as_error
+from bot.schema import Base, Consent, Event, ExportToken, HandoffRequest, Preference, User
+from bot.statements import (
+    EVENTS_OF_MANY,
+    EVENTS_OF_TYPES,
+    INSERT_EVENT,
+    NEWEST_OF_TYPE,
+    PREFERENCES,
+    PREFERENCES_OF_MANY,
+    USER_WITH_CONSENT,
+    USERS_WITH_CONSENT,
+    NoConsent,
+    ensure_user,
+    insert_missing_user,
+    lock_consenting_user,
+    require_consent,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-
-from bot import checkpoints
 from bot.vocabulary import POPULARITY_WEIGHTS, EventType, HandoffStatus, PreferenceKind, StoreUnavailable, utcnow
 
 log = logging.getLogger(__name__)
 
-
 BATCH_USERS = 500  # users read per statement by user_records (well under any database's parameter limit)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-
-    sender_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    onboarded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class Preference(Base):
-    """An answer from the onboarding questionnaire (a category, an avoided one, a loved item)."""
-
-    __tablename__ = "preferences"
-    __table_args__ = (UniqueConstraint("sender_id", "kind", "value"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    sender_id: Mapped[str] = mapped_column(
-        ForeignKey("users.sender_id", ondelete="CASCADE"), index=True
-    )
-    kind: Mapped[str] = mapped_column(String(32))
-    value: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class Event(Base):
-    __tablename__ = "events"
-    __table_args__ = (Index("ix_events_sender_time", "sender_id", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    sender_id: Mapped[str] = mapped_column(ForeignKey("users.sender_id", ondelete="CASCADE"))
-    type: Mapped[str] = mapped_column(String(32))
-    item_id: Mapped[str | None] = mapped_column(String(255), index=True)
-    category: Mapped[str | None] = mapped_column(String(255))
-    channel: Mapped[str] = mapped_column(String(64), default="unknown")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class Consent(Base):
-    """One consent decision (given or withdrawn); the newest is in force, all are history."""
-
-    __tablename__ = "consents"
-    __table_args__ = (Index("ix_consents_sender_time", "sender_id", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    sender_id: Mapped[str] = mapped_column(ForeignKey("users.sender_id", ondelete="CASCADE"))
-    granted: Mapped[bool] = mapped_column(Boolean)
-    channel: Mapped[str] = mapped_column(String(64), default="unknown")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class ExportToken(Base):
-    """A one-time, expiring download of a user's data; only the token's hash is stored."""
-
-    __tablename__ = "export_tokens"
-
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    sender_id: Mapped[str] = mapped_column(ForeignKey("users.sender_id", ondelete="CASCADE"), index=True)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class HandoffRequest(Base):
-    """A conversation handed to a human agent; the agent queue is the open ones."""
-
-    __tablename__ = "handoffs"
-    __table_args__ = (Index("ix_handoffs_status_time", "status", "requested_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    sender_id: Mapped[str] = mapped_column(ForeignKey("users.sender_id", ondelete="CASCADE"), index=True)
-    channel: Mapped[str] = mapped_column(String(64), default="unknown")
-    reason: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default=HandoffStatus.WAITING)
-    agent: Mapped[str | None] = mapped_column(String(64))
-    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-RowLock = Literal["share", "update"]
-ROW_LOCKS: dict[RowLock | None, dict[str, bool] | None] = {
-    "share": {"read": True},  # FOR SHARE
-    "update": {"key_share": True},  # FOR NO KEY UPDATE: plain event inserts still go in
-}
 
 
 @dataclass(frozen=True)
@@ -159,20 +64,6 @@ class UserRecord:
     events: list[FeedbackEvent]
 
 
-@contextmanager
-def _unavailable_as_error() -> Iterator[None]:
-    """Connection-level failures become :class:`StoreUnavailable`; bugs stay what they are."""
-    try:
-        yield
-    except (OperationalError, InterfaceError, PoolTimeout) as error:
-        raise StoreUnavailable(f"the database is unavailable: {error.orig or error}") from error
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything in the engine is UTC-aware."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 class Store:
     """Every method raises :class:`StoreUnavailable` when the database cannot be reached, and
     works again as soon as it can: pooled connections are checked before use (pre-ping), so
@@ -180,19 +71,7 @@ class Store:
     a database that is down at start-up does not stop the process."""
 
     def __init__(self, url: str):
-        parsed = make_url(url)
-        options: dict[str, Any] = {"pool_pre_ping": parsed.get_backend_name() != "sqlite"}  # no server to lose
-        if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            options["connect_args"] = {"check_same_thread": False}
-            if "timeout" not in parsed.query:  # seconds a writer waits for another's lock
-                options["connect_args"]["timeout"] = 10
-        self.engine = create_engine(url, **options)
-        if parsed.get_backend_name() == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-            if parsed.database and parsed.database != ":memory:":
-                checkpoints.manage(self.engine)
+        self.engine = open_database(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._schema_ready = False
         try:
@@ -202,7 +81,7 @@ class Store:
 
     def _ensure_schema(self) -> None:
         if not self._schema_ready:
-            with _unavailable_as_error():
+            with unavailable_as_error():
                 Base.metadata.create_all(self.engine)
             self._schema_ready = True
 
@@ -210,28 +89,15 @@ class Store:
     def transaction(self) -> Iterator[Session]:
         """One write transaction: all of it commits, or none of it."""
         self._ensure_schema()
-        with _unavailable_as_error(), self._sessions.begin() as session:
+        with unavailable_as_error(), self._sessions.begin() as session:
             yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session for reads only."""
         self._ensure_schema()
-        with _unavailable_as_error(), self._sessions() as session:
+        with unavailable_as_error(), self._sessions() as session:
             yield session
-
-    def _ensure_user(self, session: Session, sender_id: str, lock: RowLock | None = None) -> User:
-        """The user's row, created if missing, as the transaction's first statement.
-
-        The insert skips a row that exists (or that a concurrent first write is inserting)
-        instead of failing on the primary key. Being a write, it also takes SQLite's one
-        writer lock before anything is read, so what the transaction reads next (consent)
-        cannot change before it commits. On PostgreSQL ``lock`` orders writers on the row:
-        "update" for those that replace or delete the user's rows (one at a time), "share"
-        for those that add events only if the user consents (many at a time, never while
-        consent changes)."""
-        _insert_missing_user(session.connection(), sender_id)
-        return session.get(User, sender_id, with_for_update=ROW_LOCKS.get(lock))
 
     def add_event(
         self,
@@ -265,13 +131,13 @@ class Store:
             for kind, item_id, category in events
         ]
         self._ensure_schema()
-        with suppress(_NoConsent), _unavailable_as_error(), self.engine.begin() as connection:
+        with suppress(NoConsent), unavailable_as_error(), self.engine.begin() as connection:
             if if_consented:
-                _lock_consenting_user(connection, sender_id)
+                lock_consenting_user(connection, sender_id)
             else:
-                _insert_missing_user(connection, sender_id)
+                insert_missing_user(connection, sender_id)
             if rows:
-                connection.execute(_INSERT_EVENT, rows)
+                connection.execute(INSERT_EVENT, rows)
             return True
         return False
 
@@ -280,12 +146,12 @@ class Store:
     ) -> bool:
         """Replace the questionnaire answers and mark the user onboarded; with
         ``if_consented`` only if the user consents (checked in the same transaction)."""
-        with suppress(_NoConsent), self.transaction() as session:
+        with suppress(NoConsent), self.transaction() as session:
             # Locked: two concurrent replacements would otherwise both delete only the old
             # answers and leave a mix of both new sets (or fail on the unique constraint).
-            user = self._ensure_user(session, sender_id, lock="update")
+            user = ensure_user(session, sender_id, lock="update")
             if if_consented:
-                _require_consent(session, sender_id)
+                require_consent(session, sender_id)
             session.execute(delete(Preference).where(Preference.sender_id == sender_id))
             now = utcnow()
             for kind, values in preferences.items():
@@ -307,17 +173,17 @@ class Store:
         """The user's consent, row, preferences and events of ``event_types`` (all of them) plus
         the newest few of each ``latest`` (type, how many), newest first."""
         self._ensure_schema()
-        with _unavailable_as_error(), self.engine.connect() as connection:  # Core: no ORM work for plain rows
-            user = connection.execute(_USER_WITH_CONSENT, {"sender": sender_id}).first()
+        with unavailable_as_error(), self.engine.connect() as connection:  # Core: no ORM work for plain rows
+            user = connection.execute(USER_WITH_CONSENT, {"sender": sender_id}).first()
             if user is None:
                 return UserRecord(None, False, False, {kind: [] for kind in PreferenceKind}, [])
             preferences: dict[PreferenceKind, list[str]] = {kind: [] for kind in PreferenceKind}
-            for kind, value in connection.execute(_PREFERENCES, {"sender": sender_id}):
+            for kind, value in connection.execute(PREFERENCES, {"sender": sender_id}):
                 preferences[PreferenceKind(kind)].append(value)
             rows = list(connection.execute(
-                _EVENTS_OF_TYPES, {"sender": sender_id, "types": [str(t) for t in event_types]}))
+                EVENTS_OF_TYPES, {"sender": sender_id, "types": [str(t) for t in event_types]}))
             for kind, count in latest:
-                rows += connection.execute(_NEWEST_OF_TYPE, {"sender": sender_id, "type": str(kind), "count": count})
+                rows += connection.execute(NEWEST_OF_TYPE, {"sender": sender_id, "type": str(kind), "count": count})
         return _user_record(user, preferences, rows)
 
     def user_records(self, sender_ids: Iterable[str], event_types: Iterable[EventType]) -> dict[str, UserRecord]:
@@ -327,16 +193,16 @@ class Store:
         self._ensure_schema()
         senders, types = list(dict.fromkeys(sender_ids)), [str(t) for t in event_types]
         records = {}
-        with _unavailable_as_error(), self.engine.connect() as connection:
+        with unavailable_as_error(), self.engine.connect() as connection:
             for start in range(0, len(senders), BATCH_USERS):
                 chunk = {"senders": senders[start:start + BATCH_USERS], "types": types}
                 preferences: dict[str, dict[PreferenceKind, list[str]]] = {}
-                for sender, kind, value in connection.execute(_PREFERENCES_OF_MANY, chunk):
+                for sender, kind, value in connection.execute(PREFERENCES_OF_MANY, chunk):
                     preferences.setdefault(sender, {k: [] for k in PreferenceKind})[PreferenceKind(kind)].append(value)
                 events: dict[str, list[Any]] = {}
-                for row in connection.execute(_EVENTS_OF_MANY, chunk):
+                for row in connection.execute(EVENTS_OF_MANY, chunk):
                     events.setdefault(row.sender_id, []).append(row)
-                for user in connection.execute(_USERS_WITH_CONSENT, chunk):
+                for user in connection.execute(USERS_WITH_CONSENT, chunk):
                     records[user.sender_id] = _user_record(
                         user, preferences.get(user.sender_id, {k: [] for k in PreferenceKind}),
                         events.get(user.sender_id, []),
@@ -369,7 +235,7 @@ class Store:
         with self.reading() as session:
             rows = session.scalars(query).all()
         for row in rows:
-            row.created_at = _as_utc(row.created_at)
+            row.created_at = as_utc(row.created_at)
         return list(rows)
 
     def feedback_log(
@@ -387,15 +253,15 @@ class Store:
         if until is not None:
             query = query.where(Event.created_at < until.astimezone(UTC))
         with self.reading() as session:
-            return [(s, i, t, _as_utc(at)) for s, i, t, at in session.execute(query)]
+            return [(s, i, t, as_utc(at)) for s, i, t, at in session.execute(query)]
 
     def event_moments(self, since: datetime) -> Iterator[tuple[str, EventType, datetime]]:
         """(sender, type, time) of every event from ``since``, in one query (streamed)."""
         query = select(Event.sender_id, Event.type, Event.created_at).where(Event.created_at >= since.astimezone(UTC))
         self._ensure_schema()
-        with _unavailable_as_error(), self.engine.connect() as connection:
+        with unavailable_as_error(), self.engine.connect() as connection:
             for sender_id, kind, at in connection.execution_options(yield_per=10_000).execute(query):
-                yield sender_id, EventType(kind), _as_utc(at)
+                yield sender_id, EventType(kind), as_utc(at)
 
     def item_popularity(self, since: datetime | None = None) -> Counter[str]:
         """Net positive feedback per item over all users: the collaborative prior."""
@@ -414,7 +280,7 @@ class Store:
         """Record a consent decision; a withdrawal also deletes everything learned from the
         user (preferences, events) in the same transaction, so it is never used again."""
         with self.transaction() as session:
-            user = self._ensure_user(session, sender_id, lock="update")  # waits for consented writes
+            user = ensure_user(session, sender_id, lock="update")  # waits for consented writes
             if not granted:
                 session.execute(delete(Event).where(Event.sender_id == sender_id))
                 session.execute(delete(Preference).where(Preference.sender_id == sender_id))
@@ -434,12 +300,12 @@ class Store:
         with self.reading() as session:
             rows = session.scalars(query).all()
         for row in rows:
-            row.created_at = _as_utc(row.created_at)
+            row.created_at = as_utc(row.created_at)
         return list(rows)
 
     def add_export_token(self, sender_id: str, token_hash: str, expires_at: datetime) -> None:
         with self.transaction() as session:
-            self._ensure_user(session, sender_id)
+            ensure_user(session, sender_id)
             session.add(ExportToken(token_hash=token_hash, sender_id=sender_id,
                                     expires_at=expires_at.astimezone(UTC)))
 
@@ -469,7 +335,7 @@ class Store:
     def open_handoff(self, sender_id: str, channel: str, reason: str) -> tuple[HandoffRequest, bool]:
         """The user's open handoff, or a new one in the queue; True if it was created now."""
         with self.transaction() as session:
-            self._ensure_user(session, sender_id)
+            ensure_user(session, sender_id)
             current = session.scalars(
                 select(HandoffRequest).where(
                     HandoffRequest.sender_id == sender_id, HandoffRequest.status != HandoffStatus.CLOSED
@@ -532,8 +398,8 @@ class Store:
             return None
         return {
             "sender_id": sender_id,
-            "created_at": _as_utc(user.created_at).isoformat(),
-            "onboarded_at": _as_utc(user.onboarded_at).isoformat() if user.onboarded_at else None,
+            "created_at": as_utc(user.created_at).isoformat(),
+            "onboarded_at": as_utc(user.onboarded_at).isoformat() if user.onboarded_at else None,
             "preferences": {str(k): v for k, v in self.preferences(sender_id).items()},
             "events": [
                 {
@@ -555,8 +421,8 @@ class Store:
                     "channel": h.channel,
                     "status": h.status,
                     "agent": h.agent,
-                    "requested_at": _as_utc(h.requested_at).isoformat(),
-                    "closed_at": _as_utc(h.closed_at).isoformat() if h.closed_at else None,
+                    "requested_at": as_utc(h.requested_at).isoformat(),
+                    "closed_at": as_utc(h.closed_at).isoformat() if h.closed_at else None,
                 }
                 for h in self.handoffs(HandoffStatus, sender_id=sender_id)
             ],
@@ -570,91 +436,8 @@ class Store:
             return session.execute(delete(User).where(User.sender_id == sender_id)).rowcount > 0
 
 
-class _NoConsent(Exception):
-    """Rolls back a write that needs the user's consent when they have not given it."""
-
-
-def _require_consent(session: Session | Connection, sender_id: str) -> None:
-    if session.scalar(_NEWEST_CONSENT, {"sender": sender_id}) is not True:
-        raise _NoConsent(sender_id)
-
-
-def _lock_consenting_user(connection: Connection, sender_id: str) -> None:
-    """Raise _NoConsent unless the user's newest consent decision is yes, holding the user's
-    row (shared) until commit. On PostgreSQL that is one statement: a consenting user has a
-    row, so nothing is inserted first (ingest latency is mostly round trips). SQLite reads
-    after ``_insert_missing_user``, the write that takes its one writer lock first."""
-    if connection.dialect.name == "postgresql":
-        if connection.scalar(_CONSENTING_USER_SHARED, {"sender": sender_id}) is None:
-            raise _NoConsent(sender_id)
-        return
-    _insert_missing_user(connection, sender_id)
-    _require_consent(connection, sender_id)
-
-
-def _insert_missing_user(connection: Connection, sender_id: str) -> None:
-    """INSERT of a new user that does nothing if the row exists (or is being inserted by a
-    transaction that then commits); a plain INSERT on databases without ON CONFLICT."""
-    connection.execute(_INSERT_MISSING_USER.get(connection.dialect.name, _INSERT_USER),
-                       {"sender_id": sender_id, "created_at": utcnow()})
-
-
-# The statements of every request, built once (building one costs more than SQLite running it).
-_SENDER = bindparam("sender")
-_NEWEST_CONSENT = select(Consent.granted).where(Consent.sender_id == _SENDER).order_by(Consent.id.desc()).limit(1)
-_NEWEST_CONSENT_OF_ROW = (
-    select(Consent.granted).where(Consent.sender_id == User.sender_id).order_by(Consent.id.desc()).limit(1)
-    .scalar_subquery()
-)
-_USER_WITH_CONSENT = select(User.onboarded_at, _NEWEST_CONSENT_OF_ROW.label("consent")).where(User.sender_id == _SENDER)
-_CONSENTING_USER_SHARED = (  # PostgreSQL: the consent check and the shared row lock in one
-    select(User.sender_id).where(User.sender_id == _SENDER, _NEWEST_CONSENT_OF_ROW.is_(True))
-    .with_for_update(read=True, of=User)
-)
-_PREFERENCES = select(Preference.kind, Preference.value).where(Preference.sender_id == _SENDER).order_by(Preference.id)
-_EVENT_COLUMNS = (Event.type, Event.item_id, Event.category, Event.created_at, Event.id)
-_NEWEST_FIRST = (Event.created_at.desc(), Event.id.desc())
-_EVENTS_OF_TYPES = (
-    select(*_EVENT_COLUMNS).where(Event.sender_id == _SENDER, Event.type.in_(bindparam("types", expanding=True)))
-    .order_by(*_NEWEST_FIRST)
-)
-_NEWEST_OF_TYPE = (
-    select(*_EVENT_COLUMNS).where(Event.sender_id == _SENDER, Event.type == bindparam("type"))
-    .order_by(*_NEWEST_FIRST).limit(bindparam("count"))
-)
-_SENDERS = bindparam("senders", expanding=True)
-_USERS_WITH_CONSENT = select(
-    User.sender_id, User.onboarded_at, _NEWEST_CONSENT_OF_ROW.label("consent")).where(User.sender_id.in_(_SENDERS))
-_PREFERENCES_OF_MANY = (
-    select(Preference.sender_id, Preference.kind, Preference.value).where(Preference.sender_id.in_(_SENDERS))
-    .order_by(Preference.id)
-)
-_EVENTS_OF_MANY = select(Event.sender_id, *_EVENT_COLUMNS).where(
-    Event.sender_id.in_(_SENDERS), Event.type.in_(bindparam("types", expanding=True)))
-_INSERT_EVENT = insert(Event)
-_INSERT_USER = insert(User)
-_INSERT_MISSING_USER = {
-    name: dialect_insert(User).on_conflict_do_nothing(index_elements=[User.sender_id])
-    for name, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
-}
-
-
 def _user_record(user: Any, preferences: dict[PreferenceKind, list[str]], event_rows: list[Any]) -> UserRecord:
     """A user's row (onboarded_at, consent), preferences and event rows as a record, events newest first."""
-    rows = sorted(event_rows, key=lambda row: (_as_utc(row.created_at), row.id), reverse=True)
-    events = [FeedbackEvent(EventType(row.type), row.item_id, row.category, _as_utc(row.created_at)) for row in rows]
+    rows = sorted(event_rows, key=lambda row: (as_utc(row.created_at), row.id), reverse=True)
+    events = [FeedbackEvent(EventType(row.type), row.item_id, row.category, as_utc(row.created_at)) for row in rows]
     return UserRecord(user.consent, True, user.onboarded_at is not None, preferences, events)
-
-
-def _sqlite_pragmas(connection, _record) -> None:
-    """Foreign keys on, and WAL so the action server and CLI can share the file. In WAL mode,
-    synchronous=NORMAL syncs the log at checkpoints instead of at every commit: a crashed
-    process loses nothing and the file never corrupts, but a power cut may undo the last
-    commits. Every reply writes (impressions, events), and a sync per commit was most of
-    a recommendation's time on this store (PostgreSQL is the store for durability at scale).
-    The log is copied into the file in the background (bot/checkpoints.py)."""
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()

@@ -1,8 +1,9 @@
-"""Collaborative and time signals for the live bot: the hybrid model fitted on the event log.
+"""The live bot's trained model: :class:`bot.hybrid.HybridRanker` fitted on the event log.
 
-`bot train-recs` fits :class:`bot.hybrid.HybridRanker` on every user's feedback in the
-profile store and saves it; the engine loads it and the recommender adds its trend and
-co-occurrence components to each candidate's score, the same model `bot eval` measures.
+`bot train-recs` fits it on every user's feedback in the profile store and saves it
+(:func:`train`); the engine loads it (:func:`load`) and the recommender adds its trend,
+co-occurrence, era, category and segment components to each candidate's score, the same
+model `bot eval` measures.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def interaction_log(store: Store, catalog: Catalog) -> InteractionLog:
 
 
 def train(store: Store, catalog: Catalog, index: ItemIndex, path: Path) -> tuple[HybridRanker, int]:
+    """Fit the model on every user's feedback and save it at ``path``; the model and the
+    number of feedback events it learned from."""
     log = interaction_log(store, catalog)
     ranker = new_ranker(catalog, index).fit(log)
     ranker.save(path, [item.id for item in catalog.items])

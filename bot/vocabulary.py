@@ -8,7 +8,7 @@ CLI), the engine and storage may all use it.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def utcnow() -> datetime:
@@ -84,6 +84,9 @@ class HandoffConflict(Exception):
 # Channels on which Rasa can send a message the user did not just ask for (an agent's
 # reply minutes later). The REST channel answers only within the user's own request.
 PUSH_CHANNELS = frozenset({"socketio", "slack", "telegram"})
+
+
+EXPORT_LINK_TTL = timedelta(minutes=15)  # how long a one-time download link of a user's data works
 
 
 class StoreUnavailable(RuntimeError):

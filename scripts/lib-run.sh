@@ -49,9 +49,9 @@ stop_all_on_exit() {
 }
 
 # Each server runs in a process group of its own (`set -m` while it starts), so that Ctrl-C at
-# the terminal reaches this script only, and stop() sends each server one signal. In this
-# script's group the action server got Ctrl-C's SIGINT and then stop()'s SIGTERM, which its Sanic
-# takes for "kill now": SIGKILL to its whole process group, this script and `make` included.
+# the terminal reaches this script only, and stop() sends each server one signal: a clean stop.
+# Sanic's worker manager took a second one (Ctrl-C's SIGINT, then stop()'s SIGTERM) for "kill
+# now": SIGKILL to its whole process group, which in this script's group included `make`.
 start_server() {  # log command...
   local log=$1
   shift
@@ -63,7 +63,7 @@ start_server() {  # log command...
 }
 
 start_actions() {  # port log
-  start_server "$2" .venv/bin/python -m rasa_sdk --actions actions --port "$1"
+  start_server "$2" .venv/bin/python -m actions.server --port "$1"
 }
 
 start_rasa() {  # model interface port endpoints-file log

@@ -13,7 +13,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from bot.catalog import Catalog, ColumnMapping, load_catalog  # noqa: E402
+from bot.catalog import Catalog  # noqa: E402
+from bot.catalog_files import ColumnMapping, load_catalog  # noqa: E402
 from bot.config import PROJECT_ROOT, Settings  # noqa: E402
 from bot.encoder import Encoder  # noqa: E402
 from bot.engine import Engine  # noqa: E402
@@ -141,7 +142,8 @@ def store(sqlite_url) -> Store:
 
 @pytest.fixture
 def engine(catalog, index, encoder, store) -> Engine:
-    """The real engine on the demo catalog with an empty SQLite database."""
+    """The real engine on the demo catalog over the ``store`` fixture (an empty SQLite
+    database): a test reads what the engine stored through that same ``store``."""
     return Engine(catalog, index, encoder, store)
 
 

@@ -1,13 +1,14 @@
 """Offline evaluation of ranking models under the MovieTweetings leave-last-out protocol, and
-the statistics of A/B experiments.
+the replay that checks the experiment pipeline. An offline client of the engine: nothing in the
+running bot imports this package; only the CLI does.
 
 ``data`` loads interaction logs, ``split`` makes the protocol's validation, test and
 cold-start phases, ``metrics`` holds the pure ranking and beyond-accuracy metrics
 (long tail, category exposure, intra-list diversity, user groups), ``baselines`` the
 reference models, ``runner`` tunes and evaluates any :class:`bot.ranking.Ranker`, and
-``report`` writes ``docs/evaluation.{json,md}`` with plots. ``bot eval`` runs it all.
+``report`` writes ``docs/evaluation.{json,md}`` with plots. ``pipeline`` is what ``bot eval``
+and ``bot experiments simulate`` run.
 
-``abtest`` compares an experiment's variants (rates, intervals, test, sample size); the engine
-reports with it, so it imports nothing above the store. ``replay`` sits above the engine: it
-plays MovieTweetings through one to check the experiment pipeline (``bot experiments simulate``).
+``replay`` plays MovieTweetings through an engine to check the experiment pipeline, whose
+statistics are bot/statistics.py (the engine reports with them); ``charts`` draws a report.
 """

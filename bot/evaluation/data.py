@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.catalog import ColumnMapping, DataFileError, decoded_lines, load_catalog, read_rows
+from bot.catalog_files import ColumnMapping, DataFileError, decoded_lines, load_catalog, read_rows
 from bot.ranking import InteractionLog
 
 log = logging.getLogger(__name__)

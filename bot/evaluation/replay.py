@@ -32,11 +32,12 @@ from bot.catalog import Catalog, Item
 from bot.config import IndexSettings
 from bot.encoder import Encoder
 from bot.engine import Engine
-from bot.evaluation.abtest import Report, compare, describe, tally
 from bot.evaluation.data import EvalItem, RatedInteractionLog
 from bot.experiments import OUTCOMES, Experiment, Experiments, Variant
 from bot.index import ItemIndex
-from bot.store import Consent, Event, Store, User
+from bot.schema import Consent, Event, User
+from bot.statistics import Report, compare, tally
+from bot.store import Store
 from bot.vocabulary import EventType
 
 MIN_RATINGS = 5
@@ -70,10 +71,12 @@ def simulate(log: RatedInteractionLog, items: Sequence[EvalItem], encoder: Encod
     end = int(log.times.max()) + 1
     start = end - days * 86_400
     with tempfile.TemporaryDirectory(prefix="replay-") as scratch:
-        ab, users = _replay(AB, log, catalog, index, encoder, start, Path(scratch), progress)
-        aa, _ = _replay(AA, log, catalog, index, encoder, start, Path(scratch), progress)
+        ab_store, aa_store = (Store(f"sqlite:///{Path(scratch) / f'{experiment.name}.sqlite3'}")
+                              for experiment in (AB, AA))
+        ab, users = _replay(AB, log, catalog, index, encoder, start, ab_store, progress)
+        aa, _ = _replay(AA, log, catalog, index, encoder, start, aa_store, progress)
         ab_report, aa_report = ab.experiment_report(AB.name), aa.experiment_report(AA.name)
-        aa_counts = tally(aa.store.feedback_log([EventType.IMPRESSION, *OUTCOMES]))
+        aa_counts = tally(aa_store.feedback_log([EventType.IMPRESSION, *OUTCOMES]))
     found = sum(compare(Experiment(f"{AA.name}-{run}", AA.variants), aa_counts).comparisons[0].significant
                 for run in range(aa_runs))
     window = (datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
@@ -81,15 +84,15 @@ def simulate(log: RatedInteractionLog, items: Sequence[EvalItem], encoder: Encod
 
 
 def _replay(experiment: Experiment, log: RatedInteractionLog, catalog: Catalog, index: ItemIndex,
-            encoder: Encoder, start: int, directory: Path, progress: bool) -> tuple[Engine, int]:
-    """A fresh engine (its database in ``directory``) that has lived through the log with the
-    experiment running, and the number of users it recommended to."""
-    engine = Engine(catalog, index, encoder, Store(f"sqlite:///{directory / f'{experiment.name}.sqlite3'}"),
-                    experiments=Experiments((experiment,)))
+            encoder: Encoder, start: int, store: Store, progress: bool) -> tuple[Engine, int]:
+    """A fresh engine on the empty ``store`` that has lived through the log with the experiment
+    running, and the number of users it recommended to. The history before the window is
+    written straight into the store, in one transaction, not event by event through the engine."""
+    engine = Engine(catalog, index, encoder, store, experiments=Experiments((experiment,)))
     last = _last_rating_of_each_user(log)
     counts = np.bincount(log.users, minlength=len(log.user_ids))
     before = log.times < start
-    consenting = _store_history(engine.store, log, np.flatnonzero(before))
+    consenting = _store_history(store, log, np.flatnonzero(before))
     simulated = 0
     window = np.flatnonzero(~before)
     for row in tqdm(window[np.argsort(log.times[window], kind="stable")], desc=f"replay {experiment.name}",
@@ -148,7 +151,7 @@ def describe_simulation(simulation: Simulation) -> str:
     start, end = (f"{moment:%Y-%m-%d}" for moment in simulation.window)
     return "\n".join([
         f"Replay of MovieTweetings {start} to {end}: {simulation.users:,} users shown {PICKS} picks each.",
-        "", "A/B: " + describe(simulation.ab), "", "A/A: " + describe(simulation.aa), "",
+        "", "A/B: " + simulation.ab.describe(), "", "A/A: " + simulation.aa.describe(), "",
         f"A/A dealt out again under {simulation.aa_runs:,} experiment names: a difference found in "
         f"{simulation.aa_false_positives:,} ({simulation.aa_false_positive_rate:.1%}); the test's level is "
         f"{simulation.aa.alpha:.0%}.",

@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.runtime import use_engine
 from bot.config import PROJECT_ROOT
+from bot.engine import Engine
 
 TRACKERS = Path(__file__).parent / "trackers"
 
@@ -34,6 +35,19 @@ def action_engine(engine):
     use_engine(engine)
     yield engine
     use_engine(None)
+
+
+@pytest.fixture
+def engine_with(action_engine, catalog, index, encoder, store):
+    """engine_with(settings=..., experiments=...) -> the actions' engine rebuilt with these parts,
+    on the same database (alice's consent included), in use by the actions from then on."""
+
+    def rebuilt(**parts: Any) -> Engine:
+        changed = Engine(catalog, index, encoder, store, **parts)
+        use_engine(changed)
+        return changed
+
+    return rebuilt
 
 
 @pytest.fixture

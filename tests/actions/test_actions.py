@@ -58,7 +58,7 @@ def test_greet_returning_user_says_what_is_remembered(run, tracker, engine):
     ]
 
 
-def test_recommend_in_requested_category(run, tracker, engine):
+def test_recommend_in_requested_category(run, tracker, engine, store):
     events, messages = run(ActionRecommend(), tracker("recommend_scifi"))
     assert messages[0] == message("Here are some Sci-Fi picks for you:")
     picks = messages[1:]
@@ -72,7 +72,7 @@ def test_recommend_in_requested_category(run, tracker, engine):
         assert pick["buttons"] == feedback_buttons(item_id)
         shown.append(item_id)
     assert events == [slot("last_recommendations", shown)]
-    impressions = [e.item_id for e in engine.store.events("alice") if e.type == EventType.IMPRESSION]
+    impressions = [e.item_id for e in store.events("alice") if e.type == EventType.IMPRESSION]
     assert sorted(impressions) == sorted(shown)
 
 
@@ -84,11 +84,11 @@ def test_recommend_unknown_category_says_so_and_still_helps(run, tracker):
     assert events[0]["name"] == "last_recommendations" and len(events[0]["value"]) == 5
 
 
-def test_dislike_button_is_stored_and_item_never_shown_again(run, tracker, engine):
+def test_dislike_button_is_stored_and_item_never_shown_again(run, tracker, store):
     events, messages = run(ActionFeedback(), tracker("dislike_button"))
     assert events == []
     assert messages == [message("Got it, I won't suggest Alien (1979) again.", buttons=[MORE_BUTTON])]
-    assert [(e.type, e.item_id, e.channel) for e in engine.store.events("alice")] == [
+    assert [(e.type, e.item_id, e.channel) for e in store.events("alice")] == [
         (EventType.DISLIKE, "alien-1979", "rest")
     ]
     _, messages = run(ActionRecommend(), tracker("recommend_scifi"))
@@ -104,20 +104,20 @@ def test_like_with_typed_title_is_matched_to_the_catalog(run, tracker, engine):
     assert engine.summary("alice").liked == ["Jurassic Park (1993)"]
 
 
-def test_feedback_without_an_item_asks_which_and_stores_nothing(run, tracker, engine):
+def test_feedback_without_an_item_asks_which_and_stores_nothing(run, tracker, store):
     events, messages = run(ActionFeedback(), tracker("like_without_item"))
     assert (events, messages) == ([], [message(
         'Which movie do you mean? Use the buttons under a pick, or name it (for example "I liked Star Wars").'
     )])
-    assert engine.store.events("alice") == []
+    assert store.events("alice") == []
 
 
-def test_more_like_this_shows_similar_items_and_records_a_click(run, tracker, engine):
+def test_more_like_this_shows_similar_items_and_records_a_click(run, tracker, store):
     events, messages = run(ActionMoreLikeThis(), tracker("more_like_button"))
     assert messages[0] == message("More like The Matrix (1999):")
     assert all(m["text"].endswith("Why: similar to The Matrix (1999)") for m in messages[1:])
     assert "the-matrix-1999" not in events[0]["value"]
-    assert (EventType.CLICK, "the-matrix-1999") in [(e.type, e.item_id) for e in engine.store.events("alice")]
+    assert (EventType.CLICK, "the-matrix-1999") in [(e.type, e.item_id) for e in store.events("alice")]
 
 
 def test_why_this_explains_each_of_the_last_picks(run, tracker, engine):
@@ -235,10 +235,10 @@ def test_a_price_limit_on_a_catalog_without_prices_is_explained_and_dropped(run,
     assert len(events[0]["value"]) == 5
 
 
-def test_the_questions_speak_about_the_catalogs_items(run, tracker, engine, monkeypatch, tmp_path):
+def test_the_questions_speak_about_the_catalogs_items(run, tracker, engine_with, tmp_path):
     wording = tmp_path / "questionnaire.yml"
     wording.write_text("item: book\nitems: books\ntitle_examples: Dune and Emma\ncategories: [Drama, Nope]\n")
-    monkeypatch.setattr(engine, "questionnaire", Questionnaire.from_yaml(wording))
+    engine_with(questionnaire=Questionnaire.from_yaml(wording))
     _, greeting = run(ActionGreet(), tracker("greet"))
     _, categories = run(ActionAskFavCategories(), tracker("greet"))
     _, titles = run(ActionAskFavTitles(), tracker("greet"))

@@ -18,14 +18,15 @@ from bot.vocabulary import EventType
 
 @pytest.fixture
 def proxy(postgres_url, catalog, index, encoder, tmp_path):
-    """The actions' engine on PostgreSQL behind a proxy; alice consented before it goes down."""
+    """The actions' engine on PostgreSQL behind a proxy (``proxy.store``: that database);
+    alice consented before it goes down."""
     with postgres_behind_proxy(postgres_url) as proxy:
-        store = Store(proxy.url)
-        proxy.engine = Engine(catalog, index, encoder, store, outbox=Outbox(tmp_path / "outbox"))
-        proxy.engine.set_consent("alice", True)
-        use_engine(proxy.engine)
+        proxy.store = Store(proxy.url)
+        engine = Engine(catalog, index, encoder, proxy.store, outbox=Outbox(tmp_path / "outbox"))
+        engine.set_consent("alice", True)
+        use_engine(engine)
         yield proxy
-        store.engine.dispose()
+        proxy.store.engine.dispose()
 
 
 def test_feedback_is_noted_and_stored_once_the_database_is_back(run, tracker, proxy):
@@ -38,7 +39,7 @@ def test_feedback_is_noted_and_stored_once_the_database_is_back(run, tracker, pr
 
     proxy.restore()
     _, messages = run(ActionRecommend(), tracker("recommend_scifi"))
-    assert [(e.type, e.item_id) for e in proxy.engine.store.events("alice", types=[EventType.DISLIKE])] == [
+    assert [(e.type, e.item_id) for e in proxy.store.events("alice", types=[EventType.DISLIKE])] == [
         (EventType.DISLIKE, "alien-1979")
     ]
     assert PROFILE_UNAVAILABLE not in [m["text"] for m in messages]

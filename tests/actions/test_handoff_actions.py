@@ -9,6 +9,7 @@ import pytest
 from dispatched import message
 
 from actions.handoff import ALREADY_QUEUED, ActionFallback, ActionHandoff
+from bot.records import Records
 from bot.vocabulary import HandoffStatus
 
 PAUSED = {"event": "pause", "timestamp": None}
@@ -19,10 +20,15 @@ def response(name):
 
 
 @pytest.fixture
-def with_agents(action_engine, settings):
+def with_agents(engine_with, settings):
     """Support agents can sign in (BOT_AGENT_TOKENS is set)."""
-    action_engine.settings = dataclasses.replace(settings, agent_tokens={"anna": "a" * 16})
-    return action_engine
+    return engine_with(settings=dataclasses.replace(settings, agent_tokens={"anna": "a" * 16}))
+
+
+@pytest.fixture
+def queue(store) -> Records:
+    """The agents' queue, as their console reads it."""
+    return Records(store)
 
 
 def on_channel(tracker, name):
@@ -33,32 +39,32 @@ def on_channel(tracker, name):
     return tracker
 
 
-def test_asking_for_a_human_queues_the_conversation_and_pauses_the_bot(run, tracker, with_agents):
+def test_asking_for_a_human_queues_the_conversation_and_pauses_the_bot(run, tracker, with_agents, queue):
     events, messages = run(ActionHandoff(), tracker("handoff_request"))
 
     assert events == [PAUSED]
     assert messages == [response("utter_handoff")]
-    [queued] = with_agents.handoffs.open()
+    [queued] = queue.open_handoffs()
     assert (queued.sender_id, queued.channel, queued.reason, queued.status) == (
         "alice", "socketio", "asked for a person", HandoffStatus.WAITING)
 
 
-def test_a_support_request_is_queued_with_its_reason(run, tracker, with_agents):
+def test_a_support_request_is_queued_with_its_reason(run, tracker, with_agents, queue):
     request = tracker("handoff_request")
     request.latest_message["intent"] = {"name": "support_request", "confidence": 0.9}
 
     run(ActionHandoff(), request)
 
-    assert [h.reason for h in with_agents.handoffs.open()] == ["support request"]
+    assert [h.reason for h in queue.open_handoffs()] == ["support request"]
 
 
-def test_asking_again_while_queued_does_not_queue_twice(run, tracker, with_agents):
+def test_asking_again_while_queued_does_not_queue_twice(run, tracker, with_agents, queue):
     run(ActionHandoff(), tracker("handoff_request"))
     events, messages = run(ActionHandoff(), tracker("handoff_request"))
 
     assert events == [PAUSED]
     assert messages == [message(ALREADY_QUEUED)]
-    assert len(with_agents.handoffs.open()) == 1
+    assert len(queue.open_handoffs()) == 1
 
 
 def test_asking_mid_questionnaire_ends_the_form_first(run, tracker, with_agents):
@@ -71,39 +77,39 @@ def test_asking_mid_questionnaire_ends_the_form_first(run, tracker, with_agents)
                       {"event": "slot", "timestamp": None, "name": "requested_slot", "value": None}, PAUSED]
 
 
-def test_without_agents_the_bot_says_so_and_keeps_answering(run, tracker, action_engine):
+def test_without_agents_the_bot_says_so_and_keeps_answering(run, tracker, queue):
     events, messages = run(ActionHandoff(), tracker("handoff_request"))
 
     assert events == []
     assert messages == [response("utter_handoff_unavailable")]
-    assert action_engine.handoffs.open() == []
+    assert queue.open_handoffs() == []
 
 
-def test_on_a_channel_that_cannot_receive_an_agents_reply_nobody_is_queued(run, tracker, with_agents):
+def test_on_a_channel_that_cannot_receive_an_agents_reply_nobody_is_queued(run, tracker, with_agents, queue):
     events, messages = run(ActionHandoff(), on_channel(tracker("handoff_request"), "rest"))
 
     assert events == []
     assert messages == [response("utter_handoff_unreachable")]
-    assert with_agents.handoffs.open() == []
+    assert queue.open_handoffs() == []
 
 
-def test_the_first_misunderstanding_gets_the_usual_help(run, tracker, with_agents):
+def test_the_first_misunderstanding_gets_the_usual_help(run, tracker, with_agents, queue):
     once = tracker("fallback_twice")
     once.events = once.events[:4]  # only the first unclear message
 
     events, messages = run(ActionFallback(), once)
 
     assert (events, messages) == ([], [response("utter_default")])
-    assert with_agents.handoffs.open() == []
+    assert queue.open_handoffs() == []
 
 
-def test_the_second_misunderstanding_in_a_row_hands_over(run, tracker, with_agents):
+def test_the_second_misunderstanding_in_a_row_hands_over(run, tracker, with_agents, queue):
     events, messages = run(ActionFallback(), tracker("fallback_twice"))
 
     assert events == [PAUSED]
     assert messages == [message("Sorry, I still don't understand. Let me find a person to help you."),
                         response("utter_handoff")]
-    assert [h.reason for h in with_agents.handoffs.open()] == ["the bot did not understand twice"]
+    assert [h.reason for h in queue.open_handoffs()] == ["the bot did not understand twice"]
 
 
 def test_two_misunderstandings_with_a_clear_message_between_are_not_a_row(run, tracker, with_agents):

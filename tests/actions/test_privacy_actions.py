@@ -95,9 +95,9 @@ def test_show_profile_names_the_users_segment_once_segments_are_built(run, track
     )
 
 
-def test_show_profile_tells_a_user_in_an_experiment_which_group_they_are_in(run, tracker, action_engine):
+def test_show_profile_tells_a_user_in_an_experiment_which_group_they_are_in(run, tracker, engine_with):
     experiment = Experiment("more-diverse", (Variant("control"), Variant("diverse", diversity=0.6)))
-    action_engine.experiments = Experiments((experiment,))
+    engine_with(experiments=Experiments((experiment,)))
 
     _, messages = run(ActionShowProfile(), tracker("greet"))
 
@@ -134,7 +134,7 @@ def test_show_profile_after_withdrawal_knows_nothing_and_offers_consent(run, tra
     )]
 
 
-def test_show_profile_of_a_user_never_asked(run, tracker, action_engine):
+def test_show_profile_of_a_user_never_asked(run, tracker, store):
     events, messages = run(ActionShowProfile(), as_sender(tracker("greet"), "dave"))
 
     assert events == []
@@ -143,13 +143,13 @@ def test_show_profile_of_a_user_never_asked(run, tracker, action_engine):
         "I don't know anything about your tastes yet.\n" + CONVERSATION_LINE,
         buttons=PRIVACY_BUTTONS + [{"title": "You can remember me", "payload": "/give_consent"}],
     )]
-    assert action_engine.store.user("dave") is None  # looking stores nothing
+    assert store.user("dave") is None  # looking stores nothing
 
 
 # --- consent -----------------------------------------------------------------------------------
 
 
-def test_withdraw_consent_deletes_what_was_learned(run, tracker, action_engine):
+def test_withdraw_consent_deletes_what_was_learned(run, tracker, action_engine, store):
     action_engine.save_preferences("alice", ["Sci-Fi"], ["alien-1979"], ["Horror"])
     action_engine.record_event("alice", EventType.LIKE, "jaws-1975")
 
@@ -161,14 +161,14 @@ def test_withdraw_consent_deletes_what_was_learned(run, tracker, action_engine):
         "I'll still recommend popular picks. Say \"you can remember me\" if you change your mind."
     )]
     assert action_engine.consent("alice") is False
-    assert action_engine.store.events("alice") == []
-    assert action_engine.store.preferences("alice") == {kind: [] for kind in PreferenceKind}
-    assert [(c.granted, c.channel) for c in action_engine.store.consents("alice")] == [
+    assert store.events("alice") == []
+    assert store.preferences("alice") == {kind: [] for kind in PreferenceKind}
+    assert [(c.granted, c.channel) for c in store.consents("alice")] == [
         (True, "unknown"), (False, "rest")
     ]
 
 
-def test_give_consent_after_a_withdrawal(run, tracker, action_engine):
+def test_give_consent_after_a_withdrawal(run, tracker, action_engine, store):
     action_engine.set_consent("alice", False)
 
     events, messages = run(ActionGiveConsent(), tracker("greet"))
@@ -181,14 +181,14 @@ def test_give_consent_after_a_withdrawal(run, tracker, action_engine):
                  {"title": "Recommend me something", "payload": "/request_recommendations"}],
     )]
     assert action_engine.consent("alice") is True
-    assert [c.granted for c in action_engine.store.consents("alice")] == [True, False, True]
+    assert [c.granted for c in store.consents("alice")] == [True, False, True]
     assert action_engine.record_event("alice", EventType.LIKE, "jaws-1975") is Recorded.STORED
 
 
-def test_give_consent_of_a_new_user_records_the_channel(run, tracker, action_engine):
+def test_give_consent_of_a_new_user_records_the_channel(run, tracker, action_engine, store):
     run(ActionGiveConsent(), as_sender(tracker("greet"), "dave"))
 
-    assert [(c.granted, c.channel) for c in action_engine.store.consents("dave")] == [(True, "rest")]
+    assert [(c.granted, c.channel) for c in store.consents("dave")] == [(True, "rest")]
     assert action_engine.personalizes("dave") is True
 
 
@@ -231,7 +231,7 @@ def test_ask_erasure_asks_for_confirmation(run, tracker, action_engine):
     assert action_engine.export("alice") is not None
 
 
-def test_erase_data_forgets_the_user(run, tracker, action_engine, remember):
+def test_erase_data_forgets_the_user(run, tracker, action_engine, remember, store):
     action_engine.save_preferences("alice", ["Sci-Fi"], [], [])
     action_engine.record_event("alice", EventType.LIKE, "jaws-1975")
     remember("bob")
@@ -246,16 +246,16 @@ def test_erase_data_forgets_the_user(run, tracker, action_engine, remember):
     )]
     assert action_engine.export("alice") is None
     assert action_engine.consent("alice") is None
-    assert [e.item_id for e in action_engine.store.events("bob")] == ["jaws-1975"]
+    assert [e.item_id for e in store.events("bob")] == ["jaws-1975"]
 
 
-def test_keep_data_deletes_nothing(run, tracker, action_engine):
+def test_keep_data_deletes_nothing(run, tracker, action_engine, store):
     action_engine.record_event("alice", EventType.LIKE, "jaws-1975")
 
     events, messages = run(ActionKeepData(), tracker("greet"))
 
     assert (events, messages) == ([], [message("OK, I've deleted nothing.")])
-    assert [e.item_id for e in action_engine.store.events("alice")] == ["jaws-1975"]
+    assert [e.item_id for e in store.events("alice")] == ["jaws-1975"]
     assert action_engine.consent("alice") is True
 
 
@@ -275,12 +275,12 @@ def test_ask_consent_offers_yes_and_no(run, tracker):
 
 
 @pytest.mark.parametrize(("text", "intent"), [("yes please", "affirm"), ("you can remember me", "give_consent")])
-def test_form_yes_grants_consent_and_moves_on(run, tracker, action_engine, text, intent):
+def test_form_yes_grants_consent_and_moves_on(run, tracker, text, intent, store):
     events, messages = run(ValidateOnboardingForm(), answer(tracker("form_consent"), text, intent))
 
     assert events == [slot("consent", True), slot("requested_slot", "fav_categories")]
     assert messages == []
-    assert [(c.granted, c.channel) for c in action_engine.store.consents("carol")] == [(True, "rest")]
+    assert [(c.granted, c.channel) for c in store.consents("carol")] == [(True, "rest")]
 
 
 @pytest.mark.parametrize(("text", "intent"), [("no thanks", "deny"), ("don't remember me", "withdraw_consent"),
@@ -294,13 +294,13 @@ def test_form_no_refuses_consent_and_ends_the_form(run, tracker, action_engine, 
     assert action_engine.personalizes("carol") is False
 
 
-def test_form_reasks_consent_after_another_answer(run, tracker, action_engine):
+def test_form_reasks_consent_after_another_answer(run, tracker, action_engine, store):
     events, messages = run(ValidateOnboardingForm(), answer(tracker("form_consent"), "sci-fi", "inform"))
 
     assert events == [slot("consent", None), slot("requested_slot", "consent")]
     assert messages == [message("Please answer yes or no: may I remember your tastes?")]
     assert action_engine.consent("carol") is None
-    assert action_engine.store.user("carol") is None
+    assert store.user("carol") is None
 
 
 def test_form_greeting_at_the_consent_question_asks_again(run, tracker, action_engine):
@@ -311,17 +311,17 @@ def test_form_greeting_at_the_consent_question_asks_again(run, tracker, action_e
     assert action_engine.consent("carol") is None
 
 
-def test_form_skips_the_consent_question_for_a_user_who_said_yes_before(run, tracker, action_engine):
+def test_form_skips_the_consent_question_for_a_user_who_said_yes_before(run, tracker, store):
     tracker_ = tracker("form_categories")
     assert tracker_.get_slot("consent") is None
 
     events, _ = run(ValidateOnboardingForm(), tracker_)
 
     assert events == [slot("fav_categories", ["Sci-Fi", "Comedy"]), slot("requested_slot", "fav_titles")]
-    assert [c.granted for c in action_engine.store.consents("alice")] == [True]
+    assert [c.granted for c in store.consents("alice")] == [True]
 
 
-def test_form_asks_for_consent_next_when_the_user_withdrew_midway(run, tracker, action_engine):
+def test_form_asks_for_consent_next_when_the_user_withdrew_midway(run, tracker, action_engine, store):
     action_engine.set_consent("alice", False)
 
     events, messages = run(ValidateOnboardingForm(), tracker("form_categories"))
@@ -329,13 +329,13 @@ def test_form_asks_for_consent_next_when_the_user_withdrew_midway(run, tracker, 
     # the answer is taken, but the next question is consent again, not titles
     assert events == [slot("fav_categories", ["Sci-Fi", "Comedy"]), slot("requested_slot", "consent")]
     assert messages == [message("Noted: Sci-Fi and Comedy.")]
-    assert action_engine.store.preferences("alice") == {kind: [] for kind in PreferenceKind}
+    assert store.preferences("alice") == {kind: [] for kind in PreferenceKind}
 
 
 # --- conversation actions for users who said no ------------------------------------------------
 
 
-def test_feedback_without_consent_stores_nothing_and_says_so(run, tracker, action_engine):
+def test_feedback_without_consent_stores_nothing_and_says_so(run, tracker, action_engine, store):
     action_engine.set_consent("alice", False)
 
     events, messages = run(ActionFeedback(), tracker("like_typed_title"))
@@ -346,20 +346,20 @@ def test_feedback_without_consent_stores_nothing_and_says_so(run, tracker, actio
         "Say \"you can remember me\" if you'd like me to.",
         buttons=[{"title": "You can remember me", "payload": "/give_consent"}],
     )]
-    assert action_engine.store.events("alice") == []
+    assert store.events("alice") == []
 
 
-def test_feedback_button_without_consent_stores_nothing(run, tracker, action_engine):
+def test_feedback_button_without_consent_stores_nothing(run, tracker, action_engine, store):
     action_engine.set_consent("alice", False)
 
     _, messages = run(ActionFeedback(), tracker("dislike_button"))
 
     assert messages[0]["text"].startswith("I'm not remembering anything for you")
-    assert action_engine.store.events("alice") == []
+    assert store.events("alice") == []
     assert action_engine.summary("alice").disliked == []
 
 
-def test_save_onboarding_without_consent_stores_nothing(run, tracker, action_engine):
+def test_save_onboarding_without_consent_stores_nothing(run, tracker, action_engine, store):
     action_engine.set_consent("alice", False)
 
     events, messages = run(ActionSaveOnboarding(), tracker("save_onboarding"))
@@ -369,17 +369,17 @@ def test_save_onboarding_without_consent_stores_nothing(run, tracker, action_eng
         "No problem: I won't remember anything about you. I'll show you popular picks, "
         "and you can ask for any kind of movies any time."
     )]
-    assert action_engine.store.preferences("alice") == {kind: [] for kind in PreferenceKind}
+    assert store.preferences("alice") == {kind: [] for kind in PreferenceKind}
     summary = action_engine.summary("alice")
     assert (summary.onboarded, summary.categories, summary.loved) == (False, [], [])
 
 
-def test_save_onboarding_of_a_user_never_asked_stores_nothing(run, tracker, action_engine):
+def test_save_onboarding_of_a_user_never_asked_stores_nothing(run, tracker, store):
     events, messages = run(ActionSaveOnboarding(), as_sender(tracker("save_onboarding"), "dave"))
 
     assert events == [slot("onboarded", True)]
     assert messages[0]["text"].startswith("No problem: I won't remember anything about you.")
-    assert action_engine.store.user("dave") is None
+    assert store.user("dave") is None
 
 
 def test_greet_after_withdrawal_says_picks_are_not_personalized(run, tracker, action_engine):
@@ -396,14 +396,14 @@ def test_greet_after_withdrawal_says_picks_are_not_personalized(run, tracker, ac
     )]
 
 
-def test_recommend_without_consent_logs_no_impressions(run, tracker, action_engine):
+def test_recommend_without_consent_logs_no_impressions(run, tracker, action_engine, store):
     action_engine.set_consent("alice", False)
 
     events, messages = run(ActionRecommend(), tracker("recommend_scifi"))
 
     assert messages[0] == message("Here are some Sci-Fi picks for you:")
     assert len(events[0]["value"]) == 5
-    assert action_engine.store.events("alice") == []
+    assert store.events("alice") == []
 
 
 def test_erase_data_in_the_web_widget_also_clears_the_browsers_transcript(run, tracker, action_engine):

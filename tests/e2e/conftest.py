@@ -83,8 +83,7 @@ class Services(ServerProcesses):
 
     def start_actions(self) -> None:
         """The action server on ``actions_port`` (again, after a test stopped it)."""
-        self._spawn("actions", [".venv/bin/python", "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(self.actions_port)], self.env)
+        self._spawn("actions", [".venv/bin/python", "-m", "actions.server", "--port", str(self.actions_port)], self.env)
 
     def url_of(self, server: int) -> str:
         return self.rasa_url if server == 0 else self.rasa_urls[server]

@@ -4,7 +4,7 @@ id, and bodies of the wrong shape.
 
 Whatever a client sends, the answer is never a 5xx and never shows a Python traceback or
 exception; a body that cannot be a chat message gets a 4xx with a JSON ``message`` saying why
-(``rasa_plugins.channels.RestInput``) and leaves no trace in either database; a message that
+(``rasa_plugins.rest_channel.RestInput``) and leaves no trace in either database; a message that
 is accepted gets a real reply (not the action server's "something went wrong"), and afterwards
 the same sender still gets a normal answer to "hi". Users who never said yes to being
 remembered have no events or preferences in the engine database. Failing hypothesis examples
@@ -39,7 +39,7 @@ from sqlalchemy import create_engine, text
 
 from actions.runtime import ERROR_REPLY
 
-MAX_MESSAGE_CHARS = 2000  # rasa_plugins/channels.py, as the chat page's input
+MAX_MESSAGE_CHARS = 2000  # rasa_plugins/rest_channel.py, as the chat page's input
 MAX_SENDER_CHARS = 255
 DOWN = "Sorry, part of me isn't working right now"  # rasa_plugins/action_server_down.py
 TOO_FAST = "You're sending messages faster than I can read them"  # rasa_plugins/ratelimit.py

@@ -109,8 +109,7 @@ def test_export_then_erasure_leaves_no_trace_of_the_user(bot, state_dir):
 
     # Starting again is a new user: asked for consent first.
     assert bot.say(leaver, "hi").texts[0].startswith("Hi! I'm your movie guide.")
-    engine.store.engine.dispose()
-    engine.privacy.conversations.engine.dispose()
+    engine.close()
 
 
 def test_without_consent_the_bot_helps_but_stores_nothing(bot):

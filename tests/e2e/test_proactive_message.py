@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.records import Records
 from bot.store import Store
 from bot.vocabulary import EventType
 from bot.web.outreach import reach_out
@@ -26,14 +27,15 @@ def test_at_the_users_usual_hour_fresh_picks_arrive_once_a_day(services):
     now = datetime.now(UTC)
     for days in range(1, 8):  # a week of searches at this hour of the day: their habit
         store.add_events(user, [(EventType.SEARCH, None, "Sci-Fi")], channel="site", at=now - timedelta(days=days))
+    records = Records(store)
     rasa = RasaApi(services.rasa_url, services.rasa_token)
     before = len(bot_texts(services.tracker_events(user)))
 
-    assert reach_out(store, rasa, INTENT, now) == 1
+    assert reach_out(records, rasa, INTENT, now) == 1
 
     events = services.tracker_events(user)
     new = bot_texts(events)[before:]
     assert "Here are some picks for you:" in new
     assert any(e["event"] == "user" and (e.get("text") or "").startswith("EXTERNAL: ") for e in events)
     assert [e.type for e in store.events(user, [EventType.OUTREACH])] == [EventType.OUTREACH]
-    assert reach_out(store, rasa, INTENT, now + timedelta(minutes=5)) == 0  # at most one a day
+    assert reach_out(records, rasa, INTENT, now + timedelta(minutes=5)) == 0  # at most one a day

@@ -24,7 +24,8 @@ from collections.abc import Iterator
 
 from sqlalchemy import func, select
 
-from bot.store import Event, Preference, Store, User
+from bot.schema import Event, Preference, User
+from bot.store import Store
 from bot.vocabulary import EventType, PreferenceKind, utcnow
 
 

@@ -1,4 +1,4 @@
-"""The experiment report's statistics (bot/evaluation/abtest.py) on counts where the answer is known."""
+"""The experiment report's statistics (bot/statistics.py) on counts where the answer is known."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from bot.evaluation.abtest import UserCounts, compare, describe, ratio_rate, tally, write_chart
+from bot.engine import Engine
+from bot.evaluation.charts import write_chart
 from bot.experiments import Experiment, Experiments, Variant
+from bot.statistics import UserCounts, compare, ratio_rate, tally
 from bot.vocabulary import EventType
 
 T0 = datetime(2027, 1, 1, tzinfo=UTC)
@@ -77,7 +79,7 @@ def test_too_few_users_are_said_to_be_too_few():
     report = compare(AB, users_with_rates(AB, {"a": 0.10, "b": 0.11}, 200, np.random.default_rng(2)))
 
     assert not report.enough_users
-    assert "NOT enough yet" in describe(report)
+    assert "NOT enough yet" in report.describe()
 
 
 def test_an_a_a_test_finds_a_difference_about_as_often_as_its_5_percent_level():
@@ -108,20 +110,20 @@ def test_more_than_one_treatment_divides_the_level_among_the_comparisons():
 def test_the_report_reads_as_text_and_as_a_png_chart(tmp_path):
     report = compare(AB, users_with_rates(AB, {"a": 0.10, "b": 0.15}, 500, np.random.default_rng(5)))
 
-    text = describe(report)
+    text = report.describe()
     assert "b vs a:" in text and "p = " in text and "delta-method" in text and "[" in text
 
     chart = write_chart(report, tmp_path / "ab.png")
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_the_engine_reports_what_its_variants_showed_and_what_users_did_with_it(engine, remember):
-    engine.experiments = Experiments((AB,))
+def test_the_engine_reports_what_its_variants_showed_and_what_users_did_with_it(catalog, index, encoder, store):
+    engine = Engine(catalog, index, encoder, store, experiments=Experiments((AB,)))
     users = {}
     for n in range(200):
         users.setdefault(AB.variant_of(f"user-{n}").name, f"user-{n}")
     for variant, user in users.items():
-        remember(user)
+        engine.set_consent(user, True)
         picks = engine.recommend(user, n=4)
         if variant == "b":
             engine.record_event(user, EventType.CLICK, picks[0].item.id)

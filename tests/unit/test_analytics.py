@@ -8,6 +8,7 @@ import pytest
 
 from bot.analytics import NO_SEGMENT, analytics
 from bot.conversations import ConversationStore
+from bot.engine import Engine
 from bot.experiments import Experiment, Experiments, Variant
 from bot.vocabulary import EventType
 
@@ -73,13 +74,14 @@ def test_conversations_a_day_count_users_who_wrote_not_the_bot_writing_first(tmp
     assert per_day == {"2027-03-08": 2, "2027-03-09": 1}
 
 
-def test_the_engine_reads_its_own_events_for_the_page(engine, remember):
-    remember("ann", "bob")
+def test_the_engine_reads_its_own_events_for_the_page(catalog, index, encoder, store):
+    engine = Engine(catalog, index, encoder, store, experiments=Experiments((Experiment("e", (Variant("a"), Variant("b"))),)))
+    for user in ("ann", "bob"):
+        engine.set_consent(user, True)
     for user in ("ann", "bob"):
         picks = engine.recommend(user, n=3, now=NOW - DAY)
         if user == "ann":
             engine.record_event(user, EventType.LIKE, picks[0].item.id, at=NOW - DAY + timedelta(minutes=2))
-    engine.experiments = Experiments((Experiment("e", (Variant("a"), Variant("b"))),))
 
     result = engine.analytics(days=7, now=NOW)
 

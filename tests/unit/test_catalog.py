@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import MAX_REPORTED_ERRORS, Attributes, Catalog, CatalogError, Item, load_catalog, write_catalog
+from bot.catalog import Attributes, Catalog, Item
+from bot.catalog_files import MAX_REPORTED_ERRORS, CatalogError, load_catalog, write_catalog
 from bot.config import PROJECT_ROOT, Settings
 
 DEMO_CATALOG = PROJECT_ROOT / "data/catalog/movies.jsonl"
@@ -421,7 +422,7 @@ def test_attributes_are_not_embedded(tmp_path):
 
 
 def test_a_running_engine_serves_an_attribute_change_without_re_embedding(tmp_path, monkeypatch):
-    import bot.engine
+    import bot.indexing
     from bot.engine import Engine
 
     path = tmp_path / "catalog.jsonl"
@@ -431,17 +432,17 @@ def test_a_running_engine_serves_an_attribute_change_without_re_embedding(tmp_pa
         "BOT_CATALOG": str(path), "BOT_STATE_DIR": str(tmp_path / "state"),
         "BOT_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}",
     }))
-    fingerprint = engine.index.fingerprint
+    fingerprint = engine.catalog.fingerprint
 
     def no_embedding(*args, **kwargs):
         raise AssertionError("an attribute-only change must not rebuild the index")
 
-    monkeypatch.setattr(bot.engine, "build_index", no_embedding)
+    monkeypatch.setattr(bot.indexing, "build_index", no_embedding)
     write_jsonl(path, [{**r, "attributes": {"director": "new", "runtime": 117}} for r in rows])
 
     assert engine.reload_if_changed() is True
     assert engine.item(rows[0]["id"]).attributes == {"director": "new", "runtime": 117}
-    assert engine.index.fingerprint == fingerprint
+    assert engine.catalog.fingerprint == fingerprint
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pyarrow.parquet
 import pytest
 from typer.testing import CliRunner
 
-from bot.catalog import CatalogError, ColumnMapping, load_catalog, read_catalog
+from bot.catalog_files import CatalogError, ColumnMapping, load_catalog, read_catalog
 from bot.cli import app
 from bot.config import PROJECT_ROOT, Settings
 

@@ -234,7 +234,8 @@ def _count_tracker_rows(url):
     return count
 
 
-def test_purge_deletes_events_and_conversation_turns_older_than_given(cli, engine_on_cli_db, monkeypatch, tmp_path):
+def test_purge_deletes_events_and_conversation_turns_older_than_given(cli, engine_on_cli_db, db_url, monkeypatch,
+                                                                       tmp_path):
     from datetime import timedelta
 
     from bot.vocabulary import utcnow
@@ -254,13 +255,13 @@ def test_purge_deletes_events_and_conversation_turns_older_than_given(cli, engin
 
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "2 events, 0 export tokens, 0 handoffs, 1 conversation events deleted"
-    assert [e.item_id for e in engine_on_cli_db.store.events("alice")] == ["toy-story-1995"]
-    assert engine_on_cli_db.store.events("bob") == []
+    assert [e.item_id for e in Store(db_url).events("alice")] == ["toy-story-1995"]
+    assert Store(db_url).events("bob") == []
     assert _count_tracker_rows(tracker_url) == 1
     assert engine_on_cli_db.consent("alice") is True
 
 
-def test_purge_defaults_to_the_configured_retention(cli, engine_on_cli_db, monkeypatch, tmp_path):
+def test_purge_defaults_to_the_configured_retention(cli, engine_on_cli_db, db_url, monkeypatch, tmp_path):
     from datetime import timedelta
 
     from bot.vocabulary import utcnow
@@ -275,7 +276,7 @@ def test_purge_defaults_to_the_configured_retention(cli, engine_on_cli_db, monke
 
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "1 events, 0 export tokens, 0 handoffs, 0 conversation events deleted"
-    assert [e.item_id for e in engine_on_cli_db.store.events("alice")] == ["alien-1979"]
+    assert [e.item_id for e in Store(db_url).events("alice")] == ["alien-1979"]
     assert not (tmp_path / "no-tracker-yet.sqlite3").exists()
 
 
@@ -392,14 +393,15 @@ def test_segments_build_clusters_consenting_users_then_show_lists_them(cli, stat
     assert too_many.exit_code == 2 and "4 users with a known taste: 3 segments need at least 6" in too_many.output
 
 
-def test_experiments_list_and_report_with_a_chart(cli, monkeypatch, tmp_path, engine_on_cli_db):
+def test_experiments_list_and_report_with_a_chart(cli, monkeypatch, tmp_path, catalog, index, encoder, db_url):
     path = tmp_path / "experiments.yml"
     path.write_text("experiments:\n  - name: ab\n    variants: [{name: a}, {name: b, diversity: 0.9}]\n")
     monkeypatch.setenv("BOT_EXPERIMENTS", str(path))
-    engine_on_cli_db.experiments = load_experiments(path)
+    engine = Engine(catalog, index, encoder, Store(db_url), experiments=load_experiments(path))
     for user in ("alice", "bob"):
-        picks = engine_on_cli_db.recommend(user, n=3)
-        engine_on_cli_db.record_event(user, EventType.CLICK, picks[0].item.id)
+        engine.set_consent(user, True)
+        picks = engine.recommend(user, n=3)
+        engine.record_event(user, EventType.CLICK, picks[0].item.id)
 
     listed = cli("experiments", "list")
     report = cli("experiments", "report", "ab", "--chart", str(tmp_path / "ab.png"))

@@ -24,7 +24,8 @@ from sqlalchemy import event, func, select, text
 from bot.config import PROJECT_ROOT
 from bot.engine import Engine
 from bot.profiles import EXCLUDING_EVENTS, Profile
-from bot.store import Base, Consent, Event, Preference, Store, User
+from bot.schema import Base, Consent, Event, Preference, User
+from bot.store import Store
 from bot.vocabulary import EventType, PreferenceKind, Recorded
 
 WRITER = Path(__file__).with_name("crash_writer.py")
@@ -77,10 +78,10 @@ def count(store: Store, table, sender_id: str) -> int:
         ).scalar_one()
 
 
-def assert_all_recorded_once(engine: Engine, sender_id: str, plan: list[tuple[str, EventType]]) -> None:
-    """Each planned event is stored exactly once, nothing else is, and the profile and its
-    summary reflect every one of them."""
-    store, catalog = engine.store, engine.catalog
+def assert_all_recorded_once(engine: Engine, store: Store, sender_id: str, plan: list[tuple[str, EventType]]) -> None:
+    """Each planned event is stored exactly once in the engine's ``store``, nothing else is,
+    and the profile and its summary reflect every one of them."""
+    catalog = engine.catalog
     stored = store.events(sender_id)
     assert len({e.id for e in stored}) == len(stored)
     assert Counter((e.item_id, e.type) for e in stored) == Counter((item, str(kind)) for item, kind in plan)
@@ -99,7 +100,7 @@ def assert_all_recorded_once(engine: Engine, sender_id: str, plan: list[tuple[st
 # --- threads --------------------------------------------------------------------------------
 
 
-def test_50_threads_recording_feedback_for_one_user_lose_no_event(live_engine, catalog):
+def test_50_threads_recording_feedback_for_one_user_lose_no_event(live_engine, catalog, any_store):
     """Concurrent record_event calls (one transaction each) must not lose or duplicate a row."""
     live_engine.set_consent("u", True)
     plan = feedback_plan(catalog)
@@ -110,24 +111,24 @@ def test_50_threads_recording_feedback_for_one_user_lose_no_event(live_engine, c
 
     assert errors == []
     assert results == [Recorded.STORED] * N
-    assert_all_recorded_once(live_engine, "u", plan)
+    assert_all_recorded_once(live_engine, any_store, "u", plan)
 
 
-def test_a_lost_event_would_be_caught(live_engine, catalog):
+def test_a_lost_event_would_be_caught(live_engine, catalog, any_store):
     """The check used above fails when one concurrent write is missing or doubled."""
     live_engine.set_consent("u", True)
     plan = feedback_plan(catalog, n=5)
     for item, kind in plan[:-1]:
         live_engine.record_event("u", kind, item)
     with pytest.raises(AssertionError):
-        assert_all_recorded_once(live_engine, "u", plan)
+        assert_all_recorded_once(live_engine, any_store, "u", plan)
     live_engine.record_event("u", plan[-1][1], plan[-1][0])
     live_engine.record_event("u", plan[0][1], plan[0][0])
     with pytest.raises(AssertionError):
-        assert_all_recorded_once(live_engine, "u", plan)
+        assert_all_recorded_once(live_engine, any_store, "u", plan)
 
 
-def test_questionnaire_answers_saved_during_concurrent_feedback_lose_no_row(live_engine, catalog):
+def test_questionnaire_answers_saved_during_concurrent_feedback_lose_no_row(live_engine, catalog, any_store):
     """Replacing the stated preferences while feedback streams in keeps every event, and the
     answers are exactly one of the submitted sets (never a mix, never an error)."""
     live_engine.set_consent("u", True)
@@ -145,8 +146,8 @@ def test_questionnaire_answers_saved_during_concurrent_feedback_lose_no_row(live
 
     assert errors == []
     assert (results.count(Recorded.STORED), results.count(True)) == (N, len(answers))
-    assert_all_recorded_once(live_engine, "u", plan)
-    stored = live_engine.store.preferences("u")
+    assert_all_recorded_once(live_engine, any_store, "u", plan)
+    stored = any_store.preferences("u")
     known = catalog.category_counts()
     assert any(
         stored == {
@@ -157,7 +158,7 @@ def test_questionnaire_answers_saved_during_concurrent_feedback_lose_no_row(live
         }
         for categories, loved, avoid in answers
     ), stored
-    assert Profile.load(live_engine.store, "u").onboarded
+    assert Profile.load(any_store, "u").onboarded
 
 
 def overlap(first: Store, first_pauses_after: str, first_call: Callable[[], object],
@@ -345,7 +346,7 @@ def first_line(process: subprocess.Popen) -> str:
 
 
 @pytest.mark.parametrize("user", ["consented", "new"])
-def test_50_events_from_5_processes_are_all_recorded(live_engine, database_url, catalog, user):
+def test_50_events_from_5_processes_are_all_recorded(live_engine, database_url, catalog, user, any_store):
     """Five OS processes (as several action-server workers) write feedback for one user at the
     same moment: every event is stored once; a new user's row is created once."""
     if user == "consented":
@@ -367,8 +368,8 @@ def test_50_events_from_5_processes_are_all_recorded(live_engine, database_url, 
     assert [(p.returncode, out.strip(), err) for p, (out, err) in zip(processes, outcomes)] == [
         (0, "done", "")
     ] * 5
-    assert_all_recorded_once(live_engine, "u", plan)
-    assert {e.channel for e in live_engine.store.events("u")} == {"process"}
+    assert_all_recorded_once(live_engine, any_store, "u", plan)
+    assert {e.channel for e in any_store.events("u")} == {"process"}
 
 
 def snapshot(store: Store) -> dict[str, list[tuple]]:

@@ -12,17 +12,19 @@ from sqlalchemy import func, select
 from bot.config import PROJECT_ROOT, Settings
 from bot.conversations import ConversationStore
 from bot.engine import Engine
+from bot.records import Records
 from bot.results import UnknownItem
-from bot.store import Consent, Event, ExportToken, HandoffRequest, Preference, User
+from bot.schema import Consent, Event, ExportToken, HandoffRequest, Preference, User
+from bot.store import Store
 from bot.vocabulary import EventType, PreferenceKind, Recorded, utcnow
 
 DEMO_CATALOG = PROJECT_ROOT / "data/catalog/movies.jsonl"
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20+00:00
 
 
-def rows(engine: Engine) -> dict[str, int]:
+def rows(store: Store) -> dict[str, int]:
     """How many rows each engine table holds (over all users)."""
-    with engine.store.transaction() as session:
+    with store.transaction() as session:
         return {
             table.__tablename__: session.scalar(select(func.count()).select_from(table))
             for table in (User, Preference, Event, Consent, ExportToken, HandoffRequest)
@@ -56,40 +58,40 @@ def engine_with_tracker(catalog, index, encoder, store, tracker_db):
 # --- no answer, no memory ---------------------------------------------------------------------
 
 
-def test_a_user_who_never_answered_gets_picks_but_nothing_is_stored(engine):
+def test_a_user_who_never_answered_gets_picks_but_nothing_is_stored(engine, store):
     recommendations = engine.recommend("stranger", n=5, category="Comedy")
 
     assert len(recommendations) == 5
     assert all("Comedy" in r.item.categories for r in recommendations)
     assert engine.consent("stranger") is None
     assert engine.personalizes("stranger") is False
-    assert rows(engine) == EMPTY  # no user row, no impressions
+    assert rows(store) == EMPTY  # no user row, no impressions
     assert engine.export("stranger") is None
     summary = engine.summary("stranger")
     assert (summary.known, summary.consent, summary.liked, summary.learned_categories) == (False, None, [], [])
 
 
-def test_without_consent_feedback_is_not_stored(engine):
+def test_without_consent_feedback_is_not_stored(engine, store):
     assert engine.record_event("stranger", EventType.LIKE, "jaws-1975") is Recorded.NO_CONSENT
     assert engine.record_event("stranger", "dislike", "alien-1979") is Recorded.NO_CONSENT
-    assert rows(engine) == EMPTY
+    assert rows(store) == EMPTY
 
     engine.set_consent("refuser", False)
     assert engine.record_event("refuser", EventType.LIKE, "jaws-1975") is Recorded.NO_CONSENT
-    assert engine.store.events("refuser") == []
-    assert rows(engine) == {**EMPTY, "users": 1, "consents": 1}
+    assert store.events("refuser") == []
+    assert rows(store) == {**EMPTY, "users": 1, "consents": 1}
 
 
-def test_without_consent_an_unknown_item_is_still_an_error(engine):
+def test_without_consent_an_unknown_item_is_still_an_error(engine, store):
     with pytest.raises(UnknownItem):
         engine.record_event("stranger", EventType.LIKE, "no-such-film")
-    assert rows(engine) == EMPTY
+    assert rows(store) == EMPTY
 
 
-def test_without_consent_questionnaire_answers_are_not_stored(engine):
+def test_without_consent_questionnaire_answers_are_not_stored(engine, store):
     assert engine.save_preferences("stranger", ["Sci-Fi"], ["alien-1979"], ["Horror"]) is False
 
-    assert rows(engine) == EMPTY
+    assert rows(store) == EMPTY
     assert engine.summary("stranger").onboarded is False
     assert engine.profile("stranger").categories == ()
 
@@ -97,17 +99,17 @@ def test_without_consent_questionnaire_answers_are_not_stored(engine):
 # --- with consent ------------------------------------------------------------------------------
 
 
-def test_with_consent_feedback_is_stored_and_shapes_the_next_list(engine, remember):
+def test_with_consent_feedback_is_stored_and_shapes_the_next_list(engine, remember, store):
     remember("alice")
     first = engine.recommend("alice", n=5)
     assert len(first) == 5
-    impressions = [e.item_id for e in engine.store.events("alice", types=[EventType.IMPRESSION])]
+    impressions = [e.item_id for e in store.events("alice", types=[EventType.IMPRESSION])]
     assert sorted(impressions) == sorted(ids(first))
 
     liked = first[0].item.id
     assert engine.record_event("alice", EventType.LIKE, liked, channel="rest") is Recorded.STORED
 
-    likes = engine.store.events("alice", types=[EventType.LIKE])
+    likes = store.events("alice", types=[EventType.LIKE])
     assert [(e.type, e.item_id, e.channel) for e in likes] == [("like", liked, "rest")]
     after = engine.recommend("alice", n=5)
     assert len(after) == 5
@@ -126,7 +128,7 @@ def test_with_consent_questionnaire_answers_are_stored(engine, remember):
     )
 
 
-def test_withdrawing_deletes_what_was_learned_and_depersonalizes(engine, remember):
+def test_withdrawing_deletes_what_was_learned_and_depersonalizes(engine, remember, store):
     remember("alice")
     engine.save_preferences("alice", ["Horror"], ["alien-1979"], ["Comedy"])
     engine.record_event("alice", EventType.LIKE, "the-thing-1982")
@@ -137,15 +139,15 @@ def test_withdrawing_deletes_what_was_learned_and_depersonalizes(engine, remembe
 
     assert engine.consent("alice") is False
     assert engine.personalizes("alice") is False
-    assert engine.store.events("alice") == []
-    assert engine.store.preferences("alice") == {kind: [] for kind in PreferenceKind}
+    assert store.events("alice") == []
+    assert store.preferences("alice") == {kind: [] for kind in PreferenceKind}
     summary = engine.summary("alice")
     assert (summary.consent, summary.onboarded, summary.categories, summary.loved, summary.liked,
             summary.avoid_categories, summary.learned_categories) == (False, False, [], [], [], [], [])
     assert ids(engine.recommend("alice", n=5)) == ids(engine.recommend("stranger", n=5))
     assert ids(engine.recommend("alice", n=5, category="Drama")) == ids(
         engine.recommend("stranger", n=5, category="Drama"))
-    assert engine.store.events("alice") == []  # no impressions logged after withdrawal
+    assert store.events("alice") == []  # no impressions logged after withdrawal
     assert engine.record_event("alice", EventType.LIKE, "jaws-1975") is Recorded.NO_CONSENT
 
     data = engine.export("alice")
@@ -155,18 +157,18 @@ def test_withdrawing_deletes_what_was_learned_and_depersonalizes(engine, remembe
     assert data["profile"]["consent"] is False
 
 
-def test_withdrawing_keeps_other_users_data(engine, remember):
+def test_withdrawing_keeps_other_users_data(engine, remember, store):
     remember("alice", "bob")
     engine.record_event("alice", EventType.LIKE, "jaws-1975")
     engine.record_event("bob", EventType.LIKE, "alien-1979")
 
     engine.set_consent("alice", False)
 
-    assert [e.item_id for e in engine.store.events("bob")] == ["alien-1979"]
+    assert [e.item_id for e in store.events("bob")] == ["alien-1979"]
     assert engine.personalizes("bob") is True
 
 
-def test_consenting_again_starts_from_scratch(engine, remember):
+def test_consenting_again_starts_from_scratch(engine, remember, store):
     remember("alice")
     engine.record_event("alice", EventType.LIKE, "jaws-1975")
     engine.set_consent("alice", False)
@@ -174,7 +176,7 @@ def test_consenting_again_starts_from_scratch(engine, remember):
 
     assert engine.summary("alice").liked == []
     assert engine.record_event("alice", EventType.LIKE, "alien-1979") is Recorded.STORED
-    assert [e.item_id for e in engine.store.events("alice")] == ["alien-1979"]
+    assert [e.item_id for e in store.events("alice")] == ["alien-1979"]
     assert [c["granted"] for c in engine.export("alice")["consent_history"]] == [True, False, True]
 
 
@@ -271,7 +273,7 @@ def test_export_of_a_user_known_only_to_rasa_is_the_conversation(engine_with_tra
 # --- erasure -----------------------------------------------------------------------------------
 
 
-def test_erase_deletes_only_that_users_rows_in_both_databases(engine_with_tracker, tracker_db):
+def test_erase_deletes_only_that_users_rows_in_both_databases(engine_with_tracker, tracker_db, store):
     engine = engine_with_tracker
     for sender_id in ("alice", "bob"):
         engine.set_consent(sender_id, True)
@@ -287,22 +289,22 @@ def test_erase_deletes_only_that_users_rows_in_both_databases(engine_with_tracke
     assert engine.export("alice") is None
     assert engine.consent("alice") is None
     assert tracker_db.rows() == [("bob", "user", T0 + 1.5)]
-    assert rows(engine) == {"users": 1, "preferences": 0, "events": 1, "consents": 1, "export_tokens": 0, "handoffs": 0}
+    assert rows(store) == {"users": 1, "preferences": 0, "events": 1, "consents": 1, "export_tokens": 0, "handoffs": 0}
     assert engine.export("bob")["conversation"][0]["text"] == "hello"
     assert engine.erase("alice") == {"engine": 0, "conversation_events": 0}
 
 
-def test_erase_without_a_tracker_store_counts_no_conversation(engine, remember):
+def test_erase_without_a_tracker_store_counts_no_conversation(engine, remember, store):
     remember("alice")
 
     assert engine.erase("alice") == {"engine": 1, "conversation_events": 0}
-    assert rows(engine) == EMPTY
+    assert rows(store) == EMPTY
 
 
 # --- export links ------------------------------------------------------------------------------
 
 
-def test_an_export_link_redeems_exactly_once(engine, remember):
+def test_an_export_link_redeems_exactly_once(engine, remember, store):
     remember("alice")
     engine.record_event("alice", EventType.LIKE, "jaws-1975")
 
@@ -311,7 +313,7 @@ def test_an_export_link_redeems_exactly_once(engine, remember):
     assert link.startswith("http://localhost:8000/export/")
     token = link.removeprefix("http://localhost:8000/export/")
     assert len(token) >= 40 and "/" not in token
-    with engine.store.transaction() as session:
+    with store.transaction() as session:
         assert session.scalars(select(ExportToken.token_hash)).all() != [token]  # only its hash is kept
     data = engine.redeem_export_token(token)
     assert data["sender_id"] == "alice"
@@ -328,21 +330,21 @@ def test_each_export_link_is_new(engine, remember):
     assert engine.redeem_export_token(first.rsplit("/", 1)[1])["sender_id"] == "alice"
 
 
-def test_an_expired_or_unknown_export_token_does_not_redeem(engine, remember):
+def test_an_expired_or_unknown_export_token_does_not_redeem(engine, remember, store):
     remember("alice")
-    expired = engine.privacy.create_export_token("alice", now=utcnow() - timedelta(hours=1))
+    expired = Records(store).create_export_token("alice", now=utcnow() - timedelta(hours=1))
 
     assert engine.redeem_export_token(expired) is None
     assert engine.redeem_export_token("not-a-token") is None
 
 
-def test_an_export_token_stops_working_after_fifteen_minutes(engine, remember):
+def test_an_export_token_stops_working_after_fifteen_minutes(engine, remember, store):
     remember("alice")
     issued = utcnow()
-    token = engine.privacy.create_export_token("alice", now=issued)
+    token = Records(store).create_export_token("alice", now=issued)
 
-    assert engine.privacy.redeem_export_token(token, now=issued + timedelta(minutes=16)) is None
-    assert engine.privacy.redeem_export_token(token, now=issued + timedelta(minutes=14)) == "alice"
+    assert Records(store).redeem_export_token(token, now=issued + timedelta(minutes=16)) is None
+    assert Records(store).redeem_export_token(token, now=issued + timedelta(minutes=14)) == "alice"
 
 
 def test_the_export_link_uses_the_configured_public_url(catalog, index, encoder, store, tmp_path):
@@ -362,7 +364,7 @@ def test_the_export_link_uses_the_configured_public_url(catalog, index, encoder,
 # --- retention ---------------------------------------------------------------------------------
 
 
-def test_purge_deletes_old_events_and_conversation_turns(engine_with_tracker, tracker_db):
+def test_purge_deletes_old_events_and_conversation_turns(engine_with_tracker, tracker_db, store):
     engine = engine_with_tracker
     engine.set_consent("alice", True)
     now = utcnow()
@@ -376,25 +378,25 @@ def test_purge_deletes_old_events_and_conversation_turns(engine_with_tracker, tr
 
     assert engine.purge(30) == {"events": 1, "export_tokens": 0, "handoffs": 0, "conversation_events": 2}
 
-    assert [e.item_id for e in engine.store.events("alice")] == ["toy-story-1995", "alien-1979"]
+    assert [e.item_id for e in store.events("alice")] == ["toy-story-1995", "alien-1979"]
     assert tracker_db.rows() == [("bob", "user", recent)]
     assert engine.consent("alice") is True  # consent history is no event: kept
     assert engine.purge(30) == {"events": 0, "export_tokens": 0, "handoffs": 0, "conversation_events": 0}
 
 
-def test_purge_defaults_to_a_year(engine, remember):
+def test_purge_defaults_to_a_year(engine, remember, store):
     remember("alice")
     now = utcnow()
     engine.record_event("alice", EventType.LIKE, "jaws-1975", at=now - timedelta(days=366))
     engine.record_event("alice", EventType.LIKE, "alien-1979", at=now - timedelta(days=364))
 
     assert engine.purge() == {"events": 1, "export_tokens": 0, "handoffs": 0, "conversation_events": 0}
-    assert [e.item_id for e in engine.store.events("alice")] == ["alien-1979"]
+    assert [e.item_id for e in store.events("alice")] == ["alien-1979"]
 
 
-def test_purge_deletes_expired_export_tokens(engine, remember):
+def test_purge_deletes_expired_export_tokens(engine, remember, store):
     remember("alice")
-    engine.privacy.create_export_token("alice", now=utcnow() - timedelta(days=2))
+    Records(store).create_export_token("alice", now=utcnow() - timedelta(days=2))
     live = engine.export_link("alice").rsplit("/", 1)[1]
 
     assert engine.purge(1) == {"events": 0, "export_tokens": 1, "handoffs": 0, "conversation_events": 0}
@@ -409,6 +411,17 @@ def test_learned_categories_come_from_feedback_not_from_the_questionnaire(engine
     assert set(engine.summary("questionnaire-only").learned_categories) == set(engine.item("jaws-1975").categories)
 
 
-def test_no_export_link_and_no_row_for_a_user_with_no_data(engine):
+def test_no_export_link_and_no_row_for_a_user_with_no_data(engine, store):
     assert engine.export_link("stranger") is None
-    assert engine.store.user("stranger") is None
+    assert store.user("stranger") is None
+
+
+def test_closed_connections_open_again_on_next_use(engine_with_tracker, tracker_db):
+    engine = engine_with_tracker
+    engine.set_consent("alice", True)
+    tracker_db.user("alice", "hi", "greet", T0)
+
+    engine.close()
+
+    assert engine.consent("alice") is True
+    assert engine.export("alice")["conversation"][0]["text"] == "hi"

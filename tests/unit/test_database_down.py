@@ -22,12 +22,18 @@ from bot.vocabulary import EventType, Recorded, StoreUnavailable, utcnow
 
 
 @pytest.fixture
-def make_engine(catalog, index, encoder, tmp_path):
+def outbox(tmp_path) -> Outbox:
+    return Outbox(tmp_path / "outbox")
+
+
+@pytest.fixture
+def make_engine(catalog, index, encoder, outbox):
+    """make_engine(url) -> (engine, its store): an engine that queues events in ``outbox``."""
     stores: list[Store] = []
 
-    def make(url: str) -> Engine:
+    def make(url: str) -> tuple[Engine, Store]:
         stores.append(Store(url))
-        return Engine(catalog, index, encoder, stores[-1], outbox=Outbox(tmp_path / "outbox"))
+        return Engine(catalog, index, encoder, stores[-1], outbox=outbox), stores[-1]
 
     yield make
     for store in stores:
@@ -41,25 +47,26 @@ def proxy(postgres_url):
 
 
 @pytest.fixture
-def sqlite_engine(make_engine, tmp_path) -> tuple[Engine, Callable[[], ContextManager[None]]]:
-    """(engine, lock): an engine on a SQLite file whose writers give up waiting for a lock
-    after 0.2 s, and ``lock()`` that holds that lock (a stuck writer elsewhere). alice consented."""
+def sqlite_engine(make_engine, tmp_path) -> tuple[Engine, Store, Callable[[], ContextManager[None]]]:
+    """(engine, its store, lock): an engine on a SQLite file whose writers give up waiting for
+    a lock after 0.2 s, and ``lock()`` that holds that lock (a stuck writer elsewhere). alice
+    consented."""
     path = tmp_path / "locked.sqlite3"
-    engine = make_engine(f"sqlite:///{path}?timeout=0.2")
+    engine, store = make_engine(f"sqlite:///{path}?timeout=0.2")
     engine.set_consent("alice", True)
-    return engine, partial(sqlite_write_locked, str(path))
+    return engine, store, partial(sqlite_write_locked, str(path))
 
 
-def liked(engine: Engine, sender_id: str) -> list[str]:
-    return [e.item_id for e in engine.store.events(sender_id, types=[EventType.LIKE])]
+def liked(store: Store, sender_id: str) -> list[str]:
+    return [e.item_id for e in store.events(sender_id, types=[EventType.LIKE])]
 
 
-def impressions(engine: Engine, sender_id: str) -> int:
-    return len(engine.store.events(sender_id, types=[EventType.IMPRESSION]))
+def impressions(store: Store, sender_id: str) -> int:
+    return len(store.events(sender_id, types=[EventType.IMPRESSION]))
 
 
-def test_postgresql_down_degrades_picks_queues_events_and_recovers_without_restart(make_engine, proxy):
-    engine = make_engine(proxy.url)
+def test_postgresql_down_degrades_picks_queues_events_and_recovers_without_restart(make_engine, proxy, outbox):
+    engine, store = make_engine(proxy.url)
     engine.set_consent("alice", True)
     engine.record_event("alice", EventType.LIKE, "alien-1979")
     assert not engine.recommend("alice", n=5).profile_unavailable
@@ -74,16 +81,16 @@ def test_postgresql_down_degrades_picks_queues_events_and_recovers_without_resta
 
     proxy.restore()
     assert not engine.recommend("alice", n=5).profile_unavailable
-    assert liked(engine, "alice") == ["alien-1979", "jaws-1975"]  # newest first: the queued one kept its time
-    [queued] = [e for e in engine.store.events("alice") if e.item_id == "jaws-1975"]
+    assert liked(store, "alice") == ["alien-1979", "jaws-1975"]  # newest first: the queued one kept its time
+    [queued] = [e for e in store.events("alice") if e.item_id == "jaws-1975"]
     assert abs(queued.created_at - liked_at) < timedelta(milliseconds=1)
-    assert impressions(engine, "alice") == 10  # the picks shown while down were not personal: not logged
-    assert not engine.outbox.pending()
+    assert impressions(store, "alice") == 10  # the picks shown while down were not personal: not logged
+    assert not outbox.pending()
 
 
 def test_a_database_down_at_start_up_is_used_once_it_is_up(make_engine, proxy):
     proxy.cut()
-    engine = make_engine(proxy.url)  # the tables cannot be created yet
+    engine, _ = make_engine(proxy.url)  # the tables cannot be created yet
     assert engine.recommend("bob", n=3).profile_unavailable
     proxy.restore()
     engine.set_consent("bob", True)
@@ -91,36 +98,36 @@ def test_a_database_down_at_start_up_is_used_once_it_is_up(make_engine, proxy):
 
 
 def test_a_locked_sqlite_file_queues_writes_and_the_next_write_stores_them(sqlite_engine):
-    engine, lock = sqlite_engine
+    engine, store, lock = sqlite_engine
     with lock():
         assert engine.record_event("alice", EventType.LIKE, "jaws-1975") is Recorded.QUEUED
         picks = engine.recommend("alice", n=3)  # reading still works; its impressions wait
         assert not picks.profile_unavailable
-        assert liked(engine, "alice") == []
+        assert liked(store, "alice") == []
 
     assert engine.record_event("alice", EventType.LIKE, "alien-1979") is Recorded.STORED
-    assert sorted(liked(engine, "alice")) == ["alien-1979", "jaws-1975"]
-    assert impressions(engine, "alice") == 3
+    assert sorted(liked(store, "alice")) == ["alien-1979", "jaws-1975"]
+    assert impressions(store, "alice") == 3
 
 
-def test_queued_events_of_a_user_who_withdrew_consent_meanwhile_are_dropped(sqlite_engine):
-    engine, lock = sqlite_engine
+def test_queued_events_of_a_user_who_withdrew_consent_meanwhile_are_dropped(sqlite_engine, outbox):
+    engine, store, lock = sqlite_engine
     with lock():
         assert engine.record_event("alice", EventType.LIKE, "jaws-1975") is Recorded.QUEUED
 
     engine.set_consent("alice", False)
     engine.flush_outbox()
-    assert engine.store.events("alice") == []
-    assert not engine.outbox.pending()
+    assert store.events("alice") == []
+    assert not outbox.pending()
 
 
 def test_an_erased_user_gets_no_row_back_from_the_queue(sqlite_engine):
-    engine, lock = sqlite_engine
+    engine, store, lock = sqlite_engine
     with lock():
         engine.record_event("alice", EventType.LIKE, "jaws-1975")
-    engine.store.erase("alice")  # the store directly: the engine's erase would flush first
+    store.erase("alice")  # the store directly: the engine's erase would flush first
     engine.flush_outbox()
-    assert engine.store.user("alice") is None
+    assert store.user("alice") is None
 
 
 def test_without_an_outbox_a_write_fails_with_the_cause(catalog, index, encoder, tmp_path):

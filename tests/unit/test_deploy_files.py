@@ -100,7 +100,7 @@ def test_compose_runs_several_rasa_servers_on_endpoints_scale_with_all_its_setti
 def test_compose_balancer_lists_every_rasa_server_and_every_action_server(compose):
     nginx = compose["nginx"]["environment"]
     assert re.findall(r"server (\S+):5005;", nginx["RASA_SERVERS"]) == services_running(compose, "run")
-    action_servers = services_running(compose, "rasa_sdk")
+    action_servers = services_running(compose, "actions.server")
     assert len(action_servers) >= 2, action_servers
     assert re.findall(r"server (\S+):5055;", nginx["ACTIONS_SERVERS"]) == action_servers
     # Every placeholder of the template is set, so the image's envsubst leaves none behind.

@@ -88,18 +88,23 @@ def test_only_the_experiment_running_at_the_moment_assigns_a_variant():
     assert experiments.variant("u", start + timedelta(days=7)) is None
 
 
-def engine_in(engine: Engine, *variants: Variant) -> tuple[Engine, dict[str, str]]:
-    """The engine with an experiment of these variants running, and a user in each variant."""
-    experiment = Experiment("e", variants)
-    engine.experiments = Experiments((experiment,))
-    users = {}
-    for user in USERS:
-        users.setdefault(experiment.variant_of(user).name, user)
-    return engine, users
+@pytest.fixture
+def engine_in(catalog, index, encoder, store):
+    """engine_in(*variants) -> (the engine, on the test's database, with an experiment of these
+    variants running, and a user in each variant)."""
+
+    def make(*variants: Variant) -> tuple[Engine, dict[str, str]]:
+        experiment = Experiment("e", variants)
+        users: dict[str, str] = {}
+        for user in USERS:
+            users.setdefault(experiment.variant_of(user).name, user)
+        return Engine(catalog, index, encoder, store, experiments=Experiments((experiment,))), users
+
+    return make
 
 
-def test_the_unpersonalized_variant_ranks_as_for_a_newcomer_but_never_brings_back_a_rejected_item(engine, remember):
-    engine, users = engine_in(engine, Variant("personal"), Variant("popular", personalized=False))
+def test_the_unpersonalized_variant_ranks_as_for_a_newcomer_but_never_brings_back_a_rejected_item(engine_in, remember):
+    engine, users = engine_in(Variant("personal"), Variant("popular", personalized=False))
     for _variant, user in users.items():
         remember(user)
         engine.save_preferences(user, categories=["Horror"], loved_items=["alien-1979"], avoid_categories=[])
@@ -121,8 +126,8 @@ def test_the_unpersonalized_variant_ranks_as_for_a_newcomer_but_never_brings_bac
     assert {p.item.id for p in engine.recommend(users["popular"], n=5)} != set(personal)
 
 
-def test_a_diversity_variant_sets_the_mmr_trade_off_of_its_users(engine, remember):
-    engine, users = engine_in(engine, Variant("focused", diversity=0.0), Variant("varied", diversity=1.0))
+def test_a_diversity_variant_sets_the_mmr_trade_off_of_its_users(engine_in, remember, index, recommender):
+    engine, users = engine_in(Variant("focused", diversity=0.0), Variant("varied", diversity=1.0))
     picks = {}
     for variant, user in users.items():
         remember(user)
@@ -131,13 +136,12 @@ def test_a_diversity_variant_sets_the_mmr_trade_off_of_its_users(engine, remembe
 
     assert picks["focused"] != picks["varied"]
     profile = engine.profile(users["focused"])
-    nearest = engine.index.search(engine.recommender.query_vector(profile, Request()), 5,
-                                  exclude=profile.excluded_items())
+    nearest = index.search(recommender.query_vector(profile, Request()), 5, exclude=profile.excluded_items())
     assert picks["focused"] == [item_id for item_id, _ in nearest]  # no diversity: the best scores in order
 
 
-def test_a_user_sees_their_group_in_what_the_bot_knows_only_while_they_consent(engine, remember):
-    engine, users = engine_in(engine, Variant("a"), Variant("b"))
+def test_a_user_sees_their_group_in_what_the_bot_knows_only_while_they_consent(engine_in, remember):
+    engine, users = engine_in(Variant("a"), Variant("b"))
     user = users["b"]
     remember(user)
     assert (engine.summary(user).experiment, engine.summary(user).variant) == ("e", "b")

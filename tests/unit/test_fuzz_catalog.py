@@ -23,7 +23,8 @@ from fuzz_corpus import INVALID_UTF8, NASTY, NASTY_NUMBERS, fuzz_settings
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from bot.catalog import FIELDS, CatalogError, ColumnMapping, Item, load_catalog, read_catalog, write_catalog
+from bot.catalog import Item
+from bot.catalog_files import FIELDS, CatalogError, ColumnMapping, load_catalog, read_catalog, write_catalog
 
 FUZZ = fuzz_settings(max_examples=250)
 BOM = b"\xef\xbb\xbf"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalog import ColumnMapping
+from bot.catalog_files import ColumnMapping
 
 
 def test_every_book_loads_with_the_mapping(goodbooks):

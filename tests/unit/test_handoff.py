@@ -154,15 +154,15 @@ def test_a_user_without_consent_can_still_reach_a_person_but_the_brief_has_no_ta
     assert brief.profile.consent is None and not brief.profile.has_taste
     assert brief.recent_recommendations == [] and brief.recent_feedback == []
     assert engine.erase("stranger")["engine"] == 1
-    assert engine.handoffs.open() == []
+    assert engine.open_handoff_of("stranger") is None
 
 
-def test_handoff_is_available_only_with_agents_configured(engine, settings):
+def test_handoff_is_available_only_with_agents_configured(engine, settings, catalog, index, encoder, store):
     import dataclasses
 
     assert engine.handoff_available is False
-    engine.settings = dataclasses.replace(settings, agent_tokens={"anna": "x" * 16})
-    assert engine.handoff_available is True
+    with_agents = dataclasses.replace(settings, agent_tokens={"anna": "x" * 16})
+    assert Engine(catalog, index, encoder, store, settings=with_agents).handoff_available is True
 
 
 def test_waiting_handoffs_expire_after_the_timeout_but_taken_ones_do_not(desk):

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot.store import Base, Store
+from bot.schema import Base
+from bot.store import Store
 from bot.vocabulary import EventType, PreferenceKind, utcnow
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

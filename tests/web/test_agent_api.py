@@ -14,9 +14,11 @@ import pytest
 from fake_rasa import FakeRasa
 from fastapi.testclient import TestClient
 
+from bot.records import Records
 from bot.vocabulary import HandoffReason, utcnow
-from bot.web.agents import BAD_AGENT_TOKEN, CONSOLE_DISABLED, RASA_API_OFF, return_unanswered, sweep_unanswered
+from bot.web.agents import RASA_API_OFF, return_unanswered, sweep_unanswered
 from bot.web.app import create_app
+from bot.web.auth import BAD_AGENT_TOKEN, CONSOLE_DISABLED
 from bot.web.rasa_api import RasaApi
 
 ANNA, BEN = "anna-token-0123456789", "ben-token-0123456789"
@@ -39,6 +41,12 @@ def agent_settings(settings):
 def client(agent_settings, engine, rasa) -> TestClient:
     api = RasaApi("http://rasa.test", RASA_TOKEN, transport=httpx.MockTransport(rasa))
     return TestClient(create_app(agent_settings, engine_factory=lambda _: engine, rasa=api))
+
+
+@pytest.fixture
+def records(store) -> Records:
+    """The engine's database, as the web app's agent queue and sweep read it."""
+    return Records(store)
 
 
 @pytest.fixture
@@ -100,7 +108,7 @@ def test_another_agent_cannot_reply_to_or_return_a_taken_conversation(client, ra
     assert rasa.calls == []
 
 
-def test_returning_to_the_bot_resumes_it_in_rasa_then_closes_the_handoff(client, rasa, engine, waiting):
+def test_returning_to_the_bot_resumes_it_in_rasa_then_closes_the_handoff(client, rasa, records, waiting):
     answer = client.post(f"/api/agent/handoffs/{waiting.id}/return", headers=AS_ANNA)
 
     assert answer.status_code == 200 and answer.json()["status"] == "closed"
@@ -110,17 +118,17 @@ def test_returning_to_the_bot_resumes_it_in_rasa_then_closes_the_handoff(client,
         ("/conversations/web-user-1/trigger_intent", {"name": "handed_back"}),
     ]
     assert rasa.calls[1][2] == {"token": RASA_TOKEN, "output_channel": "latest"}
-    assert engine.handoffs.open() == []
+    assert records.open_handoffs() == []
     again = client.post(f"/api/agent/handoffs/{waiting.id}/return", headers=AS_ANNA)
     assert again.status_code == 409
 
 
-def test_when_rasa_fails_the_agent_is_told_and_the_handoff_stays_open(client, rasa, engine, waiting):
+def test_when_rasa_fails_the_agent_is_told_and_the_handoff_stays_open(client, rasa, records, waiting):
     rasa.status = 401
     answer = client.post(f"/api/agent/handoffs/{waiting.id}/return", headers=AS_ANNA)
 
     assert answer.status_code == 502 and "BOT_RASA_TOKEN" in answer.json()["detail"]
-    assert [h.id for h in engine.handoffs.open()] == [waiting.id]
+    assert [h.id for h in records.open_handoffs()] == [waiting.id]
 
 
 def test_unreachable_rasa_is_a_502_naming_the_address(agent_settings, engine, waiting):
@@ -169,40 +177,40 @@ def test_the_agent_endpoints_are_in_the_openapi_page(client):
 # --- nobody answered: back to the bot ----------------------------------------------------------
 
 
-def test_users_no_agent_answered_in_time_go_back_to_the_bot(engine, rasa, waiting):
+def test_users_no_agent_answered_in_time_go_back_to_the_bot(engine, records, rasa, waiting):
     api = RasaApi("http://rasa.test", RASA_TOKEN, transport=httpx.MockTransport(rasa))
     taken, _ = engine.request_handoff("taken-user", "socketio", HandoffReason.ASKED)
-    engine.handoffs.take(taken.id, "anna")
+    records.take_handoff(taken.id, "anna")
 
-    assert return_unanswered(engine.handoffs, api, timedelta(minutes=10)) == 0  # not yet
-    assert return_unanswered(engine.handoffs, api, timedelta(minutes=10), now=utcnow() + timedelta(minutes=11)) == 1
+    assert return_unanswered(records, api, timedelta(minutes=10)) == 0  # not yet
+    assert return_unanswered(records, api, timedelta(minutes=10), now=utcnow() + timedelta(minutes=11)) == 1
 
     assert [(path, body) for _, path, _, body in rasa.calls] == [
         ("/conversations/web-user-1/tracker/events",
          [{"event": "resume"}, {"event": "action", "name": "action_listen"}]),
         ("/conversations/web-user-1/trigger_intent", {"name": "handoff_timed_out"}),
     ]
-    assert [h.sender_id for h in engine.handoffs.open()] == ["taken-user"]  # an agent has that one
+    assert [h.sender_id for h in records.open_handoffs()] == ["taken-user"]  # an agent has that one
 
 
-def test_a_failed_return_is_logged_and_the_sweep_goes_on(engine, rasa, caplog):
+def test_a_failed_return_is_logged_and_the_sweep_goes_on(engine, records, rasa, caplog):
     rasa.status = 500
     api = RasaApi("http://rasa.test", RASA_TOKEN, transport=httpx.MockTransport(rasa))
     for sender in ("a", "b"):
         engine.request_handoff(sender, "socketio", HandoffReason.ASKED)
 
     with caplog.at_level(logging.ERROR, logger="bot.web.agents"):
-        returned = return_unanswered(engine.handoffs, api, timedelta(minutes=1), now=utcnow() + timedelta(hours=1))
+        returned = return_unanswered(records, api, timedelta(minutes=1), now=utcnow() + timedelta(hours=1))
 
     assert returned == 2 and len(rasa.calls) == 2  # one failed call each, then on to the next
     assert caplog.text.count("could not return handoff") == 2
 
 
-def test_the_sweeper_runs_until_cancelled(engine, rasa, waiting):
+def test_the_sweeper_runs_until_cancelled(records, rasa, waiting):
     api = RasaApi("http://rasa.test", RASA_TOKEN, transport=httpx.MockTransport(rasa))
 
     async def sweep_once():
-        task = asyncio.create_task(sweep_unanswered(lambda: engine.handoffs, api, timedelta(0), interval_s=0.01))
+        task = asyncio.create_task(sweep_unanswered(lambda: records, api, timedelta(0), interval_s=0.01))
         while not rasa.calls:
             await asyncio.sleep(0.01)
         task.cancel()

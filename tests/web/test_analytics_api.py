@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.web.app import ANALYTICS_DISABLED, BAD_KEY, create_app
+from bot.web.app import create_app
+from bot.web.auth import ANALYTICS_DISABLED, BAD_KEY
 from bot.web.schemas import AnalyticsOut
 
 KEY = "s3cret-key-for-tests"

@@ -13,7 +13,9 @@ from bot.engine import Engine
 from bot.outbox import Outbox
 from bot.store import Store
 from bot.vocabulary import EventType
-from bot.web.app import DATABASE_UNAVAILABLE, QUEUED, RETRY_AFTER_S, create_app
+from bot.web.app import RETRY_AFTER_S, create_app
+from bot.web.dependencies import DATABASE_UNAVAILABLE
+from bot.web.site import QUEUED
 
 SITE = {"Authorization": "Bearer site-key-for-tests"}
 OPERATOR = {"Authorization": "Bearer operator-key-for-tests"}
@@ -21,17 +23,17 @@ OPERATOR = {"Authorization": "Bearer operator-key-for-tests"}
 
 @pytest.fixture
 def outage(postgres_url, catalog, index, encoder, settings, tmp_path):
-    """(client, engine, proxy): the web app on an engine whose PostgreSQL is behind a proxy."""
+    """(client, engine, store, proxy): the web app on an engine whose PostgreSQL is behind a proxy."""
     with postgres_behind_proxy(postgres_url) as proxy:
         store = Store(proxy.url)
         engine = Engine(catalog, index, encoder, store, outbox=Outbox(tmp_path / "outbox"))
         configured = dataclasses.replace(settings, site_key="site-key-for-tests", api_key="operator-key-for-tests")
-        yield TestClient(create_app(configured, engine_factory=lambda _settings: engine)), engine, proxy
+        yield TestClient(create_app(configured, engine_factory=lambda _settings: engine)), engine, store, proxy
         store.engine.dispose()
 
 
 def test_the_api_while_the_database_is_down_and_after(outage):
-    client, engine, proxy = outage
+    client, engine, store, proxy = outage
     engine.set_consent("shopper", True)
 
     proxy.cut()
@@ -49,4 +51,4 @@ def test_the_api_while_the_database_is_down_and_after(outage):
 
     proxy.restore()
     assert client.get("/api/users/shopper/profile", headers=OPERATOR).status_code == 200
-    assert [e.item_id for e in engine.store.events("shopper", types=[EventType.PURCHASE])] == ["jaws-1975"]
+    assert [e.item_id for e in store.events("shopper", types=[EventType.PURCHASE])] == ["jaws-1975"]

@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
@@ -28,11 +29,13 @@ from hypothesis import strategies as st
 from pydantic import AwareDatetime, TypeAdapter
 from sqlalchemy import func, inspect, select
 
-from bot.catalog import load_catalog
+from bot.catalog_files import load_catalog
 from bot.config import PROJECT_ROOT
 from bot.engine import Engine
-from bot.store import Base, Consent, Event, Store
-from bot.web.app import NO_CONSENT, create_app
+from bot.schema import Base, Consent, Event
+from bot.store import Store
+from bot.web.app import create_app
+from bot.web.site import NO_CONSENT
 
 SITE_KEY = "site-key-for-fuzz"
 API_KEY = "operator-key-for-fuzz"
@@ -55,19 +58,29 @@ LEAK = re.compile(r"Traceback|File \"/|\b[A-Z]\w*(Error|Exception|Warning)\(|<cl
 # --- fixtures ----------------------------------------------------------------------------
 
 
-def reset(engine: Engine) -> None:
+@dataclass(frozen=True)
+class Backend:
+    """The engine under test and its database, which the checks read directly."""
+
+    engine: Engine
+    store: Store
+
+
+def reset(backend: Backend) -> None:
     """Empty the database, then one user who consented and one who withdrew: every example
     starts from the same state (so a failure replays while shrinking)."""
-    with engine.store.transaction() as session:
+    with backend.store.transaction() as session:
         for table in reversed(Base.metadata.sorted_tables):
             session.execute(table.delete())
-    engine.set_consent(CONSENTED, True)
-    engine.set_consent(WITHDRAWN, True)
-    engine.set_consent(WITHDRAWN, False)
+    backend.engine.set_consent(CONSENTED, True)
+    backend.engine.set_consent(WITHDRAWN, True)
+    backend.engine.set_consent(WITHDRAWN, False)
 
 
-def engine_on(catalog, index, encoder, url: str) -> Engine:
-    return Engine(catalog, index, encoder, Store(url))
+def backend_on(catalog, index, encoder, url: str) -> Iterator[Backend]:
+    store = Store(url)
+    yield Backend(Engine(catalog, index, encoder, store), store)
+    store.engine.dispose()
 
 
 def client_for(settings, engine: Engine) -> TestClient:
@@ -78,28 +91,26 @@ def client_for(settings, engine: Engine) -> TestClient:
 
 
 @pytest.fixture
-def fuzz_engine(catalog, index, encoder, sqlite_url) -> Engine:
+def fuzz(catalog, index, encoder, sqlite_url) -> Iterator[Backend]:
     """The real engine on the demo catalog and SQLite; each example calls :func:`reset` first."""
-    engine = engine_on(catalog, index, encoder, sqlite_url)
-    yield engine
-    engine.store.engine.dispose()
+    yield from backend_on(catalog, index, encoder, sqlite_url)
 
 
 @pytest.fixture
-def client(settings, fuzz_engine) -> TestClient:
-    return client_for(settings, fuzz_engine)
+def client(settings, fuzz) -> TestClient:
+    return client_for(settings, fuzz.engine)
 
 
-def row_counts(engine: Engine) -> dict[str, int]:
+def row_counts(backend: Backend) -> dict[str, int]:
     """Rows in every table of the engine database (one query)."""
     tables = Base.metadata.sorted_tables
     counts = select(*(select(func.count()).select_from(t).scalar_subquery().label(t.name) for t in tables))
-    with engine.store.engine.connect() as connection:
+    with backend.store.engine.connect() as connection:
         return dict(connection.execute(counts).one()._mapping)
 
 
-def newest_event(engine: Engine, user_id: str) -> Event:
-    with engine.store.transaction() as session:
+def newest_event(backend: Backend, user_id: str) -> Event:
+    with backend.store.transaction() as session:
         return session.scalars(
             select(Event).where(Event.sender_id == user_id).order_by(Event.id.desc()).limit(1)
         ).one()
@@ -129,17 +140,17 @@ def assert_answered(res) -> None:
         assert_clear_error(res)
 
 
-def send_fresh(engine: Engine, request: Callable[[], Any]) -> tuple[Any, dict[str, int], datetime]:
+def send_fresh(backend: Backend, request: Callable[[], Any]) -> tuple[Any, dict[str, int], datetime]:
     """The steps every property shares: reset the database (each example starts from the same
     state), note its row counts and the time, send ``request()``, check the answer (no 5xx, a
     clear error) and that a refused request wrote nothing, and count the status for
     ``pytest --hypothesis-show-statistics``. Returns the response, the counts before, the time."""
-    reset(engine)
-    before, when = row_counts(engine), datetime.now(UTC)
+    reset(backend)
+    before, when = row_counts(backend), datetime.now(UTC)
     res = request()
     assert_answered(res)
     if res.status_code >= 400:
-        assert row_counts(engine) == before, "a refused request changed the database"
+        assert row_counts(backend) == before, "a refused request changed the database"
     event(f"HTTP {res.status_code}")
     return res, before, when
 
@@ -213,10 +224,10 @@ bodies = valid_events | one_field_wrong() | any_shape | json_values
 # --- POST /api/events --------------------------------------------------------------------
 
 
-def check_event_answer(client: TestClient, engine: Engine, body: Any, res, before: dict[str, int],
+def check_event_answer(client: TestClient, backend: Backend, body: Any, res, before: dict[str, int],
                        when: datetime) -> None:
     assert_answered(res)
-    after = row_counts(engine)
+    after = row_counts(backend)
     if res.status_code >= 400:
         assert after == before, "a refused event changed the database"
         return
@@ -224,14 +235,14 @@ def check_event_answer(client: TestClient, engine: Engine, body: Any, res, befor
     user_id = body["user_id"]
     if res.status_code == 200:  # not stored; a withdrawal on the banner also forgets the past
         assert res.json() == {"stored": False, "queued": False, "reason": NO_CONSENT}
-        assert engine.consent(user_id) is not True
+        assert backend.engine.consent(user_id) is not True
         assert after["events"] <= before["events"]
-        assert engine.store.events(user_id) == []
+        assert backend.store.events(user_id) == []
         return
     assert res.status_code == 202 and res.json() == {"stored": True, "queued": False, "reason": None}
     assert after["events"] == before["events"] + 1
-    assert engine.consent(user_id) is True
-    stored = newest_event(engine, user_id)
+    assert backend.engine.consent(user_id) is True
+    stored = newest_event(backend, user_id)
     assert (stored.sender_id, stored.type, stored.item_id, stored.channel) == (
         user_id, body["type"], body["item_id"], "site")
     if body.get("at") is None:
@@ -249,50 +260,48 @@ def post(client: TestClient, content: bytes, content_type: str = "application/js
 
 @FUZZ
 @given(body=bodies)
-def test_any_json_body_is_answered_without_5xx_and_stored_only_when_valid(client, fuzz_engine, body):
+def test_any_json_body_is_answered_without_5xx_and_stored_only_when_valid(client, fuzz, body):
     # NaN and Infinity become JSON literals
-    res, before, when = send_fresh(fuzz_engine, lambda: post(client, json.dumps(body).encode()))
-    check_event_answer(client, fuzz_engine, body, res, before, when)
+    res, before, when = send_fresh(fuzz, lambda: post(client, json.dumps(body).encode()))
+    check_event_answer(client, fuzz, body, res, before, when)
 
 
 @FUZZ
 @given(body=one_field_wrong(), field=st.sampled_from(["user_id", "item_id", "type"]), value=nasty_text)
-def test_corpus_strings_in_every_field(client, fuzz_engine, body, field, value):
+def test_corpus_strings_in_every_field(client, fuzz, body, field, value):
     body[field] = value
-    res, before, when = send_fresh(fuzz_engine, lambda: post(client, json.dumps(body).encode()))
-    check_event_answer(client, fuzz_engine, body, res, before, when)
+    res, before, when = send_fresh(fuzz, lambda: post(client, json.dumps(body).encode()))
+    check_event_answer(client, fuzz, body, res, before, when)
 
 
 @pytest.fixture
-def corpus_engine(catalog, index, encoder, database_url) -> Engine:
+def corpus(catalog, index, encoder, database_url) -> Iterator[Backend]:
     """The real engine on SQLite and, in a second run, on PostgreSQL (which stores no NUL)."""
-    engine = engine_on(catalog, index, encoder, database_url)
-    yield engine
-    engine.store.engine.dispose()
+    yield from backend_on(catalog, index, encoder, database_url)
 
 
-def test_every_corpus_string_in_every_field_and_path(settings, corpus_engine):
+def test_every_corpus_string_in_every_field_and_path(settings, corpus):
     """Each corpus string as the user id (consenting on the banner), item id and type of an
     event, as the user id and n of a recommendations slot, as the user id of every user-data
     endpoint and as a consent's channel: answered without 5xx, stored as given or refused."""
-    engine, client = corpus_engine, client_for(settings, corpus_engine)
-    assert set(inspect(engine.store.engine).get_table_names()) == set(Base.metadata.tables)  # all counted
+    client = client_for(settings, corpus.engine)
+    assert set(inspect(corpus.store.engine).get_table_names()) == set(Base.metadata.tables)  # all counted
     for value in NASTY:
-        reset(engine)
+        reset(corpus)
         for body in ({"user_id": value, "type": "purchase", "item_id": ITEM_IDS[0], "consent": True},
                      {"user_id": CONSENTED, "type": "view", "item_id": value},
                      {"user_id": CONSENTED, "type": value, "item_id": ITEM_IDS[0]}):
-            before, when = row_counts(engine), datetime.now(UTC)
-            check_event_answer(client, engine, body, post(client, json.dumps(body).encode()), before, when)
+            before, when = row_counts(corpus), datetime.now(UTC)
+            check_event_answer(client, corpus, body, post(client, json.dumps(body).encode()), before, when)
         path = f"/api/users/{user_path(value)}"
         if len(path) > MAX_URL:
             continue
-        before = row_counts(engine)
+        before = row_counts(corpus)
         for res in (client.get(f"{path}/recommendations?n={user_path(value)}", headers=SITE),
                     client.get(f"{path}/profile", headers=OPERATOR),
                     client.get(f"{path}/export", headers=OPERATOR)):
             assert_answered(res)
-        after = row_counts(engine)  # nothing written but impressions (if the banner's yes was stored)
+        after = row_counts(corpus)  # nothing written but impressions (if the banner's yes was stored)
         assert after.pop("events") >= before.pop("events") and after == before
         res = client.put(f"{path}/consent", content=json.dumps({"granted": True, "channel": value}).encode(),
                          headers={**OPERATOR, "Content-Type": "application/json"})
@@ -308,10 +317,10 @@ def test_every_corpus_string_in_every_field_and_path(settings, corpus_engine):
 @given(at=any_times | st.sampled_from([datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=23, minutes=59))),
                                        datetime(9999, 12, 31, 23, 59, tzinfo=timezone(-timedelta(hours=23)))]),
        user_id=st.sampled_from([CONSENTED, "newcomer"]), consent=st.none() | st.booleans())
-def test_any_moment_is_stored_as_given_or_refused(client, fuzz_engine, at, user_id, consent):
+def test_any_moment_is_stored_as_given_or_refused(client, fuzz, at, user_id, consent):
     body = {"user_id": user_id, "type": "view", "item_id": ITEM_IDS[1], "at": at.isoformat(), "consent": consent}
-    res, before, when = send_fresh(fuzz_engine, lambda: post(client, json.dumps(body).encode()))
-    check_event_answer(client, fuzz_engine, body, res, before, when)
+    res, before, when = send_fresh(fuzz, lambda: post(client, json.dumps(body).encode()))
+    check_event_answer(client, fuzz, body, res, before, when)
     if res.status_code == 202:
         assert datetime(2000, 1, 1, tzinfo=UTC) <= at <= datetime.now(UTC) + timedelta(minutes=5)
 
@@ -333,30 +342,30 @@ def test_any_moment_is_stored_as_given_or_refused(client, fuzz_engine, at, user_
         (b'{"user_id": "shopper", "type": "view", "item_id": "\\u0000"}', "unknown item id"),
     ],
 )
-def test_refusals_say_why(client, fuzz_engine, content, says):
+def test_refusals_say_why(client, fuzz, content, says):
     """The 422s that used to be 500s (NaN and lone surrogates echoed back, a moment with no
     UTC equivalent) or to store ids PostgreSQL cannot hold, each with its reason."""
-    reset(fuzz_engine)
-    before = row_counts(fuzz_engine)
+    reset(fuzz)
+    before = row_counts(fuzz)
     res = post(client, content)
     assert res.status_code == 422
     assert_clear_error(res)
     assert says in res.text
-    assert row_counts(fuzz_engine) == before
+    assert row_counts(fuzz) == before
 
 
 @pytest.mark.parametrize("path", ["/api/users/%00/recommendations", "/api/users/a%00b/profile",
                                   "/api/users/%00/export", "/api/users/%00", "/api/users/%00/consent",
                                   f"/api/users/{'x' * 256}/profile", f"/api/users/{'x' * 256}/recommendations"])
-def test_ids_no_user_can_have_are_refused_in_paths(client, fuzz_engine, path):
-    reset(fuzz_engine)
-    before = row_counts(fuzz_engine)
+def test_ids_no_user_can_have_are_refused_in_paths(client, fuzz, path):
+    reset(fuzz)
+    before = row_counts(fuzz)
     method = "PUT" if path.endswith("consent") else "DELETE" if path == "/api/users/%00" else "GET"
     res = client.request(method, path, headers=OPERATOR, json={"granted": True} if method == "PUT" else None)
     assert res.status_code == 422
     assert res.json()["detail"] in ("a user id cannot contain NUL characters",
                                     "a user id is at most 255 characters long")
-    assert row_counts(fuzz_engine) == before
+    assert row_counts(fuzz) == before
 
 
 def _valid_json_with(raw: bytes) -> bytes:
@@ -377,19 +386,19 @@ CONTENT_TYPES = ["application/json", "application/json; charset=latin-1", "text/
 @FUZZ
 @given(content=st.sampled_from(RAW_BODIES) | st.binary(max_size=200) | st.text().map(str.encode),
        content_type=st.sampled_from(CONTENT_TYPES))
-def test_raw_and_invalid_utf8_bodies_get_a_clear_error(client, fuzz_engine, content, content_type):
-    send_fresh(fuzz_engine, lambda: post(client, content, content_type))
+def test_raw_and_invalid_utf8_bodies_get_a_clear_error(client, fuzz, content, content_type):
+    send_fresh(fuzz, lambda: post(client, content, content_type))
 
 
-def test_a_valid_body_as_another_content_type_is_refused(client, fuzz_engine):
-    reset(fuzz_engine)
+def test_a_valid_body_as_another_content_type_is_refused(client, fuzz):
+    reset(fuzz)
     body = json.dumps({"user_id": CONSENTED, "type": "view", "item_id": ITEM_IDS[0]}).encode()
-    before = row_counts(fuzz_engine)
+    before = row_counts(fuzz)
     for content_type in CONTENT_TYPES[2:]:
         res = post(client, body, content_type)
         assert res.status_code == 422, content_type
         assert_clear_error(res)
-    assert row_counts(fuzz_engine) == before
+    assert row_counts(fuzz) == before
 
 
 # --- GET /api/users/{id}/recommendations -------------------------------------------------
@@ -413,17 +422,17 @@ n_values = (st.integers().map(str) | st.sampled_from([str(n) for n in NASTY_NUMB
 
 @FUZZ
 @given(user_id=user_ids, n=st.none() | n_values)
-def test_recommendations_for_any_user_and_n(client, fuzz_engine, user_id, n):
+def test_recommendations_for_any_user_and_n(client, fuzz, user_id, n):
     url = recommendations_url(user_id, n)
-    res, before, _ = send_fresh(fuzz_engine, lambda: client.get(url, headers=SITE))
-    after = row_counts(fuzz_engine)
+    res, before, _ = send_fresh(fuzz, lambda: client.get(url, headers=SITE))
+    after = row_counts(fuzz)
     if res.status_code != 200:
         assert after == before
         return
     picks = res.json()
     wanted = 10 if n is None else TypeAdapter(int).validate_strings(n)
     assert 1 <= wanted <= 50 and 0 < len(picks) <= wanted
-    assert all(pick["id"] in fuzz_engine.catalog for pick in picks)
+    assert all(pick["id"] in fuzz.engine.catalog for pick in picks)
     if user_id == CONSENTED:  # what was shown is logged as impressions; nothing else
         assert {k: v for k, v in after.items() if k != "events"} == {k: v for k, v in before.items() if k != "events"}
     else:
@@ -433,24 +442,24 @@ def test_recommendations_for_any_user_and_n(client, fuzz_engine, user_id, n):
 @FUZZ
 @given(raw=st.binary(min_size=1, max_size=40) | st.sampled_from(INVALID_UTF8),
        n=st.sampled_from(["%00", "%FF", "%ED%A0%80", "1%00", "%", "%%", "1e309"]))
-def test_percent_encoded_garbage_in_path_and_query(client, fuzz_engine, raw, n):
+def test_percent_encoded_garbage_in_path_and_query(client, fuzz, raw, n):
     res, before, _ = send_fresh(
-        fuzz_engine, lambda: client.get(f"/api/users/{quote(raw, safe='')}/recommendations?n={n}", headers=SITE))
+        fuzz, lambda: client.get(f"/api/users/{quote(raw, safe='')}/recommendations?n={n}", headers=SITE))
     if res.status_code != 200:
-        assert row_counts(fuzz_engine) == before
+        assert row_counts(fuzz) == before
 
 
 @FUZZ
 @given(token=nasty_text | st.text(max_size=60) | st.text(max_size=60).map("u1.".__add__)
        | st.sampled_from(["u1.", "u1...", "u1.c2hvcHBlcg.9999999999." + "A" * 43, "u1.%.1.x"]))
-def test_any_authorization_header_is_refused_cleanly(client, fuzz_engine, token):
+def test_any_authorization_header_is_refused_cleanly(client, fuzz, token):
     header = {"Authorization": f"Bearer {token}".encode("utf-8", "surrogatepass")}
     for request in (lambda: client.post("/api/events", headers=header,
                                         json={"user_id": CONSENTED, "type": "view", "item_id": ITEM_IDS[0]}),
                     lambda: client.get("/api/users/shopper/recommendations", headers=header),
                     lambda: client.get("/api/users/shopper/profile", headers=header),
                     lambda: client.post("/api/site/users/shopper/token", headers=header)):
-        res, _, _ = send_fresh(fuzz_engine, request)  # refused: nothing written
+        res, _, _ = send_fresh(fuzz, request)  # refused: nothing written
         assert res.status_code == 401
         assert_clear_error(res)
 
@@ -461,15 +470,15 @@ def test_any_authorization_header_is_refused_cleanly(client, fuzz_engine, token)
 @FUZZ
 @given(user_id=st.sampled_from([CONSENTED, WITHDRAWN]) | user_ids,
        method=st.sampled_from(["profile", "export", "delete"]))
-def test_user_data_endpoints_for_any_user(client, fuzz_engine, user_id, method):
+def test_user_data_endpoints_for_any_user(client, fuzz, user_id, method):
     path = f"/api/users/{user_path(user_id)}"
     assume(len(path) < MAX_URL)
-    res, before, _ = send_fresh(fuzz_engine, lambda: client.delete(path, headers=OPERATOR) if method == "delete"
+    res, before, _ = send_fresh(fuzz, lambda: client.delete(path, headers=OPERATOR) if method == "delete"
                                 else client.get(f"{path}/{method}", headers=OPERATOR))
     if method != "delete" or res.status_code != 200:
-        assert row_counts(fuzz_engine) == before
+        assert row_counts(fuzz) == before
     else:
-        assert fuzz_engine.store.export(user_id) is None
+        assert fuzz.store.export(user_id) is None
 
 
 @FUZZ
@@ -478,17 +487,17 @@ def test_user_data_endpoints_for_any_user(client, fuzz_engine, user_id, method):
            {"granted": consents},
            optional={"channel": plain_text.map(lambda text: text[:32]) | nasty_text | json_values, "x": json_values},
        ))
-def test_consent_bodies_of_any_shape(client, fuzz_engine, user_id, body):
+def test_consent_bodies_of_any_shape(client, fuzz, user_id, body):
     assume(len(user_path(user_id)) < MAX_URL)
-    res, before, _ = send_fresh(fuzz_engine, lambda: client.put(
+    res, before, _ = send_fresh(fuzz, lambda: client.put(
         f"/api/users/{user_path(user_id)}/consent", content=json.dumps(body).encode(),
         headers={**OPERATOR, "Content-Type": "application/json"}))
-    after = row_counts(fuzz_engine)
+    after = row_counts(fuzz)
     if res.status_code != 200:
         assert after == before
         return
     assert res.json() == {"consent": body["granted"]}
     assert after["consents"] == before["consents"] + 1
-    with fuzz_engine.store.transaction() as session:  # the path's id, as the server decoded it
+    with fuzz.store.transaction() as session:  # the path's id, as the server decoded it
         newest = session.scalars(select(Consent).order_by(Consent.id.desc()).limit(1)).one()
     assert (newest.granted, newest.channel) == (body["granted"], body.get("channel", "api"))

@@ -1,5 +1,5 @@
-"""Proactive messages at a user's usual hour (bot.web.outreach), with Rasa's API played by
-an httpx mock that records every call."""
+"""Proactive messages at a user's usual hour (who is due: bot.outreach; the messages:
+bot.web.outreach), with Rasa's API played by an httpx mock that records every call."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import httpx
 import pytest
 from fake_rasa import FakeRasa
 
+from bot.outreach import HABIT_WINDOW, due
+from bot.records import Records
 from bot.vocabulary import EventType
-from bot.web.outreach import HABIT_WINDOW, due, reach_out
+from bot.web.outreach import reach_out
 from bot.web.rasa_api import RasaApi
 
 SEVEN_PM = datetime(2026, 11, 29, 19, 0, tzinfo=UTC)
@@ -20,6 +22,11 @@ INTENT = "request_recommendations"
 @pytest.fixture
 def rasa() -> FakeRasa:
     return FakeRasa()
+
+
+@pytest.fixture
+def records(store) -> Records:
+    return Records(store)
 
 
 @pytest.fixture
@@ -66,30 +73,30 @@ def test_a_habit_long_gone_is_no_reason_to_write(store):
     assert due(store, SEVEN_PM) == ["stays"]
 
 
-def test_reach_out_triggers_the_intent_and_logs_it_once_a_day(store, api, rasa):
+def test_reach_out_triggers_the_intent_and_logs_it_once_a_day(store, records, api, rasa):
     store.set_consent("eve", True)
     evenings(store, "eve")
 
-    assert reach_out(store, api, INTENT, SEVEN_PM) == 1
+    assert reach_out(records, api, INTENT, SEVEN_PM) == 1
     assert rasa.calls == [("POST", "/conversations/eve/trigger_intent",
                            {"token": "rasa-token", "output_channel": "latest"}, {"name": INTENT})]
     assert [e.type for e in store.events("eve", types=[EventType.OUTREACH])] == [EventType.OUTREACH]
 
-    assert reach_out(store, api, INTENT, SEVEN_PM + timedelta(minutes=30)) == 0  # once is enough today
-    assert reach_out(store, api, INTENT, SEVEN_PM + timedelta(days=1)) == 1
+    assert reach_out(records, api, INTENT, SEVEN_PM + timedelta(minutes=30)) == 0  # once is enough today
+    assert reach_out(records, api, INTENT, SEVEN_PM + timedelta(days=1)) == 1
     assert len(rasa.calls) == 2
 
 
-def test_a_message_rasa_refused_is_not_logged_and_is_tried_again(store, api, rasa):
+def test_a_message_rasa_refused_is_not_logged_and_is_tried_again(store, records, api, rasa):
     store.set_consent("eve", True)
     evenings(store, "eve")
     rasa.status = 500
 
-    assert reach_out(store, api, INTENT, SEVEN_PM) == 0
+    assert reach_out(records, api, INTENT, SEVEN_PM) == 0
     assert store.events("eve", types=[EventType.OUTREACH]) == []
 
     rasa.status = 200
-    assert reach_out(store, api, INTENT, SEVEN_PM + timedelta(minutes=5)) == 1
+    assert reach_out(records, api, INTENT, SEVEN_PM + timedelta(minutes=5)) == 1
 
 
 def test_consenting_senders_follow_the_newest_decision(store):

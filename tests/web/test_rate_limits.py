@@ -59,11 +59,11 @@ def test_agents_are_limited_too(client):
     assert answers == [200] * 5 + [429]
 
 
-def test_site_events_about_one_user_are_limited_and_the_refused_one_is_not_stored(client, engine):
+def test_site_events_about_one_user_are_limited_and_the_refused_one_is_not_stored(client, store):
     answers = [client.post("/api/events", json=event("u1"), headers=bearer(SITE)).status_code for _ in range(4)]
 
     assert answers == [202, 202, 202, 429]
-    assert len(engine.store.events("u1")) == 3
+    assert len(store.events("u1")) == 3
     assert client.post("/api/events", json=event("u2"), headers=bearer(SITE)).status_code == 202
 
 
@@ -104,7 +104,7 @@ def web_servers(settings, engine, count: int, redis_url: str) -> list[TestClient
     return [TestClient(create_app(config, engine_factory=lambda _: engine)) for _ in range(count)]
 
 
-def test_two_web_servers_with_redis_share_the_counts(settings, engine, remember, redis_prefix):
+def test_two_web_servers_with_redis_share_the_counts(settings, engine, store, remember, redis_prefix):
     remember("u1", "u2")
     first, second = web_servers(settings, engine, 2, REDIS_URL)
 
@@ -115,7 +115,7 @@ def test_two_web_servers_with_redis_share_the_counts(settings, engine, remember,
     events = [server.post("/api/events", json=event("u2"), headers=bearer(API)).status_code
               for server in (second, first, second, first)]
     assert events == [202, 202, 202, 429]
-    assert len(engine.store.events("u2")) == 3
+    assert len(store.events("u2")) == 3
     assert any(redis.Redis.from_url(REDIS_URL).scan_iter(f"{redis_prefix}:*"))  # counted in Redis
 
 

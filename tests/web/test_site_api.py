@@ -9,7 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.vocabulary import utcnow
-from bot.web.app import NO_CONSENT, SITE_API_DISABLED, create_app
+from bot.web.app import create_app
+from bot.web.auth import SITE_API_DISABLED
+from bot.web.site import NO_CONSENT
 
 SITE_KEY = "site-key-for-tests"
 API_KEY = "operator-key-for-tests"

@@ -10,9 +10,14 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from bot.privacy import Privacy
 from bot.results import ProfileSummary
 from bot.vocabulary import Recorded, utcnow
-from bot.web.app import API_DISABLED, ENGINE_UNAVAILABLE, LINK_EXPIRED, _filename, create_app
+from bot.web.app import create_app
+from bot.web.auth import API_DISABLED
+from bot.web.chat import LINK_EXPIRED
+from bot.web.dependencies import ENGINE_UNAVAILABLE
+from bot.web.responses import download_filename
 from bot.web.schemas import ProfileOut
 
 KEY = "s3cret-key-for-tests"
@@ -50,6 +55,12 @@ def closed(settings, factory) -> TestClient:
     """The app without BOT_API_KEY."""
     assert settings.api_key is None
     return TestClient(create_app(settings, engine_factory=factory))
+
+
+@pytest.fixture
+def privacy(store) -> Privacy:
+    """Export links made directly in the engine's database (one, too, that has expired)."""
+    return Privacy(store)
 
 
 @pytest.fixture
@@ -202,7 +213,7 @@ def test_export_of_unknown_user_is_404(client):
      ("ünï", "n-data.json"), ("x" * 200, "x" * 64 + "-data.json")],
 )
 def test_download_filename_is_safe_in_a_header(sender_id, filename):
-    assert _filename(sender_id) == filename
+    assert download_filename(sender_id) == filename
 
 
 # --- erase ------------------------------------------------------------------------------------
@@ -228,8 +239,8 @@ def test_erase_of_unknown_user_is_404(client, alice):
     assert client.delete("/api/users/nobody", headers=AUTH).status_code == 404
 
 
-def test_erase_kills_open_export_links(client, engine, alice):
-    token = engine.privacy.create_export_token("alice")
+def test_erase_kills_open_export_links(client, alice, privacy):
+    token = privacy.create_export_token("alice")
     client.delete("/api/users/alice", headers=AUTH)
     assert client.get(f"/export/{token}").status_code == 404
 
@@ -237,7 +248,7 @@ def test_erase_kills_open_export_links(client, engine, alice):
 # --- consent ----------------------------------------------------------------------------------
 
 
-def test_consent_grant_and_withdraw(client, engine, item_id):
+def test_consent_grant_and_withdraw(client, engine, item_id, store):
     res = client.put("/api/users/carol/consent", json={"granted": True}, headers=AUTH)
     assert res.status_code == 200
     assert res.json() == {"consent": True}
@@ -247,7 +258,7 @@ def test_consent_grant_and_withdraw(client, engine, item_id):
     res = client.put("/api/users/carol/consent", json={"granted": False, "channel": "web"}, headers=AUTH)
     assert res.json() == {"consent": False}
     assert engine.consent("carol") is False
-    history = [(c.granted, c.channel) for c in engine.store.consents("carol")]
+    history = [(c.granted, c.channel) for c in store.consents("carol")]
     assert history == [(True, "api"), (False, "web")]
     assert client.get("/api/users/carol/export", headers=AUTH).json()["events"] == []
 
@@ -298,8 +309,8 @@ def test_recommendations_n_is_validated(client, n):
 # --- one-time export links ---------------------------------------------------------------------
 
 
-def test_export_link_works_exactly_once(client, engine, alice, item_id):
-    token = engine.privacy.create_export_token("alice")
+def test_export_link_works_exactly_once(client, alice, item_id, privacy):
+    token = privacy.create_export_token("alice")
     res = client.get(f"/export/{token}")  # no API key: the token is the credential
     assert res.status_code == 200
     assert res.headers["content-disposition"] == 'attachment; filename="alice-data.json"'
@@ -320,13 +331,13 @@ def test_the_links_the_bot_hands_out_are_served_here(client, engine, alice):
     assert client.get(urlsplit(link).path).status_code == 404
 
 
-def test_export_link_works_without_an_api_key(closed, engine, alice):
-    token = engine.privacy.create_export_token("alice")
+def test_export_link_works_without_an_api_key(closed, alice, privacy):
+    token = privacy.create_export_token("alice")
     assert closed.get(f"/export/{token}").status_code == 200
 
 
-def test_expired_export_link_is_404(client, engine, alice):
-    token = engine.privacy.create_export_token("alice", now=utcnow() - timedelta(hours=1))
+def test_expired_export_link_is_404(client, alice, privacy):
+    token = privacy.create_export_token("alice", now=utcnow() - timedelta(hours=1))
     res = client.get(f"/export/{token}")
     assert res.status_code == 404
     assert res.headers["content-type"].startswith("text/html")
@@ -342,17 +353,17 @@ def test_unknown_export_link_is_404_without_echo(client, alice, token):
     assert token not in res.text
 
 
-def test_export_link_of_one_user_never_yields_another(client, engine, alice, remember):
+def test_export_link_of_one_user_never_yields_another(client, alice, remember, privacy):
     remember("bob")
-    token = engine.privacy.create_export_token("bob")
+    token = privacy.create_export_token("bob")
     assert client.get(f"/export/{token}").json()["sender_id"] == "bob"
 
 
 # --- logging and documentation ------------------------------------------------------------------
 
 
-def test_requests_are_logged_without_tokens_or_sender_ids(client, engine, alice, caplog):
-    token = engine.privacy.create_export_token("alice")
+def test_requests_are_logged_without_tokens_or_sender_ids(client, alice, caplog, privacy):
+    token = privacy.create_export_token("alice")
     with caplog.at_level(logging.DEBUG):
         client.get(f"/export/{token}")
         client.get(f"/export/{token}")

@@ -15,14 +15,9 @@ from fastapi.testclient import TestClient
 
 from bot.config import ConfigError, Settings
 from bot.web import user_tokens
-from bot.web.app import (
-    API_DISABLED,
-    BAD_USER_TOKEN,
-    NOT_YOUR_DATA,
-    USER_TOKEN_EXPIRED,
-    USER_TOKENS_DISABLED,
-    create_app,
-)
+from bot.web.app import create_app
+from bot.web.auth import API_DISABLED, BAD_USER_TOKEN, NOT_YOUR_DATA, USER_TOKEN_EXPIRED
+from bot.web.site import USER_TOKENS_DISABLED
 
 SECRET = "user-token-secret-for-tests-0123456789"
 OTHER_SECRET = "another-user-token-secret-0123456789"
@@ -163,13 +158,13 @@ def test_the_whole_journey_with_one_token(client, engine, users):
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=IDS)
-def test_another_users_id_is_403_whether_or_not_they_exist(client, engine, users, method, path, body):
-    before = engine.store.export("bob")
+def test_another_users_id_is_403_whether_or_not_they_exist(client, engine, store, users, method, path, body):
+    before = store.export("bob")
     token = token_for(client, "alice")
     for other in ("bob", "nobody-at-all", "alice2", "Alice", "alice%20"):
         res = call(client, method, path, body, other, bearer(token))
         assert (res.status_code, res.json()) == (403, {"detail": NOT_YOUR_DATA}), other
-    assert engine.store.export("bob") == before
+    assert store.export("bob") == before
     assert engine.export("nobody-at-all") is None and engine.consent("Alice") is None
 
 

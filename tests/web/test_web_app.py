@@ -125,10 +125,11 @@ def test_module_creates_no_app_at_import() -> None:
     assert not any(isinstance(value, FastAPI) for value in vars(module).values())
 
 
-def test_module_imports_only_settings_and_the_store_from_the_engine_package() -> None:
+def test_module_imports_only_settings_the_vocabulary_and_the_records_from_the_bot_package() -> None:
     """The engine (FAISS, the encoder) is imported lazily, on the first API request; the
-    store (SQLAlchemy only) names the database's errors and outcomes the app answers. The
-    app's own modules (bot.web.*) are checked by the fresh-interpreter test below."""
+    records (SQLAlchemy only) serve the background jobs, and the vocabulary names the
+    database's errors the app answers. The app's own modules (bot.web.*) are checked by the
+    fresh-interpreter test below."""
     tree = ast.parse(Path(web_app.__file__).read_text(encoding="utf-8"))
     for node in tree.body:  # module level only: the lazy import lives inside a function
         if isinstance(node, ast.Import):
@@ -138,8 +139,8 @@ def test_module_imports_only_settings_and_the_store_from_the_engine_package() ->
         else:
             continue
         for name in names:
-            assert name in ("bot.config", "bot.store") or name.startswith("bot.web.") \
-                or not name.startswith(("bot", ".")), name
+            assert name in ("bot.config", "bot.records", "bot.vocabulary", "bot.web") \
+                or name.startswith("bot.web.") or not name.startswith(("bot", ".")), name
 
 
 def test_creating_the_app_loads_no_engine() -> None:

@@ -1,5 +1,7 @@
 """An experiment's variants compared: rates with 95% confidence intervals, the test used, and
-whether the sample is large enough to trust the answer (`bot experiments report`).
+whether the sample is large enough to trust the answer (`bot experiments report`). The engine
+reports with it and the analytics page groups its rates with it, so it lives beside
+`experiments.py`, below the engine; the chart of a report is the evaluation's (bot/evaluation/charts.py).
 
 A variant's rate of an outcome is the share of the (user, item) pairs it showed that the user
 then acted on (a click, like or purchase after the first impression of that item). The unit of
@@ -20,7 +22,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
@@ -88,6 +89,32 @@ class Report:
     def enough_users(self) -> bool:
         needed = self.needed_users_per_variant
         return needed is not None and min(v.users for v in self.variants) >= needed
+
+    def describe(self) -> str:
+        """The report as text, for the terminal (the CLI gets a report from the engine and
+        shows it without importing this module)."""
+        lines = [f"Experiment {self.experiment}: decided on the {self.metric!r} rate "
+                 "(items acted on after being shown / items shown)", ""]
+        outcomes = list(self.variants[0].rates)
+        lines.append(f"{'variant':<16}{'users':>7}{'shown':>8}  " + "  ".join(f"{o:>24}" for o in outcomes))
+        for variant in self.variants:
+            cells = [f"{r.value:6.2%} [{r.low:6.2%}, {r.high:6.2%}]" for r in variant.rates.values()]
+            lines.append(f"{variant.name:<16}{variant.users:>7}{variant.shown:>8}  " + "  ".join(f"{c:>24}" for c in cells))
+        lines += ["", f"Test: {self.test}; alpha {self.alpha:.3g} per comparison."]
+        control = self.variants[0].name
+        for c in self.comparisons:
+            lift = f" ({c.relative_lift:+.1%} relative)" if c.relative_lift is not None else ""
+            verdict = "a real difference" if c.significant else "no difference shown"
+            lines.append(f"{c.variant} vs {control}: {c.difference:+.2%}{lift}, p = {c.p_value:.3g}: {verdict}")
+        needed = self.needed_users_per_variant
+        fewest = min(v.users for v in self.variants)
+        effect = f"a {self.minimum_detectable_effect:.0%} relative change"
+        if needed is None:
+            lines.append(f"Sample size: the control has no outcomes yet; cannot tell how many users {effect} needs.")
+        else:
+            lines.append(f"Sample size: {needed} users per variant find {effect} with {POWER:.0%} power; "
+                         f"the smallest variant has {fewest}: " + ("enough." if self.enough_users else "NOT enough yet."))
+        return "\n".join(lines)
 
 
 def tally(events: Iterable[tuple[str, str, str, datetime]], outcomes: Iterable[EventType] = OUTCOMES,
@@ -169,53 +196,3 @@ def _needed_users(control: Rate, effect: float, alpha: float) -> int | None:
     z = _NORMAL.inv_cdf(1 - alpha / 2) + _NORMAL.inv_cdf(POWER)
     return math.ceil(2 * control.per_user_variance * (z / shift) ** 2)
 
-
-def describe(report: Report) -> str:
-    """The report as text, for the terminal."""
-    lines = [f"Experiment {report.experiment}: decided on the {report.metric!r} rate "
-             "(items acted on after being shown / items shown)", ""]
-    outcomes = list(report.variants[0].rates)
-    lines.append(f"{'variant':<16}{'users':>7}{'shown':>8}  " + "  ".join(f"{o:>24}" for o in outcomes))
-    for variant in report.variants:
-        cells = [f"{r.value:6.2%} [{r.low:6.2%}, {r.high:6.2%}]" for r in variant.rates.values()]
-        lines.append(f"{variant.name:<16}{variant.users:>7}{variant.shown:>8}  " + "  ".join(f"{c:>24}" for c in cells))
-    lines += ["", f"Test: {report.test}; alpha {report.alpha:.3g} per comparison."]
-    control = report.variants[0].name
-    for c in report.comparisons:
-        lift = f" ({c.relative_lift:+.1%} relative)" if c.relative_lift is not None else ""
-        verdict = "a real difference" if c.significant else "no difference shown"
-        lines.append(f"{c.variant} vs {control}: {c.difference:+.2%}{lift}, p = {c.p_value:.3g}: {verdict}")
-    needed = report.needed_users_per_variant
-    fewest = min(v.users for v in report.variants)
-    effect = f"a {report.minimum_detectable_effect:.0%} relative change"
-    if needed is None:
-        lines.append(f"Sample size: the control has no outcomes yet; cannot tell how many users {effect} needs.")
-    else:
-        lines.append(f"Sample size: {needed} users per variant find {effect} with {POWER:.0%} power; "
-                     f"the smallest variant has {fewest}: " + ("enough." if report.enough_users else "NOT enough yet."))
-    return "\n".join(lines)
-
-
-def write_chart(report: Report, path: Path) -> Path:
-    """Each variant's rate of every outcome with its 95% interval, as a PNG."""
-    from bot.evaluation.report import pyplot
-
-    plt = pyplot()
-    outcomes = list(report.variants[0].rates)
-    width = 0.8 / len(report.variants)
-    figure, axis = plt.subplots(figsize=(2 + 1.6 * len(outcomes), 4.2))
-    for k, variant in enumerate(report.variants):
-        rates = [variant.rates[o] for o in outcomes]
-        positions = np.arange(len(outcomes)) + (k - (len(report.variants) - 1) / 2) * width
-        axis.bar(positions, [r.value for r in rates], width,
-                 yerr=[[r.value - r.low for r in rates], [r.high - r.value for r in rates]],
-                 capsize=3, label=f"{variant.name} ({variant.users} users)")
-    axis.set_xticks(np.arange(len(outcomes)), outcomes)
-    axis.set_ylabel("items acted on / items shown")
-    axis.set_title(f"{report.experiment}: rates with 95% intervals")
-    axis.legend()
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path

@@ -17,31 +17,32 @@ def consenting_users(remember):
     remember("a", "b", "me", "fan-1", "fan-2", "fan-3")
 
 
-def test_interaction_log_holds_weighted_feedback_on_catalog_items_only(engine):
+def test_interaction_log_holds_weighted_feedback_on_catalog_items_only(engine, store, catalog):
     engine.record_event("a", EventType.LIKE, "alien-1979")
     engine.record_event("b", EventType.DISLIKE, "alien-1979")
     engine.record_event("b", EventType.IMPRESSION, "aliens-1986")  # shown, not feedback
-    log = interaction_log(engine.store, engine.catalog)
+    log = interaction_log(store, catalog)
     assert list(log.user_ids) == ["a", "b"]
     assert [log.item_ids[i] for i in log.items] == ["alien-1979", "alien-1979"]
     assert log.weights.tolist() == pytest.approx([1.0, -0.7])
 
 
-def test_trained_signals_round_trip_and_refuse_another_catalog(engine, tmp_path):
+def test_a_trained_model_round_trips_and_refuses_another_catalog(engine, store, catalog, index, tmp_path):
     engine.record_event("a", EventType.LIKE, "alien-1979")
-    path = tmp_path / "signals.npz"
-    trained, events = train(engine.store, engine.catalog, engine.index, path)
+    path = tmp_path / "model.npz"
+    trained, events = train(store, catalog, index, path)
     assert events == 1
-    loaded = load(engine.catalog, engine.index, path)
+    loaded = load(catalog, index, path)
     assert loaded is not None and loaded.params == trained.params
     assert (loaded._similar != trained._similar).nnz == 0
-    assert load(engine.catalog, engine.index, tmp_path / "missing.npz") is None
+    assert load(catalog, index, tmp_path / "missing.npz") is None
 
 
-def test_what_similar_users_liked_rises_and_is_named_as_the_reason(engine, tmp_path):
+def test_what_similar_users_liked_rises_and_is_named_as_the_reason(engine, store, catalog, index, encoder,
+                                                                      tmp_path):
     seed = "toy-story-1995"
     # An item the content alone ranks far down the list, but that other fans of the seed liked.
-    neighbour = engine.index.search(engine.index.vector(seed), 60, exclude=[seed])[-1][0]
+    neighbour = index.search(index.vector(seed), 60, exclude=[seed])[-1][0]
     before = [r.item.id for r in engine.recommend("me", n=5, like_item=None)]
     for fan in ("fan-1", "fan-2", "fan-3"):
         engine.record_event(fan, EventType.LIKE, seed, at=utcnow() - timedelta(days=40))
@@ -50,15 +51,16 @@ def test_what_similar_users_liked_rises_and_is_named_as_the_reason(engine, tmp_p
     content_only = [r.item.id for r in engine.recommend("me", n=5)]
     assert neighbour not in content_only and neighbour not in before
 
-    signals, _ = train(engine.store, engine.catalog, engine.index, tmp_path / "signals.npz")
-    with_signals = Engine(engine.catalog, engine.index, engine.encoder, engine.store, signals)
-    picks = {r.item.id: r for r in with_signals.recommend("me", n=5)}
+    model, _ = train(store, catalog, index, tmp_path / "model.npz")
+    with_model = Engine(catalog, index, encoder, store, model)
+    picks = {r.item.id: r for r in with_model.recommend("me", n=5)}
     assert neighbour in picks
     assert "liked by people who like what you like" in picks[neighbour].reasons
 
 
-def test_a_visitor_without_a_taste_is_shown_what_is_rising_not_only_the_all_time_popular(engine, tmp_path,
-                                                                                        monkeypatch, remember):
+def test_a_visitor_without_a_taste_is_shown_what_is_rising_not_only_the_all_time_popular(
+    engine, store, catalog, index, encoder, tmp_path, monkeypatch, remember,
+):
     monkeypatch.setattr("bot.recommender.COLD_POOL_SIZE", 4)  # two popular and two rising candidates
     fans = [f"old-fan-{n}" for n in range(3)] + ["new-fan-1", "new-fan-2"]
     remember(*fans)
@@ -70,39 +72,40 @@ def test_a_visitor_without_a_taste_is_shown_what_is_rising_not_only_the_all_time
     rising = "aliens-1986"  # liked by fewer people than every classic, but in the last hour
     for fan in fans[3:]:
         engine.record_event(fan, EventType.LIKE, rising, at=utcnow() - timedelta(minutes=30))
-    signals, _ = train(engine.store, engine.catalog, engine.index, tmp_path / "signals.npz")
+    model, _ = train(store, catalog, index, tmp_path / "model.npz")
 
-    picks = Engine(engine.catalog, engine.index, engine.encoder, engine.store, signals).recommend("visitor", n=3)
+    picks = Engine(catalog, index, encoder, store, model).recommend("visitor", n=3)
 
     assert rising in [pick.item.id for pick in picks]
     assert "trending with other users right now" in next(p for p in picks if p.item.id == rising).reasons
 
 
-def test_a_segment_prior_variant_lifts_what_a_new_users_segment_liked_and_says_why(engine, tmp_path, remember):
-    horror = [i.id for i in engine.catalog.items if "Horror" in i.categories and "Comedy" not in i.categories]
-    comedy = [i.id for i in engine.catalog.items if "Comedy" in i.categories and "Horror" not in i.categories]
+def test_a_segment_prior_variant_lifts_what_a_new_users_segment_liked_and_says_why(
+    engine, store, catalog, index, encoder, tmp_path, remember,
+):
+    horror = [i.id for i in catalog.items if "Horror" in i.categories and "Comedy" not in i.categories]
+    comedy = [i.id for i in catalog.items if "Comedy" in i.categories and "Horror" not in i.categories]
     fans = {f"horror-fan-{n}": horror[:2] for n in range(4)} | {f"comedy-fan-{n}": comedy[:2] for n in range(4)}
     remember(*fans)
     for fan, liked in fans.items():
         for item in liked:
             engine.record_event(fan, EventType.LIKE, item, at=utcnow() - timedelta(days=60))
-    signals, _ = train(engine.store, engine.catalog, engine.index, tmp_path / "signals.npz")
-    with_signals = Engine(engine.catalog, engine.index, engine.encoder, engine.store, signals)
+    model, _ = train(store, catalog, index, tmp_path / "model.npz")
     experiment = Experiment("prior", (Variant("control"), Variant("prior", segment_prior=1.0)))
-    with_signals.experiments = Experiments((experiment,))
+    with_model = Engine(catalog, index, encoder, store, model, experiments=Experiments((experiment,)))
     newcomers = {}
     for n in range(200):
         newcomers.setdefault(experiment.variant_of(f"newcomer-{n}").name, f"newcomer-{n}")
     for newcomer in newcomers.values():
         remember(newcomer)
-        with_signals.save_preferences(newcomer, categories=["Horror"], loved_items=[], avoid_categories=[])
+        with_model.save_preferences(newcomer, categories=["Horror"], loved_items=[], avoid_categories=[])
 
-    control = {p.item.id: p for p in with_signals.recommend(newcomers["control"], n=10)}
-    prior = {p.item.id: p for p in with_signals.recommend(newcomers["prior"], n=10)}
+    control = {p.item.id: p for p in with_model.recommend(newcomers["control"], n=10)}
+    prior = {p.item.id: p for p in with_model.recommend(newcomers["prior"], n=10)}
 
     reason = "a favourite of people with tastes like yours"
-    assert len(signals._segment_centroids) == 2
+    assert len(model._segment_centroids) == 2
     assert set(horror[:2]) <= set(prior) and all(reason in prior[item].reasons for item in horror[:2])
     assert not any("your_segment" in pick.components for pick in control.values())
-    assert reason in with_signals.explain(newcomers["prior"], horror[0])
-    assert reason not in with_signals.explain(newcomers["control"], horror[0])
+    assert reason in with_model.explain(newcomers["prior"], horror[0])
+    assert reason not in with_model.explain(newcomers["control"], horror[0])

@@ -1,0 +1,52 @@
+"""The action server: ``python -m actions.server --port 5055``, the one way it is started
+(`make run`, `make run-scale`, docker-compose, the Helm values, the tests, the benchmarks).
+
+It builds the engine (catalog, index, embedding model, database pool) before it listens: the
+first conversation does not wait for it, and a catalog or index that cannot load stops the
+server at once, with the reason in its log, instead of failing every action. Then it serves
+rasa_sdk's endpoint (/health, /webhook, /actions) in this same process, so the engine built
+here is the one the actions use. Work to do before listening, and checking who calls, belong
+here too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from rasa_sdk import utils
+from rasa_sdk.constants import DEFAULT_SERVER_PORT
+from rasa_sdk.endpoint import create_app_for_serve
+from rasa_sdk.executor import ActionExecutor
+
+from actions.runtime import engine
+
+log = logging.getLogger("actions.server")  # not "__main__", as `python -m` would name it
+
+# Where rasa_sdk's own launcher binds (SANIC_HOST, else every interface): unchanged, so that
+# Rasa reaches it as before, from the host or from another container.
+DEFAULT_HOST = "0.0.0.0"
+
+
+def serve(port: int, host: str) -> None:
+    """Register the actions, build the engine, then answer Rasa until stopped (SIGINT, SIGTERM)."""
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    loaded = engine()
+    log.info("engine ready: %d items", len(loaded.catalog))
+    app = create_app_for_serve(executor, cors_origins=None)  # no CORS, as `python -m rasa_sdk` without --cors
+    app.run(host=host, port=port, single_process=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m actions.server", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-p", "--port", type=int, default=DEFAULT_SERVER_PORT, help="port to listen on (5055)")
+    args = parser.parse_args(argv)
+    utils.configure_colored_logging(logging.INFO)
+    utils.update_sanic_log_level()
+    serve(args.port, os.environ.get("SANIC_HOST", DEFAULT_HOST))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Opening the bot's database: SQLite (one file, zero set-up) by default, any SQLAlchemy URL,
+such as PostgreSQL, for scale. Connection failures read as :class:`StoreUnavailable`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from bot import checkpoints
+from bot.vocabulary import StoreUnavailable
+
+
+def open_database(url: str) -> Engine:
+    """An engine whose pooled connections are checked before use (pre-ping), so a restarted
+    PostgreSQL needs no restart of ours; a SQLite file is shared by threads and processes."""
+    parsed = make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    options: dict[str, Any] = {"pool_pre_ping": not sqlite}  # SQLite: no server to lose
+    if sqlite:
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        options["connect_args"] = {"check_same_thread": False}
+        if "timeout" not in parsed.query:  # seconds a writer waits for another's lock
+            options["connect_args"]["timeout"] = 10
+    engine = create_engine(url, **options)
+    if sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+        if parsed.database and parsed.database != ":memory:":
+            checkpoints.manage(engine)
+    return engine
+
+
+@contextmanager
+def unavailable_as_error() -> Iterator[None]:
+    """Connection-level failures become :class:`StoreUnavailable`; bugs stay what they are."""
+    try:
+        yield
+    except (OperationalError, InterfaceError, PoolTimeout) as error:
+        raise StoreUnavailable(f"the database is unavailable: {error.orig or error}") from error
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything in the engine is UTC-aware."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    """Foreign keys on, and WAL so the action server and CLI can share the file. In WAL mode,
+    synchronous=NORMAL syncs the log at checkpoints instead of at every commit: a crashed
+    process loses nothing and the file never corrupts, but a power cut may undo the last
+    commits. Every reply writes (impressions, events), and a sync per commit was most of
+    a recommendation's time on this store (PostgreSQL is the store for durability at scale).
+    The log is copied into the file in the background (bot/checkpoints.py)."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

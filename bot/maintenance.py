@@ -1,0 +1,104 @@
+"""The operator's jobs, the door the CLI uses besides the engine: check and import catalogs,
+build the item index, write Rasa's lookup tables, train the hybrid model on the event log.
+
+None of them needs a whole engine, so each loads only what it works on; the CLI translates
+options to these calls and their results to text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot import indexing, trained_model
+from bot.catalog import Catalog, Item
+from bot.catalog_files import (
+    CatalogError,
+    ColumnMapping,
+    load_catalog,
+    load_configured_catalog,
+    read_catalog,
+    write_catalog,
+)
+from bot.config import Settings
+from bot.encoder import Encoder
+from bot.experiments import ExperimentError
+from bot.nlu import lookup_tables_yaml
+from bot.segments import SegmentsUnavailable
+from bot.store import Store
+
+# What an operator's command can end in that the operator fixes (a bad catalog or experiments
+# file, too few users for the segments asked for): the CLI says it in one line, no traceback.
+OPERATOR_ERRORS: tuple[type[Exception], ...] = (CatalogError, ExperimentError, SegmentsUnavailable)
+
+
+def check_catalog(settings: Settings, path: Path | None = None, mapping: Path | None = None) -> Catalog:
+    """The configured catalog, or the file at ``path`` read through the YAML column ``mapping``;
+    CatalogError names every bad row with its line and field."""
+    if path is None:
+        return load_configured_catalog(settings)
+    return load_catalog(path, ColumnMapping.from_yaml(mapping) if mapping else None)
+
+
+def read_catalog_file(path: Path, mapping: Path | None = None) -> tuple[list[Item], list[str]]:
+    """A CSV, JSON Lines or Parquet file's valid items, and one line for each row rejected."""
+    return read_catalog(path, ColumnMapping.from_yaml(mapping) if mapping else None)
+
+
+@dataclass(frozen=True)
+class ImportedCatalog:
+    path: Path  # the catalog written, ready for BOT_CATALOG
+    embedded: int  # items new or changed, embedded now
+    cached: int  # items unchanged, their embeddings read from the cache
+
+
+def import_catalog(settings: Settings, items: list[Item], name: str, out: Path | None = None) -> ImportedCatalog:
+    """Write ``items`` as the bot's catalog (by default var/catalogs/NAME.jsonl) and embed the
+    ones the encoder's cache does not know yet, so the first start after it is quick."""
+    path = out or settings.state_dir / "catalogs" / f"{name}.jsonl"
+    write_catalog(items, path)
+    encoder = Encoder(settings.embedding_cache_path)
+    texts = [item.embedding_text for item in items]
+    new = sum(encoder.cache.get(Encoder.cache_key(text)) is None for text in texts)
+    encoder.encode(texts, progress=True)
+    return ImportedCatalog(path, new, len(items) - new)
+
+
+@dataclass(frozen=True)
+class IndexBuild:
+    catalog: Path
+    items: int
+    directory: Path
+    built: bool  # False: the saved index already matched the catalog and the index settings
+
+
+def build_index(settings: Settings, force: bool = False) -> IndexBuild:
+    """Embed the configured catalog (only new or changed items) and save its index, unless
+    the saved one still matches (or ``force``)."""
+    catalog = load_configured_catalog(settings)
+    if not force and indexing.saved_index(settings, catalog) is not None:
+        return IndexBuild(catalog.path, len(catalog), settings.index_dir, built=False)
+    index = indexing.build_index(catalog, Encoder(settings.embedding_cache_path), progress=True,
+                                 index_settings=settings.index)
+    index.save(settings.index_dir)
+    return IndexBuild(catalog.path, len(index), settings.index_dir, built=True)
+
+
+def write_lookups(settings: Settings, out: Path) -> bool:
+    """Write the configured catalog's category and title lookup tables for Rasa's training
+    to ``out``; False if the file already said the same (so Rasa need not retrain)."""
+    text = lookup_tables_yaml(load_configured_catalog(settings))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists() and out.read_text(encoding="utf-8") == text:
+        return False
+    out.write_text(text, encoding="utf-8")
+    return True
+
+
+def train_model(settings: Settings) -> int:
+    """Fit the hybrid model on every user's feedback and save it (settings.model_path), where
+    the engine picks it up; how many feedback events it learned from."""
+    catalog = load_configured_catalog(settings)
+    index = indexing.load_or_build_index(settings, catalog, Encoder(settings.embedding_cache_path))
+    _, events = trained_model.train(Store(settings.database_url), catalog, index, settings.model_path)
+    return events

@@ -1,0 +1,96 @@
+"""The tables of the bot's own database (SQLAlchemy 2): users, stated preferences, events,
+consents, export tokens and handoffs.
+
+No table stores raw message text: events carry ids and labels.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.vocabulary import HandoffStatus, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    sender_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    onboarded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Preference(Base):
+    """An answer from the onboarding questionnaire (a category, an avoided one, a loved item)."""
+
+    __tablename__ = "preferences"
+    __table_args__ = (UniqueConstraint("sender_id", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    sender_id: Mapped[str] = mapped_column(
+        ForeignKey("users.sender_id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_sender_time", "sender_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    sender_id: Mapped[str] = mapped_column(ForeignKey("users.sender_id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(32))
+    item_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    category: Mapped[str | None] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(64), default="unknown")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Consent(Base):
+    """One consent decision (given or withdrawn); the newest is in force, all are history."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_sender_time", "sender_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    sender_id: Mapped[str] = mapped_column(ForeignKey("users.sender_id", ondelete="CASCADE"))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str] = mapped_column(String(64), default="unknown")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ExportToken(Base):
+    """A one-time, expiring download of a user's data; only the token's hash is stored."""
+
+    __tablename__ = "export_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sender_id: Mapped[str] = mapped_column(ForeignKey("users.sender_id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HandoffRequest(Base):
+    """A conversation handed to a human agent; the agent queue is the open ones."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_status_time", "status", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    sender_id: Mapped[str] = mapped_column(ForeignKey("users.sender_id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(64), default="unknown")
+    reason: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=HandoffStatus.WAITING)
+    agent: Mapped[str | None] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+

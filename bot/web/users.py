@@ -1,0 +1,72 @@
+"""Users' data (``/api/users/{sender_id}/...``): what the bot knows about a user, the export,
+the erasure and the consent, a thin face over :class:`bot.engine.Engine`.
+
+Access (:func:`bot.web.auth.user_access`): the operator's BOT_API_KEY opens any user, a user
+token (which the business's site got for that user from ``POST /api/site/users/{id}/token``)
+that user only: another id is 403. Without BOT_API_KEY and BOT_USER_TOKEN_SECRET all answer 503.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import Response
+
+from bot.web.auth import user_access
+from bot.web.dependencies import Engines, valid_sender_id
+from bot.web.responses import download
+from bot.web.schemas import ConsentIn, ConsentOut, ErasedOut, ErrorOut, ProfileOut, UserExport
+
+NOTHING_STORED = "nothing is stored about this user"
+
+router = APIRouter(
+    prefix="/api/users/{sender_id}",
+    dependencies=[Depends(user_access), Depends(valid_sender_id)],
+    responses={429: {"model": ErrorOut, "description": "Rate limit exceeded (BOT_RATE_LIMIT_PER_KEY)."},
+               401: {"model": ErrorOut, "description": "Missing or wrong API key; a malformed, forged or "
+                                                       "expired user token."},
+               403: {"model": ErrorOut, "description": "A user token for another user."},
+               503: {"model": ErrorOut, "description": "Neither BOT_API_KEY nor BOT_USER_TOKEN_SECRET is "
+                                                       "set, or the engine is down."}},
+)
+_NOT_FOUND = {404: {"model": ErrorOut, "description": "Nothing is stored about this user."}}
+
+
+@router.get("/profile", tags=["users"], response_model=ProfileOut, responses=_NOT_FOUND)
+def get_profile(sender_id: str, engines: Engines) -> Any:
+    """What the bot remembers about the user, in words (stored data, with or without consent)."""
+    summary = engines.get().summary(sender_id)
+    if not summary.known and summary.consent is None:
+        raise HTTPException(404, NOTHING_STORED)
+    return asdict(summary)
+
+
+@router.get(
+    "/export", tags=["privacy"], response_class=Response,
+    responses={200: {"model": UserExport, "description": "A JSON file, `<sender_id>-data.json`."},
+               **_NOT_FOUND},
+)
+def export_user(sender_id: str, engines: Engines) -> Response:
+    """Everything stored about the user (engine database and conversation), as a download."""
+    data = engines.get().export(sender_id)
+    if data is None:
+        raise HTTPException(404, NOTHING_STORED)
+    return download(data, sender_id)
+
+
+@router.delete("", tags=["privacy"], response_model=ErasedOut, responses=_NOT_FOUND)
+def erase_user(sender_id: str, engines: Engines) -> Any:
+    """Forget the user completely: profile, events, consent history, export links, conversation."""
+    erased = engines.get().erase(sender_id)
+    if not any(erased.values()):
+        raise HTTPException(404, NOTHING_STORED)
+    return {"erased": erased}
+
+
+@router.put("/consent", tags=["privacy"], response_model=ConsentOut)
+def put_consent(sender_id: str, decision: ConsentIn, engines: Engines) -> Any:
+    """Record the user's decision to be remembered (true) or not (false)."""
+    engines.get().set_consent(sender_id, decision.granted, channel=decision.channel)
+    return {"consent": decision.granted}
