@@ -12,7 +12,7 @@ a new user (what the user rejected or avoids still never comes back), ``diversit
 MMR trade-off (0: the best scores in order), ``segment_prior`` the weight of what the users
 of a new user's segment liked (bot/hybrid.py; off by default). Impressions and outcomes are
 the events every recommendation logs already; `bot experiments report` compares the
-variants (bot/evaluation/abtest.py).
+variants (bot/statistics.py).
 """
 
 from __future__ import annotations

@@ -263,6 +263,98 @@ def _rows(path: Path, fmt: str, problems: list[str]):
             yield number, row
 
 
+def _interaction_format(path: Path, fmt: str | None) -> str:
+    """``fmt`` checked, or told from the file's suffix, so a wrong format fails before any reading."""
+    if fmt is None:
+        suffix = path.suffix.lower()
+        fmt = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffix)
+        if fmt is None:
+            raise InteractionDataError(path, [f"{path}: cannot tell the format from {suffix!r}; use csv or jsonl"])
+    if fmt not in ("csv", "jsonl"):
+        raise InteractionDataError(path, [f"{path}: unknown format {fmt!r}; use csv or jsonl"])
+    return fmt
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The column names of an interaction log, as :func:`load_interactions` is given them."""
+
+    user: str
+    item: str
+    time: str
+    rating: str | None
+
+
+def _parse_interaction(
+    row: dict[str, Any], where: str, columns: _Columns,
+) -> tuple[tuple[str, str, int, float] | None, list[str]]:
+    """One row's ``(user, item id, time, rating)``, or all of its problems.
+
+    Every bad field of the row is reported, not just the first, so one run of the loader
+    names everything to fix. ``where`` is the ``"file:line: field"`` prefix of a problem.
+    """
+    problems: list[str] = []
+    values: dict[str, str] = {}
+    for name in (columns.user, columns.item):
+        value = row.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            problems.append(f"{where} {name!r}: " + ("is empty" if name in row else "is missing"))
+        else:
+            values[name] = str(value).strip()
+    moment = 0
+    try:
+        moment = _parse_time(row.get(columns.time))
+    except ValueError as error:
+        reason = "is missing" if columns.time not in row else str(error)
+        problems.append(f"{where} {columns.time!r}: {reason}")
+    score = 0.0
+    if columns.rating is not None:
+        try:
+            score = float(row.get(columns.rating))
+            if not np.isfinite(score):
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append(f"{where} {columns.rating!r}: must be a number, got {row.get(columns.rating)!r}")
+    if problems:
+        return None, problems
+    return (values[columns.user], values[columns.item], moment, score), []
+
+
+def _read_interactions(
+    path: Path, fmt: str, index: dict[str, int], columns: _Columns,
+) -> tuple[list[tuple[str, int, int, float]], dict[str, int]]:
+    """The rows with a catalog item as ``(user, item row, time, rating)``, and unknown items' counts.
+
+    Rows whose item is not in ``index`` are only counted (the caller decides how to tell);
+    any malformed row raises :class:`InteractionDataError` once the whole file is read.
+    """
+    problems: list[str] = []
+    kept: list[tuple[str, int, int, float]] = []
+    unknown: dict[str, int] = {}
+    for number, row in _rows(path, fmt, problems):
+        parsed, row_problems = _parse_interaction(row, f"{path}:{number}: field", columns)
+        if parsed is None:
+            problems.extend(row_problems)
+            continue
+        user_name, item_id, moment, score = parsed
+        if item_id not in index:
+            unknown[item_id] = unknown.get(item_id, 0) + 1
+            continue
+        kept.append((user_name, index[item_id], moment, score))
+    if problems:
+        raise InteractionDataError(path, problems)
+    return kept, unknown
+
+
+def _unknown_items_message(path: Path, unknown: dict[str, int]) -> str:
+    """How many interactions were dropped for items outside the catalog, with a few examples."""
+    examples = ", ".join(repr(key) for key in list(unknown)[:5])
+    return (
+        f"{path}: dropped {sum(unknown.values())} interactions with {len(unknown)} items "
+        f"that are not in the catalog (e.g. {examples})"
+    )
+
+
 def load_interactions(
     path: str | Path,
     item_ids: Sequence[str],
@@ -285,65 +377,14 @@ def load_interactions(
     line and field.
     """
     path = Path(path)
-    if fmt is None:
-        suffix = path.suffix.lower()
-        fmt = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffix)
-        if fmt is None:
-            raise InteractionDataError(path, [f"{path}: cannot tell the format from {suffix!r}; use csv or jsonl"])
-    if fmt not in ("csv", "jsonl"):
-        raise InteractionDataError(path, [f"{path}: unknown format {fmt!r}; use csv or jsonl"])
+    fmt = _interaction_format(path, fmt)
     index = {item_id: row for row, item_id in enumerate(item_ids)}
-    problems: list[str] = []
-    user_names: list[str] = []
-    item_rows: list[int] = []
-    times: list[int] = []
-    ratings: list[float] = []
-    unknown: dict[str, int] = {}
-    for number, row in _rows(path, fmt, problems):
-        where = f"{path}:{number}: field"
-        row_problems = []
-        values = {}
-        for name in (user, item):
-            value = row.get(name)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                row_problems.append(f"{where} {name!r}: " + ("is empty" if name in row else "is missing"))
-            else:
-                values[name] = str(value).strip()
-        try:
-            moment = _parse_time(row.get(time))
-        except ValueError as error:
-            reason = "is missing" if time not in row else str(error)
-            row_problems.append(f"{where} {time!r}: {reason}")
-        score = 0.0
-        if rating is not None:
-            try:
-                score = float(row.get(rating))
-                if not np.isfinite(score):
-                    raise ValueError
-            except (TypeError, ValueError):
-                row_problems.append(f"{where} {rating!r}: must be a number, got {row.get(rating)!r}")
-        if row_problems:
-            problems.extend(row_problems)
-            continue
-        item_id = values[item]
-        if item_id not in index:
-            unknown[item_id] = unknown.get(item_id, 0) + 1
-            continue
-        user_names.append(values[user])
-        item_rows.append(index[item_id])
-        times.append(moment)
-        ratings.append(score)
-    if problems:
-        raise InteractionDataError(path, problems)
+    kept, unknown = _read_interactions(path, fmt, index, _Columns(user, item, time, rating))
     if unknown:
-        examples = ", ".join(repr(key) for key in list(unknown)[:5])
-        message = (
-            f"{path}: dropped {sum(unknown.values())} interactions with {len(unknown)} items "
-            f"that are not in the catalog (e.g. {examples})"
-        )
-        (report or log.warning)(message)
-    if not user_names:
+        (report or log.warning)(_unknown_items_message(path, unknown))
+    if not kept:
         raise InteractionDataError(path, [f"{path}: no interactions with items of the catalog"])
+    user_names, item_rows, times, ratings = (list(column) for column in zip(*kept, strict=True))
     return _build_log(
         user_names, list(item_ids), np.asarray(item_rows, dtype=np.int64),
         np.asarray(times, dtype=np.int64), np.asarray(ratings, dtype=np.float64),

@@ -179,9 +179,22 @@ def sweep_lines(rows: list[dict[str, Any]]) -> dict[str, list[tuple[float, dict[
 
 
 def markdown(results: dict[str, Any], data_label: str | None = None) -> str:
-    """The whole ``evaluation.md`` text."""
+    """The whole ``evaluation.md`` text: one list of lines per section, joined in report order."""
+    parts = intro_lines(results, data_label)
+    for variant, title in TITLES.items():
+        parts += [f"## {title}", "", results_table(results, variant), ""]
+    parts += ratio_section(results)
+    parts += fairness_sections(results)
+    parts += plots_section()
+    parts += settings_section(results)
+    parts += validation_section(results)
+    return "\n".join(parts)
+
+
+def intro_lines(results: dict[str, Any], data_label: str | None = None) -> list[str]:
+    """The title, where the run came from, and how the protocol and the metrics are defined."""
     n = results["test_users"]
-    parts = [
+    return [
         "# Offline evaluation",
         "",
         "Written by `bot eval` from the same run as `evaluation.json` "
@@ -207,25 +220,31 @@ def markdown(results: dict[str, Any], data_label: str | None = None) -> str:
         "over users (0: all the same genres). Bold: the highest value of a column.",
         "",
     ]
-    for variant, title in TITLES.items():
-        parts += [f"## {title}", "", results_table(results, variant), ""]
+
+
+def ratio_section(results: dict[str, Any]) -> list[str]:
+    """The engine against the best baseline per metric; no lines when the engine did not run."""
     ratios = engine_ratios(results)
-    if ratios:
-        parts += [
-            "## Engine vs. the best baseline",
-            "",
-            "| variant | metric | engine | best baseline | baseline value | engine / baseline |",
-            "|---|---|---:|---|---:|---:|",
-        ]
-        for variant, key, engine_value, name, value, ratio in ratios:
-            shown = "—" if ratio is None else f"{ratio:.2f}×"
-            parts.append(
-                f"| {variant} | {HEADERS[key]} | {_number(key, engine_value)} | {name} | "
-                f"{_number(key, value)} | {shown} |"
-            )
-        parts.append("")
-    parts += fairness_sections(results)
-    parts += [
+    if not ratios:
+        return []
+    parts = [
+        "## Engine vs. the best baseline",
+        "",
+        "| variant | metric | engine | best baseline | baseline value | engine / baseline |",
+        "|---|---|---:|---|---:|---:|",
+    ]
+    for variant, key, engine_value, name, value, ratio in ratios:
+        shown = "—" if ratio is None else f"{ratio:.2f}×"
+        parts.append(
+            f"| {variant} | {HEADERS[key]} | {_number(key, engine_value)} | {name} | "
+            f"{_number(key, value)} | {shown} |"
+        )
+    return [*parts, ""]
+
+
+def plots_section() -> list[str]:
+    """Links to the HR, NDCG and coverage plots (the sweep plot sits with the sweep)."""
+    return [
         "## Plots",
         "",
         f"![HR@K for K = 1..50]({PLOTS['hr']})",
@@ -234,15 +253,21 @@ def markdown(results: dict[str, Any], data_label: str | None = None) -> str:
         "",
         f"![Catalog coverage@10]({PLOTS['coverage']})",
         "",
-        "## Settings",
-        "",
-        "Each model ran with these parameters (chosen on the validation items):",
-        "",
     ]
+
+
+def settings_section(results: dict[str, Any]) -> list[str]:
+    """Each model's parameters as run, so a reader can reproduce the numbers."""
+    parts = ["## Settings", "", "Each model ran with these parameters (chosen on the validation items):", ""]
     for name, params in results["settings"].items():
         text = ", ".join(f"{key}={value}" for key, value in params.items()) or "no parameters"
         parts.append(f"- **{name}**: {text}")
-    parts += ["", "## Validation grid", "", "NDCG@10 on the validation items; the chosen setting in bold.", ""]
+    return [*parts, ""]
+
+
+def validation_section(results: dict[str, Any]) -> list[str]:
+    """Every grid setting's validation NDCG@10; the chosen one (first of the best) in bold."""
+    parts = ["## Validation grid", "", "NDCG@10 on the validation items; the chosen setting in bold.", ""]
     parts += ["| model | setting | validation NDCG@10 |", "|---|---|---:|"]
     for name, grid in results["validation"].items():
         chosen = max(grid.values()) if grid else None
@@ -250,8 +275,7 @@ def markdown(results: dict[str, Any], data_label: str | None = None) -> str:
         for key, value in grid.items():
             cell = f"**{value:.4f}**" if key == first else f"{value:.4f}"
             parts.append(f"| {name} | {key} | {cell} |")
-    parts.append("")
-    return "\n".join(parts)
+    return [*parts, ""]
 
 
 def fairness_sections(results: dict[str, Any]) -> list[str]:

@@ -241,9 +241,19 @@ def run_protocol(
     names = [name for name, _, _ in models]
     if len(set(names)) != len(names):
         raise ValueError("model names must be unique")
-    groups = user_groups(split)
-    labels = metrics.group_labels(USER_GROUP_BOUNDS)
-    out: dict[str, Any] = {
+    groups = (user_groups(split), metrics.group_labels(USER_GROUP_BOUNDS))
+    out = _empty_results(split, protocol)
+    steps = sum(len(list(grid) or [{}]) + 1 + len(sweeps.get(name, ())) for name, _, grid in models)
+    with tqdm(total=steps, desc="evaluation", unit="fit", disable=not progress) as bar:
+        for spec in models:
+            _run_model(out, spec, split, bar, groups, k_max=k_max, sweeps=sweeps, progress=progress)
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def _empty_results(split: Split, protocol: str) -> dict[str, Any]:
+    """The result skeleton in ``evaluation.json`` key order, with what needs no model filled in."""
+    return {
         "protocol": protocol,
         "test_users": int(len(split.test_users)),
         "full_history": {},
@@ -257,36 +267,59 @@ def run_protocol(
         "seconds": 0.0,
         "curves": {variant: {} for variant in VARIANTS},
     }
-    steps = sum(len(list(grid) or [{}]) + 1 + len(sweeps.get(name, ())) for name, _, grid in models)
-    with tqdm(total=steps, desc="evaluation", unit="fit", disable=not progress) as bar:
-        for name, factory, grid in models:
-            def done(key: str, value: float, name: str = name) -> None:
-                bar.set_postfix_str(f"{name} {key}: ndcg@10 {value:.4f}")
-                bar.update(1)
 
-            bar.set_postfix_str(f"{name}: tuning")
-            best, validation = tune(name, factory, grid, split, progress=progress, on_result=done)
-            bar.set_postfix_str(f"{name}: test")
-            ranker = fit(factory(dict(best)), split, "test")
-            for variant, phase in VARIANTS.items():
-                result = evaluate(ranker, split, phase, k_max, fit_first=False, progress=progress, name=name)
-                out[variant][name] = result.summary()
-                out["user_groups"][variant][name] = _rounded(metrics.quality_by_group(result.ranks, groups, labels))
-                out["category_exposure"][variant][name] = _rounded(
-                    metrics.category_exposure(result.top, split.item_categories)
-                )
-                out["curves"][variant][name] = {
-                    "hr": result.curves["hr"].tolist(), "ndcg": result.curves["ndcg"].tolist(),
-                }
-            out["settings"][name] = {**_jsonable(ranker.settings()), **_jsonable(best)}
-            out["validation"][name] = validation
-            bar.update(1)
-            if name in sweeps:
-                out["sweep"][name] = sweep(
-                    name, factory, best, sweeps[name], split, progress=progress, on_result=done,
-                )
-    out["seconds"] = round(time.perf_counter() - started, 1)
-    return out
+
+def _progress_step(bar: tqdm, name: str) -> Callable[[str, float], None]:
+    """The ``on_result`` of one model's fits: shows the last score on ``bar`` and advances it."""
+
+    def done(key: str, value: float) -> None:
+        bar.set_postfix_str(f"{name} {key}: ndcg@10 {value:.4f}")
+        bar.update(1)
+
+    return done
+
+
+def _run_model(
+    out: dict[str, Any],
+    spec: ModelSpec,
+    split: Split,
+    bar: tqdm,
+    groups: tuple[np.ndarray, list[str]],
+    *,
+    k_max: int,
+    sweeps: dict[str, Sequence[dict[str, Any]]],
+    progress: bool,
+) -> None:
+    """Tune one model, score its best setting in both variants and sweep it, into ``out``.
+
+    One fit per grid setting, the test fit and one per sweep override: each is a step of ``bar``.
+    """
+    name, factory, grid = spec
+    done = _progress_step(bar, name)
+    bar.set_postfix_str(f"{name}: tuning")
+    best, validation = tune(name, factory, grid, split, progress=progress, on_result=done)
+    bar.set_postfix_str(f"{name}: test")
+    ranker = fit(factory(dict(best)), split, "test")
+    for variant, phase in VARIANTS.items():
+        result = evaluate(ranker, split, phase, k_max, fit_first=False, progress=progress, name=name)
+        _record_variant(out, variant, name, result, groups, split)
+    out["settings"][name] = {**_jsonable(ranker.settings()), **_jsonable(best)}
+    out["validation"][name] = validation
+    bar.update(1)
+    if name in sweeps:
+        out["sweep"][name] = sweep(name, factory, best, sweeps[name], split, progress=progress, on_result=done)
+
+
+def _record_variant(
+    out: dict[str, Any], variant: str, name: str, result: Result,
+    groups: tuple[np.ndarray, list[str]], split: Split,
+) -> None:
+    """One model's result in one variant, under every key of ``out`` that has a per-variant part."""
+    users, labels = groups
+    out[variant][name] = result.summary()
+    out["user_groups"][variant][name] = _rounded(metrics.quality_by_group(result.ranks, users, labels))
+    out["category_exposure"][variant][name] = _rounded(metrics.category_exposure(result.top, split.item_categories))
+    out["curves"][variant][name] = {"hr": result.curves["hr"].tolist(), "ndcg": result.curves["ndcg"].tolist()}
 
 
 def _rounded(tree: Any) -> Any:

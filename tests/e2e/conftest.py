@@ -62,7 +62,7 @@ class Services(ServerProcesses):
             "TRACKER_HOST": "",
             "BOT_TRACKER_URL": f"sqlite:///{self.workdir / 'tracker.sqlite3'}",
             "PYTHONPATH": str(PROJECT_ROOT),  # Rasa loads rasa_plugins/ (endpoints.yml)
-            # Never the developer's real Slack or Telegram bot (tests/channels fake their APIs).
+            # Never the developer's real Slack or Telegram bot (tests/rasa_plugins fake their APIs).
             "SLACK_BOT_TOKEN": "", "TELEGRAM_BOT_TOKEN": "",
             "BOT_RASA_TOKEN": self.rasa_token,
             **self.extra_env,

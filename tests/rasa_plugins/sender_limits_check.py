@@ -1,5 +1,5 @@
 """The chat rate limit's decision logic (rasa_plugins/ratelimit.py), run in the Rasa environment
-by tests/rasa/test_sender_rate_limit.py: ``.venv-rasa/bin/python tests/rasa/sender_limits_check.py
+by tests/rasa_plugins/test_sender_rate_limit.py: ``.venv-rasa/bin/python tests/rasa_plugins/sender_limits_check.py
 REDIS_URL``. Prints ``ok <check>`` for each check that passed; fails on the first that does not.
 
 Started with BOT_RATE_LIMIT_PER_SENDER=0, so importing rasa_plugins installs nothing and each

@@ -1,6 +1,6 @@
 """Ticket locks shared through Redis by several Rasa servers (rasa_plugins/lock_store.py), run
-in the Rasa environment by tests/rasa/test_lock_store.py: ``.venv-rasa/bin/python
-tests/rasa/lock_store_check.py REDIS_HOST REDIS_PORT``. Prints one line of JSON: for Rasa's
+in the Rasa environment by tests/rasa_plugins/test_lock_store.py: ``.venv-rasa/bin/python
+tests/rasa_plugins/lock_store_check.py REDIS_HOST REDIS_PORT``. Prints one line of JSON: for Rasa's
 ``RedisLockStore`` and for ``AtomicRedisLockStore``, how often two holders were inside the lock
 at once (a ticket issued twice while both were alive) and how often a waiter found the lock gone
 ("Could not acquire lock": Rasa drops that message) or waited for good (its ticket was lost

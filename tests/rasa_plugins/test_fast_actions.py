@@ -44,7 +44,7 @@ MALFORMED = {"events": [{"event": "slot", "value": ["alien-1979"]}],  # a slot w
 def test_the_checks_in_the_rasa_environment(rasa_env):
     env = {**rasa_env, "PYTHONPATH": str(PROJECT_ROOT), "BOT_RATE_LIMIT_PER_SENDER": "0"}
     result = subprocess.run(
-        [PYTHON, "tests/rasa/fast_actions_check.py"],
+        [PYTHON, "tests/rasa_plugins/fast_actions_check.py"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     output = result.stdout + result.stderr

@@ -84,7 +84,7 @@ def backend_on(catalog, index, encoder, url: str) -> Iterator[Backend]:
 
 
 def client_for(settings, engine: Engine) -> TestClient:
-    # Limits out of the way: this fuzzes the API, tests/web/test_rate_limits.py the limits.
+    # Limits out of the way: this fuzzes the API, tests/bot/web/test_rate_limits.py the limits.
     configured = dataclasses.replace(settings, site_key=SITE_KEY, api_key=API_KEY, user_token_secret="u" * 32,
                                      rate_limit_per_key=10**6, rate_limit_per_user=10**6)
     return TestClient(create_app(configured, engine_factory=lambda _settings: engine))

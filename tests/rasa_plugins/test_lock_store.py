@@ -18,7 +18,7 @@ REDIS = os.environ.get("TEST_REDIS_HOST", "127.0.0.1"), os.environ.get("TEST_RED
 
 def test_only_the_atomic_lock_store_serves_one_turn_at_a_time(rasa_env):
     result = subprocess.run(
-        [PYTHON, "tests/rasa/lock_store_check.py", *REDIS],
+        [PYTHON, "tests/rasa_plugins/lock_store_check.py", *REDIS],
         cwd=PROJECT_ROOT, env={**rasa_env, "PYTHONPATH": str(PROJECT_ROOT)},
         capture_output=True, text=True, timeout=400,
     )

@@ -1,6 +1,6 @@
 """The action server's answers checked on a validator built once (rasa_plugins/fast_actions.py),
-run in the Rasa environment by tests/rasa/test_fast_actions.py: ``.venv-rasa/bin/python
-tests/rasa/fast_actions_check.py``. Prints ``ok <check>`` for each check that passed; fails on
+run in the Rasa environment by tests/rasa_plugins/test_fast_actions.py: ``.venv-rasa/bin/python
+tests/rasa_plugins/fast_actions_check.py``. Prints ``ok <check>`` for each check that passed; fails on
 the first that does not.
 
 Rasa's own method is kept before ``rasa_plugins`` is imported (which replaces it), so every

@@ -18,7 +18,7 @@ def test_sender_limits_in_the_rasa_environment(rasa_env):
     env = {**rasa_env, "PYTHONPATH": str(PROJECT_ROOT), "BOT_RATE_LIMIT_PER_SENDER": "0"}
     env.pop("BOT_REDIS_URL", None)
     result = subprocess.run(
-        [PYTHON, "tests/rasa/sender_limits_check.py", REDIS_URL],
+        [PYTHON, "tests/rasa_plugins/sender_limits_check.py", REDIS_URL],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     output = result.stdout + result.stderr
