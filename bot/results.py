@@ -1,5 +1,6 @@
 """What the engine answers with: the types its faces read (picks, a profile in words, an
-agent's brief) and the error for an unknown item id.
+agent's brief, and the item, handoff and request constraints these carry) and the error for an
+unknown item id. Faces import these names from here, not from the modules that define them.
 """
 
 from __future__ import annotations
@@ -8,8 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.catalog import Item
+from bot.constraints import Constraints
 from bot.handoff import Handoff
 from bot.recommender import Recommendation
+
+__all__ = ["Constraints", "Handoff", "HandoffBrief", "Item", "Picks", "ProfileSummary", "Recommendation", "UnknownItem"]
 
 
 class UnknownItem(KeyError):

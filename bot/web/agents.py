@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
@@ -27,6 +27,9 @@ from bot.web.dependencies import Engines, Rasa, TheRecords
 from bot.web.rasa_api import TIMED_OUT_INTENT, RasaApi, RasaUnavailable
 from bot.web.responses import page
 from bot.web.schemas import AgentMessageIn, AgentOut, ErrorOut, HandoffBriefOut, HandoffOut
+
+if TYPE_CHECKING:  # bot.results loads the engine's modules; the web app loads them on first use only
+    from bot.results import Handoff
 
 RASA_API_OFF = "replies cannot be sent: set BOT_RASA_TOKEN to Rasa's --auth-token"
 UNREACHABLE = "this user's channel ({channel}) cannot receive messages the user did not ask for"
@@ -42,7 +45,7 @@ _ERRORS = {401: {"model": ErrorOut, "description": "Missing or unknown agent tok
 _CHANGE_ERRORS = {**_ERRORS, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}}
 
 
-def _out(handoff) -> dict[str, Any]:
+def _out(handoff: Handoff) -> dict[str, Any]:
     return {**asdict(handoff), "reachable": handoff.reachable}
 
 
