@@ -1,7 +1,8 @@
 """The action server: ``python -m actions.server --port 5055``, the one way it is started
 (`make run`, `make run-scale`, docker-compose, the Helm values, the tests, the benchmarks).
 
-It builds the engine (catalog, index, embedding model, database pool) before it listens: the
+It builds the engine (catalog, index, database pool) and loads the embedding model before it
+listens (rasa-sdk's /health answers at once, so nothing else could tell it was not ready): the
 first conversation does not wait for it, and a catalog or index that cannot load stops the
 server at once, with the reason in its log, instead of failing every action. Then it serves
 rasa_sdk's endpoint (/health, /webhook, /actions) in this same process, so the engine built
@@ -34,7 +35,8 @@ def serve(port: int, host: str) -> None:
     executor = ActionExecutor()
     executor.register_package("actions")
     loaded = engine()
-    log.info("engine ready: %d items", len(loaded.catalog))
+    loaded.warm_up()  # the embedding model: the first typed title or taste must not wait for it
+    log.info("engine ready: %d items, embedding model loaded", len(loaded.catalog))
     app = create_app_for_serve(executor, cors_origins=None)  # no CORS, as `python -m rasa_sdk` without --cors
     app.run(host=host, port=port, single_process=True)
 

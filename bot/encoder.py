@@ -73,6 +73,14 @@ class Encoder:
     def cache_key(text: str) -> str:
         return hashlib.sha256(f"{MODEL_NAME}\n{text}".encode()).hexdigest()
 
+    def load(self) -> None:
+        """Load the model now (a server does it before it listens), not on the first typed text."""
+        self._load()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
     def _load(self):
         with self._lock:
             if self._model is None:

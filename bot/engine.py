@@ -135,6 +135,11 @@ class Engine:
         """Release the database connections (they open again on next use)."""
         self._records.close()
 
+    def warm_up(self) -> None:
+        """Load what a user's turn would otherwise load lazily (the embedding model that reads a
+        typed title or taste), so that no user waits for it. Servers call this before they listen."""
+        self._encoder.load()
+
     def reload_if_changed(self) -> bool:
         """Pick up a changed catalog or retrained model without a restart (True), and
         segments rebuilt by another process; a request in flight finishes on its version."""

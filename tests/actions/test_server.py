@@ -7,6 +7,8 @@ import pytest
 from sanic import Sanic
 
 from actions import server
+from bot.encoder import Encoder
+from bot.engine import Engine
 
 
 @pytest.fixture
@@ -28,6 +30,16 @@ def test_the_engine_is_built_before_the_server_listens(monkeypatch, listening, a
     assert built == "engine"
     assert options == {"host": "0.0.0.0", "port": 5099, "single_process": True}  # the engine lives here
     assert {route.path for route in app.router.routes} == {"health", "webhook", "actions"}
+
+
+def test_the_embedding_model_is_loaded_before_the_server_listens(monkeypatch, listening, catalog, index, store):
+    encoder = Encoder(None)  # not loaded yet, as in a fresh action server
+    monkeypatch.setattr(server, "engine", lambda: Engine(catalog, index, encoder, store))
+    monkeypatch.setattr(Sanic, "run", lambda app, **options: listening.append(encoder.loaded))
+
+    server.serve(5099, "127.0.0.1")
+
+    assert listening == [True]  # a user's first typed title or taste does not wait for the model
 
 
 def test_an_engine_that_cannot_be_built_stops_the_server_before_it_listens(monkeypatch, listening):
