@@ -15,7 +15,7 @@ export TRANSFORMERS_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup system-packages run run-scale test lint index lookups train train-recs eval bench audit lock-bot clean
+.PHONY: help setup system-packages run run-scale test lint index lookups train train-recs eval nlu-eval bench audit lock-bot clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ train-recs: index  ## Fit the collaborative and trend signals on the feedback lo
 
 eval: setup  ## Offline evaluation on ../shared/data (docs/evaluation.md, .json, plots)
 	$(BOT) eval
+
+nlu-eval: setup index train  ## How the bot reads held-out messages and requests (docs/nlu.md, .json)
+	$(BOT) nlu-eval
 
 bench: setup index train  ## Benchmarks (docs/benchmarks.md and .json from one run)
 	test -x .venv-bench/bin/locust || { $$(scripts/find-python 3.11) -m venv .venv-bench && \

@@ -330,6 +330,22 @@ def eval_command(
     typer.echo(evaluation.summary())
 
 
+@app.command("nlu-eval")
+def nlu_eval(
+    sets: Path | None = typer.Option(None, "--sets", help="Folder of the held-out sets (default: tests/data/nlu)."),
+    model: Path | None = typer.Option(None, "--model", help="Rasa model (default: the newest models/*.tar.gz)."),
+    out: Path | None = typer.Option(None, "--out", help="Report folder (default: docs/ of the project)."),
+) -> None:
+    """Measure how today's NLU reads the held-out sets; write nlu.md and nlu.json, print the headline."""
+    from bot.evaluation import nlu
+
+    try:
+        evaluation = nlu.run(_settings(), sets, model, out, say=typer.echo)
+    except nlu.NluEvalError as error:
+        _fail(str(error))
+    typer.echo(evaluation.summary())
+
+
 @app.command("web")
 def web(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the chat page (it talks to the Rasa server at BOT_RASA_URL) and the user-data API.

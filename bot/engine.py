@@ -40,15 +40,7 @@ from bot.segments import build as build_segments
 from bot.serving import ServedCatalog, load_catalog_parts
 from bot.statistics import Report, compare, tally
 from bot.store import Store
-from bot.vocabulary import (
-    BOT_EVENTS,
-    EventType,
-    HandoffReason,
-    PreferenceKind,
-    Recorded,
-    StoreUnavailable,
-    utcnow,
-)
+from bot.vocabulary import BOT_EVENTS, EventType, HandoffReason, PreferenceKind, Recorded, StoreUnavailable, utcnow
 
 log = logging.getLogger(__name__)
 

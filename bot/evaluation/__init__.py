@@ -11,4 +11,7 @@ and ``bot experiments simulate`` run.
 
 ``replay`` plays MovieTweetings through an engine to check the experiment pipeline, whose
 statistics are bot/statistics.py (the engine reports with them); ``charts`` draws a report.
+
+``nlu`` is ``bot nlu-eval``: how the bot reads held-out messages (intents, off-topic, support)
+and requests (titles, categories, periods, the picks), written to ``docs/nlu.{json,md}``.
 """
