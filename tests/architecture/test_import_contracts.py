@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,16 @@ def test_a_module_without_a_layer_is_refused(tree):
 
     assert result.returncode != 0
     assert "bot.stray" in result.stdout + result.stderr
+
+
+def test_the_faces_contract_forbids_every_module_below_the_doors():
+    """The exhaustive layers contract makes a new module take a layer; this keeps the faces'
+    contract from forgetting it: every domain and storage module is forbidden to the faces."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    contracts = {contract["name"]: contract for contract in config["contracts"]}
+    layers = next(c for c in contracts.values() if c["type"] == "layers")["layers"]
+    below_doors = layers[layers.index("records") + 1:layers.index("vocabulary")]
+    modules = {f"bot.{name.strip()}" for layer in below_doors for name in layer.replace("|", ":").split(":")}
+    faces = contracts["Faces talk to the doors only (engine, records, maintenance)"]
+
+    assert set(faces["forbidden_modules"]) == modules - {"bot.results"}  # the types the doors answer with
