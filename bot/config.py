@@ -111,6 +111,9 @@ class Settings:
     outreach_intent: str | None = None
     # the A/B experiments file (bot/experiments.py, data/experiments.example.yml); unset: none
     experiments_path: Path | None = None
+    # the embedding cache when it is not the state folder's (an evaluation's scratch engine shares
+    # the bot's, so that a catalog is embedded once); unset: in BOT_STATE_DIR
+    embedding_cache_file: Path | None = None
 
     @property
     def index_dir(self) -> Path:
@@ -134,7 +137,7 @@ class Settings:
 
     @property
     def embedding_cache_path(self) -> Path:
-        return self.state_dir / "embeddings.npz"
+        return self.embedding_cache_file or self.state_dir / "embeddings.npz"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

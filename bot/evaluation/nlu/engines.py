@@ -6,7 +6,7 @@ that goodbooks is embedded once and not on every run (about 4 minutes)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -40,18 +40,6 @@ class RequestEngine(Protocol):
 EngineFactory = Callable[[Settings, str, Path], RequestEngine]
 
 
-@dataclass(frozen=True)
-class _ScratchSettings(Settings):
-    """Settings whose state is in a scratch folder but whose embedding cache is elsewhere (the
-    cache's path is otherwise derived from the state folder)."""
-
-    embedding_cache: Path = field(kw_only=True)
-
-    @property
-    def embedding_cache_path(self) -> Path:
-        return self.embedding_cache
-
-
 def catalog_settings(settings: Settings, catalog: str, workdir: Path) -> Settings:
     """Settings of an engine on the set's catalog with its state and databases in ``workdir`` and
     the embedding cache of ``settings``."""
@@ -65,9 +53,7 @@ def catalog_settings(settings: Settings, catalog: str, workdir: Path) -> Setting
             raise NluEvalError(f"goodbooks-10k not found at {books}; set BOT_SHARED_DATA to the shared data folder")
         env |= {"BOT_CATALOG": str(books), "BOT_CATALOG_MAPPING": str(GOODBOOKS_MAPPING),
                 "BOT_QUESTIONNAIRE": str(GOODBOOKS_QUESTIONNAIRE)}
-    scratch = Settings.from_env(env)
-    return _ScratchSettings(**{f.name: getattr(scratch, f.name) for f in fields(Settings)},
-                            embedding_cache=settings.embedding_cache_path)
+    return replace(Settings.from_env(env), embedding_cache_file=settings.embedding_cache_path)
 
 
 def build_engine(settings: Settings, catalog: str, workdir: Path) -> RequestEngine:

@@ -345,3 +345,16 @@ def test_rasa_parse_answers_a_line_per_message(rasa_model):
         assert all(set(entry) == {"name", "confidence"} for entry in result["intent_ranking"])
         assert all({"entity", "value", "start", "end"} <= set(entity) for entity in result["entities"])
     assert results[0]["intent"] == "greet"
+
+
+def test_a_request_engine_keeps_its_state_apart_but_shares_the_embedding_cache(tmp_path):
+    from bot.config import Settings
+    from bot.evaluation.nlu.engines import catalog_settings
+
+    bot_settings = Settings.from_env({"BOT_STATE_DIR": str(tmp_path / "var")})
+
+    scratch = catalog_settings(bot_settings, "demo", tmp_path / "scratch")
+
+    assert scratch.embedding_cache_path == tmp_path / "var" / "embeddings.npz"  # embedded once, for both
+    assert scratch.state_dir == tmp_path / "scratch"
+    assert scratch.database_url == f"sqlite:///{tmp_path / 'scratch' / 'bot.sqlite3'}"
