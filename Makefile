@@ -55,8 +55,9 @@ index: setup  ## Embed the catalog and build the FAISS index (only if the catalo
 lookups: setup
 	@$(BOT) nlu lookups --out build/nlu/catalog_lookups.yml
 
-train: setup lookups  ## Train the Rasa model (only if training data changed)
+train: setup lookups  ## Train the Rasa model and the intent model (only if training data changed)
 	@scripts/train-rasa >/dev/null
+	@$(BOT) nlu train
 
 train-recs: index  ## Fit the collaborative and trend signals on the feedback log
 	$(BOT) train-recs

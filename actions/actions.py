@@ -6,22 +6,22 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import (
     EngineAction,
     answered_form,
+    button_item,
     channel,
     engine,
-    entity_values,
     join,
     payload,
     remembered,
     resolve_item,
 )
-from bot.results import Picks
+from bot.results import Picks, Wish
 from bot.vocabulary import EventType, Recorded, StoreUnavailable
 
 if TYPE_CHECKING:
@@ -82,6 +82,9 @@ class ActionGreet(EngineAction):
         return "action_greet"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        if (wish := typed_wish(tracker)).steers:  # "Hi, I like crime movies": picks at once
+            events = recommend_for(dispatcher, tracker, wish)
+            return [*events, SlotSet("onboarded", not any(e.get("event") == "followup" for e in events))]
         try:
             summary = engine().summary(tracker.sender_id)
         except StoreUnavailable:
@@ -117,29 +120,56 @@ class ActionRecommend(EngineAction):
         return "action_recommend"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        eng = engine()
-        text = "" if answered_form(tracker) else tracker.latest_message.get("text") or ""
-        asked = entity_values(tracker, "category") if text else []
-        categories = eng.match_categories(" ; ".join(asked)) or eng.match_categories(text)
-        category = categories[0] if categories else None
-        if asked and category is None:
-            dispatcher.utter_message(
-                text=f"I don't have a \"{asked[0]}\" category. I know {join(eng.catalog.categories[:10])}, "
-                "and more. Here are picks for you anyway:"
-            )
-        constraints = supported_constraints(dispatcher, eng.understand(text))
-        recommendations = eng.recommend(
-            tracker.sender_id, n=PICKS, category=category, constraints=constraints,
-            channel=channel(tracker), exclude=tracker.get_slot("last_recommendations") or [],
+        return recommend_for(dispatcher, tracker, typed_wish(tracker))
+
+
+def recommend_for(dispatcher: CollectingDispatcher, tracker: Tracker, wish: Wish) -> list[dict[str, Any]]:
+    """Picks for what the message wished for, said as such; a newcomer is onboarded after them."""
+    eng = engine()
+    wish = replace(wish, constraints=supported_constraints(dispatcher, wish.constraints))
+    if wish.lasting and eng.avoid(tracker.sender_id, wish):
+        avoided = join([*wish.avoid_categories, *wish.avoid_topics])
+        dispatcher.utter_message(text=f"Noted: I won't suggest {avoided} again.")
+    recommendations = eng.recommend(
+        tracker.sender_id, n=PICKS, wish=wish, channel=channel(tracker),
+        exclude=tracker.get_slot("last_recommendations") or [],
+    )
+    if wish.topic and recommendations and not any(pick.on_topic for pick in recommendations):
+        dispatcher.utter_message(text=f"I have nothing about \"{wish.topic}\", so these are picks for you anyway.")
+        wish = replace(wish, topic="")
+    like = f"like {join([eng.catalog.by_id[i].label for i in wish.items])}" if wish.items else ""
+    scope = " ".join(filter(None, [wish.describe(), like, wish.constraints.describe()]))
+    if not recommendations:
+        dispatcher.utter_message(
+            text=f"I've run out of new {scope} for you. Try another genre or period, "
+            "or say \"change my preferences\"."
         )
-        scope = " ".join(filter(None, [category, "picks", constraints.describe()]))
-        if not recommendations:
-            dispatcher.utter_message(
-                text=f"I've run out of new {scope} for you. Try another genre or period, "
-                "or say \"change my preferences\"."
-            )
-            return [SlotSet("last_recommendations", [])]
-        return show_recommendations(dispatcher, f"Here are some {scope} for you:", recommendations)
+        return [SlotSet("last_recommendations", [])]
+    shown = show_recommendations(dispatcher, f"Here are some {scope} for you:", recommendations)
+    return shown + ([] if recommendations.profile_unavailable else onboarding_after(tracker, wish))
+
+
+def onboarding_after(tracker: Tracker, wish: Wish) -> list[dict[str, Any]]:
+    """A newcomer whose first message already asked for something gets the picks at once, then
+    onboarding (consent first), which keeps what the message said and asks only the rest."""
+    if tracker.active_loop.get("name") or not wish.steers:
+        return []
+    summary = engine().summary(tracker.sender_id)
+    if summary.consent is not None or summary.onboarded:
+        return []
+    told = {"fav_categories": [*wish.categories, *([wish.topic] if wish.topic else [])],
+            "fav_titles": list(wish.items),
+            "avoid_categories": [*wish.avoid_categories, *wish.avoid_topics]}
+    return [*(SlotSet(slot, value) for slot, value in told.items() if value), FollowupAction("onboarding_form")]
+
+
+def typed_wish(tracker: Tracker) -> Wish:
+    """What the user's latest typed message asks for; nothing for a button or the answer that
+    ended the questionnaire (its words were the answer)."""
+    text = tracker.latest_message.get("text") or ""
+    if answered_form(tracker) or not text.strip() or text.startswith("/"):
+        return Wish()
+    return engine().read_wish(text)
 
 
 def supported_constraints(dispatcher: CollectingDispatcher, constraints: Constraints) -> Constraints:
@@ -155,23 +185,29 @@ def supported_constraints(dispatcher: CollectingDispatcher, constraints: Constra
 
 
 class ActionMoreLikeThis(EngineAction):
+    """Picks like an item: a button's, or the titles a message names ("like Memento and Heat")."""
+
     def name(self) -> str:
         return "action_more_like_this"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        item = resolve_item(tracker)
-        if item is None:
+        eng = engine()
+        button = button_item(tracker)
+        wish = Wish(items=(button.id,)) if button else typed_wish(tracker)
+        if not wish.items and wish.steers:  # "like Avengers: Infinity War", a film the catalog lacks
+            return recommend_for(dispatcher, tracker, wish)
+        if not wish.items:
             dispatcher.utter_message(text=which_item())
             return []
-        eng = engine()
-        eng.record_event(tracker.sender_id, EventType.CLICK, item.id, channel=channel(tracker))
-        recommendations = eng.recommend(
-            tracker.sender_id, n=PICKS, like_item=item.id, channel=channel(tracker)
-        )
+        for item_id in wish.items:
+            eng.record_event(tracker.sender_id, EventType.CLICK, item_id, channel=channel(tracker))
+        wish = replace(wish, constraints=supported_constraints(dispatcher, wish.constraints))
+        recommendations = eng.recommend(tracker.sender_id, n=PICKS, wish=wish, channel=channel(tracker))
+        labels = join([eng.catalog.by_id[item_id].label for item_id in wish.items])
         if not recommendations:
-            dispatcher.utter_message(text=f"I have nothing new that is like {item.label}.")
+            dispatcher.utter_message(text=f"I have nothing new that is like {labels}.")
             return []
-        return show_recommendations(dispatcher, f"More like {item.label}:", recommendations)
+        return show_recommendations(dispatcher, f"More like {labels}:", recommendations)
 
 
 class ActionFeedback(EngineAction):
@@ -183,6 +219,8 @@ class ActionFeedback(EngineAction):
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         intent = tracker.latest_message.get("intent", {}).get("name")
         item = resolve_item(tracker)
+        if item is None and (wish := typed_wish(tracker)).steers:
+            return self.taste_said(dispatcher, tracker, intent, wish)
         if item is None or intent not in FEEDBACK_EVENTS:
             dispatcher.utter_message(text=which_item())
             return []
@@ -204,6 +242,27 @@ class ActionFeedback(EngineAction):
         if recorded is Recorded.QUEUED:
             text += " (My memory is offline for a moment; I'll take it into account as soon as it's back.)"
         dispatcher.utter_message(text=text, buttons=[MORE_BUTTON])
+        return []
+
+
+    @staticmethod
+    def taste_said(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str | None,
+                   wish: Wish) -> list[dict[str, Any]]:
+        """"I like crime movies" names no item but a taste: picks for it. "I don't like horror"
+        or "horror is awful" names what to avoid from now on."""
+        if intent == "like":
+            return recommend_for(dispatcher, tracker, wish)
+        avoid = Wish(avoid_categories=tuple(dict.fromkeys(wish.avoid_categories + wish.categories)),
+                     avoid_topics=wish.avoid_topics + ((wish.topic,) if wish.topic else ()), lasting=True)
+        said = join([*avoid.avoid_categories, *avoid.avoid_topics])
+        if engine().avoid(tracker.sender_id, avoid):
+            dispatcher.utter_message(text=f"Noted: I won't suggest {said} again.", buttons=[MORE_BUTTON])
+        else:
+            dispatcher.utter_message(
+                text=f"I'm not remembering anything for you, so I can't keep \"no {said}\" for next time. "
+                "Say \"you can remember me\" if you'd like me to.",
+                buttons=[{"title": "You can remember me", "payload": "/give_consent"}],
+            )
         return []
 
 

@@ -8,6 +8,7 @@ answer gets a helpful re-ask instead of a dead end.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -16,11 +17,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import EngineAction, channel, engine, entity_values, join, remembered
+from bot.results import Wish
 
 FORM_SLOTS = ("consent", "fav_categories", "fav_titles", "title_confirmation", "avoid_categories", "pending_title")
 SKIP_INTENTS = {"skip", "deny"}
 YES_INTENTS = {"affirm", "give_consent"}
 NO_INTENTS = {"deny", "withdraw_consent", "skip"}
+MAX_TITLES = 5  # loved titles taken from one answer
 SKIP_WORDS = {"skip", "none", "nothing", "no", "nope", "pass", "n/a", "nothing really", "no idea"}
 
 
@@ -30,12 +33,18 @@ def is_skip(tracker: Tracker) -> bool:
     return message.get("intent", {}).get("name") in SKIP_INTENTS or text in SKIP_WORDS
 
 
-def named_categories(tracker: Tracker) -> list[str]:
-    """Categories from entities (buttons, NLU) and from the text itself."""
+def answer_wish(tracker: Tracker) -> Wish:
+    """An answer read as any request is (titles, categories, topic, what not to suggest), with
+    the categories of a button's payload."""
     eng = engine()
-    found = eng.match_categories(" ; ".join(entity_values(tracker, "category")))
-    found += eng.match_categories(tracker.latest_message.get("text") or "")
-    return list(dict.fromkeys(found))
+    text = tracker.latest_message.get("text") or ""
+    wish = Wish() if text.startswith("/") else eng.read_wish(text)
+    from_entities = eng.match_categories(" ; ".join(entity_values(tracker, "category")))
+    return replace(wish, categories=tuple(dict.fromkeys([*from_entities, *wish.categories])))
+
+
+def avoided(wish: Wish) -> list[str]:
+    return [*wish.avoid_categories, *wish.avoid_topics]
 
 
 class ActionAskConsent(EngineAction):
@@ -151,12 +160,15 @@ class ValidateOnboardingForm(FormValidationAction):
     def validate_fav_categories(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if isinstance(value, list):  # filled from an opening request (actions.onboarding_after)
+            return {"fav_categories": value}
         if is_skip(tracker):
             return {"fav_categories": []}
-        categories = named_categories(tracker)
-        interest = None if categories else engine().match_interest(tracker.latest_message.get("text") or "")
-        if interest:  # no category of this catalog, but items match it ("space operas")
-            categories = [interest]
+        wish = answer_wish(tracker)
+        categories = list(wish.categories)
+        interest = engine().match_interest(wish.topic) if wish.topic else None
+        if interest:  # no category of this catalog, but items match it ("space operas", "murder")
+            categories.append(interest)
         if not categories:
             known = join(engine().catalog.categories[:12])
             dispatcher.utter_message(
@@ -165,14 +177,18 @@ class ValidateOnboardingForm(FormValidationAction):
             )
             return {"fav_categories": None}
         dispatcher.utter_message(text=f"Noted: {join(categories)}.")
-        return {"fav_categories": categories}
+        if not avoided(wish):
+            return {"fav_categories": categories}
+        return {"fav_categories": categories, "avoid_categories": avoided(wish)}  # "comedy but no horror"
 
     def validate_fav_titles(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if isinstance(value, list):  # filled from an opening request (actions.onboarding_after)
+            return {"fav_titles": value}
         if is_skip(tracker):
             return {"fav_titles": [], "pending_title": None}
-        matches, _ = engine().match_titles(tracker.latest_message.get("text") or "")
+        matches, _ = engine().match_titles(tracker.latest_message.get("text") or "", limit=MAX_TITLES)
         if not matches:
             dispatcher.utter_message(
                 text="I couldn't find that in my catalog. Try another title, or say \"skip\"."
@@ -201,16 +217,18 @@ class ValidateOnboardingForm(FormValidationAction):
     def validate_avoid_categories(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if isinstance(value, list):  # filled from an opening request (actions.onboarding_after)
+            return {"avoid_categories": value}
         if is_skip(tracker):
             return {"avoid_categories": []}
-        categories = named_categories(tracker)
-        if not categories:
+        wish = answer_wish(tracker)  # all it names is to avoid: "horror", "no gore", "glass"
+        named = list(dict.fromkeys([*wish.categories, *avoided(wish), *([wish.topic] if wish.topic else [])]))
+        if not named:
             dispatcher.utter_message(
-                text="I didn't recognise a category there. Name one to avoid (for example "
-                "\"horror\"), or say \"nothing\"."
+                text="I didn't catch what to avoid there. Name it (for example \"horror\"), or say \"nothing\"."
             )
             return {"avoid_categories": None}
-        return {"avoid_categories": categories}
+        return {"avoid_categories": named}
 
 
 class ActionResetPreferences(EngineAction):

@@ -45,6 +45,8 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: Handof
     refusal = why_no_person(tracker)
     if refusal:
         dispatcher.utter_message(response=refusal)
+        if contact := engine().support_contact:
+            dispatcher.utter_message(text=f"You can reach our team at {contact}.")
         return []
     _, queued = engine().request_handoff(tracker.sender_id, channel(tracker), reason)
     if queued:

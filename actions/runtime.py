@@ -99,12 +99,20 @@ def remembered(summary: ProfileSummary) -> str:
     return "; ".join(parts)
 
 
-def resolve_item(tracker: Tracker) -> Item | None:
-    """The item a message is about: a button's item_id, else a title the user typed."""
+def button_item(tracker: Tracker) -> Item | None:
+    """The item of a pick's button (its payload's item_id), if the message is one."""
     eng = engine()
     for item_id in entity_values(tracker, "item_id"):
         if item_id in eng.catalog:
             return eng.catalog.by_id[item_id]
+    return None
+
+
+def resolve_item(tracker: Tracker) -> Item | None:
+    """The item a message is about: a button's item_id, else a title the user typed."""
+    if (item := button_item(tracker)) is not None:
+        return item
+    eng = engine()
     titles = entity_values(tracker, "title")
     if titles:
         matches, _ = eng.match_titles(titles[0], limit=1)

@@ -5,9 +5,9 @@ It builds the engine (catalog, index, database pool) and loads the embedding mod
 listens (rasa-sdk's /health answers at once, so nothing else could tell it was not ready): the
 first conversation does not wait for it, and a catalog or index that cannot load stops the
 server at once, with the reason in its log, instead of failing every action. Then it serves
-rasa_sdk's endpoint (/health, /webhook, /actions) in this same process, so the engine built
-here is the one the actions use. Work to do before listening, and checking who calls, belong
-here too.
+rasa_sdk's endpoint (/health, /webhook, /actions) and the engine's intent reading (/intent)
+in this same process, so the engine built here is the one the actions use. Work to do before
+listening, and checking who calls, belong here too.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from rasa_sdk.constants import DEFAULT_SERVER_PORT
 from rasa_sdk.endpoint import create_app_for_serve
 from rasa_sdk.executor import ActionExecutor
 
+from actions.intents import add_intent_route
 from actions.runtime import engine
 
 log = logging.getLogger("actions.server")  # not "__main__", as `python -m` would name it
@@ -38,6 +39,7 @@ def serve(port: int, host: str) -> None:
     loaded.warm_up()  # the embedding model: the first typed title or taste must not wait for it
     log.info("engine ready: %d items, embedding model loaded", len(loaded.catalog))
     app = create_app_for_serve(executor, cors_origins=None)  # no CORS, as `python -m rasa_sdk` without --cors
+    add_intent_route(app)  # Rasa's NLU asks the engine for each typed message's intent
     app.run(host=host, port=port, single_process=True)
 
 

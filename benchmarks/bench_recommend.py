@@ -208,7 +208,8 @@ def taste_queries(recommender: Recommender, store: Store, requests: list[dict]) 
         if "sender_id" in kwargs and kwargs["sender_id"].startswith("user-"):
             profile = Profile.load(store, kwargs["sender_id"])
             query = recommender.query_vector(
-                profile, Request(category=kwargs.get("category"), seed_item=kwargs.get("like_item")))
+                profile, Request(categories=tuple(filter(None, [kwargs.get("category")])),
+                                 seed_items=tuple(filter(None, [kwargs.get("like_item")]))))
             if query is not None:
                 queries.append(query)
         if len(queries) == RECALL_QUERIES:

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 # Everyday words people use for a genre, keyed by the canonical name (lower case).
@@ -25,7 +26,7 @@ CATEGORY_SYNONYMS: dict[str, tuple[str, ...]] = {
     "crime": ("gangster", "gangsters", "heist", "mafia"),
     "documentary": ("documentaries", "docs", "docu"),
     "drama": ("dramas", "dramatic"),
-    "family": ("kids", "children", "family-friendly"),
+    "family": ("kids", "kid", "children", "childrens", "children's", "family-friendly", "family friendly"),
     "fantasy": ("magic", "wizards", "dragons"),
     "history": ("historical", "period piece"),
     "horror": ("scary", "slasher", "spooky"),
@@ -173,18 +174,30 @@ class Catalog:
         return digest.hexdigest()[:16]
 
     def category_counts(self) -> Counter[str]:
+        return Counter(self._category_counts)
+
+    @cached_property
+    def _category_counts(self) -> Counter[str]:
         return Counter(cat for item in self.items for cat in item.categories)
 
     @property
     def categories(self) -> list[str]:
         """Categories, most common first (ties alphabetical)."""
-        counts = self.category_counts()
-        return sorted(counts, key=lambda c: (-counts[c], c))
+        return list(self._ordered_categories)
 
-    def category_phrases(self) -> dict[str, list[str]]:
+    @cached_property
+    def _ordered_categories(self) -> tuple[str, ...]:
+        counts = self._category_counts
+        return tuple(sorted(counts, key=lambda c: (-counts[c], c)))
+
+    def category_phrases(self) -> Mapping[str, list[str]]:
         """Every phrase that names categories (name, plural, synonyms) -> canonical names."""
+        return self._category_phrases
+
+    @cached_property
+    def _category_phrases(self) -> dict[str, list[str]]:
         phrases: dict[str, list[str]] = {}
-        for category in self.categories:
+        for category in self._ordered_categories:
             key = category.lower()
             for phrase in (key, key + "s", *CATEGORY_SYNONYMS.get(key, ())):
                 names = phrases.setdefault(phrase, [])
@@ -192,19 +205,29 @@ class Catalog:
                     names.append(category)
         return phrases
 
+    @cached_property
+    def _phrase_pattern(self) -> re.Pattern[str]:
+        """Any category phrase as a whole word, longest first: one pass over a message, whatever
+        the number of categories (goodbooks has 5,841)."""
+        return _whole_words(self._category_phrases)
+
+    @cached_property
+    def _name_pattern(self) -> re.Pattern[str]:
+        forms = set()
+        for name in (c.lower() for c in self._ordered_categories):
+            forms.update([name, name + "s", name + "es"] + ([name[:-1] + "ies"] if name.endswith("y") else []))
+        return _whole_words(forms)
+
     def find_categories(self, text: str) -> list[str]:
         """Categories named in free text, in the order they appear, without repeats."""
-        lowered = text.lower()
-        hits: list[tuple[int, str]] = []
-        for phrase, categories in self.category_phrases().items():
-            match = re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", lowered)
-            if match:
-                hits.extend((match.start(), category) for category in categories)
-        found: list[str] = []
-        for _, category in sorted(hits):
-            if category not in found:
-                found.append(category)
-        return found
+        found: dict[str, None] = {}
+        for match in self._phrase_pattern.finditer(text.lower()):
+            found.update(dict.fromkeys(self._category_phrases[match.group(1)]))
+        return list(found)
+
+    def without_category_names(self, text: str) -> str:
+        """The text (lowercased) without the categories' names and their plurals ("mysteries")."""
+        return self._name_pattern.sub(" ", text.lower())
 
     @property
     def has_prices(self) -> bool:
@@ -216,6 +239,11 @@ class Catalog:
 
     def in_category(self, category: str) -> list[Item]:
         return [item for item in self.items if category in item.categories]
+
+
+def _whole_words(phrases: Iterable[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True)) or "(?!)"
+    return re.compile(rf"(?<![\w-])({alternatives})(?![\w-])")
 
 
 def _shown(value: Scalar) -> str:

@@ -19,7 +19,7 @@ from bot.config import ConfigError, Settings
 app = typer.Typer(help="Personalization engine of the recommendation bot.", no_args_is_help=True)
 index_app = typer.Typer(help="The FAISS item index.", no_args_is_help=True)
 catalog_app = typer.Typer(help="The item catalog.", no_args_is_help=True)
-nlu_app = typer.Typer(help="Rasa training data generated from the catalog.", no_args_is_help=True)
+nlu_app = typer.Typer(help="Rasa training data from the catalog, and the intent model.", no_args_is_help=True)
 user_app = typer.Typer(help="One user's data.", no_args_is_help=True)
 segments_app = typer.Typer(help="Groups of users with similar tastes.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
@@ -109,6 +109,17 @@ def index_build(force: bool = typer.Option(False, help="Rebuild even if the cata
         typer.echo(f"indexed {index.items} items from {index.catalog} into {index.directory}")
     else:
         typer.echo(f"index is up to date with {index.catalog} ({index.items} items) and the index settings")
+
+
+@nlu_app.command("train")
+def nlu_train() -> None:
+    """Train the intent model (bot/intent_model.py) on Rasa's training data, if it changed."""
+    from bot import maintenance
+
+    result = maintenance.train_intents(_settings())
+    state = "trained" if result.trained else "is up to date:"
+    typer.echo(f"intent model {state} {result.phrases} phrases, {result.intents} intents "
+               f"(min confidence {result.min_confidence}, min similarity {result.min_similarity})")
 
 
 @nlu_app.command("lookups")

@@ -16,6 +16,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 _KNOWN_KEYS = {
     "BOT_CATALOG",
+    "BOT_INTENT_MODEL",
+    "BOT_SUPPORT_CONTACT",
     "BOT_CATALOG_MAPPING",
     "BOT_QUESTIONNAIRE",
     "BOT_DATABASE_URL",
@@ -114,6 +116,10 @@ class Settings:
     # the embedding cache when it is not the state folder's (an evaluation's scratch engine shares
     # the bot's, so that a catalog is embedded once); unset: in BOT_STATE_DIR
     embedding_cache_file: Path | None = None
+    # the intent model trained from Rasa's training data by `bot nlu train` (bot/intent_model.py)
+    intent_model_path: Path = PROJECT_ROOT / "models/intents.npz"
+    # how customers reach support where no agent can join the chat ("help@shop.example, 0800 123"); unset: not said
+    support_contact: str | None = None
 
     @property
     def index_dir(self) -> Path:
@@ -190,6 +196,8 @@ class Settings:
             index=IndexSettings.from_env(env),
             outreach_intent=_intent_name(env.get("BOT_OUTREACH_INTENT", "")),
             experiments_path=Path(env["BOT_EXPERIMENTS"]) if env.get("BOT_EXPERIMENTS") else None,
+            intent_model_path=Path(env.get("BOT_INTENT_MODEL", PROJECT_ROOT / "models/intents.npz")),
+            support_contact=" ".join(env.get("BOT_SUPPORT_CONTACT", "").split()) or None,
         )
 
 

@@ -115,3 +115,12 @@ def _decade(text: str) -> int | None:
         return int(match.group(1) + match.group(2) + "0")
     digit = int(match.group(3))
     return (1900 if digit >= 2 else 2000) + digit * 10
+
+
+def without_constraints(text: str) -> str:
+    """The text with the words that state constraints blanked out: what is left says which
+    items are wanted ("Comedies under 20 dollars" -> "Comedies")."""
+    for pattern in (_UNDER, _OVER, _BEFORE, _AFTER, _IN_YEAR, _AVAILABLE, _DECADE,
+                    re.compile(rf"\b(?:the\s+)?(?:{'|'.join(_DECADE_WORDS)})\b")):
+        text = re.sub(pattern.pattern, " ", text, flags=re.IGNORECASE)
+    return re.sub(r"\s+", " ", text).strip()

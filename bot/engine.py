@@ -26,6 +26,7 @@ from bot.experiments import OUTCOMES, Experiment, Experiments, Variant, load_exp
 from bot.handoff import Handoff
 from bot.hybrid import HybridRanker
 from bot.index import ItemIndex
+from bot.intent_model import IntentModel, IntentReading, load_intent_model
 from bot.matching import TitleMatch, match_interest
 from bot.outbox import Outbox
 from bot.popularity import LivePopularity
@@ -41,6 +42,8 @@ from bot.serving import ServedCatalog, load_catalog_parts
 from bot.statistics import Report, compare, tally
 from bot.store import Store
 from bot.vocabulary import BOT_EVENTS, EventType, HandoffReason, PreferenceKind, Recorded, StoreUnavailable, utcnow
+from bot.wish import Wish
+from bot.wish_reader import WishReader
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +86,10 @@ class Engine:
         outbox: Outbox | None = None,
         segments: Segments | None = None,
         experiments: Experiments | None = None,
+        intents: IntentModel | None = None,
     ):
         self._store = store
+        self._intents = intents
         self._records = Records(store, conversations)
         self._experiments = experiments or Experiments()
         self._popularity = LivePopularity(store)
@@ -102,7 +107,8 @@ class Engine:
         return cls(catalog, index, encoder, Store(settings.database_url), model, settings,
                    Questionnaire.from_yaml(settings.questionnaire_path),
                    ConversationStore(settings.tracker_url), Outbox(settings.outbox_dir),
-                   Segments.load(settings.segments_path, index.dimension), load_experiments(settings.experiments_path))
+                   Segments.load(settings.segments_path, index.dimension), load_experiments(settings.experiments_path),
+                   load_intent_model(settings.intent_model_path))
 
     @property
     def catalog(self) -> Catalog:
@@ -129,8 +135,11 @@ class Engine:
 
     def warm_up(self) -> None:
         """Load what a user's turn would otherwise load lazily (the embedding model that reads a
-        typed title or taste), so that no user waits for it. Servers call this before they listen."""
-        self._encoder.load()
+        typed title or taste), so that no user waits for it. Servers call this before they listen;
+        they embed one short message at a time, on one thread each. Reading a first request also
+        builds what reading needs once per catalog (its category phrases as one pattern)."""
+        self._encoder.load(threads=1)
+        self.read_wish("something like this")
 
     def reload_if_changed(self) -> bool:
         """Pick up a changed catalog or retrained model without a restart (True), and
@@ -165,7 +174,7 @@ class Engine:
             onboarded=profile.onboarded,
             consent=consent,
             categories=list(profile.categories) + list(profile.interests),
-            avoid_categories=list(profile.avoid_categories),
+            avoid_categories=list(profile.avoid_categories) + list(profile.avoid_interests),
             loved=labels(list(profile.loved_items)),
             liked=labels([i for i, e in feedback.items() if e.type in (EventType.LIKE, EventType.PURCHASE)]),
             disliked=labels([i for i, e in feedback.items() if e.type in (EventType.DISLIKE, EventType.NOT_INTERESTED)]),
@@ -246,6 +255,19 @@ class Engine:
         """What a request's words ask of the picks beyond taste: price, period, availability."""
         return parse_constraints(text)
 
+    def read_wish(self, text: str) -> Wish:
+        """What a typed request asks for: titles named, categories, topic, what to avoid, constraints."""
+        version = self._served.version
+        questionnaire = self.questionnaire
+        return WishReader(version.catalog, version.matcher, (questionnaire.item, questionnaire.items)).read(text)
+
+    def read_intent(self, text: str) -> IntentReading | None:
+        """The intent of a typed message by its meaning (None without a trained intent model:
+        then Rasa's own reading stands)."""
+        if self._intents is None:
+            return None
+        return self._intents.read(text, self._encoder.encode_query(text))
+
     def match_categories(self, text: str) -> list[str]:
         """The catalog's categories named in the text."""
         return self.catalog.find_categories(text)
@@ -266,19 +288,23 @@ class Engine:
         n: int = 5,
         category: str | None = None,
         like_item: str | None = None,
-        constraints: Constraints = Constraints(),
+        wish: Wish = Wish(),
         channel: str = "unknown",
         now: datetime | None = None,
         exclude: Iterable[str] = (),
     ) -> Picks:
-        """Personalized picks (popular ones without consent), never those in ``exclude``;
-        with consent, what is shown is logged as impressions (not repeated soon). With the
-        database unavailable: the popular picks, marked ``profile_unavailable``."""
+        """Personalized picks (popular ones without consent), never those in ``exclude``: of
+        ``category`` and like ``like_item`` (a button's or the API's), and as a typed request's
+        ``wish`` asks (:meth:`read_wish`). With consent, what is shown is logged as impressions
+        (not repeated soon). With the database unavailable: the popular picks, marked
+        ``profile_unavailable``."""
         version = self._served.version  # one catalog version for the whole request
-        if like_item is not None and like_item not in version.catalog:
-            raise UnknownItem(like_item)
-        request = Request(n=n, category=category, seed_item=like_item, constraints=constraints,
-                          exclude=frozenset(exclude))
+        seeds = ((like_item,) if like_item else ()) + wish.items
+        if unknown := [item_id for item_id in seeds if item_id not in version.catalog]:
+            raise UnknownItem(unknown[0])
+        request = Request(n=n, categories=(category,) if category else wish.categories, seed_items=seeds,
+                          constraints=wish.constraints, topic=wish.topic, avoid_categories=wish.avoid_categories,
+                          avoid_topics=wish.avoid_topics, exclude=frozenset(exclude))
         self._recorder.try_flush()
         try:
             personal, profile = self._consented_profile(sender_id)
@@ -342,8 +368,8 @@ class Engine:
         loved_items: list[str],
         avoid_categories: list[str],
     ) -> bool:
-        """Store questionnaire answers (only with consent: else False); stated tastes that
-        are no category become interests."""
+        """Store questionnaire answers (only with consent: else False); stated tastes and
+        avoidances that are no category become (avoided) interests."""
         for item_id in loved_items:
             self.item(item_id)
         known = self.catalog.category_counts()
@@ -353,10 +379,19 @@ class Engine:
                 PreferenceKind.CATEGORY: [c for c in categories if c in known],
                 PreferenceKind.INTEREST: [c for c in categories if c not in known],
                 PreferenceKind.ITEM: loved_items,
-                PreferenceKind.AVOID_CATEGORY: avoid_categories,
+                PreferenceKind.AVOID_CATEGORY: [c for c in avoid_categories if c in known],
+                PreferenceKind.AVOID_INTEREST: [c for c in avoid_categories if c not in known],
             },
             if_consented=True,
         )
+
+    def avoid(self, sender_id: str, wish: Wish) -> bool:
+        """Keep what a wish said is never wanted ("i hate musicals", "never anything with glass")
+        with the user's other preferences (only with consent: else False)."""
+        known = self.catalog.category_counts()
+        return self._store.add_preferences(sender_id, {
+            PreferenceKind.AVOID_CATEGORY: [c for c in wish.avoid_categories if c in known],
+            PreferenceKind.AVOID_INTEREST: list(wish.avoid_topics)})
 
     # --- consent and privacy -------------------------------------------------------
 
@@ -396,7 +431,8 @@ class Engine:
 
     def erase(self, sender_id: str) -> dict[str, int]:
         """Forget the user completely: engine rows, conversation, in-memory interest vectors."""
-        interests = self._store.preferences(sender_id)[PreferenceKind.INTEREST]
+        preferences = self._store.preferences(sender_id)
+        interests = preferences[PreferenceKind.INTEREST] + preferences[PreferenceKind.AVOID_INTEREST]
         erased = self._records.erase(sender_id)
         self._served.version.recommender.forget_interests(interests)
         self._popularity.forget()
@@ -415,6 +451,11 @@ class Engine:
     def handoff_available(self) -> bool:
         """Whether any support agent can sign in to take conversations (BOT_AGENT_TOKENS)."""
         return bool(self._settings and self._settings.agent_tokens)
+
+    @property
+    def support_contact(self) -> str | None:
+        """How customers reach support outside this chat (BOT_SUPPORT_CONTACT), if configured."""
+        return self._settings.support_contact if self._settings else None
 
     def request_handoff(self, sender_id: str, channel: str, reason: HandoffReason) -> tuple[Handoff, bool]:
         """Put the conversation in the agents' queue (once); True if it was queued now."""

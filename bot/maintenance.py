@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import indexing, trained_model
+from bot import indexing, intent_model, trained_model
 from bot.catalog import Catalog, Item
 from bot.catalog_files import (
     CatalogError,
@@ -20,7 +20,7 @@ from bot.catalog_files import (
     read_catalog,
     write_catalog,
 )
-from bot.config import Settings
+from bot.config import PROJECT_ROOT, Settings
 from bot.encoder import Encoder
 from bot.experiments import ExperimentError
 from bot.nlu import lookup_tables_yaml
@@ -93,6 +93,33 @@ def write_lookups(settings: Settings, out: Path) -> bool:
         return False
     out.write_text(text, encoding="utf-8")
     return True
+
+
+INTENT_TRAINING_DATA = (PROJECT_ROOT / "data/rasa", PROJECT_ROOT / "data/intents")  # Rasa's, and the engine's own
+
+
+@dataclass(frozen=True)
+class IntentTraining:
+    phrases: int
+    intents: int
+    trained: bool  # False: the saved model was trained on the same data
+    min_confidence: float
+    min_similarity: float
+
+
+def train_intents(settings: Settings, folders: tuple[Path, ...] = INTENT_TRAINING_DATA) -> IntentTraining:
+    """Train the intent model on the intent examples of every ``*.yml`` in ``folders`` (Rasa's
+    training data and data/intents) and save it where the engine loads it, unless it was
+    trained on the same."""
+    phrases = intent_model.training_phrases(path for folder in folders for path in folder.glob("*.yml"))
+    path = settings.intent_model_path
+    if intent_model.IntentModel.saved_fingerprint(path) == intent_model.data_fingerprint(phrases):
+        saved = intent_model.IntentModel.load(path)
+        return IntentTraining(len(phrases), len(saved.intents), False, saved.min_confidence, saved.min_similarity)
+    vectors = Encoder(settings.embedding_cache_path).encode([phrase.text for phrase in phrases])
+    model = intent_model.fit(phrases, vectors)
+    model.save(path)
+    return IntentTraining(len(phrases), len(model.intents), True, model.min_confidence, model.min_similarity)
 
 
 def train_model(settings: Settings) -> int:

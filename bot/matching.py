@@ -1,15 +1,31 @@
-"""Find catalog items from what a user typed: fuzzy on titles, then semantic.
+"""Find catalog items from what a user typed: titles (exact, typo, part of one), then meaning.
 
-Typos ("the matix") are caught by fuzzy matching; descriptions or half-remembered
-titles ("that dream heist movie") by comparing embeddings. A match is *sure*
-only when the fuzzy score is high; anything else should be confirmed with the user.
+A message may name several titles, and titles contain the very words people list them with
+("The Good, the Bad and the Ugly", "Dumb and Dumber", "Avengers: Infinity War"). So the text is
+not split first: it is cut into words, every span that could be a title (its ends at the
+message's ends, separators, filler words or years) is looked up, and a small dynamic programme
+keeps the spans that cover the text best. A whole title crossing an "and" covers more words than
+its pieces, so it wins when it is a title; the pieces win when the whole is none.
+
+Lookups stay cheap on large catalogs: a dict of normalized titles answers exact spans; only spans
+sharing a (possibly misspelled) word with some title, found through a word index, are compared
+fuzzily, and only with those few titles, never with the whole catalog.
+
+A match is *sure* only when it is the title, up to typos. A phrase that is part of a title
+("harry potter") is returned unsure, for the caller to confirm. What no title covers is looked
+at once more as a whole ("Shallow Hal", "that dream heist movie"): by meaning first, since a
+title that merely shares words ("Shallow Grave") is usually another one, then as a lookalike;
+both unsure. Lookalikes never take part in the segmentation, where they would cut a title the
+catalog lacks into pieces that each resemble some other title.
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
@@ -17,14 +33,50 @@ from bot.catalog import Catalog, Item
 from bot.encoder import Encoder
 from bot.index import ItemIndex
 
-SURE_SCORE = 88.0
-FUZZY_MIN_SCORE = 85.0
+SURE_SCORE = 88.0  # whole-string similarity of a title typed with typos
+FUZZY_MIN_SCORE = 85.0  # a phrase aligned inside a longer title at least this well is part of it
+LOOKALIKE_MIN_SCORE = 70.0  # whole-string similarity of a title that only looks like the phrase
 SEMANTIC_MIN_SIMILARITY = 0.45
-_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bor\b|\bplus\b|\n)\s*", re.IGNORECASE)
-_FILLER = re.compile(
-    r"^(?:i\s+(?:really\s+)?(?:love|loved|like|liked|adore|enjoyed)|my\s+favou?rites?\s+(?:is|are)|"
-    r"probably|maybe|definitely|also|both)\s+",
-    re.IGNORECASE,
+TYPO_MIN_SCORE = 80.0  # a word no title has is read as the title words this close to it
+MAX_SPAN_WORDS = 16  # longer titles are found by their beginning, as part of a title
+MAX_FUZZY_SPANS = 150  # per message; a very long message gets exact lookups only beyond this
+MAX_CANDIDATES = 40  # titles compared fuzzily with one span
+COMMON_WORD_TITLES = 200  # a word in more titles than this says little about which one is meant
+MAX_MEANING_LOOKUPS = 3  # embedding a phrase costs milliseconds: this many per message at most
+MAX_TOKENS = 300  # words and breaks of a message read; a chat message is far shorter
+
+# What a covered word is worth, by how its span matched: the exact "Good, the Bad and the Ugly"
+# outweighs its pieces; part of a title counts less than a whole one.
+_LOOKALIKE, _PART, _TYPO, _EXACT = range(4)
+_WEIGHT = {_EXACT: 1.0, _TYPO: 1.0, _PART: 0.6, _LOOKALIKE: 0.3}
+
+_ARTICLE = re.compile(r"^(?:the|a|an) ")
+_ARTICLES = frozenset({"the", "a", "an"})
+_TITLE_NOTE = re.compile(r"\s*\([^()]*\)\s*$")  # "Title (Series, #1)", "Title (1995)"
+_TOKEN = re.compile(r"[a-z0-9]+|&|[,;/\n.!?]")
+_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
+_PUNCTUATION = frozenset(",;/\n.!?")
+_SENTENCE_ENDS = frozenset(".!?\n")
+_SEPARATORS = frozenset({"and", "or", "plus", "nor"})
+# English words that surround titles in a message ("i loved", "something like", "and maybe",
+# "what about", "please"). A title may start or end next to them, they are never reported as
+# unmatched, and a title made of them alone ("It", "Up") counts only when typed as a name.
+_FILLERS = _SEPARATORS | frozenset(
+    """
+    a an the but also too both either neither as well maybe perhaps probably definitely surely
+    really very so just even still especially particularly mostly absolutely totally
+    i im me my mine we our you your it its this that these those he she they them his her
+    m s t d ll ve re
+    is are was were be been am do did does have has had will would could should can
+    love loved loves like liked likes enjoy enjoyed enjoys adore adored prefer preferred
+    watch watched seen saw read reading favorite favourite favorites favourites fave faves
+    movie movies film films book books novel novels show shows series title titles
+    one ones thing things stuff something anything everything some any more other others another
+    similar same kind sort type to of in on for with from by about at than then what how which
+    please thanks thank ok okay yes yeah oh hmm
+    recommend suggest want need give find get tell
+    """.split()
 )
 
 
@@ -33,13 +85,118 @@ class TitleMatch:
     item: Item
     score: float  # whole-title similarity 0..100, or cosine*100 for a match by meaning
     sure: bool
+    phrase: str = field(default="", compare=False)  # the words of the message it was read from
+    # the phrase is the title or a part of it ("harry potter"), maybe with typos; not a lookalike
+    # nor a match by meaning: a request that names it means this item even when it is not sure
+    named: bool = field(default=False, compare=False)
+
+
+def _fold(text: str) -> tuple[str, list[int]]:
+    """Lower-case ASCII text ("Amélie" -> "amelie") and where each of its characters came from."""
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
+    folded, origin = [], []
+    for position, char in enumerate(text):
+        for piece in unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode().lower():
+            folded.append(piece)
+            origin.append(position)
+    return "".join(folded), origin
+
+
+@dataclass(frozen=True)
+class _Token:
+    word: str  # lower-case ASCII ("&" reads "and"), or the punctuation mark itself
+    start: int  # offsets in the original text
+    end: int
+
+
+def _tokenize(text: str) -> list[_Token]:
+    """Words and breaking punctuation, accents folded away, with their offsets in ``text``."""
+    folded, origin = _fold(text)
+    tokens: list[_Token] = []
+    for m in _TOKEN.finditer(folded):
+        if m.group() in _PUNCTUATION and tokens and tokens[-1].word in _PUNCTUATION:
+            continue  # "?!..." is one break
+        tokens.append(_Token("and" if m.group() == "&" else m.group(), origin[m.start()], origin[m.end() - 1] + 1))
+    return tokens
+
+
+def _key(words: list[str]) -> str:
+    return _ARTICLE.sub("", " ".join(words))
+
+
+def _words(text: str) -> list[str]:
+    return ["and" if w == "&" else w for w in _TOKEN.findall(_fold(text)[0]) if w not in _PUNCTUATION]
 
 
 def normalize_title(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    text = re.sub(r"[^\w\s]", " ", text)
-    text = re.sub(r"^\s*(the|a|an)\s+", "", text)
-    return re.sub(r"\s+", " ", text).strip()
+    """Lower-case ASCII words without punctuation or a leading article: "The Matrix" -> "matrix"."""
+    return _key(_words(text))
+
+
+def _numbers(key: str) -> set[str]:
+    """The numbers in a title ("part ii" reads 2): a typo never changes them ("Toy Story 3" is
+    not "toy story 4")."""
+    return {_ROMAN.get(w, w) for w in key.split() if w.isdigit() or w in _ROMAN}
+
+
+@dataclass(frozen=True)
+class _Found:
+    item_id: str
+    score: float
+    kind: int
+    year_ok: bool = True  # False when the year typed with the title is not the item's
+
+    def value(self, words: int) -> float:
+        return words * _WEIGHT[self.kind] * self.score / 100
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int  # token positions, end excluded (past the year when one was read with the title)
+    end: int
+    found: _Found
+    value: float
+
+
+class _Message:
+    """One message as tokens, with where titles may begin and end in it."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens = _tokenize(text)[:MAX_TOKENS]
+        self.punct = [t.word in _PUNCTUATION for t in self.tokens]
+        self.year = [bool(_YEAR.match(t.word)) for t in self.tokens]
+        self.breaks = [p or t.word in _FILLERS or y for t, p, y in zip(self.tokens, self.punct, self.year)]
+        self.hard = [p or t.word in _SEPARATORS for t, p in zip(self.tokens, self.punct)]
+        self.spellings: dict[str, list[str]] = {}  # typo readings, looked up once per message
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def words(self, start: int, end: int) -> list[str]:
+        return [t.word for t, p in zip(self.tokens[start:end], self.punct[start:end]) if not p]
+
+    def original(self, start: int, end: int) -> str:
+        """The text of tokens start..end-1, with the bracket closing a year: "Heat (1995)"."""
+        text = self.text[self.tokens[start].start:self.tokens[end - 1].end]
+        closing = self.text[self.tokens[end - 1].end:self.tokens[end - 1].end + 1]
+        return text + closing if closing == ")" and text.count("(") > text.count(")") else text
+
+    def typed_as_name(self, start: int) -> bool:
+        """Capitalized mid-sentence ("I loved Up"), so a title even if its words are fillers."""
+        return start > 0 and self.tokens[start - 1].word not in _SENTENCE_ENDS and self.text[self.tokens[start].start].isupper()
+
+
+def _phrase(message: _Message, tokens: list[int]) -> tuple[int, int, int, int] | None:
+    """Consecutive tokens as a phrase: (start, end) without separators at either end, (first,
+    last) without fillers; None when they are all fillers."""
+    kept = [k for k in tokens if not message.hard[k]]
+    core = [k for k in kept if message.tokens[k].word not in _FILLERS and not message.year[k]]
+    if not core:
+        return None
+    first = core[0] - 1 if core[0] - 1 in kept and message.tokens[core[0] - 1].word in _ARTICLES else core[0]
+    return kept[0], kept[-1] + 1, first, core[-1] + 1  # "The Wedding Singer" keeps its article
 
 
 class TitleMatcher:
@@ -48,54 +205,284 @@ class TitleMatcher:
         self.index = index
         self.encoder = encoder
         self._titles = {item.id: normalize_title(item.title) for item in catalog.items}
+        self._typed = {item.id: " ".join(_words(item.title)) for item in catalog.items}  # with its article
+        # A trailing note in parentheses ("(The Hunger Games, #1)") is no part of the name people type.
+        aliases = {i.id: normalize_title(_TITLE_NOTE.sub("", i.title)) for i in catalog.items}
+        aliases = {i: key for i, key in aliases.items() if key and key != self._titles[i]}
+        self._exact: dict[str, list[str]] = {}
+        self._alias: dict[str, list[str]] = {}
+        for item_id, key in self._titles.items():
+            self._exact.setdefault(key, []).append(item_id)
+        for item_id, key in aliases.items():
+            self._alias.setdefault(key, []).append(item_id)
+        # (item id, key) to compare fuzzily; a title of only non-Latin letters is found by meaning alone
+        self._keys = [(i, key) for i, key in [*self._titles.items(), *aliases.items()] if key]
+        self._postings: dict[str, list[int]] = {}  # word -> positions in self._keys
+        for position, (_, key) in enumerate(self._keys):
+            for word in set(key.split()) | {key.replace(" ", "")}:  # "walle" finds "WALL·E" typed "wall-e"
+                self._postings.setdefault(word, []).append(position)
+        self._vocabulary: dict[str, list[str]] = {}  # by first letter: typos rarely hit it
+        for word in self._postings:
+            self._vocabulary.setdefault(word[0], []).append(word)
+        longest = max((len(key.split()) for _, key in self._keys), default=1)
+        self._max_words = min(longest + 1, MAX_SPAN_WORDS)  # + 1 for a leading article
+
+    # --- the doors -----------------------------------------------------------------------------
 
     def match_one(self, text: str) -> TitleMatch | None:
-        """The best item for one title-ish phrase, or None if nothing is close.
+        """The best item for one title-ish phrase, or None if nothing is close."""
+        found, _ = self._resolve(text)
+        best = max(found, key=lambda f: (f[1].sure, f[2]), default=None)
+        return best[1] if best else None
 
-        A near-exact title is sure; otherwise a description-like phrase is matched by
-        meaning first and by a loose fuzzy title match second, both to be confirmed.
+    def match_many(self, text: str, limit: int = 2, by_meaning: bool = True) -> tuple[list[TitleMatch], list[str]]:
+        """The items "Memento and The Good, the Bad and the Ugly" names, in the order of the text
+        (at most ``limit``), and the phrases that matched nothing. Without ``by_meaning`` what no
+        title covers is only compared with titles (no embedding: a request's other words are
+        its topic, not a description of one item)."""
+        found, unmatched = self._resolve(text, by_meaning)
+        return [match for _, match, _ in found][:limit], unmatched
+
+    # --- the message ---------------------------------------------------------------------------
+
+    def _resolve(self, text: str, by_meaning: bool = True) -> tuple[list[tuple[int, TitleMatch, float]], list[str]]:
+        """(offset, match, value) of each item named, first mention only; unmatched phrases.
+
+        What no span covers is tried whole first ("The Good, the Bad and the Ugly" the catalog
+        lacks may still be found by meaning), then piece by piece between separators ("Shallow
+        Hal and The Wedding Singer"), within MAX_MEANING_LOOKUPS.
         """
-        query = normalize_title(_FILLER.sub("", text.strip()))
-        if not query:
-            return None
-        fuzzy = self._fuzzy(query)
-        if fuzzy is not None and fuzzy.sure:
-            return fuzzy
-        hits = self.index.search(self.encoder.encode_query(text), 1)
+        message = _Message(text)
+        spans = self._segment(message)
+        found = [(message.tokens[s.start].start, self._as_match(s.found, message.original(s.start, s.end)), s.value)
+                 for s in spans]
+        unmatched: list[str] = []
+        lookups = 0
+
+        def resolve(phrase: tuple[int, int, int, int]) -> bool:
+            nonlocal lookups
+            lookups += 1
+            match = self._loosely(message, *phrase, by_meaning=by_meaning) if lookups <= MAX_MEANING_LOOKUPS else None
+            if match is not None:
+                found.append((message.tokens[phrase[2]].start, *match))
+            return match is not None
+
+        for stretch in self._leftovers(message, spans):
+            pieces = self._pieces(message, stretch)
+            if resolve(stretch):
+                continue
+            if len(pieces) == 1:
+                unmatched.append(message.original(stretch[2], stretch[3]))
+                continue
+            unmatched += [message.original(piece[2], piece[3]) for piece in pieces if not resolve(piece)]
+        found.sort(key=lambda f: f[0])
+        first_mentions: dict[str, tuple[int, TitleMatch, float]] = {}
+        for mention in found:
+            first_mentions.setdefault(mention[1].item.id, mention)
+        return list(first_mentions.values()), unmatched
+
+    def _segment(self, message: _Message) -> list[_Span]:
+        """The title spans covering the most words, weighted by how well each matched.
+
+        best[k] is the best (value, -spans) for the first k tokens: each token is either
+        skipped (a filler, or a word no title explains) or the start of a matched span.
+        """
+        spans_from = self._spans(message)
+        best: list[tuple[float, int] | None] = [(0.0, 0)] + [None] * len(message)
+        back: list[tuple[int, _Span | None]] = [(0, None)] * (len(message) + 1)
+        for i in range(len(message)):
+            if best[i] is None:
+                continue
+            value, count = best[i]
+            steps = [(i + 1, (value, count), None)]
+            steps += [(s.end, (round(value + s.value, 6), count - 1), s) for s in spans_from[i]]
+            for end, score, span in steps:
+                if best[end] is None or score > best[end]:
+                    best[end], back[end] = score, (i, span)
+        chosen, k = [], len(message)
+        while k > 0:
+            k, span = back[k]
+            if span is not None:
+                chosen.append(span)
+        return chosen[::-1]
+
+    def _spans(self, message: _Message) -> list[list[_Span]]:
+        """The matched spans by start. A span starts after a break and ends before one (a
+        separator, filler or year), so "The Wedding Singer" never yields "A Wedding" and a
+        leftover "singer". A year right after a span picks among same-titled items and is
+        read with it, unless it begins a title of its own ("Animal Farm, 1984")."""
+        n = len(message)
+        first_word = next((k for k in range(n) if not message.punct[k]), n)
+        last_word = max((k for k in range(n) if not message.punct[k]), default=-1)
+        spans_from: list[list[_Span]] = [[] for _ in range(n + 1)]
+        fuzzy_budget = MAX_FUZZY_SPANS
+        for i in reversed(range(n)):  # the spans after a year are known when the year is read
+            if message.punct[i] or not (i == 0 or message.breaks[i - 1] or message.year[i]):
+                continue
+            as_name = message.typed_as_name(i)
+            hard_start = i == 0 or message.hard[i - 1]
+            for j in range(i + 1, n + 1):
+                if message.punct[j - 1] or (j < n and not message.breaks[j]):
+                    continue
+                words = message.words(i, j)
+                if len(words) > self._max_words:
+                    break
+                fuzzy = fuzzy_budget > 0 and self._worth_comparing(words, hard_start)
+                fuzzy_budget -= fuzzy
+                whole = i == first_word and j - 1 == last_word
+                year = int(message.tokens[j].word) if j < n and message.year[j] else None
+                found = self._match_span(message, words, year, as_name or whole, fuzzy)
+                if found is None:
+                    continue
+                if year is None:
+                    spans_from[i].append(_Span(i, j, found, found.value(len(words))))
+                    continue
+                spans_from[i].append(_Span(i, j + 1, found, found.value(len(words)) + (1.0 if found.year_ok else 0.0)))
+                if spans_from[j]:
+                    alone = self._match_span(message, words, None, as_name or whole, fuzzy)
+                    spans_from[i].append(_Span(i, j, alone, alone.value(len(words))))
+        return spans_from
+
+    @staticmethod
+    def _worth_comparing(words: list[str], hard_start: bool) -> bool:
+        """Fuzzy comparison only for spans that end on a real word and start on one (or right
+        after a separator): "loved the matix" is "the matix" with a filler in front."""
+        key = _key(words).split()
+        return bool(key) and key[-1] not in _FILLERS and (hard_start or key[0] not in _FILLERS)
+
+    @staticmethod
+    def _leftovers(message: _Message, spans: list[_Span]) -> list[tuple[int, int, int, int]]:
+        """The stretches no span covers that have words other than fillers, as phrases."""
+        covered = [False] * len(message)
+        for span in spans:
+            covered[span.start:span.end] = [True] * (span.end - span.start)
+        stretches: list[list[int]] = [[]]
+        for k in range(len(message)):
+            if covered[k]:
+                stretches.append([])
+            else:
+                stretches[-1].append(k)
+        return [phrase for stretch in stretches if (phrase := _phrase(message, stretch))]
+
+    @staticmethod
+    def _pieces(message: _Message, stretch: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
+        """A stretch cut at its separators, as phrases."""
+        pieces: list[list[int]] = [[]]
+        for k in range(stretch[0], stretch[1]):
+            if message.hard[k]:
+                pieces.append([])
+            else:
+                pieces[-1].append(k)
+        return [phrase for piece in pieces if (phrase := _phrase(message, piece))]
+
+    def _loosely(self, message: _Message, start: int, end: int, first: int, last: int,
+                 by_meaning: bool = True) -> tuple[TitleMatch, float] | None:
+        """What a stretch no span covers names, unsure: by meaning first, then a lookalike title
+        (or a title the segmentation could not reach: past the fuzzy budget, after a filler)."""
+        said = message.original(first, last)
+        year = int(message.tokens[last].word) if last < end and message.year[last] else None
+        found = self._match_span(message, message.words(first, last), year, True, True, lookalike=True)
+        if found is not None and found.kind != _LOOKALIKE:
+            return self._as_match(found, said), found.value(last - first)
+        if not by_meaning:
+            return (self._as_match(found, said), 0.0) if found else None
+        hits = self.index.search(self.encoder.encode_query(message.original(start, end)), 1)
         if hits and hits[0][1] >= SEMANTIC_MIN_SIMILARITY:
             item_id, similarity = hits[0]
-            return TitleMatch(self.catalog.by_id[item_id], similarity * 100, sure=False)
-        return fuzzy
+            return TitleMatch(self.catalog.by_id[item_id], similarity * 100, sure=False, phrase=said), 0.0
+        return (self._as_match(found, said), 0.0) if found else None
 
-    def _fuzzy(self, query: str) -> TitleMatch | None:
-        exact = [i for i, title in self._titles.items() if title == query]
-        if exact:  # several films share a title: take the most recent
-            item_id = max(exact, key=lambda i: self.catalog.by_id[i].year or 0)
-            return TitleMatch(self.catalog.by_id[item_id], 100.0, sure=True)
-        candidates = process.extract(
-            query, self._titles, scorer=fuzz.token_set_ratio, score_cutoff=FUZZY_MIN_SCORE, limit=5
-        )
-        if not candidates:
+    # --- one span ------------------------------------------------------------------------------
+
+    def _match_span(
+        self, message: _Message, words: list[str], year: int | None, as_name: bool, fuzzy: bool, lookalike: bool = False
+    ) -> _Found | None:
+        """How the span's words name an item: exactly, with typos, as part of a title, or (when
+        asked) as a lookalike. A title of filler words alone ("It") counts only typed as a name."""
+        key = _key(words)
+        if not key:
             return None
-        # Among titles containing the words, the one closest as a whole string wins.
-        _, _, item_id = max(candidates, key=lambda c: (c[1], fuzz.ratio(query, c[0])))
-        score = fuzz.ratio(query, self._titles[item_id])
-        return TitleMatch(self.catalog.by_id[item_id], float(score), score >= SURE_SCORE)
+        all_fillers = all(w in _FILLERS for w in key.split())
+        ids = self._exact.get(key) or self._alias.get(key)
+        if ids and (as_name or not all_fillers):
+            item_id, year_ok = self._pick(ids, year, " ".join(words))
+            return _Found(item_id, 100.0, _EXACT, year_ok)
+        if all_fillers or not fuzzy:
+            return None
+        best: tuple[tuple, _Found] | None = None
+        for position in self._candidates(message, key):
+            item_id, title = self._keys[position]
+            ratio = fuzz.ratio(key, title)
+            if ratio >= SURE_SCORE and _numbers(key) == _numbers(title):
+                kind, rank = _TYPO, ratio
+            elif len(key) < len(title) and self._is_part(key, title):
+                kind, rank = _PART, fuzz.partial_ratio(key, title)
+            elif lookalike and ratio >= LOOKALIKE_MIN_SCORE:
+                kind, rank = _LOOKALIKE, ratio
+            else:
+                continue
+            year_ok = self._of_year(item_id, year)
+            order = (kind, year_ok, rank, ratio, -len(title))
+            if best is None or order > best[0]:
+                best = (order, _Found(item_id, float(ratio), kind, year_ok))
+        return best[1] if best else None
 
-    def match_many(self, text: str, limit: int = 2) -> tuple[list[TitleMatch], list[str]]:
-        """Split "The Matrix and Amélie" into phrases; return matches and unmatched phrases."""
-        matches: list[TitleMatch] = []
-        unmatched: list[str] = []
-        whole = self.match_one(text)
-        if whole is not None and fuzz.ratio(normalize_title(text), normalize_title(whole.item.title)) >= SURE_SCORE:
-            return [whole], []  # a title that contains "and" ("Pride and Prejudice")
-        for phrase in filter(None, _SPLIT.split(text)):
-            found = self.match_one(phrase)
-            if found is None:
-                unmatched.append(phrase)
-            elif all(m.item.id != found.item.id for m in matches):
-                matches.append(found)
-        return matches[:limit], unmatched
+    @staticmethod
+    def _is_part(key: str, title: str) -> bool:
+        """"harry potter" is part of "harry potter and the goblet of fire": two or more real words,
+        each in the title (up to typos), in its order. One word is too little to name a title
+        by ("the good" is no Good Will Hunting), and "the bad and the ugly" is no part of
+        "The Bad and the Beautiful"."""
+        words = [w for w in key.split() if w not in _FILLERS]
+        if len(words) < 2 or fuzz.partial_ratio(key, title) < FUZZY_MIN_SCORE:
+            return False
+        return all(any(fuzz.ratio(w, t) >= TYPO_MIN_SCORE for t in title.split()) for w in words)
+
+    def _candidates(self, message: _Message, key: str) -> list[int]:
+        """Titles sharing the most with the span: its words or the title words its typos stand for,
+        a rare word counting more than a common one, and its words run together ("wall e").
+        Words in very many titles ("1" of "#1") only count when the span has no rarer one."""
+        postings: list[list[int]] = []
+        for word in dict.fromkeys([*key.split(), key.replace(" ", "")]):
+            if word in _FILLERS:
+                continue
+            if word not in message.spellings:
+                message.spellings[word] = self._spellings(word)
+            postings += [self._postings[spelling] for spelling in message.spellings[word]]
+        rare = [p for p in postings if len(p) <= COMMON_WORD_TITLES]
+        weights: dict[int, float] = {}
+        for titles in rare or postings:
+            rarity = math.log(1 + len(self._keys) / len(titles))
+            for position in titles:
+                weights[position] = weights.get(position, 0.0) + rarity
+        return heapq.nlargest(MAX_CANDIDATES, weights, key=weights.__getitem__)
+
+    def _spellings(self, word: str) -> list[str]:
+        """The word itself when some title has it, else the title words it may be a typo of."""
+        if word in self._postings:
+            return [word]
+        if len(word) < 4 or word.isdigit():
+            return []
+        close = process.extract(word, self._vocabulary.get(word[0], []), scorer=fuzz.ratio,
+                                score_cutoff=TYPO_MIN_SCORE, limit=3)
+        return [spelling for spelling, _, _ in close]
+
+    def _pick(self, ids: list[str], year: int | None, typed: str) -> tuple[str, bool]:
+        """Among same-titled items: the one of the year typed, else the one whose article was
+        typed too ("heat": Heat, not The Heat), else the most recent."""
+        best = max(ids, key=lambda i: (year is not None and self._of_year(i, year), self._typed[i] == typed,
+                                       self.catalog.by_id[i].year or 0))
+        return best, self._of_year(best, year)
+
+    def _of_year(self, item_id: str, year: int | None) -> bool:
+        """Whether the year typed with a title fits the item (an item without a year fits any)."""
+        item_year = self.catalog.by_id[item_id].year
+        return year is None or item_year is None or item_year == year
+
+    def _as_match(self, found: _Found, phrase: str) -> TitleMatch:
+        sure = found.kind >= _TYPO and found.year_ok
+        named = found.kind >= _PART and found.year_ok
+        return TitleMatch(self.catalog.by_id[found.item_id], found.score, sure, phrase, named)
 
 
 INTEREST_MIN_SIMILARITY = 0.35  # below this, a phrase is about nothing in the catalog

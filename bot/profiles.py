@@ -39,6 +39,7 @@ class Profile:
     avoid_categories: tuple[str, ...] = ()
     loved_items: tuple[str, ...] = ()
     interests: tuple[str, ...] = ()
+    avoid_interests: tuple[str, ...] = ()  # free-text things never to suggest ("glass", "gore")
     events: tuple[FeedbackEvent, ...] = field(default=(), repr=False)  # newest first
 
     @classmethod
@@ -73,6 +74,7 @@ class Profile:
             avoid_categories=tuple(prefs[PreferenceKind.AVOID_CATEGORY]),
             loved_items=tuple(prefs[PreferenceKind.ITEM]),
             interests=tuple(prefs[PreferenceKind.INTEREST]),
+            avoid_interests=tuple(prefs[PreferenceKind.AVOID_INTEREST]),
             events=tuple(record.events),
         )
 
@@ -81,6 +83,7 @@ class Profile:
         tastes or feedback; the categories they avoid and what they were just shown still count
         (the caller excludes what they rejected)."""
         return Profile(self.sender_id, known=False, onboarded=self.onboarded, avoid_categories=self.avoid_categories,
+                       avoid_interests=self.avoid_interests,
                        events=tuple(e for e in self.events if e.type == EventType.IMPRESSION))
 
     def latest_feedback(self) -> dict[str, FeedbackEvent]:

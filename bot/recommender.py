@@ -8,6 +8,7 @@ bot gives is read off the components that actually ranked the item.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,8 +38,16 @@ SEED_WEIGHT = 0.7
 PART_NAMES = {"trend": "trending", "cooccurrence": "also_liked", "era": "era", "category": "category",
               "segment": "your_segment"}
 MODEL_REASON_MIN = 0.15  # a weighted trend, co-occurrence or segment part this large is worth naming
-INTEREST_CACHE_SIZE = 10_000  # free-text interest vectors kept in memory
+INTEREST_CACHE_SIZE = 10_000  # free-text interest and topic vectors kept in memory
 INTEREST_REASON_MIN = 0.35  # an item this close to a stated free-text interest matches it
+CATEGORY_WEIGHT = 0.5  # a requested category against the taste, in the query vector
+# How much closer an item is to "<phrase> <item noun>" than to the bare noun: every item is close
+# to "... movie", so it is the lift that says an item is about the phrase (gibberish lifts < 0.1).
+TOPIC_MIN_LIFT = 0.12  # an item lifted this much by the topic asked for is about it
+# Something the user does not want ("glass", "stupid") leaves out the items lifted by it at least this
+# share of the most lifted item's lift: what is close in meaning (a stoneware vase to "glass") stays.
+AVOID_SHARE_OF_BEST = 0.6
+AVOID_MIN_BEST_LIFT = 0.06  # a phrase that lifts no item this much is about nothing here: nothing left out
 
 
 @dataclass(frozen=True)
@@ -46,9 +55,12 @@ class Request:
     """What the user asked for in this turn, on top of their profile."""
 
     n: int = 5
-    category: str | None = None
-    seed_item: str | None = None  # "more like this"
+    categories: tuple[str, ...] = ()  # a pick is in one of them
+    seed_items: tuple[str, ...] = ()  # "more like this", "anything like Memento and Heat"
     constraints: Constraints = Constraints()  # "from the 90s", "under 20 dollars"
+    topic: str = ""  # free words about what is wanted: "candles", "murder mysteries"
+    avoid_categories: tuple[str, ...] = ()  # for this request, on top of the profile's
+    avoid_topics: tuple[str, ...] = ()  # "without glass": picks about it are left out
     exclude: frozenset[str] = frozenset()  # e.g. shown earlier in this conversation
     diversity: float | None = None  # the MMR trade-off for this request (an experiment's); None: the default
     segment_prior: float | None = None  # the segment prior's weight (an experiment's); None: the model's
@@ -60,6 +72,7 @@ class Recommendation:
     score: float
     reasons: tuple[str, ...]
     components: dict[str, float] = field(default_factory=dict)
+    on_topic: bool = False  # about the free-text topic the request asked for
 
     @property
     def reason(self) -> str:
@@ -85,7 +98,8 @@ class Recommender:
         self.encoder = encoder  # embeds free-text interests
         # "fantasy books" finds fantasy books; bare "fantasy" finds titles with the word.
         self.item_noun = item_noun
-        self._interest_vectors: dict[str, np.ndarray] = {}
+        self._phrase_vectors: dict[str, np.ndarray] = {}
+        self._best_lifts: dict[str, float] = {}
         self._rows = {item.id: row for row, item in enumerate(catalog.items)}
         self.category_items: dict[str, list[str]] = {c: [] for c in catalog.categories}
         for item in catalog.items:  # one pass: per category it would cost categories x items
@@ -104,37 +118,50 @@ class Recommender:
     def query_vector(
         self, profile: Profile, request: Request, now: datetime | None = None
     ) -> np.ndarray | None:
-        """Where in embedding space to look: taste, steered by a requested category or seed."""
+        """Where in embedding space to look: the taste, steered by what the request asks for
+        (its example items and topic strongly, its categories as much as the taste)."""
         taste = taste_vector(profile, self.index, self.category_items, now, self._interests(profile),
                              centroids=self.category_centroids)
-        if request.seed_item:
-            seed = self.index.vector(request.seed_item)
-            return seed if taste is None else normalize(SEED_WEIGHT * seed + (1 - SEED_WEIGHT) * taste)
-        if request.category:
-            centroid = self.category_centroids.get(request.category)
-            if centroid is not None:
-                return centroid if taste is None else normalize(centroid + taste)
-        return taste
+        wanted = self._wanted(request)
+        if wanted is None:
+            return taste
+        weight = SEED_WEIGHT if request.seed_items or request.topic else CATEGORY_WEIGHT
+        return wanted if taste is None else normalize(weight * wanted + (1 - weight) * taste)
+
+    def _wanted(self, request: Request) -> np.ndarray | None:
+        """The direction of what the request asks for: its seeds, topic and categories, each
+        counted once however many items or categories it names."""
+        directions = []
+        if seeds := [self.index.vector(s) for s in request.seed_items if s in self.index]:
+            directions.append(normalize(np.mean(seeds, axis=0)))
+        if request.topic and (topic := self._phrase_vector(request.topic)) is not None:
+            directions.append(topic)
+        if centroids := [self.category_centroids[c] for c in request.categories if c in self.category_centroids]:
+            directions.append(normalize(np.mean(centroids, axis=0)))
+        directions = [d for d in directions if d is not None]
+        return normalize(np.sum(directions, axis=0)) if directions else None
+
+    def _phrase_vector(self, phrase: str) -> np.ndarray | None:
+        """A free-text phrase's direction, phrased about this catalog's items ("dragons" ->
+        "dragons books"); kept in memory only (never in the on-disk cache): phrases are user data."""
+        if self.encoder is None:
+            return None
+        if phrase not in self._phrase_vectors:
+            if len(self._phrase_vectors) >= INTEREST_CACHE_SIZE:
+                self._phrase_vectors.pop(next(iter(self._phrase_vectors)))
+            self._phrase_vectors[phrase] = self.encoder.encode_query(f"{phrase} {self.item_noun}".strip() or "item")
+        return self._phrase_vectors[phrase]
 
     def _interests(self, profile: Profile) -> dict[str, np.ndarray]:
-        """Directions of the user's free-text interests, phrased about this catalog's items.
-
-        Kept in memory only (never in the on-disk embedding cache): the phrases are user data.
-        """
-        if self.encoder is None:
-            return {}
-        for phrase in profile.interests:
-            if phrase not in self._interest_vectors:
-                if len(self._interest_vectors) >= INTEREST_CACHE_SIZE:
-                    self._interest_vectors.pop(next(iter(self._interest_vectors)))
-                query = f"{phrase} {self.item_noun}".strip()
-                self._interest_vectors[phrase] = self.encoder.encode_query(query)
-        return {phrase: self._interest_vectors[phrase] for phrase in profile.interests}
+        """Directions of the user's free-text interests."""
+        vectors = {phrase: self._phrase_vector(phrase) for phrase in profile.interests}
+        return {phrase: vector for phrase, vector in vectors.items() if vector is not None}
 
     def forget_interests(self, phrases: Iterable[str]) -> None:
         """Drop erased users' interest vectors from memory."""
         for phrase in phrases:
-            self._interest_vectors.pop(phrase, None)
+            self._phrase_vectors.pop(phrase, None)
+            self._best_lifts.pop(phrase, None)
 
     def recommend(
         self,
@@ -146,7 +173,7 @@ class Recommender:
         popularity = Popularity.of(popularity)
         query = self.query_vector(profile, request, now)
         excluded = (
-            profile.excluded_items() | request.exclude | ({request.seed_item} if request.seed_item else set())
+            profile.excluded_items() | request.exclude | set(request.seed_items)
         )
         eligible = self._eligible(query, excluded, profile, request, popularity, now)
         if not eligible:
@@ -160,9 +187,43 @@ class Recommender:
                 score=scores[item_id]["total"],
                 reasons=tuple(self.reasons(item_id, profile, request, scores[item_id])),
                 components=scores[item_id],
+                on_topic=self._on_topic(item_id, request),
             )
             for item_id in chosen
         ]
+
+    def _on_topic(self, item_id: str, request: Request) -> bool:
+        return bool(request.topic) and float(self._lifts([item_id], request.topic)[0]) >= TOPIC_MIN_LIFT
+
+    def _about(self, item_id: str, phrase: str) -> bool:
+        """Whether the item is about something the user does not want: its words say so
+        ("Glass Vase" for "glass"), or its meaning does, relative to the items most about it."""
+        words = re.findall(r"\w+", phrase.lower())
+        item = self.catalog.by_id[item_id]
+        text = " ".join([item.title, item.description, *item.categories]).lower()
+        if words and all(re.search(rf"\b{re.escape(word)}", text) for word in words):
+            return True
+        best = self._best_lift(phrase)
+        return best >= AVOID_MIN_BEST_LIFT and float(self._lifts([item_id], phrase)[0]) >= AVOID_SHARE_OF_BEST * best
+
+    def _best_lift(self, phrase: str) -> float:
+        """The lift of the item most about the phrase in the whole catalog (one search, cached)."""
+        if phrase not in self._best_lifts:
+            vector = self._phrase_vector(phrase)
+            hits = self.index.search(vector - self._phrase_vector(""), 1) if vector is not None else []
+            if len(self._best_lifts) >= INTEREST_CACHE_SIZE:
+                self._best_lifts.pop(next(iter(self._best_lifts)))
+            self._best_lifts[phrase] = float(hits[0][1]) if hits else 0.0
+        return self._best_lifts[phrase]
+
+    def _lifts(self, item_ids: list[str], phrase: str) -> np.ndarray:
+        """How much closer each item is to the phrase (said about this catalog's items) than to
+        the catalog's noun alone; zeros without an encoder."""
+        vector = self._phrase_vector(phrase)
+        if vector is None:
+            return np.zeros(len(item_ids))
+        noun = self._phrase_vector("")
+        return self.index.matrix(item_ids) @ (vector - noun)
 
     def explain(
         self,
@@ -186,9 +247,13 @@ class Recommender:
         """Candidates that pass the filters; strict filters that leave fewer than n widen the
         pool tenfold at a time (the whole catalog at most), so one request stays bounded."""
         limit = POOL_SIZE if query is not None else COLD_POOL_SIZE
+        within = request.categories[0] if len(request.categories) == 1 else None
+        avoided = (*request.avoid_topics, *profile.avoid_interests)
         while True:
-            candidates = self._candidates(query, excluded, limit, popularity, request.category, now)
+            candidates = self._candidates(query, excluded, limit, popularity, within, now)
             eligible = [i for i in candidates if self._allowed(i, profile, request)]
+            for phrase in avoided:
+                eligible = [i for i in eligible if not self._about(i, phrase)] if eligible else eligible
             if len(eligible) >= request.n or len(candidates) < limit or limit >= len(self.index):
                 return eligible
             limit *= WIDEN_FACTOR
@@ -225,9 +290,9 @@ class Recommender:
         categories = item.categories
         if not item.available or not request.constraints.allows(item.year, item.price, item.available):
             return False
-        if request.category and request.category not in categories:
+        if request.categories and not set(request.categories).intersection(categories):
             return False
-        avoided = set(profile.avoid_categories) - {request.category}
+        avoided = (set(profile.avoid_categories) | set(request.avoid_categories)) - set(request.categories)
         return not avoided.intersection(categories)
 
     def score_items(
@@ -304,14 +369,17 @@ class Recommender:
         """Why this item ranked, strongest first; only parts that scored it."""
         item = self.catalog.by_id[item_id]
         found: list[str] = []
-        if request.seed_item:
-            found.append(f"similar to {self.catalog.by_id[request.seed_item].label}")
+        if request.seed_items:
+            seed = self._closest(item_id, list(request.seed_items), minimum=-1.0)
+            found.append(f"similar to {self.catalog.by_id[seed or request.seed_items[0]].label}")
+        if self._on_topic(item_id, request):
+            found.append(f"about {request.topic}, as you asked")
         endorsed = profile.endorsed_items()
         anchor = self._closest(item_id, list(endorsed))
         if anchor is not None:
             found.append(f"because you {endorsed[anchor]} {self.catalog.by_id[anchor].label}")
-        if request.category and request.category in item.categories:
-            found.append(f"a {request.category} pick, as you asked")
+        if asked := [c for c in request.categories if c in item.categories]:
+            found.append(f"a {asked[0]} pick, as you asked")
         vector = self.index.vector(item_id)
         shared = [c for c in profile.categories if c in item.categories] + [
             phrase for phrase, direction in self._interests(profile).items()
@@ -335,11 +403,11 @@ class Recommender:
             )
         return found
 
-    def _closest(self, item_id: str, candidates: list[str]) -> str | None:
+    def _closest(self, item_id: str, candidates: list[str], minimum: float = ANCHOR_MIN_SIMILARITY) -> str | None:
         """The candidate most similar to the item, if similar enough to be a reason."""
         anchors = [a for a in candidates if a in self.index and a != item_id]
         if not anchors:
             return None
         similarity = self.index.matrix(anchors) @ self.index.vector(item_id)
         best = int(np.argmax(similarity))
-        return anchors[best] if similarity[best] >= ANCHOR_MIN_SIMILARITY else None
+        return anchors[best] if similarity[best] >= minimum else None

@@ -1,5 +1,5 @@
 """What the engine answers with: the types its faces read (picks, a profile in words, an
-agent's brief, and the item, handoff and request constraints these carry) and the error for an
+agent's brief, the reading of a message, and the item, handoff, wish and constraints these carry) and the error for an
 unknown item id. Faces import these names from here, not from the modules that define them.
 """
 
@@ -12,9 +12,12 @@ from typing import Any
 from bot.catalog import Item
 from bot.constraints import Constraints
 from bot.handoff import Handoff
+from bot.intent_model import IntentReading
 from bot.recommender import Recommendation
+from bot.wish import Wish
 
-__all__ = ["Constraints", "Handoff", "HandoffBrief", "Item", "Picks", "ProfileSummary", "Recommendation", "UnknownItem"]
+__all__ = ["Constraints", "Handoff", "HandoffBrief", "IntentReading", "Item", "Picks", "ProfileSummary", "Recommendation",
+           "UnknownItem", "Wish"]
 
 
 class UnknownItem(KeyError):

@@ -163,6 +163,21 @@ class Store:
             return True
         return False
 
+    def add_preferences(self, sender_id: str, preferences: dict[PreferenceKind, Iterable[str]]) -> bool:
+        """Add to the user's preferences, keeping those they have, if they consent (else False)."""
+        with suppress(NoConsent), self.transaction() as session:
+            ensure_user(session, sender_id, lock="update")  # serializes with set_preferences
+            require_consent(session, sender_id)
+            held = {(kind, value) for kind, value in session.execute(
+                select(Preference.kind, Preference.value).where(Preference.sender_id == sender_id))}
+            now = utcnow()
+            for kind, values in preferences.items():
+                for value in dict.fromkeys(values):
+                    if (str(kind), value) not in held:
+                        session.add(Preference(sender_id=sender_id, kind=str(kind), value=value, created_at=now))
+            return True
+        return False
+
     def user(self, sender_id: str) -> User | None:
         with self.reading() as session:
             return session.get(User, sender_id)

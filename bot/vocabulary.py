@@ -55,6 +55,7 @@ class PreferenceKind(enum.StrEnum):
     AVOID_CATEGORY = "avoid_category"
     ITEM = "item"
     INTEREST = "interest"  # a stated taste that is no catalog category ("space operas")
+    AVOID_INTEREST = "avoid_interest"  # something not wanted that is no catalog category ("glass")
 
 
 class Recorded(enum.StrEnum):

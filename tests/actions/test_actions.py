@@ -76,12 +76,21 @@ def test_recommend_in_requested_category(run, tracker, engine, store):
     assert sorted(impressions) == sorted(shown)
 
 
-def test_recommend_unknown_category_says_so_and_still_helps(run, tracker):
+def test_recommend_words_that_are_no_category_steer_the_picks(run, tracker, catalog):
+    """"telenovelas" is no category of the demo catalog; its meaning still finds the picks."""
     events, messages = run(ActionRecommend(), tracker("recommend_unknown_category"))
-    assert messages[0]["text"].startswith('I don\'t have a "telenovelas" category. I know Drama, ')
-    assert messages[1] == message("Here are some picks for you:")
-    assert len(messages) == 7
+    assert messages[0] == message("Here are some picks about telenovelas for you:")
+    assert len(messages) == 6
     assert events[0]["name"] == "last_recommendations" and len(events[0]["value"]) == 5
+    assert sum("Drama" in catalog.by_id[i].categories or "Romance" in catalog.by_id[i].categories
+               for i in events[0]["value"]) >= 4
+
+
+def test_recommend_words_about_nothing_in_the_catalog_say_so(run, tracker):
+    events, messages = run(ActionRecommend(), tracker("recommend_unknown_topic"))
+    assert messages[0] == message('I have nothing about "qwzx vbnk", so these are picks for you anyway.')
+    assert messages[1] == message("Here are some picks for you:")
+    assert len(messages) == 7 and len(events[0]["value"]) == 5
 
 
 def test_dislike_button_is_stored_and_item_never_shown_again(run, tracker, store):
@@ -265,3 +274,66 @@ def test_session_start_carries_slots_over_and_sets_the_catalogs_words(tracker, r
     assert carried["fav_categories"] == tracker("save_onboarding").get_slot("fav_categories")
     assert carried["catalog_items"] == "movies"
     assert carried["example_title"] == action_engine.catalog.items[0].title
+
+
+def typed(tracker, name: str, text: str, sender: str = "alice"):
+    """The saved tracker ``name`` with another sender and latest typed message."""
+    from rasa_sdk import Tracker
+
+    state = tracker(name).current_state()
+    state["sender_id"] = sender
+    state["latest_message"] = {"text": text, "intent": {"name": "request_recommendations", "confidence": 1.0},
+                               "entities": []}
+    for event in state["events"]:
+        if event["event"] == "user":
+            event["text"], event["parse_data"] = text, state["latest_message"]
+    return Tracker.from_dict(state)
+
+
+def test_an_opening_request_gets_picks_then_onboarding_keeps_what_it_said(run, tracker, catalog):
+    events, messages = run(ActionRecommend(), typed(tracker, "recommend_scifi", "Hi, I like crime movies but no musicals",
+                                                    sender="newcomer"))
+    assert messages[0] == message("Here are some Crime picks for you:")
+    shown = events[0]["value"]
+    assert len(shown) == 5 and all("Crime" in catalog.by_id[i].categories for i in shown)
+    assert events[1:] == [slot("fav_categories", ["Crime"]), slot("avoid_categories", ["Musical"]),
+                          {"event": "followup", "timestamp": None, "name": "onboarding_form"}]
+
+
+def test_a_known_user_is_not_onboarded_again(run, tracker):
+    events, _ = run(ActionRecommend(), typed(tracker, "recommend_scifi", "I like crime movies"))
+    assert [e["event"] for e in events] == ["slot"]  # alice consented: only her picks
+
+
+def test_a_plain_ask_from_a_newcomer_starts_no_questionnaire(run, tracker):
+    events, _ = run(ActionRecommend(), typed(tracker, "recommend_scifi", "recommend me something", sender="plain"))
+    assert [e["event"] for e in events] == ["slot"]
+
+
+def test_a_lasting_dislike_in_a_request_is_remembered(run, tracker, engine):
+    _, messages = run(ActionRecommend(), typed(tracker, "recommend_scifi", "comedies please, i hate musicals"))
+    assert messages[0] == message("Noted: I won't suggest Musical again.")
+    assert "Musical" in engine.summary("alice").avoid_categories
+
+
+def test_more_like_several_typed_titles(run, tracker, catalog):
+    events, messages = run(ActionMoreLikeThis(), typed(tracker, "recommend_scifi", "anything like Heat and Alien?"))
+    assert messages[0] == message("More like Heat (1995) and Alien (1979):")
+    assert not {"heat-1995", "alien-1979"} & set(events[0]["value"])
+
+
+def test_i_like_a_kind_of_item_is_a_request(run, tracker, catalog):
+    state = typed(tracker, "recommend_scifi", "I like crime movies")
+    state.latest_message["intent"] = {"name": "like", "confidence": 0.9}
+    events, messages = run(ActionFeedback(), state)
+    assert messages[0] == message("Here are some Crime picks for you:")
+    assert all("Crime" in catalog.by_id[i].categories for i in events[0]["value"])
+
+
+def test_i_dont_like_a_kind_of_item_is_remembered_as_avoided(run, tracker, engine):
+    state = typed(tracker, "recommend_scifi", "I don't like horror")
+    state.latest_message["intent"] = {"name": "dislike", "confidence": 0.9}
+    events, messages = run(ActionFeedback(), state)
+    assert events == []
+    assert messages == [message("Noted: I won't suggest Horror again.", buttons=[MORE_BUTTON])]
+    assert "Horror" in engine.summary("alice").avoid_categories

@@ -29,7 +29,7 @@ def test_the_engine_is_built_before_the_server_listens(monkeypatch, listening, a
     [built, (app, options)] = listening
     assert built == "engine"
     assert options == {"host": "0.0.0.0", "port": 5099, "single_process": True}  # the engine lives here
-    assert {route.path for route in app.router.routes} == {"health", "webhook", "actions"}
+    assert {route.path for route in app.router.routes} == {"health", "webhook", "actions", "intent"}
 
 
 def test_the_embedding_model_is_loaded_before_the_server_listens(monkeypatch, listening, catalog, index, store):

@@ -154,7 +154,8 @@ def test_questionnaire_answers_saved_during_concurrent_feedback_lose_no_row(live
             PreferenceKind.CATEGORY: [c for c in categories if c in known],
             PreferenceKind.INTEREST: [c for c in categories if c not in known],
             PreferenceKind.ITEM: loved,
-            PreferenceKind.AVOID_CATEGORY: avoid,
+            PreferenceKind.AVOID_CATEGORY: [c for c in avoid if c in known],
+            PreferenceKind.AVOID_INTEREST: [c for c in avoid if c not in known],
         }
         for categories, loved, avoid in answers
     ), stored
@@ -233,7 +234,7 @@ def test_overlapping_replacements_of_the_answers_never_mix(any_store, database_u
         other.engine.dispose()
     assert any_store.preferences("u") == {
         PreferenceKind.CATEGORY: ["Comedy"], PreferenceKind.AVOID_CATEGORY: [],
-        PreferenceKind.ITEM: [], PreferenceKind.INTEREST: [],
+        PreferenceKind.ITEM: [], PreferenceKind.INTEREST: [], PreferenceKind.AVOID_INTEREST: [],
     }
 
 

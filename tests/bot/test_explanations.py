@@ -38,7 +38,7 @@ def without(recommender, profile: Profile, reason: str, request: Request, popula
             interests=tuple(i for i in profile.interests if i not in named),
         ), request, popularity
     if re.fullmatch(r"a .+ pick, as you asked", reason):
-        return profile, replace(request, category=None), popularity
+        return profile, replace(request, categories=()), popularity
     if reason == "popular with other users":
         return profile, request, {}
     raise AssertionError(f"no ablation for reason {reason!r}")
@@ -74,7 +74,7 @@ def test_each_cited_signal_raises_the_items_score(engine, remember, recommender,
 
     checked: set[str] = set()
     profile, popularity = engine.profile(USER), dict(store.item_popularity())
-    for request in (Request(n=10), Request(n=10, category="Sci-Fi"), Request(n=10, category="Adventure")):
+    for request in (Request(n=10), Request(n=10, categories=("Sci-Fi",)), Request(n=10, categories=("Adventure",))):
         picks = recommender.recommend(profile, request, popularity)
         checked |= check_every_reason(recommender, profile, popularity, picks, request)
     assert checked >= {"because you", "matches your", "popular with"}, checked

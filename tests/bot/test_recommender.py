@@ -100,27 +100,27 @@ def test_cold_user_gets_popular_items_first_with_that_reason(recommender):
 
 
 def test_requested_category_that_does_not_exist_gives_nothing(recommender):
-    assert recommender.recommend(lover_of("alien-1979"), Request(category="Telenovela"), now=NOW) == []
+    assert recommender.recommend(lover_of("alien-1979"), Request(categories=("Telenovela",)), now=NOW) == []
 
 
 def test_avoided_category_is_allowed_only_when_requested(recommender):
     user = lover_of("alien-1979", avoid_categories=("Horror",))
 
     assert not recommender._allowed("the-fly-1986", user, Request())
-    assert recommender._allowed("the-fly-1986", user, Request(category="Horror"))
-    assert not recommender._allowed("aliens-1986", user, Request(category="Horror"))
+    assert recommender._allowed("the-fly-1986", user, Request(categories=("Horror",)))
+    assert not recommender._allowed("aliens-1986", user, Request(categories=("Horror",)))
 
 
 def test_seed_reason_comes_first(recommender):
     picks = recommender.recommend(
-        lover_of("alien-1979"), Request(n=3, seed_item="jaws-1975"), now=NOW
+        lover_of("alien-1979"), Request(n=3, seed_items=("jaws-1975",)), now=NOW
     )
 
     assert all(p.reasons[0] == "similar to Jaws (1975)" for p in picks)
 
 
 def test_requested_category_reason(recommender):
-    picks = recommender.recommend(lover_of("alien-1979"), Request(n=3, category="Western"), now=NOW)
+    picks = recommender.recommend(lover_of("alien-1979"), Request(n=3, categories=("Western",)), now=NOW)
 
     assert all("a Western pick, as you asked" in p.reasons for p in picks)
 

@@ -128,8 +128,24 @@ def test_set_preferences_stores_answers_and_marks_the_user_onboarded(any_store):
         PreferenceKind.AVOID_CATEGORY: ["Romance"],
         PreferenceKind.ITEM: ["alien-1979"],
         PreferenceKind.INTEREST: [],
+        PreferenceKind.AVOID_INTEREST: [],
     }
     assert any_store.user("u").onboarded_at is not None
+
+
+def test_add_preferences_keeps_the_others_and_needs_consent(any_store):
+    assert not any_store.add_preferences("u", {PreferenceKind.AVOID_CATEGORY: ["Musical"]})  # no consent: nothing
+    assert any_store.preferences("u")[PreferenceKind.AVOID_CATEGORY] == []
+    any_store.set_consent("u", True, channel="rest")
+    any_store.set_preferences("u", {PreferenceKind.CATEGORY: ["Comedy"], PreferenceKind.AVOID_CATEGORY: ["Horror"]})
+
+    assert any_store.add_preferences("u", {PreferenceKind.AVOID_CATEGORY: ["Musical", "Horror"],
+                                           PreferenceKind.AVOID_INTEREST: ["glass", "glass"]})
+
+    stored = any_store.preferences("u")
+    assert stored[PreferenceKind.CATEGORY] == ["Comedy"]
+    assert stored[PreferenceKind.AVOID_CATEGORY] == ["Horror", "Musical"]
+    assert stored[PreferenceKind.AVOID_INTEREST] == ["glass"]
 
 
 def test_set_preferences_replaces_previous_answers(any_store):
@@ -142,6 +158,7 @@ def test_set_preferences_replaces_previous_answers(any_store):
         PreferenceKind.AVOID_CATEGORY: [],
         PreferenceKind.ITEM: [],
         PreferenceKind.INTEREST: [],
+        PreferenceKind.AVOID_INTEREST: [],
     }
     assert row_counts(any_store, "u")["preferences"] == 1
 
@@ -199,7 +216,7 @@ def test_export_holds_everything_stored_about_the_user(any_store):
     assert datetime.fromisoformat(data["created_at"]).tzinfo is not None
     assert datetime.fromisoformat(data["onboarded_at"]).tzinfo is not None
     assert data["preferences"] == {
-        "category": ["Sci-Fi"], "avoid_category": [], "item": ["alien-1979"], "interest": []
+        "category": ["Sci-Fi"], "avoid_category": [], "item": ["alien-1979"], "interest": [], "avoid_interest": []
     }
     assert data["events"] == [  # oldest first
         {"type": "like", "item_id": "jaws-1975", "category": None, "channel": "web", "at": T0.isoformat()},

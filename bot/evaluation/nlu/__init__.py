@@ -6,6 +6,9 @@ pass another parser) and their request cases played through the engine (``reques
 their catalog in a scratch folder (``engines``). Nothing of the running bot changes but the
 embedding cache, which keeps the catalogs' embeddings for the next run.
 
+Rasa's intents are those of the whole pipeline: when an intent model is trained, its last
+component takes the engine's reading (``meaning``), and DIET's reading alone is reported beside it.
+
 - ``in_domain.yml`` → intent accuracy and the confusion matrix (``nlu_fallback`` counts as wrong),
   and how often Rasa's ``title`` and ``category`` entities hold the titles and categories the
   example names (``intents``).
@@ -34,6 +37,7 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.evaluation.nlu.engines import EngineFactory, build_engine
 from bot.evaluation.nlu.errors import NluEvalError
 from bot.evaluation.nlu.intents import in_domain_metrics, off_topic_metrics, support_metrics
+from bot.evaluation.nlu.meaning import read_intents, with_readings
 from bot.evaluation.nlu.rasa import RASA_PYTHON, Parser, newest_model, parse_ms, rasa_parser
 from bot.evaluation.nlu.report import headline, write_report
 from bot.evaluation.nlu.requests import Say, aggregate, handle_request, measure_requests, request_metrics, score_case
@@ -88,16 +92,27 @@ def run(settings: Settings, sets_dir: Path | None = None, model: Path | None = N
         results["parse_seconds"] = round(time.perf_counter() - parse_started, 1)
         say(f"parsed in {results['parse_seconds']:.0f} s")
         results["parse_ms"] = parse_ms(parses)
-        position = 0
-        for name, examples in messages:
-            chunk = parses[position:position + len(examples)]
-            position += len(examples)
-            measure = {"in_domain": in_domain_metrics, "off_topic": off_topic_metrics, "support": support_metrics}[name]
-            results[name] = measure(examples, chunk)
+        readings = read_intents(settings, texts)
+        results["intent_model"] = readings is not None
+        if readings is not None:
+            results["diet_alone"] = _measured(messages, parses)
+            parses = with_readings(parses, readings)
+        results |= _measured(messages, parses)
     if sets.requests:
         results["requests"] = measure_requests(settings, sets.requests, engines or build_engine, say)
     results["seconds"] = round(time.perf_counter() - started, 1)
     return NluEvaluation(results, write_report(results, out or PROJECT_ROOT / "docs"))
+
+
+def _measured(messages: list[tuple[str, Any]], parses: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each message set's metrics from its share of the parses (in the order of ``messages``)."""
+    measured, position = {}, 0
+    for name, examples in messages:
+        chunk = parses[position:position + len(examples)]
+        position += len(examples)
+        measure = {"in_domain": in_domain_metrics, "off_topic": off_topic_metrics, "support": support_metrics}[name]
+        measured[name] = measure(examples, chunk)
+    return measured
 
 
 def _shown_path(path: Path) -> str:

@@ -86,18 +86,29 @@ def _confusion(matrix: Mapping[str, Any]) -> list[str]:
 
 def _request_table(groups: Mapping[str, Mapping[str, Any]], first: str) -> list[str]:
     header = [first, "n", "titles P", "titles R", "several titles resolved", "categories P", "categories R",
-              "period", "period where none", "avoided read as wanted", "avoided share of picks", f"Recall@{K}"]
+              "period", "period where none", "avoided found", "avoided read as wanted", "avoided share of picks",
+              f"Recall@{K}"]
     rows = [[name, g["n"], _number(g["titles"]["precision"]), _number(g["titles"]["recall"]),
              _rate_text(g["several_titles_resolved"]), _number(g["categories"]["precision"]),
              _number(g["categories"]["recall"]), _rate_text(g["period"]), _rate_text(g["period_false"]),
+             _rate_text(g["avoided_found"]) if "avoided_found" in g else "–",
              _rate_text(g["avoided_read_as_wanted"]), _number(g["avoided_share_of_picks"]),
              f"{_number(g[f'recall@{K}'])} ({g['recall_cases']})"]
             for name, g in groups.items()]
     return _table(header, rows)
 
 
-def markdown(results: Mapping[str, Any]) -> str:
-    """``nlu.md``: how the sets were measured, the headline against the targets, then each set."""
+def _compared(results: Mapping[str, Any], baseline: Mapping[str, Any] | None) -> list[list[str]]:
+    """The headline rows with DIET's reading alone (this run) and the baseline run beside them."""
+    diet = {row["what"]: row["value"] for row in headline(results.get("diet_alone", {}))}
+    before = {row["what"]: row["value"] for row in headline(baseline or {})}
+    return [[r["what"], r["value"], diet.get(r["what"], "–"), before.get(r["what"], "–"), r["target"]]
+            for r in headline(results)]
+
+
+def markdown(results: Mapping[str, Any], baseline: Mapping[str, Any] | None = None) -> str:
+    """``nlu.md``: how the sets were measured, the headline against the targets (beside DIET alone
+    and the ``baseline`` run), then each set."""
     sets = results["sets"]
     counts = ", ".join(f"{name} {count}" for name, count in sets["counts"].items())
     model = f"Rasa model `{results['rasa_model']}`" if results.get("rasa_model") else "a given parser (no Rasa)"
@@ -120,9 +131,14 @@ def markdown(results: Mapping[str, Any]) -> str:
     ]
     if sets["missing"]:
         parts += [f"Not measured, the set files were not found: {', '.join(sets['missing'])}.", ""]
+    reader = ("the engine's intent model (MiniLM) as the pipeline's last component" if results.get("intent_model")
+              else "DIET alone (no intent model trained)")
+    when = f"the run of {baseline['date']}, [nlu-baseline.json](nlu-baseline.json)" if baseline else "none"
     parts += ["## Against the targets of issue 19", "",
-              *_table(["what", "value", "target"], [[r["what"], r["value"], r["target"]] for r in headline(results)],
-                      text_columns=(0, 2))]
+              f"Intents read by {reader}. *DIET alone*: the same Rasa model's reading without it, in this run. "
+              f"*Baseline*: the bot before issue 19's work ({when}).", "",
+              *_table(["what", "value", "DIET alone", "baseline", "target"], _compared(results, baseline),
+                      text_columns=(0, 4))]
     if results.get("parse_ms"):
         who, loading = ("Rasa parsed", ", loading the model included") if results.get("rasa_model") else ("The parser read", "")
         parts += [f"{who} {sum(v for k, v in sets['counts'].items() if not k.startswith('requests'))} messages "
@@ -194,18 +210,18 @@ def _requests_part(results: Mapping[str, Any]) -> list[str]:
     parts = [
         "## Requests through the engine", "",
         "Each request goes to the engine (no Rasa), built on the set's catalog in a scratch folder, as "
-        "`action_recommend` uses it today: the titles are the items `Engine.match_titles(text, limit=5)` finds, "
-        "the categories `Engine.match_categories(text)` (the first is the category asked for) and the period "
-        "`Engine.understand(text)`. Title and category **precision** and **recall** are counted over all cases "
+        "`action_recommend` uses it: `Engine.read_wish(text)` reads the titles it surely names, the categories "
+        "wanted and avoided, the topic words and the period, and `Engine.recommend(wish=...)` ranks for it. "
+        "Title and category **precision** and **recall** are counted over all cases "
         "together (a title found in a request that names none lowers the precision). **Several titles "
         "resolved**: of the requests naming two titles or more, the share where all were found. **Period**: of "
         "the requests with a period, the share where the year range read is exactly the expected one; **period "
-        "where none**: requests without one where a period was read. **Avoided read as wanted**: requests "
+        "where none**: requests without one where a period was read. **Avoided found**: requests saying "
+        "categories are not wanted where all were read as avoided. **Avoided read as wanted**: requests "
         "saying a category is not wanted where that category was read as the one asked for; **avoided share "
         "of picks**: of their top 10, the share in an avoided category. "
-        f"**Recall@{K}**: a new user who consented asks; the top {K} are ranked with the first category as the "
-        "category, the first title found as the item the picks should be like (what `action_more_like_this` "
-        "does with a named title) and the period and price the catalog has data for; recall = |top 10 ∩ "
+        f"**Recall@{K}**: a new user who consented asks; the top {K} are ranked for the wish, with the period "
+        "and price the catalog has data for; recall = |top 10 ∩ "
         f"expected| / min({K}, |expected|), averaged over the cases with expected items (their number in "
         "brackets).", "",
         *_request_table({f"{name} ({m['catalog']})": m["all"] for name, m in requests.items()}, "set"),
@@ -216,9 +232,11 @@ def _requests_part(results: Mapping[str, Any]) -> list[str]:
 
 
 def write_report(results: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write ``nlu.json`` and ``nlu.md`` into ``out_dir``."""
+    """Write ``nlu.json`` and ``nlu.md`` into ``out_dir``, compared with ``nlu-baseline.json`` there."""
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out_dir / "nlu.json", out_dir / "nlu.md"
+    baseline_path = out_dir / "nlu-baseline.json"
+    baseline = json.loads(baseline_path.read_text(encoding="utf-8")) if baseline_path.exists() else None
     json_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    md_path.write_text(markdown(results), encoding="utf-8")
+    md_path.write_text(markdown(results, baseline), encoding="utf-8")
     return [json_path, md_path]

@@ -1,7 +1,7 @@
 """The request cases through the engine, with no Rasa: what the engine reads in each request
 (titles, categories, period) and whether its top 10 for a new user holds the expected items
-(Recall@10). The request is handled as ``action_recommend`` handles it today, so the numbers are
-those of the bot people talk to."""
+(Recall@10). The request is handled as ``action_recommend`` handles it, so the numbers are those
+of the bot people talk to."""
 
 from __future__ import annotations
 
@@ -26,25 +26,22 @@ Say = Callable[[str], None]
 
 
 def handle_request(engine: RequestEngine, sender_id: str, text: str) -> dict[str, Any]:
-    """What the engine makes of a request today, as ``action_recommend`` uses it, for a new user who
-    consented: the titles it names (``match_titles``), its categories (``match_categories``, the
-    first is the category asked for), its constraints (``understand``, without those the catalog
-    has no data for), and the top K picks with the first title named as the item to be like
-    (``action_more_like_this`` when Rasa routes a named title there)."""
-    matches, _ = engine.match_titles(text, limit=TITLE_LIMIT)
-    titles = list(dict.fromkeys(match.item.id for match in matches))
-    categories = engine.match_categories(text)
-    asked = constraints = engine.understand(text)
+    """What the engine makes of a request, as ``action_recommend`` uses it, for a new user who
+    consented: its wish (``read_wish``: the titles it surely names, the categories wanted and
+    avoided, the period) and the top K picks for it, without the constraints the catalog has no
+    data for."""
+    wish = engine.read_wish(text)
+    asked = wish.constraints
+    constraints = asked
     if constraints.uses_price and not engine.catalog.has_prices:
         constraints = replace(constraints, max_price=None, min_price=None)
     if constraints.uses_year and not engine.catalog.has_years:
         constraints = replace(constraints, year_from=None, year_to=None)
     engine.set_consent(sender_id, True, channel="nlu-eval")
-    picks = engine.recommend(sender_id, n=K, category=categories[0] if categories else None,
-                             like_item=titles[0] if titles else None, constraints=constraints, channel="nlu-eval")
+    picks = engine.recommend(sender_id, n=K, wish=replace(wish, constraints=constraints), channel="nlu-eval")
     return {
-        "titles": titles, "categories": categories,
-        "period": [asked.year_from, asked.year_to] if asked.uses_year else None,
+        "titles": list(wish.items), "categories": list(wish.categories), "avoided": list(wish.avoid_categories),
+        "topic": wish.topic, "period": [asked.year_from, asked.year_to] if asked.uses_year else None,
         "picks": [pick.item.id for pick in picks],
         "pick_categories": [list(pick.item.categories) for pick in picks],
     }
@@ -76,7 +73,9 @@ def score_case(case: RequestCase, handled: Mapping[str, Any]) -> dict[str, Any]:
                           if avoided and picks else None),
         "recall": (len(set(picks) & set(case.expected)) / min(K, len(set(case.expected)))
                    if case.expected else None),
-        "found": {"titles": handled["titles"], "categories": handled["categories"], "picks": picks},
+        "avoided_found": bool(avoided) and avoided <= _folded(handled.get("avoided", ())),
+        "found": {"titles": handled["titles"], "categories": handled["categories"], "avoided": handled.get("avoided", []),
+                  "topic": handled.get("topic", ""), "picks": picks},
     }
 
 
@@ -104,6 +103,7 @@ def aggregate(scored: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "period": rate(sum(s["period_found"] == s["period_expected"] for s in with_period), len(with_period)),
         "period_false": rate(sum(s["period_found"] is not None for s in without_period), len(without_period)),
         "avoided_read_as_wanted": rate(sum(s["avoided_read_as_wanted"] for s in with_avoid), len(with_avoid)),
+        "avoided_found": rate(sum(s.get("avoided_found", False) for s in with_avoid), len(with_avoid)),
         "avoided_share_of_picks": round(statistics.fmean(avoid_shares), 4) if avoid_shares else None,
         f"recall@{K}": round(statistics.fmean(recalls), 4) if recalls else None,
         "recall_cases": len(recalls),

@@ -5,6 +5,7 @@ for real (marked rasa)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,6 +18,8 @@ from bot.config import PROJECT_ROOT
 from bot.constraints import parse_constraints
 from bot.evaluation import nlu
 from bot.evaluation.nlu import Example, NluEvalError, RequestCase
+from bot.intent_model import Phrase, fit
+from bot.wish import Wish
 
 
 def parsed(*intents: str) -> list[dict]:
@@ -200,7 +203,7 @@ def test_request_extraction_and_recall_at_10_on_hand_made_cases():
 
 
 class FakeEngine:
-    """Titles and categories found by substring; picks: ``picks`` for everyone."""
+    """Titles and categories found by substring, avoided after "no "; picks: ``picks`` for everyone."""
 
     def __init__(self, titles: dict[str, str], categories: list[str], picks: list[tuple[str, list[str]]],
                  prices: bool = False):
@@ -210,24 +213,21 @@ class FakeEngine:
         self.asked: list[dict] = []
         self.closed = False
 
-    def match_titles(self, text, limit=2):
-        found = [SimpleNamespace(item=SimpleNamespace(id=item_id)) for title, item_id in self.titles.items()
-                 if title in text.lower()]
-        return found[:limit], []
-
-    def match_categories(self, text):
-        return [category for category in self.categories if category.lower() in text.lower()]
-
-    def understand(self, text):
-        return parse_constraints(text)
+    def read_wish(self, text):
+        lowered = text.lower()
+        named = [c for c in self.categories if c.lower() in lowered]
+        avoided = [c for c in named if f"no {c.lower()}" in lowered]
+        return Wish(items=tuple(i for title, i in self.titles.items() if title in lowered),
+                    categories=tuple(c for c in named if c not in avoided), avoid_categories=tuple(avoided),
+                    topic="topic" if "topic" in lowered else "", constraints=parse_constraints(text))
 
     def set_consent(self, sender_id, granted, channel="unknown"):
         assert granted
         self.consented.append(sender_id)
 
-    def recommend(self, sender_id, n=5, category=None, like_item=None, constraints=None, channel="unknown"):
+    def recommend(self, sender_id, n=5, wish=Wish(), channel="unknown"):
         assert sender_id in self.consented  # a new user who said yes, before being recommended to
-        self.asked.append({"category": category, "like_item": like_item, "constraints": constraints, "n": n})
+        self.asked.append({"wish": wish, "n": n})
         return [SimpleNamespace(item=SimpleNamespace(id=i, categories=tuple(c))) for i, c in self.picks[:n]]
 
     def close(self):
@@ -237,17 +237,19 @@ class FakeEngine:
 def test_a_request_is_handled_as_action_recommend_would():
     engine = FakeEngine({"alien": "alien-1979", "heat": "heat-1995"}, ["Horror", "Crime"],
                         [("x", ["Horror"]), ("heat-1995", ["Crime"])])
-    handled = nlu.handle_request(engine, "u1", "crime like heat or alien from the 90s under 5 dollars")
+    handled = nlu.handle_request(engine, "u1", "crime like heat or alien from the 90s under 5 dollars, no horror")
     asked = engine.asked[0]
-    assert asked["category"] == "Crime"  # the first category named
-    assert asked["like_item"] == "alien-1979"  # the first title found
     assert asked["n"] == 10
-    assert (asked["constraints"].year_from, asked["constraints"].year_to) == (1990, 1999)
-    assert not asked["constraints"].uses_price  # movies have no prices: dropped, as the action does
-    assert handled == {"titles": ["alien-1979", "heat-1995"], "categories": ["Crime"],
-                       "period": [1990, 1999], "picks": ["x", "heat-1995"], "pick_categories": [["Horror"], ["Crime"]]}
+    wish = asked["wish"]
+    assert wish.categories == ("Crime",) and wish.avoid_categories == ("Horror",)
+    assert wish.items == ("alien-1979", "heat-1995")
+    assert (wish.constraints.year_from, wish.constraints.year_to) == (1990, 1999)
+    assert not wish.constraints.uses_price  # movies have no prices: dropped, as the action does
+    assert handled == {"titles": ["alien-1979", "heat-1995"], "categories": ["Crime"], "avoided": ["Horror"],
+                       "topic": "", "period": [1990, 1999], "picks": ["x", "heat-1995"],
+                       "pick_categories": [["Horror"], ["Crime"]]}
     nlu.handle_request(engine, "u2", "anything")
-    assert engine.asked[1] == {"category": None, "like_item": None, "constraints": parse_constraints(""), "n": 10}
+    assert engine.asked[1] == {"wish": Wish(), "n": 10}
 
 
 def test_request_metrics_per_kind():
@@ -272,6 +274,7 @@ def fake_parser(texts):
 
 
 def test_run_writes_the_report_and_its_json(tmp_path, settings):
+    settings = replace(settings, intent_model_path=tmp_path / "no-intent-model.npz")  # DIET's reading alone
     sets = write_sets(tmp_path / "sets")
     engines = []
 
@@ -299,6 +302,28 @@ def test_run_writes_the_report_and_its_json(tmp_path, settings):
     assert "| off-topic false accepts (a task intent) | 50.0% (" in text
     assert "not found: requests_goodbooks.yml" in text
     assert "off-topic false accepts (a task intent): 50.0%" in evaluation.summary()
+    assert results["intent_model"] is False and "diet_alone" not in results
+
+
+def test_with_an_intent_model_the_pipeline_reads_as_the_engine_does(tmp_path, settings, encoder):
+    """The engine's reading replaces DIET's, as the pipeline's last component does; DIET's is
+    reported beside it."""
+    phrases = [Phrase(text, "request_recommendations") for text in (
+        "recommend me a movie", "any film suggestions", "what should i watch", "give me some picks", "find me a film",
+        "suggest something to watch")] + [Phrase(text, "out_of_scope") for text in (
+            "boil an egg", "fry some eggs", "what's the weather", "find a petrol station", "nearest gas station",
+            "how to cook pasta")]
+    fit(phrases, encoder.encode([p.text for p in phrases])).save(tmp_path / "intents.npz")
+    settings = replace(settings, intent_model_path=tmp_path / "intents.npz")
+    sets = write_sets(tmp_path / "sets")
+    engine_for = lambda *_: FakeEngine({}, [], [])  # noqa: E731
+    results = nlu.run(settings, sets, out=tmp_path / "out", parser=fake_parser, engines=engine_for,
+                      say=lambda _: None).results
+    assert results["intent_model"] is True
+    assert results["diet_alone"]["off_topic"]["all"]["false_accept"]["rate"] == 0.5  # "boil eggs": a request
+    assert results["off_topic"]["all"]["false_accept"]["rate"] == 0.0
+    assert results["in_domain"]["per_intent"]["request_recommendations"]["recall"] == 1.0
+    assert "| off-topic false accepts (a task intent) | 0.0% (" in (tmp_path / "out/nlu.md").read_text()
 
 
 def test_the_command_runs_the_measurement(tmp_path, monkeypatch):
@@ -306,6 +331,7 @@ def test_the_command_runs_the_measurement(tmp_path, monkeypatch):
     monkeypatch.setattr(nlu, "rasa_parser", lambda model: fake_parser)
     monkeypatch.setattr(nlu, "build_engine", lambda settings, catalog, workdir: FakeEngine({}, [], []))
     monkeypatch.setenv("BOT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("BOT_INTENT_MODEL", str(tmp_path / "no-intent-model.npz"))
     result = CliRunner().invoke(app, ["nlu-eval", "--sets", str(sets), "--out", str(tmp_path / "out"),
                                       "--model", str(tmp_path / "model.tar.gz")])
     assert result.exit_code == 0, result.output

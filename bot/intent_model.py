@@ -1,0 +1,283 @@
+"""Which intent a typed message has, read by its meaning rather than by its words.
+
+Rasa's DIET, trained on a few hundred phrases with word and character counts, took "how long
+should i boil eggs" for a recommendation request and "delete my account" (with a shop) for a
+data erasure: it knows the words it was shown and nothing else. This model embeds the message
+with the same MiniLM as the catalog and classifies the vector, with the message's n-grams, by a
+logistic regression trained on Rasa's training data and the engine's own (``data/rasa/``,
+``data/intents/``: a large, varied ``out_of_scope`` set and support messages besides more ways
+of saying each task). A message is
+``nlu_fallback`` (Rasa's honest "I didn't get that") when the classifier is unsure, and out of
+scope when it is far from every training phrase of the intent it would get.
+
+The thresholds are chosen by cross-validation on the training data alone (:func:`fit`), never
+on the held-out sets of ``tests/data/nlu``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+import yaml
+
+log = logging.getLogger(__name__)
+
+FALLBACK = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
+SUPPORT = "support_request"
+SYSTEM_INTENTS = frozenset({"handed_back", "handoff_timed_out"})  # never said by users
+NOT_A_TASK = frozenset({OUT_OF_SCOPE, SUPPORT, "request_human", "greet", "goodbye", "help", "bot_challenge",
+                        "affirm", "deny"})  # intents whose reply starts nothing the user did not ask for
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+FOLDS = 5
+REGULARIZATION = 16.0  # logistic regression's C: of 4 and 16, the better in nested cross-validation on the training data
+MAX_TASK_MISREAD = 0.03  # of the training set's non-task messages read (out of fold) as a task, at most
+
+
+@dataclass(frozen=True)
+class Phrase:
+    text: str
+    intent: str
+
+
+@dataclass(frozen=True)
+class IntentReading:
+    """The intent a message got, how sure the model is, and every intent's probability."""
+
+    intent: str
+    confidence: float
+    ranking: tuple[tuple[str, float], ...]
+
+    def as_rasa(self) -> dict[str, object]:
+        """Rasa's ``intent`` and ``intent_ranking`` fields of a parsed message."""
+        return {"intent": {"name": self.intent, "confidence": self.confidence},
+                "intent_ranking": [{"name": name, "confidence": p} for name, p in self.ranking]}
+
+
+def training_phrases(paths: Iterable[Path]) -> list[Phrase]:
+    """The intent examples of Rasa NLU YAML files, entity annotations removed, without the
+    intents only the system triggers; each text once (the first intent it is given wins)."""
+    phrases: dict[str, Phrase] = {}
+    for path in sorted(paths):
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in document.get("nlu") or []:
+            intent = block.get("intent")
+            if not intent or intent in SYSTEM_INTENTS:
+                continue
+            for line in str(block.get("examples", "")).splitlines():
+                text = _ANNOTATION.sub(r"\1", line.strip().removeprefix("- ").strip())
+                if text and text.lower() not in phrases:
+                    phrases[text.lower()] = Phrase(text, intent)
+    return list(phrases.values())
+
+
+def data_fingerprint(phrases: Sequence[Phrase]) -> str:
+    """Changes when the training data or the way of training does: a saved model of other data
+    or settings is trained again."""
+    digest = hashlib.sha256(f"{REGULARIZATION} {FOLDS} {MAX_TASK_MISREAD} {WordFeatures.SCALE}\n".encode())
+    for phrase in phrases:
+        digest.update(f"{phrase.intent}\t{phrase.text}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+class WordFeatures:
+    """Character 2-4-grams and word 1-2-grams (tf-idf) beside the sentence vector: typos and
+    telling words ("refund", "bye") that a sentence vector blurs. In nested cross-validation on
+    the training data they lift task accuracy from 86% to 88% and halve what is misread as a task."""
+
+    SCALE = 0.5  # their weight against the unit sentence vector
+
+    def __init__(self, char_vocabulary: Sequence[str], char_idf: np.ndarray, word_vocabulary: Sequence[str],
+                 word_idf: np.ndarray):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
+                                     vocabulary={gram: k for k, gram in enumerate(char_vocabulary)})
+        self._char.idf_ = char_idf
+        self._word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True,
+                                     vocabulary={gram: k for k, gram in enumerate(word_vocabulary)})
+        self._word.idf_ = word_idf
+
+    @classmethod
+    def fit(cls, texts: Sequence[str]) -> WordFeatures:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2).fit(texts)
+        word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(texts)
+        return cls(char.get_feature_names_out().tolist(), char.idf_, word.get_feature_names_out().tolist(), word.idf_)
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {"char_vocabulary": np.array(self._char.get_feature_names_out(), dtype=str), "char_idf": self._char.idf_,
+                "word_vocabulary": np.array(self._word.get_feature_names_out(), dtype=str), "word_idf": self._word.idf_}
+
+    def of(self, texts: Sequence[str], vectors: np.ndarray) -> sp.csr_matrix:
+        """The classifier's input: sentence vectors, then the scaled n-gram weights."""
+        return sp.hstack([sp.csr_matrix(vectors), self.SCALE * self._char.transform(texts),
+                          self.SCALE * self._word.transform(texts)]).tocsr()
+
+
+class IntentModel:
+    """A linear classifier over sentence vectors and n-grams, with the thresholds that make it honest."""
+
+    def __init__(self, intents: Sequence[str], features: WordFeatures, weights: np.ndarray, bias: np.ndarray,
+                 examples: np.ndarray, example_intents: np.ndarray, min_confidence: float, min_similarity: float,
+                 fingerprint: str):
+        self.intents = list(intents)
+        self.features = features
+        self.weights = weights.astype(np.float32)  # (intents, features)
+        self.bias = bias.astype(np.float32)
+        self.examples = examples.astype(np.float32)  # the training vectors, for the distance to each intent
+        self.example_intents = example_intents.astype(np.int32)
+        self.min_confidence = min_confidence
+        self.min_similarity = min_similarity
+        self.fingerprint = fingerprint
+
+    def probabilities(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        logits = np.asarray(self.features.of(texts, vectors) @ self.weights.T) + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def read(self, text: str, vector: np.ndarray) -> IntentReading:
+        return self.read_many([text], vector[None, :])[0]
+
+    def read_many(self, texts: Sequence[str], vectors: np.ndarray) -> list[IntentReading]:
+        probabilities = self.probabilities(texts, vectors)
+        nearest = _nearest_by_intent(vectors, self.examples, self.example_intents, len(self.intents))
+        readings = []
+        for row, p in enumerate(probabilities):
+            order = np.argsort(-p)
+            best = int(order[0])
+            ranking = tuple((self.intents[i], round(float(p[i]), 4)) for i in order[:10])
+            intent = _decide(self.intents[best], float(p[best]), float(nearest[row, best]),
+                             self.min_confidence, self.min_similarity)
+            readings.append(IntentReading(intent, round(float(p[best]), 4), ranking))
+        return readings
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        meta = {"intents": self.intents, "min_confidence": self.min_confidence,
+                "min_similarity": self.min_similarity, "fingerprint": self.fingerprint}
+        np.savez(tmp, weights=self.weights, bias=self.bias, examples=self.examples,
+                 example_intents=self.example_intents, meta=np.array(json.dumps(meta)), **self.features.state())
+        tmp.replace(path)
+
+    @staticmethod
+    def saved_fingerprint(path: Path) -> str | None:
+        """The fingerprint of the model saved at ``path``; None if there is none (or it cannot be read)."""
+        try:
+            with np.load(path) as data:
+                return json.loads(str(data["meta"]))["fingerprint"]
+        except (OSError, KeyError, ValueError):
+            return None
+
+    @classmethod
+    def load(cls, path: Path) -> IntentModel:
+        with np.load(path) as data:
+            meta = json.loads(str(data["meta"]))
+            features = WordFeatures(data["char_vocabulary"].tolist(), data["char_idf"],
+                                    data["word_vocabulary"].tolist(), data["word_idf"])
+            return cls(meta["intents"], features, data["weights"], data["bias"], data["examples"],
+                       data["example_intents"], meta["min_confidence"], meta["min_similarity"], meta["fingerprint"])
+
+
+def _decide(intent: str, confidence: float, similarity: float, min_confidence: float, min_similarity: float) -> str:
+    if intent in NOT_A_TASK:
+        return intent if confidence >= min_confidence or intent == OUT_OF_SCOPE else FALLBACK
+    if similarity < min_similarity:
+        return OUT_OF_SCOPE  # worded like no example of the task: a question about something else
+    return intent if confidence >= min_confidence else FALLBACK
+
+
+def _nearest_by_intent(vectors: np.ndarray, examples: np.ndarray, labels: np.ndarray, n_intents: int) -> np.ndarray:
+    """Per message and intent, the similarity of its closest training example."""
+    similarity = vectors @ examples.T
+    nearest = np.full((len(vectors), n_intents), -1.0, dtype=np.float32)
+    for k in range(n_intents):
+        columns = labels == k
+        if columns.any():
+            nearest[:, k] = similarity[:, columns].max(axis=1)
+    return nearest
+
+
+def load_intent_model(path: Path) -> IntentModel | None:
+    """The trained model, or None when there is none yet (then Rasa's own reading stands)."""
+    if not path.exists():
+        log.warning("no intent model at %s (run `make train`): Rasa's NLU reads messages alone", path)
+        return None
+    return IntentModel.load(path)
+
+
+def _classifier(features: sp.csr_matrix, labels: np.ndarray):
+    from sklearn.linear_model import LogisticRegression  # only when training
+
+    return LogisticRegression(C=REGULARIZATION, max_iter=3000).fit(features, labels)
+
+
+def fit(phrases: Sequence[Phrase], vectors: np.ndarray) -> IntentModel:
+    """Train on every phrase; choose the thresholds on out-of-fold readings of the same data."""
+    intents = sorted({phrase.intent for phrase in phrases})
+    labels = np.array([intents.index(phrase.intent) for phrase in phrases])
+    texts = [phrase.text for phrase in phrases]
+    probabilities, nearest = _out_of_fold(texts, vectors, labels, len(intents))
+    min_confidence, min_similarity = _thresholds(intents, labels, probabilities, nearest)
+    features = WordFeatures.fit(texts)
+    final = _classifier(features.of(texts, vectors), labels)
+    width = features.of(texts[:1], vectors[:1]).shape[1]
+    weights = np.zeros((len(intents), width))
+    bias = np.zeros(len(intents))
+    if len(final.classes_) == 2:  # one row of coefficients, for the second class (softmax of [0, z] = sigmoid(z))
+        weights[final.classes_[1]], bias[final.classes_[1]] = final.coef_[0], final.intercept_[0]
+    else:
+        weights[final.classes_] = final.coef_
+        bias[final.classes_] = final.intercept_
+    return IntentModel(intents, features, weights, bias, vectors, labels, min_confidence, min_similarity,
+                       data_fingerprint(phrases))
+
+
+def _out_of_fold(texts: Sequence[str], vectors: np.ndarray, labels: np.ndarray,
+                 n_intents: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each phrase's probabilities and nearest-example similarities from a model not trained on it."""
+    from sklearn.model_selection import StratifiedKFold
+
+    probabilities = np.zeros((len(labels), n_intents))
+    nearest = np.full((len(labels), n_intents), -1.0)
+    folds = min(FOLDS, int(np.bincount(labels).min()))
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(vectors, labels):
+        features = WordFeatures.fit([texts[i] for i in train])
+        model = _classifier(features.of([texts[i] for i in train], vectors[train]), labels[train])
+        probabilities[np.ix_(test, model.classes_)] = model.predict_proba(
+            features.of([texts[i] for i in test], vectors[test]))
+        nearest[test] = _nearest_by_intent(vectors[test], vectors[train], labels[train], n_intents)
+    return probabilities, nearest
+
+
+def _thresholds(intents: list[str], labels: np.ndarray, probabilities: np.ndarray,
+                nearest: np.ndarray) -> tuple[float, float]:
+    """The lowest thresholds at which, out of fold, at most :data:`MAX_TASK_MISREAD` of the
+    non-task phrases (out of scope, support, ...) are read as a task; the lower they are, the
+    more task phrases keep their intent."""
+    is_task = np.array([intent not in NOT_A_TASK for intent in intents])
+    best = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    similarity = nearest[np.arange(len(best)), best]
+    non_task = ~is_task[labels]
+    chosen = (0.9, 0.9)
+    best_kept = -1.0
+    for min_confidence in np.arange(0.2, 0.91, 0.05):
+        for min_similarity in np.arange(0.3, 0.91, 0.025):
+            read_as_task = is_task[best] & (confidence >= min_confidence) & (similarity >= min_similarity)
+            misread = (read_as_task & non_task).sum() / max(non_task.sum(), 1)
+            kept = (read_as_task & (best == labels) & ~non_task).sum() / max((~non_task).sum(), 1)
+            if misread <= MAX_TASK_MISREAD and kept > best_kept:
+                chosen, best_kept = (round(float(min_confidence), 3), round(float(min_similarity), 3)), kept
+    return chosen

@@ -1,0 +1,117 @@
+"""Read a typed request into a :class:`~bot.wish.Wish`, for any catalog.
+
+The words are taken apart in the order that keeps them from being misread: what is *not*
+wanted first ("funny but not stupid", "without glass"), then the constraints ("under 5 pounds",
+"from the 90s"), the titles named, the categories; the words left once request fillers are
+dropped are the topic ("candles", "christmas", "murder"), which the recommender embeds. The
+only vocabulary here is English request grammar; nothing is about a kind of item, except the
+catalog's own nouns (the questionnaire's "movie"/"book").
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.catalog import Catalog
+from bot.constraints import parse_constraints, without_constraints
+from bot.matching import TitleMatcher
+from bot.wish import Wish
+
+_NOT_REALLY = r"(?!sure\b|really sure\b|fussed\b|bothered\b|picky\b|matter\b|idea\b|preference\b|particular\b|thanks\b|problem\b)"
+_NEGATION = re.compile(
+    r"\b(?P<cue>not a (?:big )?fan of|no more|can'?t stand|"  # the longer cues first: "not a fan of" is no "not"
+    r"(?:don'?t|do not|dont|doesn'?t|won'?t) (?:want|like|need|show|give|recommend|suggest|include|care for)|"
+    rf"no|not|without|nothing|never|avoid|except|excluding|hate|dislike)\s+{_NOT_REALLY}"
+    r"(?P<what>[^,.;!?]+?)(?=\s*(?:[,.;!?]|\bbut\b|\bthough\b|\binstead\b|\bplease\b|\bthanks\b|$))",
+    re.IGNORECASE,
+)
+_LASTING = re.compile(r"\b(?:never|hate|can'?t stand|dislike|don'?t like|do not like|not a (?:big )?fan of|ever)\b",
+                      re.IGNORECASE)
+_FILLERS = frozenset("""
+    a about across after again all also am an and any anymore anything anyway are around as at b be because been
+    before between cheap cheaper decade era from price priced since under over year years
+    best bit both but by can could cool d did do does doing dont else enjoy enjoyed especially even ever every
+    favorite favourite favourites favorites feel feeling find for fun get give go going good got great guess guys
+    had has have hello help hey hi hiya how i id ill im in into is it its ive just kind kinda know let lets like
+    liked likes little looking look lot lots love loved loving lovely m made maybe me mind mood more most much my need
+    new nice now of ok okay on one ones or other others perhaps pick picks please pls plz quite rather re really
+    recommend recommendation recommendations s same see show similar so some someone something sort stuff suggest
+    suggestion suggestions sure t than thank thanks that the their them then there these they thing things think
+    this those to today tonight too try u up us ve very want wanna was watch we week weekend what whats which while
+    will with would ya yeah yes you your
+""".split())
+_OF_THE_KIND = frozenset("item items thing things product products one ones".split())
+MAX_TOPIC_WORDS = 8
+MAX_TITLES = 10
+
+
+_TITLE_RUN = re.compile(r"(?:\b[A-Z][\w'-]*[:,]?\s+(?:(?:of|the|and|a|an|in|on|to|for)\s+)*)+[A-Z][\w'-]*")
+
+
+def _title_cased(phrase: str) -> bool:
+    """Written as a title is: two capitalized words or more ("Avengers: Infinity War"), not
+    counting "I"; "crime movies" is not."""
+    words = [w for w in re.findall(r"[^\W\d_][\w']*", phrase) if w not in ("I", "I'm", "I've", "I'd")]
+    return sum(w[0].isupper() for w in words) >= 2
+
+
+def _cut(text: str, phrases: list[str]) -> str:
+    """The text without the phrases titles were read from (a separator in their place)."""
+    for phrase in filter(None, phrases):
+        text = re.sub(re.escape(phrase), " ; ", text, count=1, flags=re.IGNORECASE)
+    return text
+
+
+class WishReader:
+    """Reads requests against one catalog version (its titles and categories)."""
+
+    def __init__(self, catalog: Catalog, matcher: TitleMatcher, item_nouns: tuple[str, ...] = ()):
+        self.catalog = catalog
+        self.matcher = matcher
+        self._nouns = _OF_THE_KIND | {noun.lower() for noun in item_nouns}
+
+    def read(self, text: str) -> Wish:
+        constraints = parse_constraints(text)
+        wanted, avoided, lasting = self._split_negations(without_constraints(text))
+        matches, _ = (self.matcher.match_many(wanted, limit=MAX_TITLES, by_meaning=False) if re.search(r"\w", wanted)
+                      else ([], []))
+        sure = [m for m in matches if m.sure or m.named]  # "harry potter" names a book, unsure which one
+        unsure = [m for m in matches if not (m.sure or m.named)]
+        wanted = _cut(wanted, [m.phrase for m in sure])
+        # A title the catalog lacks ("Avengers: Infinity War") is no category ("War"); its words stay a topic.
+        titles = [m.phrase for m in unsure if _title_cased(m.phrase) and not self._names_only(m.phrase)]
+        categories = self.catalog.find_categories(_cut(_TITLE_RUN.sub(self._unless_categories, wanted), titles))
+        avoid_categories = [c for c in self.catalog.find_categories(" ; ".join(avoided)) if c not in categories]
+        avoid_topics = tuple(filter(None, (self._topic(self._without_categories(phrase)) for phrase in avoided)))
+        return Wish(items=tuple(dict.fromkeys(m.item.id for m in sure)),
+                    unsure_items=tuple(dict.fromkeys(m.item.id for m in unsure)), categories=tuple(categories),
+                    topic=self._topic(self._without_categories(wanted)), avoid_categories=tuple(avoid_categories),
+                    avoid_topics=avoid_topics, constraints=constraints,
+                    lasting=lasting and bool(avoid_categories or avoid_topics))
+
+    @staticmethod
+    def _split_negations(text: str) -> tuple[str, list[str], bool]:
+        """The wanted part of the text, the phrases said not to be wanted, and whether they
+        were said as a standing dislike ("i hate musicals") rather than for now ("no musicals")."""
+        avoided = [match.group("what").strip() for match in _NEGATION.finditer(text)]
+        lasting = any(_LASTING.search(match.group("cue")) for match in _NEGATION.finditer(text))
+        return _NEGATION.sub(" ", text), [a for a in avoided if a], lasting
+
+    def _without_categories(self, text: str) -> str:
+        """The text without the categories' names; their synonyms ("dragons", "scary") stay, as
+        they say more than the category ("dragons" is not all of fantasy)."""
+        return self.catalog.without_category_names(text)
+
+    def _unless_categories(self, run: re.Match[str]) -> str:
+        """A run of capitalized words is a title ("Avengers: Infinity War": no War category) unless
+        it only names categories ("Crime Dramas", "Stephen King")."""
+        return run.group(0) if self._names_only(run.group(0)) else " ; "
+
+    def _names_only(self, text: str) -> bool:
+        return all(word in _FILLERS for word in re.findall(r"[\w'-]+", self.catalog.without_category_names(text)))
+
+    def _topic(self, text: str) -> str:
+        """The content words left: neither fillers nor the catalog's nouns for its items."""
+        words = [w for w in re.findall(r"[\w'-]+", text.lower()) if w.replace("'", "") not in _FILLERS
+                 and w.rstrip("s") not in self._nouns and w not in self._nouns and not w.isdigit()]
+        return " ".join(words[:MAX_TOPIC_WORDS])

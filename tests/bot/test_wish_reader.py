@@ -1,0 +1,98 @@
+"""Reading a typed request into a wish (bot/wish_reader.py) on the demo catalog: titles (several,
+with years, with commas and colons), categories, topic words, what is not wanted, constraints."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.constraints import Constraints
+from bot.wish import Wish
+
+
+@pytest.fixture
+def read(engine):
+    return engine.read_wish
+
+
+def test_a_plain_ask_says_nothing_about_the_items(read):
+    wish = read("could you recommend me something please?")
+    assert not wish.steers and wish == Wish()
+
+
+@pytest.mark.parametrize(("text", "items"), [
+    ("Heat (1995) and Alien (1979)", ("heat-1995", "alien-1979")),
+    ("i loved memento, heat and the good, the bad and the ugly",
+     ("memento-2000", "heat-1995", "the-good-the-bad-and-the-ugly-1966")),
+    ("anything like The Matrix or Aliens?", ("the-matrix-1999", "aliens-1986")),
+])
+def test_every_title_named_is_read(read, text, items):
+    assert read(text).items == items
+
+
+def test_a_title_the_catalog_lacks_is_no_category_but_a_topic(read):
+    wish = read("Like Avengers: Infinity War")
+    assert wish.items == () and "War" not in wish.categories
+    assert "avengers" in wish.topic
+
+
+def test_categories_and_the_words_around_them(read):
+    wish = read("I really like murder mysteries and old westerns")
+    assert wish.categories == ("Mystery", "Western")
+    assert "murder" in wish.topic and "mysteries" not in wish.topic
+
+
+@pytest.mark.parametrize(("text", "categories"), [("I love Crime Dramas", ("Crime", "Drama")),
+                                                  ("any Sci-Fi Horror?", ("Sci-Fi", "Horror"))])
+def test_capitalized_category_names_are_categories(read, text, categories):
+    assert read(text).categories == categories
+
+
+def test_a_synonym_keeps_its_meaning_as_the_topic(read):
+    wish = read("anything with dragons?")
+    assert wish.categories == ("Fantasy",) and wish.topic == "dragons"
+
+
+@pytest.mark.parametrize(("text", "categories", "topics", "lasting"), [
+    ("a comedy, no musicals please", ("Musical",), (), False),
+    ("something funny but not stupid", (), ("stupid",), False),
+    ("nothing too scary tonight", ("Horror",), ("scary",), False),
+    ("i hate musicals", ("Musical",), (), True),
+    ("never anything with gore", (), ("gore",), True),
+])
+def test_what_is_not_wanted(read, text, categories, topics, lasting):
+    wish = read(text)
+    assert wish.avoid_categories == categories
+    assert wish.avoid_topics == topics
+    assert wish.lasting is lasting
+    assert not set(categories) & set(wish.categories)
+
+
+@pytest.mark.parametrize("text", ["i'm not sure, surprise me", "no idea, anything good", "not bothered, you pick"])
+def test_unsure_is_no_exclusion(read, text):
+    wish = read(text)
+    assert not wish.avoid_categories and not wish.avoid_topics
+
+
+def test_constraints_are_read_and_leave_no_words_behind(read):
+    wish = read("comedies from the 80s under 10 dollars")
+    assert wish.categories == ("Comedy",)
+    assert wish.constraints == Constraints(max_price=10.0, year_from=1980, year_to=1989)
+    assert wish.topic == ""
+
+
+def test_the_words_change_the_picks(engine, remember):
+    remember("wisher")
+    plain = [p.item.id for p in engine.recommend("wisher", n=5, wish=engine.read_wish("recommend me something"))]
+    travel = engine.recommend("wisher", n=5, wish=engine.read_wish("something about time travel"))
+    assert [p.item.id for p in travel] != plain
+    assert "back-to-the-future-1985" in [p.item.id for p in travel]
+    assert any(p.on_topic and "about time travel, as you asked" in p.reasons for p in travel)
+
+
+def test_several_titles_steer_together(engine, remember):
+    remember("seeded")
+    picks = engine.recommend("seeded", n=10, wish=engine.read_wish("like Alien and Heat"))
+    ids = [p.item.id for p in picks]
+    assert "alien-1979" not in ids and "heat-1995" not in ids
+    kinds = [set(p.item.categories) for p in picks]
+    assert any({"Horror", "Sci-Fi"} & k for k in kinds) and any({"Crime"} & k for k in kinds)

@@ -1,0 +1,25 @@
+"""The Rasa side of the engine's intent reading (rasa_plugins/engine_intents.py), checked in the
+Rasa environment against a stand-in action server: its reading replaces DIET's, payloads are not
+sent, and anything but a reading (an error, the server down) leaves DIET's.
+tests/e2e/test_understanding.py checks the whole path through a real Rasa and action server."""
+
+from __future__ import annotations
+
+import subprocess
+
+from bot.config import PROJECT_ROOT
+
+PYTHON = str(PROJECT_ROOT / ".venv-rasa/bin/python")
+CHECKS = ["the intent endpoint sits beside the webhook", "the engine's reading replaces DIET's",
+          "a button's payload is Rasa's own and not sent", "an answer that is no reading leaves DIET's",
+          "an action server that is down leaves DIET's"]
+
+
+def test_the_engines_reading_replaces_diets_or_leaves_it(rasa_env):
+    result = subprocess.run(
+        [PYTHON, "tests/rasa_plugins/engine_intents_check.py"], cwd=PROJECT_ROOT,
+        env={**rasa_env, "PYTHONPATH": f"{PROJECT_ROOT}:{PROJECT_ROOT / 'tests/rasa_plugins'}"},
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+    assert [line[3:] for line in result.stdout.splitlines() if line.startswith("ok ")] == CHECKS
