@@ -76,15 +76,19 @@ class Encoder:
     def load(self, threads: int | None = None) -> None:
         """Load the model now (a server does it before it listens), not on the first typed text.
 
-        ``threads``: how many threads torch uses for each text. A server embeds one short message
-        at a time for each of many users; one thread each is fastest there (measured: 11 ms a
-        message, against 480 ms when torch's threads fight another busy process for the cores).
+        ``threads``: how many threads torch and the BLAS under numpy use for each text. A server
+        embeds and classifies one short message at a time for each of many users; one thread
+        each is fastest there (measured: 11 ms to embed a message, against 480 ms when torch's
+        threads fight another busy process for the cores; reading its intent 21 ms, against
+        52 ms when BLAS threads spin between torch's calls).
         """
         self._load()
         if threads is not None:
             import torch
+            from threadpoolctl import threadpool_limits
 
             torch.set_num_threads(threads)
+            threadpool_limits(threads)
 
     @property
     def loaded(self) -> bool:
