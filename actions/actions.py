@@ -154,8 +154,7 @@ def onboarding_after(tracker: Tracker, wish: Wish) -> list[dict[str, Any]]:
     onboarding (consent first), which keeps what the message said and asks only the rest."""
     if tracker.active_loop.get("name") or not wish.steers:
         return []
-    summary = engine().summary(tracker.sender_id)
-    if summary.consent is not None or summary.onboarded:
+    if engine().consent(tracker.sender_id) is not None:  # asked before (onboarding asks it first)
         return []
     told = {"fav_categories": [*wish.categories, *([wish.topic] if wish.topic else [])],
             "fav_titles": list(wish.items),

@@ -19,7 +19,6 @@ from bot.activity import active_hours
 from bot.analytics import Analytics, analytics
 from bot.catalog import Catalog, Item
 from bot.config import Settings
-from bot.constraints import Constraints, parse_constraints
 from bot.conversations import ConversationStore
 from bot.encoder import Encoder
 from bot.experiments import OUTCOMES, Experiment, Experiments, Variant, load_experiments
@@ -250,10 +249,6 @@ class Engine:
             return self.catalog.by_id[item_id]
         except KeyError:
             raise UnknownItem(item_id) from None
-
-    def understand(self, text: str) -> Constraints:
-        """What a request's words ask of the picks beyond taste: price, period, availability."""
-        return parse_constraints(text)
 
     def read_wish(self, text: str) -> Wish:
         """What a typed request asks for: titles named, categories, topic, what to avoid, constraints."""

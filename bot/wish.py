@@ -16,7 +16,6 @@ from bot.constraints import Constraints
 @dataclass(frozen=True)
 class Wish:
     items: tuple[str, ...] = ()  # catalog ids named as examples of what is wanted
-    unsure_items: tuple[str, ...] = ()  # ids the text may name, not sure enough to use unconfirmed
     categories: tuple[str, ...] = ()  # wanted: a pick is in one of them
     topic: str = ""  # the other words about what is wanted, embedded to steer the picks
     avoid_categories: tuple[str, ...] = ()

@@ -84,7 +84,7 @@ class WishReader:
         avoid_categories = [c for c in self.catalog.find_categories(" ; ".join(avoided)) if c not in categories]
         avoid_topics = tuple(filter(None, (self._topic(self._without_categories(phrase)) for phrase in avoided)))
         return Wish(items=tuple(dict.fromkeys(m.item.id for m in sure)),
-                    unsure_items=tuple(dict.fromkeys(m.item.id for m in unsure)), categories=tuple(categories),
+                    categories=tuple(categories),
                     topic=self._topic(self._without_categories(wanted)), avoid_categories=tuple(avoid_categories),
                     avoid_topics=avoid_topics, constraints=constraints,
                     lasting=lasting and bool(avoid_categories or avoid_topics))
