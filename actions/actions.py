@@ -171,16 +171,17 @@ def typed_wish(tracker: Tracker) -> Wish:
     return engine().read_wish(text)
 
 
+CANNOT_FILTER = {"price": "This catalog has no prices, so I can't filter by price.",
+                 "period": "This catalog has no release years, so I can't filter by period."}
+
+
 def supported_constraints(dispatcher: CollectingDispatcher, constraints: Constraints) -> Constraints:
     """Drop (and say so) the constraints this catalog has no data for, e.g. prices of movies."""
     catalog = engine().catalog
-    if constraints.uses_price and not catalog.has_prices:
-        dispatcher.utter_message(text="This catalog has no prices, so I can't filter by price.")
-        constraints = replace(constraints, max_price=None, min_price=None)
-    if constraints.uses_year and not catalog.has_years:
-        dispatcher.utter_message(text="This catalog has no release years, so I can't filter by period.")
-        constraints = replace(constraints, year_from=None, year_to=None)
-    return constraints
+    kept, dropped = constraints.applicable(catalog.has_prices, catalog.has_years)
+    for what in dropped:
+        dispatcher.utter_message(text=CANNOT_FILTER[what])
+    return kept
 
 
 class ActionMoreLikeThis(EngineAction):

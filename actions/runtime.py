@@ -109,16 +109,16 @@ def button_item(tracker: Tracker) -> Item | None:
 
 
 def resolve_item(tracker: Tracker) -> Item | None:
-    """The item a message is about: a button's item_id, else a title the user typed."""
+    """The item a message is about: a button's item_id, else the first title the engine surely
+    reads in the typed text (the engine reads messages; Rasa passes on no entities of typed text)."""
     if (item := button_item(tracker)) is not None:
         return item
+    text = tracker.latest_message.get("text") or ""
+    if not text.strip() or text.startswith("/"):
+        return None
     eng = engine()
-    titles = entity_values(tracker, "title")
-    if titles:
-        matches, _ = eng.match_titles(titles[0], limit=1)
-        if matches:
-            return matches[0].item
-    return None
+    named = eng.read_wish(text).items
+    return eng.catalog.by_id[named[0]] if named else None
 
 
 class EngineAction(Action, ABC):

@@ -122,6 +122,20 @@ def nlu_train() -> None:
                f"(min confidence {result.min_confidence}, min similarity {result.min_similarity})")
 
 
+@nlu_app.command("cv")
+def nlu_cv(
+    chosen_only: bool = typer.Option(False, "--chosen-only", help="Only the model `bot nlu train` trains."),
+    folds: int = typer.Option(5, min=2, help="Outer folds."),
+) -> None:
+    """Cross-validation of the intent model's choices on its training data alone; prints the
+    table of data/intents/README.md (several minutes per row)."""
+    from bot.evaluation.nlu import crossval
+
+    choices = [crossval.CHOSEN] if chosen_only else list(crossval.CANDIDATES)
+    rows = crossval.run(_settings(), choices, folds, say=lambda line: typer.echo(line, err=True))
+    typer.echo(crossval.table(rows, folds))
+
+
 @nlu_app.command("lookups")
 def nlu_lookups(out: Path = typer.Option(..., help="YAML file to write (Rasa NLU data).")) -> None:
     """Write lookup tables of the catalog's categories and titles for Rasa training."""

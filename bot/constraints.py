@@ -8,7 +8,7 @@ describes itself for the reply ("from the 1990s", "priced under 20").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 _NUMBER = r"(\d+(?:[.,]\d{1,2})?)"
 _MONEY = rf"(?:\$|€|£)?\s*{_NUMBER}\s*(?:\$|€|£|dollars?|bucks|usd|euros?|eur|pounds?|gbp)?"
@@ -43,6 +43,16 @@ class Constraints:
     @property
     def uses_year(self) -> bool:
         return self.year_from is not None or self.year_to is not None
+
+    def applicable(self, has_prices: bool, has_years: bool) -> tuple[Constraints, tuple[str, ...]]:
+        """The constraints a catalog with (or without) prices and years can apply, and what it
+        cannot filter by ("price", "period"): a reply says so rather than filtering everything out."""
+        kept, dropped = self, ()
+        if self.uses_price and not has_prices:
+            kept, dropped = replace(kept, max_price=None, min_price=None), (*dropped, "price")
+        if self.uses_year and not has_years:
+            kept, dropped = replace(kept, year_from=None, year_to=None), (*dropped, "period")
+        return kept, dropped
 
     def describe(self) -> str:
         """A phrase for replies, e.g. "from the 1990s, priced under 20"."""

@@ -5,7 +5,11 @@ A message may name several titles, and titles contain the very words people list
 not split first: it is cut into words, every span that could be a title (its ends at the
 message's ends, separators, filler words or years) is looked up, and a small dynamic programme
 keeps the spans that cover the text best. A whole title crossing an "and" covers more words than
-its pieces, so it wins when it is a title; the pieces win when the whole is none.
+its pieces, so it wins when it is a title; the pieces win when the whole is none. A span only
+crosses a comma or an "and" its title has: "a game of thrones, a clash of kings" is two books even
+where "A Game of Thrones / A Clash of Kings" is one. People type titles short: without a note in
+parentheses ("(Harry Potter, #1)") or a subtitle after a colon; a short name several items share
+is unsure, and a category the message names ("dune by frank herbert") picks among them.
 
 Lookups stay cheap on large catalogs: a dict of normalized titles answers exact spans; only spans
 sharing a (possibly misspelled) word with some title, found through a word index, are compared
@@ -25,6 +29,7 @@ import heapq
 import math
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -43,6 +48,7 @@ MAX_FUZZY_SPANS = 150  # per message; a very long message gets exact lookups onl
 MAX_CANDIDATES = 40  # titles compared fuzzily with one span
 COMMON_WORD_TITLES = 200  # a word in more titles than this says little about which one is meant
 MAX_MEANING_LOOKUPS = 3  # embedding a phrase costs milliseconds: this many per message at most
+RARE_WORD_MIN_LENGTH = 6  # one word no other title has names its title if at least this long
 MAX_TOKENS = 300  # words and breaks of a message read; a chat message is far shorter
 
 # What a covered word is worth, by how its span matched: the exact "Good, the Bad and the Ugly"
@@ -53,12 +59,16 @@ _WEIGHT = {_EXACT: 1.0, _TYPO: 1.0, _PART: 0.6, _LOOKALIKE: 0.3}
 _ARTICLE = re.compile(r"^(?:the|a|an) ")
 _ARTICLES = frozenset({"the", "a", "an"})
 _TITLE_NOTE = re.compile(r"\s*\([^()]*\)\s*$")  # "Title (Series, #1)", "Title (1995)"
-_TOKEN = re.compile(r"[a-z0-9]+|&|[,;/\n.!?]")
+_SUBTITLE = re.compile(r"\s*:.*$")  # "Freakonomics: A Rogue Economist Explores ..."
+_TOKEN = re.compile(r"[a-z0-9]+|&|[,;/\n.!?]|(?<!\S)-+(?!\S)")  # a dash between spaces breaks: "Heat - Mann"
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
-_PUNCTUATION = frozenset(",;/\n.!?")
+_PUNCTUATION = frozenset(",;/\n.!?-")
 _SENTENCE_ENDS = frozenset(".!?\n")
 _SEPARATORS = frozenset({"and", "or", "plus", "nor"})
+# A title of one real word typed lowercase right after these is a word of the sentence: "my
+# daughter", "set in paris", "what next".
+_DETERMINERS = frozenset("my your his her our their in at on what a an the this that some any".split())
 # English words that surround titles in a message ("i loved", "something like", "and maybe",
 # "what about", "please"). A title may start or end next to them, they are never reported as
 # unmatched, and a title made of them alone ("It", "Up") counts only when typed as a name.
@@ -74,8 +84,10 @@ _FILLERS = _SEPARATORS | frozenset(
     movie movies film films book books novel novels show shows series title titles
     one ones thing things stuff something anything everything some any more other others another
     similar same kind sort type to of in on for with from by about at than then what how which
-    please thanks thank ok okay yes yeah oh hmm
-    recommend suggest want need give find get tell
+    please thanks thank ok okay yes yeah oh hmm pls plz thx
+    recommend suggest want need give find get tell finished
+    last next week weekend month night yesterday today tonight here now
+    made makes cry great amazing awesome style vibe vibes fan fans
     """.split()
 )
 
@@ -115,10 +127,30 @@ def _tokenize(text: str) -> list[_Token]:
     folded, origin = _fold(text)
     tokens: list[_Token] = []
     for m in _TOKEN.finditer(folded):
-        if m.group() in _PUNCTUATION and tokens and tokens[-1].word in _PUNCTUATION:
+        word = _word(m.group())
+        if word in _PUNCTUATION and tokens and tokens[-1].word in _PUNCTUATION:
             continue  # "?!..." is one break
-        tokens.append(_Token("and" if m.group() == "&" else m.group(), origin[m.start()], origin[m.end() - 1] + 1))
+        tokens.append(_Token(word, origin[m.start()], origin[m.end() - 1] + 1))
     return tokens
+
+
+def _word(token: str) -> str:
+    """A token as a word: "&" reads "and", a dash of any length is one dash."""
+    return "and" if token == "&" else "-" if token.startswith("-") else token
+
+
+def _marks(words: list[str]) -> tuple[str, ...]:
+    """The separators and breaks between the words of a title or span, in order (a full stop is
+    left out: abbreviations use it)."""
+    return tuple(w for w in words if w in _SEPARATORS or (w in _PUNCTUATION and w != "."))
+
+
+def _within(marks: tuple[str, ...], title_marks: tuple[str, ...]) -> bool:
+    """Whether a span's separators are the title's, in its order: "the good the bad and the ugly"
+    may leave a comma out, but a comma or "and" the title lacks ("A Game of Thrones / A Clash of
+    Kings" typed "a game of thrones, a clash of kings") separates two titles."""
+    remaining = iter(title_marks)
+    return all(mark in remaining for mark in marks)
 
 
 def _key(words: list[str]) -> str:
@@ -126,7 +158,7 @@ def _key(words: list[str]) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return ["and" if w == "&" else w for w in _TOKEN.findall(_fold(text)[0]) if w not in _PUNCTUATION]
+    return [w for w in map(_word, _TOKEN.findall(_fold(text)[0])) if w not in _PUNCTUATION]
 
 
 def normalize_title(text: str) -> str:
@@ -170,6 +202,7 @@ class _Message:
         self.breaks = [p or t.word in _FILLERS or y for t, p, y in zip(self.tokens, self.punct, self.year)]
         self.hard = [p or t.word in _SEPARATORS for t, p in zip(self.tokens, self.punct)]
         self.spellings: dict[str, list[str]] = {}  # typo readings, looked up once per message
+        self.categories: set[str] | None = None  # the catalog's categories it names, when asked
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -186,6 +219,13 @@ class _Message:
     def typed_as_name(self, start: int) -> bool:
         """Capitalized mid-sentence ("I loved Up"), so a title even if its words are fillers."""
         return start > 0 and self.tokens[start - 1].word not in _SENTENCE_ENDS and self.text[self.tokens[start].start].isupper()
+
+
+def _short_names(items: Iterable[Item], titles: dict[str, str], shorten: Callable[[str], str]) -> dict[str, str]:
+    """Item id -> the key of a shorter form of its title, when that is another key and not only
+    a number."""
+    keys = {item.id: normalize_title(shorten(item.title)) for item in items}
+    return {i: key for i, key in keys.items() if key and key != titles[i] and not key.replace(" ", "").isdigit()}
 
 
 def _phrase(message: _Message, tokens: list[int]) -> tuple[int, int, int, int] | None:
@@ -205,18 +245,25 @@ class TitleMatcher:
         self.index = index
         self.encoder = encoder
         self._titles = {item.id: normalize_title(item.title) for item in catalog.items}
-        self._typed = {item.id: " ".join(_words(item.title)) for item in catalog.items}  # with its article
-        # A trailing note in parentheses ("(The Hunger Games, #1)") is no part of the name people type.
-        aliases = {i.id: normalize_title(_TITLE_NOTE.sub("", i.title)) for i in catalog.items}
-        aliases = {i: key for i, key in aliases.items() if key and key != self._titles[i]}
-        self._exact: dict[str, list[str]] = {}
-        self._alias: dict[str, list[str]] = {}
-        for item_id, key in self._titles.items():
-            self._exact.setdefault(key, []).append(item_id)
-        for item_id, key in aliases.items():
-            self._alias.setdefault(key, []).append(item_id)
+        # with its article, without a note: "heat" is Heat, not The Heat; "red queen" is no "The Red Queen (...)"
+        self._typed = {item.id: " ".join(_words(_TITLE_NOTE.sub("", item.title))) for item in catalog.items}
+        self._marks = {i.id: _marks([t.word for t in _tokenize(_TITLE_NOTE.sub("", i.title))]) for i in catalog.items}
+        self._categories = {normalize_title(c) for c in catalog.categories}
+        # Shorter names people type, looked up after the whole titles: without a trailing note in
+        # parentheses ("The Hunger Games (The Hunger Games, #1)"), then without the subtitle after
+        # a colon ("Freakonomics: A Rogue Economist ..."), unless only a number is left ("2001").
+        notes = _short_names(catalog.items, self._titles, lambda title: _TITLE_NOTE.sub("", title))
+        subtitles = _short_names(catalog.items, self._titles,
+                                 lambda title: _SUBTITLE.sub("", _TITLE_NOTE.sub("", title)))
+        subtitles = {i: key for i, key in subtitles.items() if key != notes.get(i)}
+        self._names: list[dict[str, list[str]]] = []  # the exact keys, then the two kinds of alias
+        for keys in (self._titles, notes, subtitles):
+            names: dict[str, list[str]] = {}
+            for item_id, key in keys.items():
+                names.setdefault(key, []).append(item_id)
+            self._names.append(names)
         # (item id, key) to compare fuzzily; a title of only non-Latin letters is found by meaning alone
-        self._keys = [(i, key) for i, key in [*self._titles.items(), *aliases.items()] if key]
+        self._keys = [(i, key) for keys in (self._titles, notes, subtitles) for i, key in keys.items() if key]
         self._postings: dict[str, list[int]] = {}  # word -> positions in self._keys
         for position, (_, key) in enumerate(self._keys):
             for word in set(key.split()) | {key.replace(" ", "")}:  # "walle" finds "WALL·E" typed "wall-e"
@@ -308,7 +355,7 @@ class TitleMatcher:
 
     def _spans(self, message: _Message) -> list[list[_Span]]:
         """The matched spans by start. A span starts after a break and ends before one (a
-        separator, filler or year), so "The Wedding Singer" never yields "A Wedding" and a
+        separator, filler, year, punctuation or a dash between spaces), so "The Wedding Singer" never yields "A Wedding" and a
         leftover "singer". A year right after a span picks among same-titled items and is
         read with it, unless it begins a title of its own ("Animal Farm, 1984")."""
         n = len(message)
@@ -331,17 +378,25 @@ class TitleMatcher:
                 fuzzy_budget -= fuzzy
                 whole = i == first_word and j - 1 == last_word
                 year = int(message.tokens[j].word) if j < n and message.year[j] else None
-                found = self._match_span(message, words, year, as_name or whole, fuzzy)
-                if found is None:
+                marks = _marks([t.word for t in message.tokens[i:j]])
+                found = self._match_span(message, words, year, as_name or whole, fuzzy, marks=marks)
+                if found is None or (not (as_name or whole) and self._a_word_of_the_sentence(message, i, words)):
                     continue
                 if year is None:
                     spans_from[i].append(_Span(i, j, found, found.value(len(words))))
                     continue
                 spans_from[i].append(_Span(i, j + 1, found, found.value(len(words)) + (1.0 if found.year_ok else 0.0)))
                 if spans_from[j]:
-                    alone = self._match_span(message, words, None, as_name or whole, fuzzy)
+                    alone = self._match_span(message, words, None, as_name or whole, fuzzy, marks=marks)
                     spans_from[i].append(_Span(i, j, alone, alone.value(len(words))))
         return spans_from
+
+    @staticmethod
+    def _a_word_of_the_sentence(message: _Message, start: int, words: list[str]) -> bool:
+        """One real word typed lowercase after a determiner or preposition ("my daughter", "set in
+        paris", "what next", "in school") is more likely the word than a title."""
+        real_words = [w for w in words if w not in _FILLERS]
+        return len(real_words) <= 1 and start > 0 and message.tokens[start - 1].word in _DETERMINERS
 
     @staticmethod
     def _worth_comparing(words: list[str], hard_start: bool) -> bool:
@@ -381,7 +436,11 @@ class TitleMatcher:
         (or a title the segmentation could not reach: past the fuzzy budget, after a filler)."""
         said = message.original(first, last)
         year = int(message.tokens[last].word) if last < end and message.year[last] else None
-        found = self._match_span(message, message.words(first, last), year, True, True, lookalike=True)
+        words = message.words(first, last)
+        marks = _marks([t.word for t in message.tokens[first:last]])
+        found = self._match_span(message, words, year, True, True, lookalike=True, marks=marks)
+        if found is not None and not message.typed_as_name(first) and self._a_word_of_the_sentence(message, first, words):
+            found = None
         if found is not None and found.kind != _LOOKALIKE:
             return self._as_match(found, said), found.value(last - first)
         if not by_meaning:
@@ -395,23 +454,28 @@ class TitleMatcher:
     # --- one span ------------------------------------------------------------------------------
 
     def _match_span(
-        self, message: _Message, words: list[str], year: int | None, as_name: bool, fuzzy: bool, lookalike: bool = False
+        self, message: _Message, words: list[str], year: int | None, as_name: bool, fuzzy: bool,
+        lookalike: bool = False, marks: tuple[str, ...] = (),
     ) -> _Found | None:
         """How the span's words name an item: exactly, with typos, as part of a title, or (when
-        asked) as a lookalike. A title of filler words alone ("It") counts only typed as a name."""
+        asked) as a lookalike. A title of filler words alone ("It") counts only typed as a name;
+        a span crossing a separator only names a title with that separator (``marks``); the name
+        of a category ("stephen king", an author) is no part of a title."""
         key = _key(words)
         if not key:
             return None
         all_fillers = all(w in _FILLERS for w in key.split())
-        ids = self._exact.get(key) or self._alias.get(key)
+        ids = self._named(message, key, marks)
         if ids and (as_name or not all_fillers):
-            item_id, year_ok = self._pick(ids, year, " ".join(words))
-            return _Found(item_id, 100.0, _EXACT, year_ok)
-        if all_fillers or not fuzzy:
+            item_id, year_ok = self._pick(ids, year, " ".join(words), message)
+            return _Found(item_id, 100.0, self._exactness(ids, key, year), year_ok)
+        if all_fillers or not fuzzy or key in self._categories:
             return None
         best: tuple[tuple, _Found] | None = None
         for position in self._candidates(message, key):
             item_id, title = self._keys[position]
+            if not _within(marks, self._marks[item_id]):
+                continue
             ratio = fuzz.ratio(key, title)
             if ratio >= SURE_SCORE and _numbers(key) == _numbers(title):
                 kind, rank = _TYPO, ratio
@@ -427,15 +491,34 @@ class TitleMatcher:
                 best = (order, _Found(item_id, float(ratio), kind, year_ok))
         return best[1] if best else None
 
-    @staticmethod
-    def _is_part(key: str, title: str) -> bool:
-        """"harry potter" is part of "harry potter and the goblet of fire": two or more real words,
-        each in the title (up to typos), in its order. One word is too little to name a title
-        by ("the good" is no Good Will Hunting), and "the bad and the ugly" is no part of
-        "The Bad and the Beautiful"."""
+    def _named(self, message: _Message, key: str, marks: tuple[str, ...]) -> list[str]:
+        """The items whose title, or else shorter name, is ``key`` (and has the span's separators);
+        a shorter name of an item whose category the message names ("wicked by gregory maguire")
+        counts as much as a title."""
+        tiers = [[i for i in names.get(key, ()) if _within(marks, self._marks[i])] for names in self._names]
+        ids = next((tier for tier in tiers if tier), [])
+        if len(ids) == len(sum(tiers, [])) or not self._message_categories(message):
+            return ids
+        named = ([i for i in tier if self._in_named_category(i, message)] for tier in tiers)
+        return next((tier for tier in named if tier), ids)
+
+    def _exactness(self, ids: list[str], key: str, year: int | None) -> int:
+        """A whole title is exact; a shorter name only when one item of the year typed has it:
+        "kill bill" is part of both volumes, for the caller to confirm."""
+        of_year = [i for i in ids if self._of_year(i, year)] or ids
+        return _EXACT if len(of_year) == 1 or any(self._titles[i] == key for i in ids) else _PART
+
+    def _is_part(self, key: str, title: str) -> bool:
+        """"harry potter" is part of "harry potter and the goblet of fire": its beginning, each real
+        word in the title (up to typos), in its order. Two real words at least, or one long word
+        no other title has ("shawshank"): one common word is too little to name a title by ("the
+        good" is no Good Will Hunting); "the bad and the ugly" is no part of "The Bad and the
+        Beautiful", nor "make me think" of "Don't Make Me Think"."""
         words = [w for w in key.split() if w not in _FILLERS]
-        if len(words) < 2 or fuzz.partial_ratio(key, title) < FUZZY_MIN_SCORE:
+        if not words or fuzz.ratio(key, title[:len(key)]) < FUZZY_MIN_SCORE:
             return False
+        if len(words) == 1:
+            return len(key) >= RARE_WORD_MIN_LENGTH and len({self._keys[p][0] for p in self._postings.get(key, ())}) == 1
         return all(any(fuzz.ratio(w, t) >= TYPO_MIN_SCORE for t in title.split()) for w in words)
 
     def _candidates(self, message: _Message, key: str) -> list[int]:
@@ -467,12 +550,22 @@ class TitleMatcher:
                                 score_cutoff=TYPO_MIN_SCORE, limit=3)
         return [spelling for spelling, _, _ in close]
 
-    def _pick(self, ids: list[str], year: int | None, typed: str) -> tuple[str, bool]:
-        """Among same-titled items: the one of the year typed, else the one whose article was
-        typed too ("heat": Heat, not The Heat), else the most recent."""
-        best = max(ids, key=lambda i: (year is not None and self._of_year(i, year), self._typed[i] == typed,
-                                       self.catalog.by_id[i].year or 0))
+    def _pick(self, ids: list[str], year: int | None, typed: str, message: _Message) -> tuple[str, bool]:
+        """Among same-titled items: the one of the year typed, else the one of a category the
+        message names ("dracula by bram stoker"), else the one whose article was typed too
+        ("heat": Heat, not The Heat), else the most recent."""
+        best = max(ids, key=lambda i: (year is not None and self._of_year(i, year), self._in_named_category(i, message),
+                                       self._typed[i] == typed, self.catalog.by_id[i].year or 0))
         return best, self._of_year(best, year)
+
+    def _message_categories(self, message: _Message) -> set[str]:
+        """The categories the message names (authors, in a books catalog), found once."""
+        if message.categories is None:
+            message.categories = set(self.catalog.find_categories(message.text))
+        return message.categories
+
+    def _in_named_category(self, item_id: str, message: _Message) -> bool:
+        return bool(self._message_categories(message).intersection(self.catalog.by_id[item_id].categories))
 
     def _of_year(self, item_id: str, year: int | None) -> bool:
         """Whether the year typed with a title fits the item (an item without a year fits any)."""

@@ -55,6 +55,17 @@ def _title_cased(phrase: str) -> bool:
     return sum(w[0].isupper() for w in words) >= 2
 
 
+def _placeholder(number: int) -> str:
+    return f"\x00{number}\x00"
+
+
+def _unshield(text: str, shielded: list[str]) -> str:
+    """The text with the shielded titles back in place of their placeholders."""
+    for number, phrase in enumerate(shielded):
+        text = text.replace(_placeholder(number), phrase)
+    return text
+
+
 def _cut(text: str, phrases: list[str]) -> str:
     """The text without the phrases titles were read from (a separator in their place)."""
     for phrase in filter(None, phrases):
@@ -72,7 +83,9 @@ class WishReader:
 
     def read(self, text: str) -> Wish:
         constraints = parse_constraints(text)
-        wanted, avoided, lasting = self._split_negations(without_constraints(text))
+        text, shielded = self._shield_titles(without_constraints(text))
+        wanted, avoided, lasting = self._split_negations(text)
+        wanted, avoided = _unshield(wanted, shielded), [_unshield(phrase, shielded) for phrase in avoided]
         matches, _ = (self.matcher.match_many(wanted, limit=MAX_TITLES, by_meaning=False) if re.search(r"\w", wanted)
                       else ([], []))
         sure = [m for m in matches if m.sure or m.named]  # "harry potter" names a book, unsure which one
@@ -88,6 +101,19 @@ class WishReader:
                     topic=self._topic(self._without_categories(wanted)), avoid_categories=tuple(avoid_categories),
                     avoid_topics=avoid_topics, constraints=constraints,
                     lasting=lasting and bool(avoid_categories or avoid_topics))
+
+    def _shield_titles(self, text: str) -> tuple[str, list[str]]:
+        """The text with the titles that begin like a negation ("Never Let Me Go", "No Country for
+        Old Men") replaced by placeholders, so that they are not read as what is not wanted; and
+        those titles, in placeholder order."""
+        if not _NEGATION.search(text):
+            return text, []
+        matches, _ = self.matcher.match_many(text, limit=MAX_TITLES, by_meaning=False)
+        shielded = [m.phrase for m in matches
+                    if (m.sure or m.named) and _NEGATION.match(m.phrase) and _NEGATION.match(m.item.title)]
+        for number, phrase in enumerate(shielded):
+            text = text.replace(phrase, _placeholder(number), 1)
+        return text, shielded
 
     @staticmethod
     def _split_negations(text: str) -> tuple[str, list[str], bool]:

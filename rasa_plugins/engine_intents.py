@@ -1,83 +1,113 @@
-"""Rasa NLU component: the intent is read by the engine's model of meanings, not by DIET alone.
+"""Rasa takes a typed message's intent from the engine, and runs its own NLU only when that fails.
 
 DIET, trained on word and character counts, accepts questions about boiling eggs as requests
 for recommendations and reads "delete my account" with a shop as a data erasure. The engine
 reads a message's intent with MiniLM (bot/intent_model.py), which lives in the action server's
-environment only (Python 3.11); this component, last in the pipeline, asks the action server
-(``POST /intent``, beside the ``/webhook`` of ``ACTION_ENDPOINT_URL``) and takes its intent and
-ranking. Should that fail (the action server restarting, no intent model trained), DIET's and
-the FallbackClassifier's reading stands and the failure is logged once a minute. Button
-payloads (``/intent{...}``) are Rasa's own and are not sent.
+environment only (Python 3.11), so Rasa asks the action server: ``POST /intent``, beside the
+``/webhook`` of ``ACTION_ENDPOINT_URL``.
+
+Rasa 3.6 runs its NLU pipeline synchronously on the server's event loop: asked from a pipeline
+component, the action server's answer would hold every conversation of the process while it
+is awaited, and DIET would still run for nothing. Installed from this package's ``__init__``,
+this wraps ``MessageProcessor.parse_message`` instead: a typed message is first read by the
+engine (awaited with aiohttp, so other conversations go on meanwhile), and that reading (intent
+and ranking) is the parse. Rasa's own pipeline (DIET, the FallbackClassifier) runs only when the
+engine does not answer (the action server restarting, no intent model trained); the failure is
+logged once a minute. Button payloads (``/intent{...}``) are Rasa's own and are not sent. The
+engine names no entities: the actions read titles and categories from the text through the
+engine, and a button's entities come from its payload.
+
+The wrapper is installed only on the Rasa release it was written for; on another, a warning says
+so and every message goes through Rasa's pipeline alone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
+from collections.abc import Mapping
 from typing import Any
 
-import requests
-from rasa.engine.graph import ExecutionContext, GraphComponent
-from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
-from rasa.shared.nlu.training_data.message import Message
+import aiohttp
+import rasa
+from rasa.core.channels.channel import UserMessage
+from rasa.core.processor import MessageProcessor
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 
 logger = logging.getLogger(__name__)
 
+WRAPPED_VERSION = "3.6.21"  # the wrapped method's signature and duties are those of this release
 DEFAULT_ENDPOINT = "http://127.0.0.1:5055/webhook"
-TIMEOUT_S = (0.5, 3.0)  # connect, read: a turn never waits long for a second opinion
+TIMEOUT = aiohttp.ClientTimeout(total=3.0, sock_connect=0.5)  # a turn never waits long for it
 WARN_EVERY_S = 60
 
 
-def intent_url(env: dict[str, str] | os._Environ[str]) -> str:
+def intent_url(env: Mapping[str, str]) -> str:
     """The action server's intent endpoint, beside its webhook."""
     webhook = env.get("ACTION_ENDPOINT_URL") or DEFAULT_ENDPOINT
     return webhook.rstrip("/").removesuffix("/webhook") + "/intent"
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class EngineIntentClassifier(GraphComponent, IntentClassifier):
-    """Replaces the message's intent and ranking with the engine's reading when it answers."""
-
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        return {}
+class EngineReader:
+    """Asks the action server for the engine's reading of a text; None when it gives none."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._session = requests.Session()
+        self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
         self._last_warning = 0.0
 
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> EngineIntentClassifier:
-        return cls(intent_url(os.environ))
+    def _session(self) -> aiohttp.ClientSession:
+        """One session (and its kept-alive connections) for the running event loop."""
+        loop = asyncio.get_running_loop()
+        if loop not in self._sessions:
+            self._sessions[loop] = aiohttp.ClientSession(timeout=TIMEOUT)
+        return self._sessions[loop]
 
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            text = message.get(TEXT)
-            if not text or text.startswith("/"):
-                continue
-            reading = self._read(text)
-            if reading is not None:
-                message.set(INTENT, reading["intent"], add_to_output=True)
-                message.set(INTENT_RANKING_KEY, reading["intent_ranking"], add_to_output=True)
-        return messages
-
-    def _read(self, text: str) -> dict[str, Any] | None:
+    async def read(self, text: str) -> dict[str, Any] | None:
         try:
-            response = self._session.post(self.url, json={"text": text}, timeout=TIMEOUT_S)
-            response.raise_for_status()
-            reading = response.json()
-            if isinstance(reading.get("intent"), dict) and isinstance(reading.get("intent_ranking"), list):
+            async with self._session().post(self.url, json={"text": text}) as response:
+                response.raise_for_status()
+                reading = await response.json()
+            if isinstance(reading, dict) and isinstance(reading.get("intent"), dict) \
+                    and isinstance(reading.get("intent_ranking"), list):
                 return reading
             raise ValueError(f"unexpected answer {str(reading)[:200]}")
-        except (requests.RequestException, ValueError) as error:
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
             if time.monotonic() - self._last_warning > WARN_EVERY_S:
                 self._last_warning = time.monotonic()
-                logger.warning("the engine's intent reading failed (%s); DIET's reading stands", error)
+                logger.warning("the engine's intent reading failed (%s); Rasa's own NLU reads the message",
+                               error or type(error).__name__)
             return None
+
+
+_reader: EngineReader | None = None
+_rasa_parse_message = MessageProcessor.parse_message
+
+
+async def parse_message(self: MessageProcessor, message: UserMessage, tracker: Any = None,
+                        only_output_properties: bool = True) -> dict[str, Any]:
+    """Rasa's ``parse_message``, with the engine's reading of a typed message when it answers."""
+    text = message.text
+    if _reader is not None and self.http_interpreter is None and text and not text.startswith("/"):
+        reading = await _reader.read(text)
+        if reading is not None:
+            parse_data = {TEXT: text, INTENT: reading["intent"], INTENT_RANKING_KEY: reading["intent_ranking"],
+                          ENTITIES: []}
+            self._check_for_unseen_features(parse_data)
+            return parse_data
+    return await _rasa_parse_message(self, message, tracker, only_output_properties)
+
+
+def install(env: Mapping[str, str] | None = None) -> bool:
+    """Wrap ``parse_message`` once (True), on the Rasa release it was written for."""
+    global _reader
+    _reader = EngineReader(intent_url(os.environ if env is None else env))
+    if MessageProcessor.parse_message is parse_message:
+        return True
+    if rasa.__version__ != WRAPPED_VERSION:
+        logger.warning("rasa %s is not %s: DIET alone reads messages", rasa.__version__, WRAPPED_VERSION)
+        return False
+    MessageProcessor.parse_message = parse_message
+    return True

@@ -64,3 +64,15 @@ def test_out_of_stock_items_are_never_recommended(encoder):
     recommender = Recommender(catalog, build_index(catalog, encoder))
     picks = recommender.recommend(Profile("u", known=False, onboarded=False), Request(n=8))
     assert {p.item.id for p in picks} == {"i0", "i2", "i4", "i6"}
+
+
+@pytest.mark.parametrize(("has_prices", "has_years", "kept", "dropped"), [
+    (True, True, Constraints(max_price=20, year_from=1990, year_to=1999), ()),
+    (False, True, Constraints(year_from=1990, year_to=1999), ("price",)),
+    (True, False, Constraints(max_price=20), ("period",)),
+    (False, False, Constraints(), ("price", "period")),
+])
+def test_a_catalog_applies_the_constraints_it_has_data_for_and_names_the_others(has_prices, has_years, kept, dropped):
+    asked = Constraints(max_price=20, year_from=1990, year_to=1999)
+
+    assert asked.applicable(has_prices, has_years) == (kept, dropped)

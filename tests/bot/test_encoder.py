@@ -119,3 +119,22 @@ def test_query_texts_are_not_cached(fresh_encoder):
 def test_cache_key_depends_on_the_text_only_and_is_deterministic():
     assert Encoder.cache_key("Alien") == Encoder.cache_key("Alien")
     assert Encoder.cache_key("Alien") != Encoder.cache_key("Aliens")
+
+
+def test_a_query_is_embedded_as_sentence_transformers_embeds_it(fresh_encoder):
+    texts = ["hi", "I like crime movies, any suggestions?", "Ünïcode ✨ and a long message " * 30]
+    direct = fresh_encoder._load().encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+
+    for text, expected in zip(texts, direct):
+        np.testing.assert_allclose(fresh_encoder.encode_query(text), expected, atol=1e-6)
+
+
+def test_a_recent_query_is_not_embedded_again_and_its_vector_cannot_be_changed(fresh_encoder, monkeypatch):
+    first = fresh_encoder.encode_query("a message read for its intent, then for its request")
+    monkeypatch.setattr(fresh_encoder._model, "forward", lambda *_: pytest.fail("embedded again"))
+
+    again = fresh_encoder.encode_query("a message read for its intent, then for its request")
+
+    assert again is first
+    with pytest.raises(ValueError):
+        again[0] = 1.0

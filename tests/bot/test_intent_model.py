@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.intent_model import FALLBACK, OUT_OF_SCOPE, IntentModel, data_fingerprint, fit, training_phrases
+from bot.intent_model import FALLBACK, OUT_OF_SCOPE, IntentModel, WordFeatures, data_fingerprint, fit, training_phrases
 
 TRAINING = {
     "request_recommendations": [
@@ -100,3 +100,58 @@ def test_as_rasa_is_what_rasa_parses_hold(trained, encoder):
     assert rasa["intent"] == {"name": reading.intent, "confidence": reading.confidence}
     assert [r["name"] for r in rasa["intent_ranking"]] == [name for name, _ in reading.ranking]
     assert np.isclose(sum(p for _, p in reading.ranking), 1.0, atol=0.01)
+
+
+def test_the_choice_of_training_is_saved_and_part_of_the_fingerprint(encoder, tmp_path):
+    from bot.intent_model import CHOSEN, Choice
+
+    training = phrases()
+    vectors = encoder.encode([p.text for p in training])
+    plain = fit(training, vectors, Choice(ngram_scale=0.0, thresholds=False))
+    assert plain.features.of(["hi"], vectors[:1]).shape[1] == vectors.shape[1]  # the sentence vector alone
+    assert (plain.min_confidence, plain.min_similarity) == (0.0, -1.0)
+    assert plain.fingerprint != data_fingerprint(training, CHOSEN) == data_fingerprint(training)
+    plain.save(tmp_path / "plain.npz")
+    loaded = IntentModel.load(tmp_path / "plain.npz")
+    assert loaded.features.scale == 0.0
+    texts = ["how do i descale a kettle", "any picks for me"]
+    assert loaded.read_many(texts, encoder.encode(texts)) == plain.read_many(texts, encoder.encode(texts))
+
+
+def test_without_thresholds_every_message_gets_the_best_guess(encoder):
+    from bot.intent_model import Choice
+
+    training = phrases()
+    model = fit(training, encoder.encode([p.text for p in training]), Choice(thresholds=False))
+    texts = ["zxqv", "could you suggest a couple of things for me?"]
+    readings = model.read_many(texts, encoder.encode(texts))
+    assert all(r.intent == r.ranking[0][0] for r in readings)
+    assert FALLBACK not in {r.intent for r in readings}
+
+
+def test_word_features_weigh_n_grams_as_scikit_learns_tfidf_does():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    training = ["recommend me a movie", "any good films?", "I want a refund for my order", "refund please",
+                "how do i boil eggs", "what's the weather like", "more like this one", "movie night ideas"]
+    features = WordFeatures.fit(training, scale=1.0)
+    texts = ["a refund for my movie, please!", "zzz qqq", "", "Movie movie MOVIE night", "ünïcode refund"]
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2).fit(training)
+    word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(training)
+    expected = np.hstack([char.transform(texts).toarray(), word.transform(texts).toarray()])
+
+    got = features.of(texts, np.zeros((len(texts), 0), dtype=np.float32)).toarray()
+
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_the_nearest_example_of_each_intent_is_found_and_an_intent_without_examples_is_minus_one():
+    from bot.intent_model import _nearest_by_intent
+
+    examples = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8], [0.8, 0.6]], dtype=np.float32)
+    labels = np.array([2, 0, 2, 0])
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+
+    nearest = _nearest_by_intent(vectors, examples, labels, n_intents=3)
+
+    np.testing.assert_allclose(nearest, [[0.8, -1.0, 1.0], [1.0, -1.0, 0.8]])

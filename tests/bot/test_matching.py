@@ -332,3 +332,76 @@ def timed(function, *args, **kwargs) -> float:
     start = time.perf_counter()
     function(*args, **kwargs)
     return time.perf_counter() - start
+
+
+# --- any catalog: shorter names, separators, the words around titles ----------------------------
+
+
+def plain_matcher(*items: tuple[str, str, tuple[str, ...]]) -> TitleMatcher:
+    """A matcher over (id, title, categories) items, by titles alone (nothing found by meaning)."""
+    catalog = Catalog(path=None, items=tuple(Item(i, title, f"{title}.", categories) for i, title, categories in items))
+    return TitleMatcher(catalog, NoMeaning(), NoMeaning())
+
+
+def test_the_name_before_a_subtitle_is_the_title():
+    matcher = plain_matcher(("f", "Freakonomics: A Rogue Economist Explores the Hidden Side of Everything", ("Levitt",)),
+                            ("o", "Outliers: The Story of Success", ("Gladwell",)))
+
+    matches, unmatched = matcher.match_many("freakonomics and outliers", limit=5)
+
+    assert ids(matches) == ["f", "o"] and all(m.sure for m in matches) and unmatched == []
+
+
+def test_a_name_before_a_subtitle_that_several_items_share_is_unsure():
+    matcher = plain_matcher(("l", "Lavender Candle: Large Jar", ("Candles",)), ("s", "Lavender Candle: Travel Tin", ("Candles",)))
+
+    match = matcher.match_one("lavender candle")
+
+    assert match.item.id in ("l", "s") and match.named and not match.sure
+
+
+def test_a_title_typed_with_a_separator_it_lacks_is_two_titles():
+    matcher = plain_matcher(("got", "A Game of Thrones", ()), ("cok", "A Clash of Kings", ()),
+                            ("both", "A Game of Thrones / A Clash of Kings", ()))
+
+    assert ids(matcher.match_many("a game of thrones, a clash of kings", limit=5)[0]) == ["got", "cok"]
+    assert ids(matcher.match_many("a game of thrones and a clash of kings", limit=5)[0]) == ["got", "cok"]
+    assert ids(matcher.match_many("A Game of Thrones / A Clash of Kings", limit=5)[0]) == ["both"]
+
+
+@pytest.mark.parametrize("text", ["inside out made me cry, and coco last week", "inside out - pixar at its best, coco pls"])
+def test_a_title_may_end_before_chat_words_or_a_dash(text):
+    matcher = plain_matcher(("io", "Inside Out", ()), ("coco", "Coco", ()))
+
+    assert ids(matcher.match_many(text, limit=5)[0]) == ["io", "coco"]
+
+
+def test_a_category_name_is_no_part_of_a_title():
+    matcher = plain_matcher(("n", "Stephen King's N.", ("Stephen King",)), ("it", "It", ("Stephen King",)))
+
+    assert matcher.match_many("books by stephen king", limit=5, by_meaning=False)[0] == []
+
+
+def test_a_category_the_message_names_picks_among_same_named_items():
+    matcher = plain_matcher(("saga", "Wicked (A Wicked Saga, #1)", ("Jennifer L. Armentrout",)),
+                            ("oz", "Wicked: The Life and Times of the Wicked Witch of the West", ("Gregory Maguire",)))
+
+    assert ids(matcher.match_many("wicked by gregory maguire", limit=5)[0]) == ["oz"]
+    assert ids(matcher.match_many("wicked by jennifer l. armentrout", limit=5)[0]) == ["saga"]
+
+
+@pytest.mark.parametrize("text", ["my daughter loved wonder", "a book to read in school"])
+def test_one_word_after_a_determiner_is_a_word_of_the_sentence(text):
+    matcher = plain_matcher(("d", "Daughter", ()), ("w", "Wonder", ()), ("s", "School of Rock", ()))
+
+    assert "d" not in ids(matcher.match_many(text, limit=5, by_meaning=False)[0])
+    assert "s" not in ids(matcher.match_many(text, limit=5, by_meaning=False)[0])
+
+
+def test_a_part_of_a_title_is_its_beginning_or_one_rare_long_word():
+    matcher = plain_matcher(("dmmt", "Don't Make Me Think: A Common Sense Approach", ()),
+                            ("sr", "The Shawshank Redemption", ()), ("gf", "The Godfather", ()))
+
+    assert not any(m.sure or m.named for m in matcher.match_many("a book that will make me think", limit=5)[0])
+    matches, _ = matcher.match_many("shawshank and godfather", limit=5)
+    assert ids(matches) == ["sr", "gf"] and matches[0].named

@@ -96,3 +96,12 @@ def test_several_titles_steer_together(engine, remember):
     assert "alien-1979" not in ids and "heat-1995" not in ids
     kinds = [set(p.item.categories) for p in picks]
     assert any({"Horror", "Sci-Fi"} & k for k in kinds) and any({"Crime"} & k for k in kinds)
+
+
+@pytest.mark.parametrize(("text", "items"), [
+    ("no country for old men and fargo", ("no-country-for-old-men-2007", "fargo-1996")),
+    ("Don't Look Now, Rebecca and Psycho", ("dont-look-now-1973", "rebecca-1940", "psycho-1960")),
+    ("something like fargo, no big lebowski", ("fargo-1996",)),
+])
+def test_a_title_that_begins_like_a_negation_is_wanted(read, text, items):
+    assert read(text).items == items

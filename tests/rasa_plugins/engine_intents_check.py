@@ -1,30 +1,41 @@
-"""The pipeline's last component (rasa_plugins/engine_intents.py), run in the Rasa environment by
-tests/rasa_plugins/test_engine_intents.py: ``.venv-rasa/bin/python
+"""Rasa's side of the engine's intent reading (rasa_plugins/engine_intents.py), run in the Rasa
+environment by tests/rasa_plugins/test_engine_intents.py: ``.venv-rasa/bin/python
 tests/rasa_plugins/engine_intents_check.py``. A stand-in action server answers ``POST /intent``;
-prints ``ok <check>`` for each check that passed and fails on the first that does not."""
+Rasa's own parse is a stand-in too, so that each check sees which one read the message. Prints
+``ok <check>`` for each check that passed and fails on the first that does not."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
+import rasa
 from named_checks import check
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
-from rasa.shared.nlu.training_data.message import Message
+from rasa.core.channels.channel import UserMessage
+from rasa.core.processor import MessageProcessor
 
-from rasa_plugins.engine_intents import EngineIntentClassifier, intent_url
+from rasa_plugins import engine_intents
+from rasa_plugins.engine_intents import intent_url
 
 ASKED: list[dict] = []
+SLOW_S = 0.5
 ANSWER = {"intent": {"name": "out_of_scope", "confidence": 0.91},
           "intent_ranking": [{"name": "out_of_scope", "confidence": 0.91},
                              {"name": "request_recommendations", "confidence": 0.05}]}
+RASAS = {"text": "", "intent": {"name": "request_recommendations", "confidence": 0.99}, "entities": [],
+         "intent_ranking": [{"name": "request_recommendations", "confidence": 0.99}]}
 
 
 class StandIn(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         ASKED.append({"path": self.path, **body})
+        if body["text"] == "slow":
+            time.sleep(SLOW_S)
         answer = json.dumps(ANSWER if body["text"] != "broken" else {"no": "intent"}).encode()
         self.send_response(200 if self.path == "/intent" else 404)
         self.send_header("Content-Type", "application/json")
@@ -36,17 +47,35 @@ class StandIn(BaseHTTPRequestHandler):
         pass
 
 
-def diet_reading(text: str) -> Message:
-    """A message as DIET and the FallbackClassifier leave it."""
-    message = Message(data={TEXT: text})
-    message.set(INTENT, {"name": "request_recommendations", "confidence": 0.99}, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [{"name": "request_recommendations", "confidence": 0.99}], add_to_output=True)
-    return message
+class Processor:
+    """What ``parse_message`` uses of Rasa's MessageProcessor: no NLU server, a domain check."""
+
+    http_interpreter = None
+
+    def __init__(self) -> None:
+        self.checked: list[dict] = []
+
+    def _check_for_unseen_features(self, parse_data: dict) -> None:
+        self.checked.append(parse_data)
+
+
+RASA_PARSED: list[str] = []
+
+
+async def rasas_parse(self: Any, message: UserMessage, tracker: Any = None, only_output_properties: bool = True) -> dict:
+    RASA_PARSED.append(message.text)
+    return {**RASAS, "text": message.text}
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 webhook = f"http://127.0.0.1:{server.server_address[1]}/webhook"
+engine_intents._rasa_parse_message = rasas_parse
+
+
+def parse(text: str) -> tuple[dict, Processor]:
+    processor = Processor()
+    return asyncio.run(engine_intents.parse_message(processor, UserMessage(text))), processor
 
 
 @check("the intent endpoint sits beside the webhook")
@@ -56,33 +85,63 @@ def _() -> None:
     assert intent_url({}) == "http://127.0.0.1:5055/intent"
 
 
-@check("the engine's reading replaces DIET's")
+@check("the install wraps Rasa's parse once, on the release it was written for")
 def _() -> None:
-    [message] = EngineIntentClassifier(intent_url({"ACTION_ENDPOINT_URL": webhook})).process(
-        [diet_reading("how long should i boil eggs")])
-    assert message.get(INTENT) == ANSWER["intent"]
-    assert message.get(INTENT_RANKING_KEY) == ANSWER["intent_ranking"]
+    assert rasa.__version__ == engine_intents.WRAPPED_VERSION
+    assert engine_intents.install({"ACTION_ENDPOINT_URL": webhook})
+    assert engine_intents.install({"ACTION_ENDPOINT_URL": webhook})
+    assert MessageProcessor.parse_message is engine_intents.parse_message
+
+
+@check("the engine's reading is the parse and Rasa's pipeline does not run")
+def _() -> None:
+    parsed, processor = parse("how long should i boil eggs")
+    assert parsed == {"text": "how long should i boil eggs", "intent": ANSWER["intent"],
+                      "intent_ranking": ANSWER["intent_ranking"], "entities": []}
+    assert processor.checked == [parsed]
     assert ASKED[-1] == {"path": "/intent", "text": "how long should i boil eggs"}
+    assert RASA_PARSED == []
 
 
 @check("a button's payload is Rasa's own and not sent")
 def _() -> None:
     before = len(ASKED)
-    [message] = EngineIntentClassifier(intent_url({"ACTION_ENDPOINT_URL": webhook})).process(
-        [diet_reading('/like{"item_id": "alien-1979"}')])
+    parsed, _ = parse('/like{"item_id": "alien-1979"}')
     assert len(ASKED) == before
-    assert message.get(INTENT)["name"] == "request_recommendations"
+    assert parsed["intent"]["name"] == "request_recommendations"
+    assert RASA_PARSED == ['/like{"item_id": "alien-1979"}']
 
 
-@check("an answer that is no reading leaves DIET's")
+@check("other conversations go on while the engine reads")
 def _() -> None:
-    [message] = EngineIntentClassifier(intent_url({"ACTION_ENDPOINT_URL": webhook})).process([diet_reading("broken")])
-    assert message.get(INTENT)["name"] == "request_recommendations"
+    async def both() -> list[str]:
+        finished: list[str] = []
+
+        async def slow_parse() -> None:
+            await engine_intents.parse_message(Processor(), UserMessage("slow"))
+            finished.append("parse")
+
+        async def other_turn() -> None:
+            await asyncio.sleep(0.01)
+            finished.append("other")
+
+        await asyncio.gather(slow_parse(), other_turn())
+        return finished
+
+    assert asyncio.run(both()) == ["other", "parse"]
 
 
-@check("an action server that is down leaves DIET's")
+@check("an answer that is no reading leaves the message to Rasa's pipeline")
+def _() -> None:
+    parsed, _ = parse("broken")
+    assert parsed["intent"]["name"] == "request_recommendations"
+    assert RASA_PARSED[-1] == "broken"
+
+
+@check("an action server that is down leaves the message to Rasa's pipeline")
 def _() -> None:
     server.shutdown()
     server.server_close()
-    [message] = EngineIntentClassifier(intent_url({"ACTION_ENDPOINT_URL": webhook})).process([diet_reading("hi")])
-    assert message.get(INTENT)["name"] == "request_recommendations"
+    parsed, _ = parse("hi")
+    assert parsed["intent"]["name"] == "request_recommendations"
+    assert RASA_PARSED[-1] == "hi"

@@ -6,11 +6,12 @@ pass another parser) and their request cases played through the engine (``reques
 their catalog in a scratch folder (``engines``). Nothing of the running bot changes but the
 embedding cache, which keeps the catalogs' embeddings for the next run.
 
-Rasa's intents are those of the whole pipeline: when an intent model is trained, its last
-component takes the engine's reading (``meaning``), and DIET's reading alone is reported beside it.
+Rasa's intents are those the Rasa server acts on: when an intent model is trained, the engine's
+reading (``meaning``), with the titles and categories the engine reads on the demo catalog as its
+entities; DIET's reading alone is reported beside it.
 
 - ``in_domain.yml`` → intent accuracy and the confusion matrix (``nlu_fallback`` counts as wrong),
-  and how often Rasa's ``title`` and ``category`` entities hold the titles and categories the
+  and how often the ``title`` and ``category`` entities hold the titles and categories the
   example names (``intents``).
 - ``off_topic.yml`` → the false-accept rate: the share read as a task intent (per domain, the
   tricky ones apart, every intent's share).
@@ -37,10 +38,18 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.evaluation.nlu.engines import EngineFactory, build_engine
 from bot.evaluation.nlu.errors import NluEvalError
 from bot.evaluation.nlu.intents import in_domain_metrics, off_topic_metrics, support_metrics
-from bot.evaluation.nlu.meaning import read_intents, with_readings
+from bot.evaluation.nlu.meaning import read_entities, read_intents, with_readings
 from bot.evaluation.nlu.rasa import RASA_PYTHON, Parser, newest_model, parse_ms, rasa_parser
 from bot.evaluation.nlu.report import headline, write_report
-from bot.evaluation.nlu.requests import Say, aggregate, handle_request, measure_requests, request_metrics, score_case
+from bot.evaluation.nlu.requests import (
+    Say,
+    aggregate,
+    engine_on,
+    handle_request,
+    measure_requests,
+    request_metrics,
+    score_case,
+)
 from bot.evaluation.nlu.sets import DEFAULT_SETS, Example, RequestCase, load_sets
 
 __all__ = [
@@ -96,7 +105,9 @@ def run(settings: Settings, sets_dir: Path | None = None, model: Path | None = N
         results["intent_model"] = readings is not None
         if readings is not None:
             results["diet_alone"] = _measured(messages, parses)
-            parses = with_readings(parses, readings)
+            with engine_on(settings, "demo", engines or build_engine) as engine:
+                entities = read_entities(engine, texts)
+            parses = with_readings(parses, readings, entities)
         results |= _measured(messages, parses)
     if sets.requests:
         results["requests"] = measure_requests(settings, sets.requests, engines or build_engine, say)

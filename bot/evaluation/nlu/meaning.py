@@ -1,7 +1,8 @@
-"""The engine's reading of each message's intent (bot/intent_model.py), applied to Rasa's parses
-as the pipeline's last component (rasa_plugins/engine_intents.py) applies it: the intent and
-ranking are the engine's when it has a trained model, DIET's otherwise. Messages are embedded
-in batches without the embedding cache (held-out texts are not kept)."""
+"""The engine's reading of each message, applied to Rasa's parses as the Rasa server applies it
+(rasa_plugins/engine_intents.py): when the engine has a trained intent model, its intent and
+ranking are the parse, and the parse names no entities (the actions read titles and categories
+from the text through the engine, ``read_entities`` here); DIET's parse stands otherwise.
+Messages are embedded in batches without the embedding cache (held-out texts are not kept)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.encoder import Encoder
+from bot.evaluation.nlu.engines import RequestEngine
 from bot.intent_model import IntentModel, IntentReading
 
 
@@ -21,9 +23,22 @@ def read_intents(settings: Settings, texts: Sequence[str]) -> list[IntentReading
     return model.read_many(texts, Encoder(None).encode(list(texts)))
 
 
-def with_readings(parses: Sequence[Mapping[str, Any]], readings: Sequence[IntentReading]) -> list[dict[str, Any]]:
-    """Rasa's parses (as scripts/rasa-parse writes them) with the engine's intent and ranking, as
-    the pipeline hands them on."""
+def read_entities(engine: RequestEngine, texts: Sequence[str]) -> list[list[dict[str, str]]]:
+    """The titles and categories the actions read in each text (``Engine.read_wish``), as
+    Rasa-style entities so that they are scored as DIET's were."""
+    entities = []
+    for text in texts:
+        wish = engine.read_wish(text)
+        entities.append([{"entity": "title", "value": engine.catalog.by_id[item_id].title} for item_id in wish.items]
+                        + [{"entity": "category", "value": category} for category in wish.categories])
+    return entities
+
+
+def with_readings(parses: Sequence[Mapping[str, Any]], readings: Sequence[IntentReading],
+                  entities: Sequence[list[dict[str, str]]]) -> list[dict[str, Any]]:
+    """Rasa's parses (as scripts/rasa-parse writes them) with the engine's intent, ranking and
+    entities, as the Rasa server hands them on to the actions."""
     return [{**parse, "intent": reading.intent, "confidence": reading.confidence,
-             "intent_ranking": [{"name": name, "confidence": p} for name, p in reading.ranking]}
-            for parse, reading in zip(parses, readings, strict=True)]
+             "intent_ranking": [{"name": name, "confidence": p} for name, p in reading.ranking],
+             "entities": found}
+            for parse, reading, found in zip(parses, readings, entities, strict=True)]

@@ -29,9 +29,9 @@ def rasa_parser(model: Path | None = None) -> Parser:
             raise NluEvalError(f"{RASA_PYTHON} is missing: run `make setup`")
         command = [str(RASA_PYTHON), str(RASA_PARSE), *(["--model", str(model)] if model else [])]
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "RASA_TELEMETRY_ENABLED": "false",
-               "PYTHONPATH": str(PROJECT_ROOT),  # the pipeline's rasa_plugins component
+               "PYTHONPATH": str(PROJECT_ROOT),  # rasa_plugins, as the Rasa server loads them
                # No action server answers here: these are DIET's readings; the engine's are applied after
-               # (meaning.py), as the pipeline's last component applies them.
+               # (meaning.py), as the Rasa server takes them (rasa_plugins/engine_intents.py).
                "ACTION_ENDPOINT_URL": "http://127.0.0.1:9/webhook"}
         lines = "".join(json.dumps({"text": text}, ensure_ascii=False) + "\n" for text in texts)
         result = subprocess.run(command, input=lines, capture_output=True, text=True, cwd=PROJECT_ROOT, env=env,

@@ -131,8 +131,8 @@ def markdown(results: Mapping[str, Any], baseline: Mapping[str, Any] | None = No
     ]
     if sets["missing"]:
         parts += [f"Not measured, the set files were not found: {', '.join(sets['missing'])}.", ""]
-    reader = ("the engine's intent model (MiniLM) as the pipeline's last component" if results.get("intent_model")
-              else "DIET alone (no intent model trained)")
+    reader = ("the engine's intent model (MiniLM), which the Rasa server asks before its own pipeline"
+              if results.get("intent_model") else "DIET alone (no intent model trained)")
     when = f"the run of {baseline['date']}, [nlu-baseline.json](nlu-baseline.json)" if baseline else "none"
     parts += ["## Against the targets of issue 19", "",
               f"Intents read by {reader}. *DIET alone*: the same Rasa model's reading without it, in this run. "
@@ -169,10 +169,15 @@ def _in_domain_part(results: Mapping[str, Any]) -> list[str]:
         *_table(["intent", "n", "recall", "precision", "most often read as instead"], rows, text_columns=(0, 4)),
         "Confusion matrix (rows: expected intent, columns: predicted; the column numbers are the rows' numbers).", "",
         *_confusion(measured["confusion"]),
-        f"Rasa's entities: of the titles the examples name, {_rate_text(entities['title'])} are a `title` entity; of "
-        f"the categories, {_rate_text(entities['category'])} are a `category` entity (compared without case and "
-        f"punctuation, fuzzy ratio ≥ {ENTITY_MIN_SIMILARITY:g}).", "",
+        f"Titles and categories read in the messages ({_entities_reader(results)}): of the titles the examples name, "
+        f"{_rate_text(entities['title'])} are read; of the categories, {_rate_text(entities['category'])} (compared "
+        f"without case and punctuation, fuzzy ratio ≥ {ENTITY_MIN_SIMILARITY:g}).", "",
     ]
+
+
+def _entities_reader(results: Mapping[str, Any]) -> str:
+    return ("the engine's reading on the demo catalog, as the actions read them" if results.get("intent_model")
+            else "DIET's `title` and `category` entities")
 
 
 def _off_topic_part(results: Mapping[str, Any]) -> list[str]:

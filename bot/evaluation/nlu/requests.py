@@ -9,7 +9,8 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,7 @@ def handle_request(engine: RequestEngine, sender_id: str, text: str) -> dict[str
     data for."""
     wish = engine.read_wish(text)
     asked = wish.constraints
-    constraints = asked
-    if constraints.uses_price and not engine.catalog.has_prices:
-        constraints = replace(constraints, max_price=None, min_price=None)
-    if constraints.uses_year and not engine.catalog.has_years:
-        constraints = replace(constraints, year_from=None, year_to=None)
+    constraints, _ = asked.applicable(engine.catalog.has_prices, engine.catalog.has_years)
     engine.set_consent(sender_id, True, channel="nlu-eval")
     picks = engine.recommend(sender_id, n=K, wish=replace(wish, constraints=constraints), channel="nlu-eval")
     return {
@@ -123,25 +120,32 @@ def measure_requests(settings: Settings, request_sets: Mapping[str, RequestSet],
                      say: Say) -> dict[str, Any]:
     """Every request set through an engine built on its catalog in a scratch folder, timed."""
     measured = {}
+    for name, request_set in request_sets.items():
+        say(f"{name}: {len(request_set.cases)} requests through the engine on the {request_set.catalog} catalog")
+        started = time.perf_counter()
+        with engine_on(settings, request_set.catalog, engines) as engine:
+            built = time.perf_counter() - started
+            measured[name] = {"catalog": request_set.catalog} | request_metrics(request_set.cases, engine, name)
+        measured[name]["seconds"] = {"engine_built": round(built, 1),
+                                     "requests": round(time.perf_counter() - started - built, 1)}
+        say(f"{name}: engine built in {built:.0f} s, requests handled in {measured[name]['seconds']['requests']:.0f} s")
+    return measured
+
+
+@contextmanager
+def engine_on(settings: Settings, catalog: str, engines: EngineFactory) -> Iterator[RequestEngine]:
+    """An engine built on ``catalog`` in a scratch folder, closed and its folder removed after use."""
     scratch = Path(tempfile.mkdtemp(prefix="nlu-eval-"))
     try:
-        for name, request_set in request_sets.items():
-            say(f"{name}: {len(request_set.cases)} requests through the engine on the {request_set.catalog} catalog")
-            started = time.perf_counter()
-            engine = engines(settings, request_set.catalog, scratch / name)
-            built = time.perf_counter() - started
-            try:
-                measured[name] = {"catalog": request_set.catalog} | request_metrics(request_set.cases, engine, name)
-            finally:
-                close = getattr(engine, "close", None)
-                if close is not None:
-                    close()
-            measured[name]["seconds"] = {"engine_built": round(built, 1),
-                                         "requests": round(time.perf_counter() - started - built, 1)}
-            say(f"{name}: engine built in {built:.0f} s, requests handled in {measured[name]['seconds']['requests']:.0f} s")
+        engine = engines(settings, catalog, scratch / catalog)
+        try:
+            yield engine
+        finally:
+            close = getattr(engine, "close", None)
+            if close is not None:
+                close()
     finally:
         _remove(scratch)
-    return measured
 
 
 def _remove(scratch: Path) -> None:

@@ -208,7 +208,8 @@ class FakeEngine:
     def __init__(self, titles: dict[str, str], categories: list[str], picks: list[tuple[str, list[str]]],
                  prices: bool = False):
         self.titles, self.categories, self.picks = titles, categories, picks
-        self.catalog = SimpleNamespace(has_prices=prices, has_years=True)
+        self.catalog = SimpleNamespace(has_prices=prices, has_years=True,
+                                       by_id={i: SimpleNamespace(title=title.title()) for title, i in titles.items()})
         self.consented: list[str] = []
         self.asked: list[dict] = []
         self.closed = False
@@ -306,8 +307,8 @@ def test_run_writes_the_report_and_its_json(tmp_path, settings):
 
 
 def test_with_an_intent_model_the_pipeline_reads_as_the_engine_does(tmp_path, settings, encoder):
-    """The engine's reading replaces DIET's, as the pipeline's last component does; DIET's is
-    reported beside it."""
+    """The engine's reading replaces DIET's, as the Rasa server takes it, with the titles the
+    engine reads on the demo catalog as entities; DIET's is reported beside it."""
     phrases = [Phrase(text, "request_recommendations") for text in (
         "recommend me a movie", "any film suggestions", "what should i watch", "give me some picks", "find me a film",
         "suggest something to watch")] + [Phrase(text, "out_of_scope") for text in (
@@ -316,10 +317,18 @@ def test_with_an_intent_model_the_pipeline_reads_as_the_engine_does(tmp_path, se
     fit(phrases, encoder.encode([p.text for p in phrases])).save(tmp_path / "intents.npz")
     settings = replace(settings, intent_model_path=tmp_path / "intents.npz")
     sets = write_sets(tmp_path / "sets")
-    engine_for = lambda *_: FakeEngine({}, [], [])  # noqa: E731
+    catalogs = []
+
+    def engine_for(settings_, catalog, workdir):
+        catalogs.append(catalog)
+        return FakeEngine({"star wars": "sw-1977"}, [], [])
+
     results = nlu.run(settings, sets, out=tmp_path / "out", parser=fake_parser, engines=engine_for,
                       say=lambda _: None).results
     assert results["intent_model"] is True
+    assert catalogs == ["demo", "demo"]  # the messages' titles, then the request cases
+    assert results["diet_alone"]["in_domain"]["entities"]["title"]["rate"] == 0.0  # no entity in DIET's parse
+    assert results["in_domain"]["entities"]["title"]["rate"] == 1.0  # "Star Wars", read by the engine
     assert results["diet_alone"]["off_topic"]["all"]["false_accept"]["rate"] == 0.5  # "boil eggs": a request
     assert results["off_topic"]["all"]["false_accept"]["rate"] == 0.0
     assert results["in_domain"]["per_intent"]["request_recommendations"]["recall"] == 1.0
