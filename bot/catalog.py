@@ -95,6 +95,26 @@ class Attributes(Mapping[str, Scalar]):
 
 
 NO_ATTRIBUTES = Attributes()
+_MINOR_WORDS = frozenset("a an and as at but by for in nor of on or the to with".split())
+
+
+def readable_title(title: str) -> str:
+    """A title typed in capitals ("SCENTED CANDLE SET OF 3") as people write it ("Scented Candle
+    Set of 3"): words capitalized, short joining words lowercase but the first, words without a
+    vowel kept as they are (USB, TV, XL) and words with digits too (2M). Other titles unchanged."""
+    if not any(c.isalpha() for c in title) or any(c.islower() for c in title):
+        return title
+    words = title.split(" ")
+    return " ".join(_readable_word(word, first=position == 0) for position, word in enumerate(words))
+
+
+def _readable_word(word: str, first: bool) -> str:
+    letters = re.sub(r"[^A-Za-z]", "", word)
+    if not letters or any(c.isdigit() for c in word) or not re.search(r"[AEIOUY]", letters):
+        return word
+    if not first and word.lower() in _MINOR_WORDS:
+        return word.lower()
+    return word[:1] + word[1:].lower()
 
 
 @dataclass(frozen=True)
@@ -122,7 +142,9 @@ class Item:
 
     @property
     def label(self) -> str:
-        return f"{self.title} ({self.year})" if self.year else self.title
+        """How the item is named to people: its title in readable case, with its year."""
+        title = readable_title(self.title)
+        return f"{title} ({self.year})" if self.year else title
 
     def attribute_summary(self, limit: int = 3, names: Iterable[str] | None = None) -> str:
         """A short line for a chat card: ``"authors: J.K. Rowling · language_code: eng"``.

@@ -100,6 +100,7 @@ class Recommender:
         self.item_noun = item_noun
         self._phrase_vectors: dict[str, np.ndarray] = {}
         self._best_lifts: dict[str, float] = {}
+        self._label_keys: dict[str, str] = {}  # item id -> its label as compared: "lavender candle"
         self._rows = {item.id: row for row, item in enumerate(catalog.items)}
         self.category_items: dict[str, list[str]] = {c: [] for c in catalog.categories}
         for item in catalog.items:  # one pass: per category it would cost categories x items
@@ -179,6 +180,7 @@ class Recommender:
         if not eligible:
             return []
         scores = self.score_items(eligible, query, profile, popularity, now, request.segment_prior)
+        eligible = self._one_per_label(eligible, scores)
         chosen = self._diverse_top(eligible, scores, request.n,
                                    self.diversity if request.diversity is None else request.diversity)
         return [
@@ -191,6 +193,22 @@ class Recommender:
             )
             for item_id in chosen
         ]
+
+    def _one_per_label(self, item_ids: list[str], scores: dict[str, dict[str, float]]) -> list[str]:
+        """Items named alike (the same title and year, whatever the case and punctuation: one
+        product listed under two ids) are one pick, the best-scored; remakes of other years stay."""
+        best: dict[str, str] = {}
+        for item_id in item_ids:
+            key = self._label_key(item_id)
+            if key not in best or scores[item_id]["total"] > scores[best[key]]["total"]:
+                best[key] = item_id
+        kept = set(best.values())
+        return [item_id for item_id in item_ids if item_id in kept]
+
+    def _label_key(self, item_id: str) -> str:
+        if (key := self._label_keys.get(item_id)) is None:
+            key = self._label_keys[item_id] = " ".join(re.findall(r"\w+", self.catalog.by_id[item_id].label.casefold()))
+        return key
 
     def _on_topic(self, item_id: str, request: Request) -> bool:
         return bool(request.topic) and float(self._lifts([item_id], request.topic)[0]) >= TOPIC_MIN_LIFT

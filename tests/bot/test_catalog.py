@@ -455,3 +455,18 @@ def test_item_label(year, label):
 def test_embedding_text_holds_title_categories_and_description():
     item = Item("alien", "Alien", "A lethal stowaway.", ("Horror", "Sci-Fi"))
     assert item.embedding_text == "Alien. Horror, Sci-Fi. A lethal stowaway."
+
+
+@pytest.mark.parametrize(("title", "shown"), [
+    ("SCENTED CANDLE SET OF 3", "Scented Candle Set of 3"),
+    ("THE LORD OF THE RINGS", "The Lord of the Rings"),
+    ("TV STAND 2M, BLACK", "TV Stand 2M, Black"),  # an acronym with a vowel (USB) would read "Usb"
+    ("Mixed Case Stays", "Mixed Case Stays"),
+    ("iPhone CASE", "iPhone CASE"),  # not all capitals: as the shop wrote it
+    ("1984", "1984"),
+])
+def test_titles_typed_in_capitals_are_shown_in_readable_case(title, shown):
+    from bot.catalog import Item, readable_title
+
+    assert readable_title(title) == shown
+    assert Item("x", title, "", ("A",), year=2001).label == f"{shown} (2001)"

@@ -146,3 +146,19 @@ def test_explain_reads_reasons_off_the_profile(recommender):
     reasons = recommender.explain(lover_of("toy-story-1995"), "toy-story-2-1999", now=NOW)
 
     assert "because you love Toy Story (1995)" in reasons
+
+
+def test_items_named_alike_are_one_pick_and_remakes_of_other_years_stay(encoder):
+    from bot.catalog import Catalog, Item
+    from bot.indexing import build_index
+
+    items = (Item("a1", "Lavender Candle", "a candle", ("Home",)), Item("a2", "LAVENDER CANDLE!", "a candle", ("Home",)),
+             Item("h1", "Halloween", "a film", ("Horror",), year=1978), Item("h2", "Halloween", "a film", ("Horror",), year=2018),
+             Item("v1", "Glass Vase", "a vase", ("Home",)))
+    catalog = Catalog(path=None, items=items)
+    picks = Recommender(catalog, build_index(catalog, encoder)).recommend(
+        Profile("u", known=False, onboarded=False), Request(n=5))
+
+    labels = [p.item.label for p in picks]
+    assert len(picks) == 4 and len({p.item.title.casefold().strip("!") for p in picks}) == 3
+    assert "Halloween (1978)" in labels and "Halloween (2018)" in labels
