@@ -62,7 +62,8 @@ train: setup lookups  ## Train the Rasa model and the intent model (only if trai
 train-recs: index  ## Fit the collaborative and trend signals on the feedback log
 	$(BOT) train-recs
 
-eval: setup  ## Offline evaluation on ../shared/data (docs/evaluation.md, .json, plots)
+eval: setup  ## Offline evaluation on ../shared/data (docs/evaluation.md, .json, plots), per data set
+	$(BOT) eval --data $(or $(BOT_SHARED_DATA),../shared/data)/xwines-slim --out docs/evaluation-xwines-slim
 	$(BOT) eval
 
 nlu-eval: setup index train  ## How the bot reads held-out messages and requests (docs/nlu.md, .json)

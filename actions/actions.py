@@ -54,14 +54,16 @@ PROFILE_UNAVAILABLE = (
 def show_recommendations(
     dispatcher: CollectingDispatcher, heading: str, recommendations: Picks
 ) -> list[dict[str, Any]]:
-    """One message per pick (title, genres, blurb, reason) with feedback buttons."""
+    """One message per pick (title, genres, blurb unless it only repeats the title, price and
+    attributes, reason) with feedback buttons."""
     if recommendations.profile_unavailable:
         dispatcher.utter_message(text=PROFILE_UNAVAILABLE)
     dispatcher.utter_message(text=heading)
     questionnaire = engine().questionnaire
     for rec in recommendations:
         item = rec.item
-        lines = [f"**{item.label}** · {', '.join(item.categories)}", item.description,
+        blurb = item.description if item.description.strip().casefold() != item.title.strip().casefold() else ""
+        lines = [f"**{item.label}** · {', '.join(item.categories)}", blurb,
                  questionnaire.card_details(item), f"Why: {rec.reason}"]
         dispatcher.utter_message(
             text="\n".join(line for line in lines if line),
@@ -218,8 +220,11 @@ class ActionFeedback(EngineAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         intent = tracker.latest_message.get("intent", {}).get("name")
-        item = resolve_item(tracker)
-        if item is None and (wish := typed_wish(tracker)).steers:
+        item = button_item(tracker)
+        wish = Wish() if item is not None else typed_wish(tracker)  # the message read once
+        if item is None and wish.items:
+            item = engine().catalog.by_id[wish.items[0]]
+        if item is None and wish.steers:
             return self.taste_said(dispatcher, tracker, intent, wish)
         if item is None or intent not in FEEDBACK_EVENTS:
             dispatcher.utter_message(text=which_item())

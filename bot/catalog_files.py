@@ -357,13 +357,13 @@ def _parse_item(row: dict[str, Any]) -> Item:
     if item_id is not None and any(unicodedata.category(char) == "Cc" for char in item_id):
         raise _RowError("id", "must not contain control characters")  # PostgreSQL stores no NUL
     categories = row.get("categories")
-    if isinstance(categories, str):
+    if categories is None:  # a product feed without kinds: `bot catalog import` derives facets (bot/facets.py)
+        categories = []
+    elif isinstance(categories, str):
         categories = [part for part in re.split(r"[|;,]", categories)]
     if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
         raise _RowError("categories", "must be a list of names (or 'A|B' text in CSV)")
     cleaned = tuple(dict.fromkeys(_unicode("categories", c).strip() for c in categories if c.strip()))
-    if not cleaned:
-        raise _RowError("categories", "needs at least one category")
     year = _number(row, "year", int)
     if year is not None and not -5000 <= year <= 2100:  # ancient texts have negative years
         raise _RowError("year", f"{year} is not a plausible year")
@@ -374,7 +374,7 @@ def _parse_item(row: dict[str, Any]) -> Item:
         available=_flag(row, "available"),
         id=item_id,
         title=_text(row, "title", required=True),
-        description=_text(row, "description", required=True),
+        description=_text(row, "description", required=False) or "",
         categories=cleaned,
         year=year,
         url=_text(row, "url", required=False),

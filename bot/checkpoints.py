@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 log = logging.getLogger(__name__)
 
 INTERVAL_S = 1.0
+TRUNCATE_ATTEMPTS = 10
 
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 _lock = threading.Lock()
@@ -45,6 +46,27 @@ def checkpoint(engine: Engine) -> None:
     """Copy what the log holds into the database file, as far as readers allow (PASSIVE)."""
     with engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def truncate(engine: Engine, attempts: int = TRUNCATE_ATTEMPTS) -> bool:
+    """Copy the whole log into the database file and empty the log file (TRUNCATE), so that
+    what was just deleted (and zeroed by ``secure_delete``) is gone from both files; a reader
+    in the middle of a transaction can hold it up, so it is tried a few times. Whether it
+    went through (False: the next passive checkpoints copy the log, which is then reused)."""
+    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
+        return True
+    for attempt in range(attempts):
+        try:
+            with engine.connect() as connection:
+                busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        except SQLAlchemyError as error:  # locked past the busy timeout: what was deleted stays deleted
+            log.warning("the log of %s could not be emptied now: %s", engine.url.database, error)
+            return False
+        if not busy:
+            return True
+        time.sleep(0.05 * (attempt + 1))
+    log.warning("the log of %s could not be emptied now: a reader held it", engine.url.database)
+    return False
 
 
 def _no_checkpoint_on_commit(connection, _record) -> None:

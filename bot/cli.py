@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from bot.config import ConfigError, Settings
+from bot.vocabulary import StoreUnavailable
 
 app = typer.Typer(help="Personalization engine of the recommendation bot.", no_args_is_help=True)
 index_app = typer.Typer(help="The FAISS item index.", no_args_is_help=True)
@@ -29,6 +30,10 @@ app.add_typer(user_app, name="user")
 app.add_typer(segments_app, name="segments")
 experiments_app = typer.Typer(help="A/B experiments on the ranking (BOT_EXPERIMENTS).", no_args_is_help=True)
 app.add_typer(experiments_app, name="experiments")
+history_app = typer.Typer(help="A shop's past interactions (orders, ratings, views).", no_args_is_help=True)
+app.add_typer(history_app, name="history")
+db_app = typer.Typer(help="The bot's database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 
 def _settings() -> Settings:
@@ -92,8 +97,59 @@ def catalog_import(
     if not items:
         _fail("no valid items to import")
     imported = maintenance.import_catalog(settings, items, file.stem, out)
+    if imported.facets:
+        typer.echo(f"the catalog has too few categories: {len(imported.facets)} derived from the items' own words "
+                   f"({', '.join(imported.facets)}); rename them in the written file if you like")
     typer.echo(f"embedded {imported.embedded} new or changed items ({imported.cached} unchanged, from the cache)")
     typer.echo(f"wrote {imported.path}; serve it with: BOT_CATALOG={imported.path} make run")
+
+
+@history_app.command("import")
+def history_import(
+    file: Path,
+    mapping: Path | None = typer.Option(None, help="YAML mapping of the file's columns and event names "
+                                                   "(see docs/history.md)."),
+    fmt: str | None = typer.Option(None, "--format", help="csv, jsonl or parquet (default: from the file's suffix)."),
+) -> None:
+    """Import a shop's past interactions (CSV, JSON Lines or Parquet) about the configured
+    catalog's items; run it again to resume or to add newer rows: a row is never stored twice."""
+    from tqdm import tqdm
+
+    from bot import maintenance
+
+    settings = _settings()
+    with tqdm(total=maintenance.count_history_rows(file, fmt), unit=" rows", disable=None) as bar:
+        try:
+            report = maintenance.import_history(settings, file, mapping, fmt, progress=lambda n: bar.update(n - bar.n))
+        except maintenance.OPERATOR_ERRORS as error:
+            _fail(str(error))
+        except StoreUnavailable as error:
+            _fail(f"{error}; the rows stored so far are kept, run the same command again to go on")
+    for problem in report.problems:
+        typer.echo(f"rejected: {problem}", err=True)
+    if report.bad_rows > len(report.problems):
+        typer.echo(f"rejected: ... and {report.bad_rows - len(report.problems)} more bad rows", err=True)
+    unknown = ", ".join(item for item, _ in report.unknown_items.most_common(5))
+    typer.echo(
+        f"{file}: {report.rows} rows read; {report.stored} events stored now and {report.already_stored} before, "
+        f"of {len(report.users)} users; {sum(report.unknown_items.values())} rows about "
+        f"{len(report.unknown_items)} items not in the catalog{f' ({unknown}, ...)' if unknown else ''}; "
+        f"{report.skipped_rows} rows of {len(report.skipped_users)} users who declined or were erased left out; "
+        f"{report.bad_rows} bad rows; {report.consents} consents taken from the file"
+    )
+    typer.echo("train on them with: make train-recs")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the bot's database to this version's schema (the bot also does it when it starts)."""
+    from bot import maintenance
+
+    try:
+        revision = maintenance.upgrade_database(_settings())
+    except StoreUnavailable as error:
+        _fail(str(error))
+    typer.echo(f"{_settings().database_url.split('@')[-1]}: at revision {revision}")
 
 
 @index_app.command("build")
@@ -314,7 +370,8 @@ def purge(
 @app.command("eval")
 def eval_command(
     data: Path | None = typer.Option(
-        None, "--data", help="MovieTweetings directory (default: BOT_SHARED_DATA/movietweetings-100k)."
+        None, "--data", help="A shared data set folder: movietweetings-100k or xwines-slim "
+                             "(default: BOT_SHARED_DATA/movietweetings-100k).",
     ),
     interactions: Path | None = typer.Option(
         None, "--interactions", help="Another data set: its interaction log (CSV or JSONL)."
@@ -396,6 +453,19 @@ def web(host: str = "127.0.0.1", port: int = 8000) -> None:
         typer.echo("note: BOT_API_KEY is not set, so the user-data API answers 503", err=True)
     typer.echo(f"serving http://{host}:{port}/ (API docs at /docs)", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.command("tune")
+def tune() -> None:
+    """Choose the hybrid model's weights on the event log's validation items (the protocol of
+    `bot eval`), keep them beside the trained model and refit it; `bot train-recs` uses them."""
+    from bot.evaluation import pipeline
+
+    try:
+        tuning = pipeline.tune_live(_settings(), say=typer.echo)
+    except pipeline.EvaluationError as error:
+        _fail(str(error))
+    typer.echo(tuning.summary())
 
 
 def main() -> None:

@@ -13,8 +13,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, inspect, select
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    inspect,
+    select,
+)
 from sqlalchemy.engine import make_url
+
+from bot import checkpoints
+from bot.database import clear_deleted
 
 # Rasa's text for a turn a system started (trigger_intent): not something the user said.
 EXTERNAL_PREFIX = "EXTERNAL: "
@@ -40,6 +56,8 @@ class ConversationStore:
         on_disk = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
         self._sqlite_file = Path(parsed.database) if on_disk else None
         self.engine = create_engine(url)
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(self.engine, "connect", _zero_deleted_rows)
 
     def _has_table(self) -> bool:
         if self._sqlite_file is not None and not self._sqlite_file.exists():
@@ -83,16 +101,20 @@ class ConversationStore:
         if not self._has_table():
             return 0
         with self.engine.begin() as connection:
-            return connection.execute(delete(TRACKER_EVENTS).where(TRACKER_EVENTS.c.sender_id == sender_id)).rowcount
+            deleted = connection.execute(delete(TRACKER_EVENTS).where(TRACKER_EVENTS.c.sender_id == sender_id)).rowcount
+        checkpoints.truncate(self.engine)  # if Rasa's file is in WAL mode, its log too
+        return deleted
 
     def purge(self, before: datetime) -> int:
         """Delete conversation events older than ``before`` (the retention period)."""
         if not self._has_table():
             return 0
         with self.engine.begin() as connection:
-            return connection.execute(
+            deleted = connection.execute(
                 delete(TRACKER_EVENTS).where(TRACKER_EVENTS.c.timestamp < before.timestamp())
             ).rowcount
+        clear_deleted(self.engine, (TRACKER_EVENTS.name,))
+        return deleted
 
 
 def _turn(kind: str, timestamp: float | None, data: str | None) -> dict[str, Any]:
@@ -109,3 +131,10 @@ def _turn(kind: str, timestamp: float | None, data: str | None) -> dict[str, Any
     if agent:
         turn["agent"] = agent  # a support agent's reply, sent through Rasa during a handoff
     return turn
+
+
+def _zero_deleted_rows(connection, _record) -> None:
+    """What this store deletes (an erased user's conversation) is overwritten in the file."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()

@@ -3,7 +3,8 @@ such as PostgreSQL, for scale. Connection failures read as :class:`StoreUnavaila
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,11 +12,13 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot import checkpoints
 from bot.vocabulary import StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 
 def open_database(url: str) -> Engine:
@@ -47,6 +50,21 @@ def unavailable_as_error() -> Iterator[None]:
         raise StoreUnavailable(f"the database is unavailable: {error.orig or error}") from error
 
 
+def clear_deleted(engine: Engine, tables: Iterable[str]) -> None:
+    """After rows were deleted for good (retention), let as little of them remain as the
+    database allows: PostgreSQL prunes the dead rows of ``tables`` now (VACUUM) instead of
+    whenever autovacuum comes; SQLite, which zeroes deleted rows, empties its log."""
+    if engine.dialect.name != "postgresql":
+        checkpoints.truncate(engine)
+        return
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in tables:
+                connection.exec_driver_sql(f'VACUUM "{table}"')
+    except SQLAlchemyError as error:  # the rows are deleted all the same; autovacuum prunes them later
+        log.warning("VACUUM after deleting failed: %s", error)
+
+
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything in the engine is UTC-aware."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -58,9 +76,12 @@ def _sqlite_pragmas(connection, _record) -> None:
     process loses nothing and the file never corrupts, but a power cut may undo the last
     commits. Every reply writes (impressions, events), and a sync per commit was most of
     a recommendation's time on this store (PostgreSQL is the store for durability at scale).
-    The log is copied into the file in the background (bot/checkpoints.py)."""
+    The log is copied into the file in the background (bot/checkpoints.py). Deleted rows are
+    overwritten with zeros (secure_delete), so that an erased user's data does not linger in
+    the file's free space."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

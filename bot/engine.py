@@ -221,7 +221,8 @@ class Engine:
         """How the experiment's variants do so far (``bot experiments report``); KeyError if
         no experiment has that name."""
         experiment = self._experiments.named(name)
-        events = self._store.feedback_log([EventType.IMPRESSION, *OUTCOMES], experiment.start, experiment.end)
+        events = self._store.feedback_log([EventType.IMPRESSION, *OUTCOMES], experiment.start, experiment.end,
+                                          live_only=True)
         return compare(experiment, tally(events))
 
     def defined_experiments(self) -> list[Experiment]:
@@ -235,7 +236,7 @@ class Engine:
         """The analytics page's numbers over the last ``days`` (bot/analytics.py)."""
         until = now or utcnow()
         since = until - timedelta(days=days)
-        events = self._store.feedback_log([EventType.IMPRESSION, *OUTCOMES], since, until)
+        events = self._store.feedback_log([EventType.IMPRESSION, *OUTCOMES], since, until, live_only=True)
         conversations = self._records.conversations_per_day(since, until)
         segment_of = None
         if self._served.segments:

@@ -1,12 +1,16 @@
 """The engine's hybrid ranking model: trending now, co-occurrence, content taste, era.
 
 Each component is a (users x items) matrix scaled per user to at most 1, and the score is
-their weighted sum; the weights are chosen on validation data (``GRID``, ``bot eval``).
+their weighted sum; the weights are chosen per data set on its validation items (coordinate
+search, ``bot.evaluation.runner.ENGINE_SEARCH``: ``bot eval`` offline, ``bot tune`` on the live log).
 
 - trend: every positive interaction of any user before ``now``, decayed with a half-life
   of hours, so what is rising right now leads (this data is dominated by new releases);
 - co-occurrence: item-item cosine over users' histories, from the user's recent items
   (the last one counts most): "people who watched X also watched Y";
+- item-item: EASE weights (``bot.itemitem``) from the user's items, all of them alike or
+  recency-weighted: what is liked or bought with them, already from two onboarding titles
+  (where taste matters more than what is new, as in X-Wines, this is the strongest part);
 - content: cosine between MiniLM item vectors and the user's recency-weighted taste,
   plus the user's stated categories;
 - era: items released near the years the user has been watching lately;
@@ -26,6 +30,7 @@ speaks for a new user and fades as their own history grows.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Collection, Mapping, Sequence
@@ -36,12 +41,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from bot.diversity import mmr_order
+from bot.itemitem import ItemItem, seed_matrix
 from bot.ranking import History, InteractionLog, Ranker
 from bot.segments import MIN_USERS_PER_SEGMENT, cluster, default_k
 
 DAY = 86400.0
 
-# Chosen on the validation split of MovieTweetings-100K (never on test); `bot eval` re-checks.
+# The weights the live bot starts with, chosen on the validation split of MovieTweetings-100K
+# (never on test); `bot eval` searches again per data set, `bot tune` on the live event log.
 DEFAULTS: dict[str, float] = {
     "trend": 1.0,
     "cooccurrence": 0.84,
@@ -55,21 +62,17 @@ DEFAULTS: dict[str, float] = {
     "diversity": 0.0,
     "novelty": 0.0,
     "segment": 0.0,
+    "itemitem": 0.0,
+    "itemitem_l2": 200.0,
+    "itemitem_half_life_items": 0.0,
 }
+# Parameters that change what `fit` learns; the others only weigh or read it (`with_params`).
+FIT_PARAMS = ("itemitem_l2",)
 TREND_STEP_S = 60  # a live request's trend row is recomputed at most this often
-PARTS = ("trend", "cooccurrence", "content", "era", "category", "segment")
+PARTS = ("trend", "cooccurrence", "content", "era", "category", "segment", "itemitem")
 VECTOR_CHUNK = 50_000  # item vectors read at a time when fitting (a 1M catalog's are 1.5 GB)
 DIVERSITY_POOL = 30  # MMR re-ranks this many of the best items into the first places
 DIVERSITY_DEPTH = 10
-GRID: list[dict[str, float]] = [
-    DEFAULTS,
-    {**DEFAULTS, "cooccurrence": 0.6, "content": 0.7},
-    {**DEFAULTS, "cooccurrence": 0.6, "content": 0.7, "history_shrinkage": 1.0},
-    {**DEFAULTS, "cooccurrence": 1.0, "content": 1.2, "history_shrinkage": 4.0},
-    {**DEFAULTS, "trend_half_life_hours": 36.0},
-    {**DEFAULTS, "cooccurrence": 0.6, "content": 0.7, "diversity": 0.1},
-    {**DEFAULTS, "cooccurrence": 0.6, "content": 0.7, "diversity": 0.2},
-]
 
 
 class VectorRows(Protocol):
@@ -122,6 +125,7 @@ class HybridRanker(Ranker):
         self._times = np.zeros(0, np.int64)
         self._items = np.zeros(0, np.int32)
         self._similar = sp.csr_matrix((self.n_items, self.n_items), dtype=np.float32)
+        self._itemitem = ItemItem(self.n_items, self.params["itemitem_l2"])
         self._segment_centroids = np.zeros((0, 0), np.float32)  # one unit row per segment
         self._category_centroids = np.zeros((0, 0), np.float32)  # one unit row per category
         self._event_segments = np.zeros(0, np.int32)  # the segment of each of _times' events
@@ -132,6 +136,17 @@ class HybridRanker(Ranker):
 
     def settings(self) -> dict[str, object]:
         return dict(self.params)
+
+    def with_params(self, **params: float) -> HybridRanker:
+        """A copy with other weights sharing this one's fit (no refit): for tuning the weights.
+        Parameters that change the fit (``FIT_PARAMS``) must stay as they are."""
+        changed = [name for name in FIT_PARAMS if name in params and params[name] != self.params[name]]
+        if changed or set(params) - set(DEFAULTS):
+            raise ValueError(f"cannot change {', '.join(changed or sorted(set(params) - set(DEFAULTS)))} without a fit")
+        other = copy.copy(self)
+        other.params = {**self.params, **params}
+        other._trend_cache, other._rising, other._segment_cache = None, None, {}
+        return other
 
     def fit(self, log: InteractionLog) -> HybridRanker:
         if log.n_items != self.n_items:
@@ -152,6 +167,7 @@ class HybridRanker(Ranker):
         similar.setdiag(0)
         similar.eliminate_zeros()
         self._similar = (inverse @ similar @ inverse).tocsr().astype(np.float32)
+        self._itemitem = ItemItem(self.n_items, self.params["itemitem_l2"]).fit(users)
         self._fit_segments(users, log.users[positive][order])
         return self
 
@@ -196,7 +212,7 @@ class HybridRanker(Ranker):
             tmp, times=self._times, items=self._items, rows=similar.row, cols=similar.col,
             values=similar.data, item_ids=np.array(list(item_ids), dtype=str),
             segment_centroids=self._segment_centroids, category_centroids=self._category_centroids,
-            event_segments=self._event_segments,
+            event_segments=self._event_segments, **self._itemitem.arrays(),
             params=np.array(json.dumps(self.params)),
         )
         os.replace(tmp, path)
@@ -215,6 +231,10 @@ class HybridRanker(Ranker):
             if "segment_centroids" in data.files:  # models trained before the segment prior have none
                 self._category_centroids = data["category_centroids"]
                 self._set_segments(data["segment_centroids"], data["event_segments"])
+            if "itemitem_rows" in data.files:  # models trained before the item-item part have none
+                self._itemitem.restore(data)
+            else:
+                self.params["itemitem"] = 0.0
         return True
 
     def components(
@@ -232,13 +252,15 @@ class HybridRanker(Ranker):
             "era": lambda: self._era(histories, columns),
             "category": lambda: self._category(recency, histories, columns),
             "segment": lambda: self._segment(recency, histories, np.asarray(now, dtype=np.int64), columns),
+            "itemitem": lambda: self._itemitem.scores(
+                seed_matrix(histories, self.n_items, self.params["itemitem_half_life_items"]), columns),
         }
         return {name: compute[name]() for name in parts}
 
     def parts_to_compute(self, weights: Mapping[str, float]) -> list[str]:
         """The components a score with these weights is made of, in ``PARTS`` order: the
-        segment prior only when it weighs something (finding each user's segment costs)."""
-        return [part for part in PARTS if part != "segment" or weights["segment"] > 0]
+        segment prior and the item-item part only when they weigh something (they cost)."""
+        return [part for part in PARTS if part not in ("segment", "itemitem") or weights.get(part, 0.0) > 0]
 
     def score(self, histories: Sequence[History], now: np.ndarray) -> np.ndarray:
         parts = self.components(histories, now, parts=self.parts_to_compute(self.params))
@@ -333,9 +355,9 @@ class HybridRanker(Ranker):
         """
         horizon = 20 * half_life  # older events weigh less than 1e-6
         out = np.zeros((len(now), self.n_items), dtype=np.float32)
-        for row, moment in enumerate(now):
-            lo = np.searchsorted(self._times, moment - horizon, side="left")
-            hi = np.searchsorted(self._times, moment, side="left")
+        starts = np.searchsorted(self._times, now - horizon, side="left")
+        stops = np.searchsorted(self._times, now, side="left")
+        for row, (moment, lo, hi) in enumerate(zip(now, starts, stops)):
             ages = (moment - self._times[lo:hi]).astype(np.float64)
             weights = None if np.isinf(half_life) else np.power(0.5, ages / half_life)
             out[row] = np.bincount(self._items[lo:hi], weights=weights, minlength=self.n_items)

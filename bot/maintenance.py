@@ -1,5 +1,6 @@
 """The operator's jobs, the door the CLI uses besides the engine: check and import catalogs,
-build the item index, write Rasa's lookup tables, train the hybrid model on the event log.
+import a shop's past interactions, migrate the database, build the item index, write Rasa's
+lookup tables, train the hybrid model on the event log.
 
 None of them needs a whole engine, so each loads only what it works on; the CLI translates
 options to these calls and their results to text.
@@ -7,10 +8,11 @@ options to these calls and their results to text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import indexing, intent_model, trained_model
+from bot import facets, history, indexing, intent_model, trained_model
 from bot.catalog import Catalog, Item
 from bot.catalog_files import (
     CatalogError,
@@ -29,7 +31,8 @@ from bot.store import Store
 
 # What an operator's command can end in that the operator fixes (a bad catalog or experiments
 # file, too few users for the segments asked for): the CLI says it in one line, no traceback.
-OPERATOR_ERRORS: tuple[type[Exception], ...] = (CatalogError, ExperimentError, SegmentsUnavailable)
+OPERATOR_ERRORS: tuple[type[Exception], ...] = (CatalogError, history.HistoryError, ExperimentError,
+                                                SegmentsUnavailable)
 
 
 def check_catalog(settings: Settings, path: Path | None = None, mapping: Path | None = None) -> Catalog:
@@ -50,18 +53,43 @@ class ImportedCatalog:
     path: Path  # the catalog written, ready for BOT_CATALOG
     embedded: int  # items new or changed, embedded now
     cached: int  # items unchanged, their embeddings read from the cache
+    facets: list[str]  # categories derived from the items, if the catalog had too few (biggest first)
 
 
 def import_catalog(settings: Settings, items: list[Item], name: str, out: Path | None = None) -> ImportedCatalog:
     """Write ``items`` as the bot's catalog (by default var/catalogs/NAME.jsonl) and embed the
-    ones the encoder's cache does not know yet, so the first start after it is quick."""
+    ones the encoder's cache does not know yet, so the first start after it is quick. A catalog
+    with too few categories gets facets derived from its items (bot/facets.py)."""
     path = out or settings.state_dir / "catalogs" / f"{name}.jsonl"
-    write_catalog(items, path)
     encoder = Encoder(settings.embedding_cache_path)
+    derived: list[str] = []
+    if facets.needed(items):
+        items, derived = facets.with_facets(items, encoder.encode([item.embedding_text for item in items], progress=True))
+    write_catalog(items, path)
     texts = [item.embedding_text for item in items]
     new = sum(encoder.cache.get(Encoder.cache_key(text)) is None for text in texts)
     encoder.encode(texts, progress=True)
-    return ImportedCatalog(path, new, len(items) - new)
+    return ImportedCatalog(path, new, len(items) - new, derived)
+
+
+def import_history(settings: Settings, path: Path, mapping: Path | None = None, fmt: str | None = None,
+                   progress: Callable[[int], None] | None = None) -> history.ImportReport:
+    """Store a shop's past interactions with the configured catalog's items (bot/history.py);
+    HistoryError if the file or the mapping cannot be read at all."""
+    if not path.is_file():
+        raise history.HistoryError(path, [f"{path}: no such file"])
+    parsed = history.HistoryMapping.from_yaml(mapping) if mapping else None
+    catalog = load_configured_catalog(settings)
+    return history.import_history(Store(settings.database_url), catalog, path, parsed, fmt, progress)
+
+
+def count_history_rows(path: Path, fmt: str | None = None) -> int | None:
+    return history.count_rows(path, fmt)
+
+
+def upgrade_database(settings: Settings) -> str:
+    """Migrate the bot's database to today's schema (it also happens on first use); its revision."""
+    return Store(settings.database_url).migrate()
 
 
 @dataclass(frozen=True)

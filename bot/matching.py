@@ -21,6 +21,15 @@ at once more as a whole ("Shallow Hal", "that dream heist movie"): by meaning fi
 title that merely shares words ("Shallow Grave") is usually another one, then as a lookalike;
 both unsure. Lookalikes never take part in the segmentation, where they would cut a title the
 catalog lacks into pieces that each resemble some other title.
+
+Chat messages on a large catalog are full of words that are also titles ("Evening! ...", "can you
+help", "a big fan", "heist movies", "for the kids", "about space and the moon"): a title made of
+such words, or typed lowercase where the sentence needs a word, counts only typed as a name, in a
+list ("finding nemo, up and coco") or with its year. A typo is never another word of the catalog
+("drive" for "live") nor an inflection ("artists"). Sequel numbers read alike in digits, Roman
+numerals and superscripts ("rocky 2", "Rocky II", "Alien³"); bullets, numbered lists, "+" and "|"
+separate titles; the last part of a title after a colon or dash is a name of it ("Return of the
+Jedi"); a capitalized name is not cut at "of" ("The Wolf of Wall Street" is no "Wolf").
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ MAX_CANDIDATES = 40  # titles compared fuzzily with one span
 COMMON_WORD_TITLES = 200  # a word in more titles than this says little about which one is meant
 MAX_MEANING_LOOKUPS = 3  # embedding a phrase costs milliseconds: this many per message at most
 RARE_WORD_MIN_LENGTH = 6  # one word no other title has names its title if at least this long
+YEAR_TOLERANCE = 1  # a year typed this far from the item's still names it ("Heat (1996)")
 MAX_TOKENS = 300  # words and breaks of a message read; a chat message is far shorter
 
 # What a covered word is worth, by how its span matched: the exact "Good, the Bad and the Ugly"
@@ -60,15 +70,32 @@ _ARTICLE = re.compile(r"^(?:the|a|an) ")
 _ARTICLES = frozenset({"the", "a", "an"})
 _TITLE_NOTE = re.compile(r"\s*\([^()]*\)\s*$")  # "Title (Series, #1)", "Title (1995)"
 _SUBTITLE = re.compile(r"\s*:.*$")  # "Freakonomics: A Rogue Economist Explores ..."
-_TOKEN = re.compile(r"[a-z0-9]+|&|[,;/\n.!?]|(?<!\S)-+(?!\S)")  # a dash between spaces breaks: "Heat - Mann"
+_TITLE_PARTS = re.compile(r"\s*:\s+|\s+-\s+")  # "Star Wars: Episode V - The Empire Strikes Back"
+# a dash between spaces breaks ("Heat - Mann"); a smiley ends a sentence ("good morning :) Help me")
+_TOKEN = re.compile(r"[a-z0-9]+|&|[:;]-?[()]|[,;/\n.!?*+|]|(?<!\S)-+(?!\S)")
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
-_PUNCTUATION = frozenset(",;/\n.!?-")
+_PUNCTUATION = frozenset(",;/\n.!?-*+|")
+# Marks that do not fold to ASCII but still mean something between titles: bullets list, dashes break.
+_MARKS = {"•": "*", "‣": "*", "◦": "*", "–": "-", "—": "-", "―": "-"}
+# "1. The Shining 2. The Exorcist": list numbers, read as breaks when they count 1, 2, ... from the start
+_LIST_NUMBER = re.compile(r"(?<![\w.,])(\d{1,2})[.)](?=\s)")
+_ASIDE = re.compile(r"(?<=\w)\s*\((?=[^()]*[^\W\d_])[^()]*\)")  # "Heat (Michael Mann)", not "Heat (1995)"
+_LIST_MARKS = frozenset(",;/\n*+|-") | {"and", "or", "plus", "nor"}  # what separates the items of a list
+# What a one-word title followed by it is an adjective of: "heist movies", "war films"
+_KIND_NOUNS = frozenset("movie movies film films flick flicks book books novel novels show shows series".split())
+_INTENSIFIERS = frozenset("big huge great good real really very so little nice".split())
+_PREPOSITIONS = frozenset("about with for in at on".split())
+# "want to drive": the word after these and "to" is a verb
+_WANTING = frozenset("want wants wanted wanna need needs like love would going have has try trying able".split())
+# Endings that make another English word of a title's word: "artists" is no typo of "The Artist"
+_INFLECTIONS = ("s", "es", "y", "ed", "ing", "er", "ers", "ly", "ish")
 _SENTENCE_ENDS = frozenset(".!?\n")
 _SEPARATORS = frozenset({"and", "or", "plus", "nor"})
 # A title of one real word typed lowercase right after these is a word of the sentence: "my
 # daughter", "set in paris", "what next".
-_DETERMINERS = frozenset("my your his her our their in at on what a an the this that some any".split())
+_DETERMINERS = frozenset("""my your his her our their in at on what a an the this that some any about with for
+                           something anything nothing everything""".split())
 # English words that surround titles in a message ("i loved", "something like", "and maybe",
 # "what about", "please"). A title may start or end next to them, they are never reported as
 # unmatched, and a title made of them alone ("It", "Up") counts only when typed as a name.
@@ -88,6 +115,9 @@ _FILLERS = _SEPARATORS | frozenset(
     recommend suggest want need give find get tell finished
     last next week weekend month night yesterday today tonight here now
     made makes cry great amazing awesome style vibe vibes fan fans
+    hi hello hey heya hiya yo morning evening afternoon lol haha omg btw tbh idk help up after ever
+    adore adores adored rewatch rewatched rewatching watching binge binged recently hooked such between
+    under below above since go lets let big huge all
     """.split()
 )
 
@@ -109,7 +139,10 @@ def _fold(text: str) -> tuple[str, list[int]]:
         return text.lower(), list(range(len(text)))
     folded, origin = [], []
     for position, char in enumerate(text):
-        for piece in unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode().lower():
+        ascii_form = _MARKS.get(char) or unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode().lower()
+        if ascii_form.isdigit() and folded and folded[-1].isalpha():  # "Alien³" is "alien 3"
+            ascii_form = " " + ascii_form
+        for piece in ascii_form:
             folded.append(piece)
             origin.append(position)
     return "".join(folded), origin
@@ -122,9 +155,29 @@ class _Token:
     end: int
 
 
+def _without_list_numbers(text: str) -> str:
+    """The text with the numbers of a numbered list ("1. Heat 2. Alien") made breaks, offsets
+    kept: only numbers counting 1, 2, ... with the first at the start of the text or of a line
+    (after a colon too), so "Toy Story 2. Also Up" keeps its 2."""
+    numbers = list(_LIST_NUMBER.finditer(text))
+    if len(numbers) < 2 or [int(m.group(1)) for m in numbers] != list(range(1, len(numbers) + 1)):
+        return text
+    if text[:numbers[0].start()].strip() and text[:numbers[0].start()].rstrip()[-1] not in ":\n":
+        return text
+    for m in numbers:
+        text = text[:m.start()] + ";" + " " * (m.end() - m.start() - 1) + text[m.end():]
+    return text
+
+
+def _asides_apart(text: str) -> str:
+    """The text with brackets around anything but a year made breaks, offsets kept: "Heat (Michael
+    Mann) and Alien" names Heat; "Heat (1995)" keeps its year."""
+    return _ASIDE.sub(lambda m: m.group(0).replace("(", ";").replace(")", ";"), text)
+
+
 def _tokenize(text: str) -> list[_Token]:
     """Words and breaking punctuation, accents folded away, with their offsets in ``text``."""
-    folded, origin = _fold(text)
+    folded, origin = _fold(_asides_apart(_without_list_numbers(text)))
     tokens: list[_Token] = []
     for m in _TOKEN.finditer(folded):
         word = _word(m.group())
@@ -135,7 +188,9 @@ def _tokenize(text: str) -> list[_Token]:
 
 
 def _word(token: str) -> str:
-    """A token as a word: "&" reads "and", a dash of any length is one dash."""
+    """A token as a word: "&" reads "and", a dash of any length is one dash, a smiley a full stop."""
+    if token[0] in ":;" and len(token) > 1:
+        return "."
     return "and" if token == "&" else "-" if token.startswith("-") else token
 
 
@@ -154,7 +209,9 @@ def _within(marks: tuple[str, ...], title_marks: tuple[str, ...]) -> bool:
 
 
 def _key(words: list[str]) -> str:
-    return _ARTICLE.sub("", " ".join(words))
+    """The words to look a title up by: no leading article, Roman numbers as digits ("Rocky II" is
+    "rocky 2")."""
+    return _ARTICLE.sub("", " ".join(_ROMAN.get(w, w) for w in words))
 
 
 def _words(text: str) -> list[str]:
@@ -217,8 +274,44 @@ class _Message:
         return text + closing if closing == ")" and text.count("(") > text.count(")") else text
 
     def typed_as_name(self, start: int) -> bool:
-        """Capitalized mid-sentence ("I loved Up"), so a title even if its words are fillers."""
-        return start > 0 and self.tokens[start - 1].word not in _SENTENCE_ENDS and self.text[self.tokens[start].start].isupper()
+        """Capitalized mid-sentence ("I loved Up"), so a title even if its words are fillers. The
+        pronoun "I" is always capitalized: "I'd" is no "I.D.", while "I, Robot" is a name by its
+        next word."""
+        if start == 0 or self.tokens[start - 1].word in _SENTENCE_ENDS:
+            return False
+        k = start
+        if self.tokens[k].word == "i":
+            if self.text[self.tokens[k].end:self.tokens[k].end + 1] in ("'", "’"):
+                return False  # "I'd", "I'm"
+            k += 1
+            while k < len(self.tokens) and self.punct[k]:
+                k += 1
+        return k < len(self.tokens) and self.text[self.tokens[k].start].isupper()
+
+    def bracketed(self, k: int) -> bool:
+        """Whether token k is in brackets: "(2012)"."""
+        return self.text[:self.tokens[k].start].rstrip().endswith("(")
+
+    def capitalized(self, k: int) -> bool:
+        return 0 <= k < len(self.tokens) and not self.punct[k] and self.text[self.tokens[k].start].isupper()
+
+    def cuts_a_name(self, start: int, end: int) -> bool:
+        """A capitalized span that is only a piece of a longer name joined by "of" ("Wolf" or "Wall
+        Street" of "The Wolf of Wall Street", a title the catalog may lack)."""
+        if not self.capitalized(start):
+            return False
+        after = end + (end + 1 < len(self.tokens) and self.tokens[end].word == "of" and self.tokens[end + 1].word == "the")
+        before = start - 1 - (start >= 2 and self.tokens[start - 1].word == "the" and self.tokens[start - 2].word == "of")
+        return ((end < len(self.tokens) and self.tokens[end].word == "of" and self.capitalized(after + 1))
+                or (before >= 1 and self.tokens[before].word == "of" and self.capitalized(before - 1)))
+
+    def listed(self, start: int, end: int) -> bool:
+        """Between the marks of a list ("finding nemo, up and coco", "saw and saw 2"), so a title
+        even lowercase and made of fillers; not a greeting before a comma ("hello, i ...")."""
+        before = start == 0 or self.tokens[start - 1].word in _LIST_MARKS
+        after = end == len(self.tokens) or self.tokens[end].word in _LIST_MARKS or self.tokens[end].word in _SENTENCE_ENDS
+        return (start > 0 and before and after) or (before and end < len(self.tokens)
+                                                     and self.tokens[end].word in _SEPARATORS)
 
 
 def _short_names(items: Iterable[Item], titles: dict[str, str], shorten: Callable[[str], str]) -> dict[str, str]:
@@ -256,8 +349,18 @@ class TitleMatcher:
         subtitles = _short_names(catalog.items, self._titles,
                                  lambda title: _SUBTITLE.sub("", _TITLE_NOTE.sub("", title)))
         subtitles = {i: key for i, key in subtitles.items() if key != notes.get(i)}
-        self._names: list[dict[str, list[str]]] = []  # the exact keys, then the two kinds of alias
-        for keys in (self._titles, notes, subtitles):
+        # and the last part alone, the name of an episode ("The Empire Strikes Back", "Return of the
+        # Jedi"): when no other item has it and it has two real words and no number ("Part 2")
+        endings = _short_names(catalog.items, self._titles,
+                               lambda title: _TITLE_PARTS.split(_TITLE_NOTE.sub("", title))[-1])
+        ending_counts: dict[str, int] = {}
+        for key in endings.values():
+            ending_counts[key] = ending_counts.get(key, 0) + 1
+        endings = {i: key for i, key in endings.items() if ending_counts[key] == 1 and key != subtitles.get(i)
+                   and key != notes.get(i) and not any(w.isdigit() for w in key.split())
+                   and sum(w not in _FILLERS for w in key.split()) >= 2}
+        self._names: list[dict[str, list[str]]] = []  # the exact keys, then the three kinds of alias
+        for keys in (self._titles, notes, subtitles, endings):
             names: dict[str, list[str]] = {}
             for item_id, key in keys.items():
                 names.setdefault(key, []).append(item_id)
@@ -364,39 +467,79 @@ class TitleMatcher:
         spans_from: list[list[_Span]] = [[] for _ in range(n + 1)]
         fuzzy_budget = MAX_FUZZY_SPANS
         for i in reversed(range(n)):  # the spans after a year are known when the year is read
-            if message.punct[i] or not (i == 0 or message.breaks[i - 1] or message.year[i]):
-                continue
+            if message.punct[i] or (message.year[i] and message.bracketed(i)):
+                continue  # "Drive (2012)": a year in brackets is a title's, never a title
             as_name = message.typed_as_name(i)
+            # After a word no filler ("she adores Tangled", "been rewatching back to the future") a
+            # span may begin only as a name typed after a lowercase word, or as a whole title.
+            inside = not (i == 0 or message.breaks[i - 1] or message.year[i])
+            if inside and as_name and message.text[message.tokens[i - 1].start].isupper():
+                continue  # the middle of a capitalized run ("Quentin Tarantino")
             hard_start = i == 0 or message.hard[i - 1]
             for j in range(i + 1, n + 1):
-                if message.punct[j - 1] or (j < n and not message.breaks[j]):
+                # a span ends before a break, or where a name typed capitalized ends ("World War Z back to back")
+                open_end = j < n and not message.breaks[j]
+                if message.punct[j - 1] or (open_end and not (as_name and message.capitalized(j - 1)
+                                                               and not message.capitalized(j))):
                     continue
                 words = message.words(i, j)
                 if len(words) > self._max_words:
                     break
-                fuzzy = fuzzy_budget > 0 and self._worth_comparing(words, hard_start)
+                fuzzy = fuzzy_budget > 0 and (as_name or not inside) and self._worth_comparing(words, hard_start)
                 fuzzy_budget -= fuzzy
                 whole = i == first_word and j - 1 == last_word
+                listed = message.listed(i, j)
+                named = as_name or whole or listed
                 year = int(message.tokens[j].word) if j < n and message.year[j] else None
                 marks = _marks([t.word for t in message.tokens[i:j]])
-                found = self._match_span(message, words, year, as_name or whole, fuzzy, marks=marks)
-                if found is None or (not (as_name or whole) and self._a_word_of_the_sentence(message, i, words)):
+                found = self._match_span(message, words, year, named, fuzzy, marks=marks)
+                if found is None or (not (as_name or whole)
+                                     and self._a_word_of_the_sentence(message, i, j, words, found.item_id, listed)):
+                    continue
+                if (not whole and message.cuts_a_name(i, j)) or (open_end and found.kind < _TYPO):
+                    continue
+                if inside and not (found.kind >= _TYPO if as_name else
+                                   found.kind == _EXACT and sum(w not in _FILLERS for w in words) > 1
+                                   and " ".join(words) == self._typed[found.item_id]):
                     continue
                 if year is None:
                     spans_from[i].append(_Span(i, j, found, found.value(len(words))))
                     continue
                 spans_from[i].append(_Span(i, j + 1, found, found.value(len(words)) + (1.0 if found.year_ok else 0.0)))
                 if spans_from[j]:
-                    alone = self._match_span(message, words, None, as_name or whole, fuzzy, marks=marks)
+                    alone = self._match_span(message, words, None, named, fuzzy, marks=marks)
                     spans_from[i].append(_Span(i, j, alone, alone.value(len(words))))
         return spans_from
 
-    @staticmethod
-    def _a_word_of_the_sentence(message: _Message, start: int, words: list[str]) -> bool:
-        """One real word typed lowercase after a determiner or preposition ("my daughter", "set in
-        paris", "what next", "in school") is more likely the word than a title."""
+    def _a_word_of_the_sentence(self, message: _Message, start: int, end: int, words: list[str], item_id: str,
+                                listed: bool = False) -> bool:
+        """Words typed lowercase that are more likely words of the sentence than a title: one real
+        word after a determiner or preposition ("my daughter", "set in paris", "what next", "in
+        school", "about friendship"), two after "a" or "for" ("a date night", "for date night"),
+        a title typed with an article it lacks ("a big fan", "with the kids", "a comedy" for The
+        Comedy), one word before a noun for the catalog's items ("heist movies") or after "want
+        to" ("want to drive"). In a list ("up and coco") only the article counts."""
         real_words = [w for w in words if w not in _FILLERS]
-        return len(real_words) <= 1 and start > 0 and message.tokens[start - 1].word in _DETERMINERS
+        if len(real_words) > 2:
+            return False
+        if words[0] in _ARTICLES and (self._typed[item_id].split() or [""])[0] != words[0]:
+            return True
+        before = message.tokens[start - 1].word if start > 0 else ""
+        if (len(words) == 1 and before in _SEPARATORS and start >= 3 and message.tokens[start - 3].word in _PREPOSITIONS
+                and not message.punct[start - 2] and not message.capitalized(start - 2)
+                and not any(_key([message.tokens[start - 2].word]) in names for names in self._names)):
+            return True  # the next word of a list of words after a preposition: "about space and aliens"
+        if listed:
+            return False
+        after = message.tokens[end].word if end < len(message) else ""
+        k = start - 1
+        while k > 0 and message.tokens[k].word in _INTENSIFIERS:  # "a big heist", "my very own"
+            k -= 1
+        before = message.tokens[k].word if k >= 0 else ""
+        if before in _DETERMINERS and (len(real_words) <= 1 or before in ("a", "an", "for", "about", "with")):
+            return True
+        infinitive = before == "to" and start > 1 and message.tokens[start - 2].word in _WANTING
+        return len(real_words) <= 1 and (after in _KIND_NOUNS or infinitive)
 
     @staticmethod
     def _worth_comparing(words: list[str], hard_start: bool) -> bool:
@@ -439,7 +582,8 @@ class TitleMatcher:
         words = message.words(first, last)
         marks = _marks([t.word for t in message.tokens[first:last]])
         found = self._match_span(message, words, year, True, True, lookalike=True, marks=marks)
-        if found is not None and not message.typed_as_name(first) and self._a_word_of_the_sentence(message, first, words):
+        if (found is not None and not message.typed_as_name(first)
+                and self._a_word_of_the_sentence(message, first, last, words, found.item_id)):
             found = None
         if found is not None and found.kind != _LOOKALIKE:
             return self._as_match(found, said), found.value(last - first)
@@ -466,7 +610,10 @@ class TitleMatcher:
             return None
         all_fillers = all(w in _FILLERS for w in key.split())
         ids = self._named(message, key, marks)
-        if ids and (as_name or not all_fillers):
+        # a title of fillers counts typed as a name or with its year ("the thing 1982"); the name of
+        # a category typed lowercase is that category ("war movies")
+        dated = year is not None and any(self.catalog.by_id[i].year == year for i in ids)
+        if ids and (as_name or dated or not (all_fillers or key in self._categories)):
             item_id, year_ok = self._pick(ids, year, " ".join(words), message)
             return _Found(item_id, 100.0, self._exactness(ids, key, year), year_ok)
         if all_fillers or not fuzzy or key in self._categories:
@@ -476,8 +623,9 @@ class TitleMatcher:
             item_id, title = self._keys[position]
             if not _within(marks, self._marks[item_id]):
                 continue
-            ratio = fuzz.ratio(key, title)
-            if ratio >= SURE_SCORE and _numbers(key) == _numbers(title):
+            # run together or apart, a title is the same: "brave heart" is Braveheart, not Brave Hearts
+            ratio = 100.0 if key.replace(" ", "") == title.replace(" ", "") else fuzz.ratio(key, title)
+            if ratio >= SURE_SCORE and _numbers(key) == _numbers(title) and self._a_typo(key, title):
                 kind, rank = _TYPO, ratio
             elif len(key) < len(title) and self._is_part(key, title):
                 kind, rank = _PART, fuzz.partial_ratio(key, title)
@@ -507,6 +655,24 @@ class TitleMatcher:
         "kill bill" is part of both volumes, for the caller to confirm."""
         of_year = [i for i in ids if self._of_year(i, year)] or ids
         return _EXACT if len(of_year) == 1 or any(self._titles[i] == key for i in ids) else _PART
+
+    def _a_typo(self, key: str, title: str) -> bool:
+        """Whether a phrase close to a title is that title typed wrong, not other words: each real
+        word is the title's or close to one of its words ("forest gump", "the sixth sence"), or
+        the words are the title's run apart ("brave heart"); never other words ("set in space" for
+        Lost in Space, "want to drive" for I Want to Live!). One word alone is no typo when it is
+        short, a word of the catalog ("bond" for Bound) or an inflection ("artists", "creepy")."""
+        real = [w for w in key.split() if w not in _FILLERS]
+        title_words = set(title.split())
+        if not real:
+            return False
+        if key.replace(" ", "") == title.replace(" ", ""):
+            return True
+        if len(real) == 1 and real[0] not in title_words and (
+                len(real[0]) < 5 or real[0] in self._postings
+                or any(real[0].startswith(t) and real[0][len(t):] in _INFLECTIONS for t in title_words)):
+            return False
+        return all(w in title_words or any(fuzz.ratio(w, t) >= TYPO_MIN_SCORE for t in title_words) for w in real)
 
     def _is_part(self, key: str, title: str) -> bool:
         """"harry potter" is part of "harry potter and the goblet of fire": its beginning, each real
@@ -551,10 +717,10 @@ class TitleMatcher:
         return [spelling for spelling, _, _ in close]
 
     def _pick(self, ids: list[str], year: int | None, typed: str, message: _Message) -> tuple[str, bool]:
-        """Among same-titled items: the one of the year typed, else the one of a category the
-        message names ("dracula by bram stoker"), else the one whose article was typed too
-        ("heat": Heat, not The Heat), else the most recent."""
-        best = max(ids, key=lambda i: (year is not None and self._of_year(i, year), self._in_named_category(i, message),
+        """Among same-titled items: the one of the year typed (or the year next to it), else the
+        one of a category the message names ("dracula by bram stoker"), else the one whose article
+        was typed too ("heat": Heat, not The Heat), else the most recent."""
+        best = max(ids, key=lambda i: (year is not None and self._year_fit(i, year), self._in_named_category(i, message),
                                        self._typed[i] == typed, self.catalog.by_id[i].year or 0))
         return best, self._of_year(best, year)
 
@@ -568,9 +734,16 @@ class TitleMatcher:
         return bool(self._message_categories(message).intersection(self.catalog.by_id[item_id].categories))
 
     def _of_year(self, item_id: str, year: int | None) -> bool:
-        """Whether the year typed with a title fits the item (an item without a year fits any)."""
+        """Whether the year typed with a title fits the item (an item without a year fits any): the
+        year or one next to it, as sources date a film by its festival or its release."""
+        return self._year_fit(item_id, year) > 0
+
+    def _year_fit(self, item_id: str, year: int | None) -> int:
+        """2 for the item's year (or no year to compare), 1 for a year next to it, else 0."""
         item_year = self.catalog.by_id[item_id].year
-        return year is None or item_year is None or item_year == year
+        if year is None or item_year is None or item_year == year:
+            return 2
+        return 1 if abs(item_year - year) <= YEAR_TOLERANCE else 0
 
     def _as_match(self, found: _Found, phrase: str) -> TitleMatch:
         sure = found.kind >= _TYPO and found.year_ok

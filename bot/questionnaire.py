@@ -48,6 +48,7 @@ class Questionnaire:
     )
     categories: tuple[str, ...] = ()  # buttons; empty: the catalog's biggest categories
     card_attributes: tuple[str, ...] = ()  # item attributes shown on cards; empty: the first two
+    currency: str = ""  # written before prices on cards: "£", "$", "EUR "
 
     @classmethod
     def from_yaml(cls, path: Path | None) -> Questionnaire:
@@ -73,10 +74,13 @@ class Questionnaire:
         return chosen or catalog.categories[:BUTTONS]
 
     def card_details(self, item: Item) -> str:
-        """The item's attributes worth a line on its card ("" if none)."""
+        """The item's price and the attributes worth a line on its card ("" if none)."""
         if self.card_attributes:
-            return item.attribute_summary(limit=len(self.card_attributes), names=self.card_attributes)
-        return item.attribute_summary(limit=2)
+            attributes = item.attribute_summary(limit=len(self.card_attributes), names=self.card_attributes)
+        else:
+            attributes = item.attribute_summary(limit=2)
+        price = f"{self.currency}{item.price:,.2f}" if item.price is not None else ""
+        return " · ".join(part for part in (price, attributes) if part)
 
     def words(self, catalog: Catalog) -> dict[str, str]:
         """What the bot's fixed replies (help, out of scope) say about this catalog.
@@ -85,6 +89,6 @@ class Questionnaire:
         """
         return {
             "catalog_items": self.items,
-            "example_category": self.category_buttons(catalog)[0],
+            "example_category": next(iter(self.category_buttons(catalog)), self.items),
             "example_title": catalog.items[0].title,
         }

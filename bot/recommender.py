@@ -36,8 +36,8 @@ ANCHOR_MIN_SIMILARITY = 0.5
 SEED_WEIGHT = 0.7
 # The hybrid model's components as score parts; its content component is the taste part.
 PART_NAMES = {"trend": "trending", "cooccurrence": "also_liked", "era": "era", "category": "category",
-              "segment": "your_segment"}
-MODEL_REASON_MIN = 0.15  # a weighted trend, co-occurrence or segment part this large is worth naming
+              "segment": "your_segment", "itemitem": "liked_with"}
+MODEL_REASON_MIN = 0.15  # a weighted trend, co-occurrence, item-item or segment part this large is worth naming
 INTEREST_CACHE_SIZE = 10_000  # free-text interest and topic vectors kept in memory
 INTEREST_REASON_MIN = 0.35  # an item this close to a stated free-text interest matches it
 CATEGORY_WEIGHT = 0.5  # a requested category against the taste, in the query vector
@@ -405,7 +405,7 @@ class Recommender:
         ]
         if shared:
             found.append(f"matches your interest in {' and '.join(shared)}")
-        if components.get("also_liked", 0.0) >= MODEL_REASON_MIN:
+        if max(components.get("also_liked", 0.0), components.get("liked_with", 0.0)) >= MODEL_REASON_MIN:
             found.append("liked by people who like what you like")
         if components.get("your_segment", 0.0) >= MODEL_REASON_MIN:
             found.append("a favourite of people with tastes like yours")

@@ -1,14 +1,15 @@
 """The tables of the bot's own database (SQLAlchemy 2): users, stated preferences, events,
-consents, export tokens and handoffs.
+consents, export tokens, handoffs and the erased users' fingerprints.
 
-No table stores raw message text: events carry ids and labels.
+No table stores raw message text: events carry ids and labels. Every change of these tables
+comes with a migration in bot/migrations/versions, which carries existing databases along.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.vocabulary import HandoffStatus, utcnow
@@ -42,8 +43,15 @@ class Preference(Base):
 
 
 class Event(Base):
+    """Something a user did (or the bot showed them). Events imported from a shop's past
+    (``bot history import``) are marked ``imported`` and carry an ``import_key``, a hash of the
+    row that makes importing the same row twice store it once."""
+
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_sender_time", "sender_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_events_sender_time", "sender_id", "created_at"),
+        Index("ix_events_import_key", "import_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     sender_id: Mapped[str] = mapped_column(ForeignKey("users.sender_id", ondelete="CASCADE"))
@@ -52,6 +60,11 @@ class Event(Base):
     category: Mapped[str | None] = mapped_column(String(255))
     channel: Mapped[str] = mapped_column(String(64), default="unknown")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    imported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    import_key: Mapped[str | None] = mapped_column(String(64))
+    rating: Mapped[float | None] = mapped_column(Float)
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[float | None] = mapped_column(Float)
 
 
 class Consent(Base):
@@ -94,3 +107,13 @@ class HandoffRequest(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+
+
+class ErasedSender(Base):
+    """A user whose data was erased, known only by a hash of their id, so that importing the
+    shop's history again does not bring their events back (unless they consent anew)."""
+
+    __tablename__ = "erased_senders"
+
+    sender_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -4,6 +4,9 @@ locked as the write needs, and the consent check."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Collection, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Literal
 
 from sqlalchemy import bindparam, insert, select
@@ -29,7 +32,7 @@ _CONSENTING_USER_SHARED = (  # PostgreSQL: the consent check and the shared row 
 _EVENT_COLUMNS = (Event.type, Event.item_id, Event.category, Event.created_at, Event.id)
 _NEWEST_FIRST = (Event.created_at.desc(), Event.id.desc())
 _INSERT_USER = insert(User)
-_INSERT_MISSING_USER = {
+INSERT_MISSING_USER = {
     name: dialect_insert(User).on_conflict_do_nothing(index_elements=[User.sender_id])
     for name, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
 }
@@ -102,5 +105,100 @@ def ensure_user(session: Session, sender_id: str, lock: RowLock | None = None) -
 def insert_missing_user(connection: Connection, sender_id: str) -> None:
     """INSERT of a new user that does nothing if the row exists (or is being inserted by a
     transaction that then commits); a plain INSERT on databases without ON CONFLICT."""
-    connection.execute(_INSERT_MISSING_USER.get(connection.dialect.name, _INSERT_USER),
+    connection.execute(INSERT_MISSING_USER.get(connection.dialect.name, _INSERT_USER),
                        {"sender_id": sender_id, "created_at": utcnow()})
+
+
+IMPORT_CACHE_KIB = 65536  # SQLite's page cache while importing (64 MiB; the default is 2)
+_IMPORTED_COLUMNS = ("sender_id", "type", "item_id", "channel", "created_at", "imported", "import_key", "rating",
+                     "quantity", "value")
+
+
+# sender, type, item, time, import key, rating, quantity, value
+ImportedRow = tuple[str, str, str, datetime, str, float | None, int | None, float | None]
+
+
+def insert_imported(connection: Connection, users: Collection[str], events: Iterable[ImportedRow],
+                    now: datetime) -> int:
+    """The users that are missing, then a shop's past events, in the driver's own terms: at
+    tens of thousands of rows a second, SQLAlchemy's work on each row's parameters costs more
+    than the database's. An event whose import key is stored already is left as it is; the
+    number of events stored."""
+    user_rows = [(sender, now) for sender in users]
+    event_rows = [(sender, kind, item, "import", at, True, key, rating, quantity, value)
+                  for sender, kind, item, at, key, rating, quantity, value in events]
+    if connection.dialect.name == "postgresql":
+        if user_rows:
+            _copy_new(connection, "users", ("sender_id", "created_at"), user_rows, "sender_id")
+        return _copy_new(connection, "events", _IMPORTED_COLUMNS, event_rows, "import_key") if event_rows else 0
+    # A page cache that holds the indexes' pages: new keys land all over the import key's index.
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    if user_rows:  # (an empty list would run the statement once, without parameters)
+        connection.exec_driver_sql("INSERT INTO users (sender_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                                   [(sender, sqlite_time(at)) for sender, at in user_rows])
+    if not event_rows:
+        return 0
+    return connection.exec_driver_sql(
+        f"INSERT INTO events ({', '.join(_IMPORTED_COLUMNS)}) VALUES ({', '.join('?' * len(_IMPORTED_COLUMNS))}) "
+        "ON CONFLICT (import_key) DO NOTHING",
+        [(*row[:4], sqlite_time(row[4]), *row[5:]) for row in event_rows]).rowcount
+
+
+def sqlite_time(moment: datetime) -> str:
+    """A time as SQLAlchemy stores it in SQLite (UTC, no offset: "2026-03-01 10:00:00.000000"),
+    so that stored times compare as text with every other one."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def consent_decisions(connection: Connection, senders: Sequence[str]) -> dict[str, bool]:
+    """The consent decision in force of each of these users who made one (many users at once)."""
+    decisions: dict[str, bool] = {}
+    for chunk in _chunks(senders):
+        for sender, granted in connection.exec_driver_sql(
+                f"SELECT sender_id, granted FROM consents WHERE sender_id IN ({_marks(connection, len(chunk))}) "
+                "ORDER BY id", tuple(chunk)):
+            decisions[sender] = bool(granted)  # the newest last
+    return decisions
+
+
+def erased_among(connection: Connection, senders: Sequence[str]) -> set[str]:
+    """Which of these users were erased (their id's hash is kept); none are hashed while no one was."""
+    if connection.exec_driver_sql("SELECT 1 FROM erased_senders LIMIT 1").first() is None:
+        return set()
+    by_hash = {sender_hash(sender): sender for sender in senders}
+    hashes = list(by_hash)
+    return {by_hash[found] for chunk in _chunks(hashes) for (found,) in connection.exec_driver_sql(
+        f"SELECT sender_hash FROM erased_senders WHERE sender_hash IN ({_marks(connection, len(chunk))})",
+        tuple(chunk))}
+
+
+def sender_hash(sender_id: str) -> str:
+    """How an erased user is remembered: a hash of their id, nothing else."""
+    return hashlib.sha256(sender_id.encode("utf-8")).hexdigest()
+
+
+def _chunks(values: Sequence[str], size: int = 5000) -> Iterable[Sequence[str]]:
+    return (values[start:start + size] for start in range(0, len(values), size))
+
+
+def _marks(connection: Connection, count: int) -> str:
+    return ", ".join(["?" if connection.dialect.paramstyle == "qmark" else "%s"] * count)
+
+
+def _copy_new(connection: Connection, table: str, columns: tuple[str, ...], rows: list[tuple], key: str) -> int:
+    """PostgreSQL: ``rows`` into ``table`` through COPY (many times faster than INSERTs) into a
+    scratch table of this transaction, then those whose ``key`` is not taken; how many."""
+    names = ", ".join(columns)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS new_{table} ON COMMIT DELETE ROWS "
+                       f"AS SELECT {names} FROM {table} WITH NO DATA")
+        with cursor.copy(f"COPY new_{table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM new_{table} ON CONFLICT ({key}) DO NOTHING")
+        stored = cursor.rowcount
+        cursor.execute(f"TRUNCATE new_{table}")  # a second batch in the same transaction starts empty
+        return stored
+    finally:
+        cursor.close()

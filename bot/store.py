@@ -12,13 +12,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.database import as_utc, open_database, unavailable_as_error
-from bot.schema import Base, Consent, Event, ExportToken, HandoffRequest, Preference, User
+from bot import checkpoints, migrations
+from bot.database import as_utc, clear_deleted, open_database, unavailable_as_error
+from bot.schema import Consent, ErasedSender, Event, ExportToken, HandoffRequest, Preference, User
 from bot.statements import (
     EVENTS_OF_MANY,
     EVENTS_OF_TYPES,
@@ -29,10 +30,14 @@ from bot.statements import (
     USER_WITH_CONSENT,
     USERS_WITH_CONSENT,
     NoConsent,
+    consent_decisions,
     ensure_user,
+    erased_among,
+    insert_imported,
     insert_missing_user,
     lock_consenting_user,
     require_consent,
+    sender_hash,
 )
 from bot.vocabulary import POPULARITY_WEIGHTS, EventType, HandoffStatus, PreferenceKind, StoreUnavailable, utcnow
 
@@ -51,6 +56,30 @@ class FeedbackEvent:
     at: datetime
 
 
+class ImportedEvent(NamedTuple):
+    """One row of a shop's past (bot/history.py), as it is stored; ``key`` is its import key."""
+
+    sender_id: str
+    item_id: str
+    type: EventType
+    at: datetime
+    rating: float | None
+    quantity: int | None
+    value: float | None
+    consent: bool | None  # the shop's own record of the user's consent, if the file has one
+    key: str
+
+
+@dataclass(frozen=True)
+class ImportedBatch:
+    stored: int
+    already_stored: int
+    skipped_rows: int  # of users who declined consent, or were erased and have not consented since
+    skipped_users: set[str]
+    consents: int  # consents taken from the file for users who had made no decision
+    users: set[str]  # users whose events are stored (now or by an earlier import)
+
+
 @dataclass(frozen=True)
 class UserRecord:
     """What a request reads about one user, read in one session (a session each was most of
@@ -67,8 +96,9 @@ class UserRecord:
 class Store:
     """Every method raises :class:`StoreUnavailable` when the database cannot be reached, and
     works again as soon as it can: pooled connections are checked before use (pre-ping), so
-    a restarted PostgreSQL needs no restart of ours. The tables are created on first use, so
-    a database that is down at start-up does not stop the process."""
+    a restarted PostgreSQL needs no restart of ours. The tables are created (or migrated,
+    bot/migrations) on first use, so a database that is down at start-up does not stop the
+    process."""
 
     def __init__(self, url: str):
         self.engine = open_database(url)
@@ -82,8 +112,14 @@ class Store:
     def _ensure_schema(self) -> None:
         if not self._schema_ready:
             with unavailable_as_error():
-                Base.metadata.create_all(self.engine)
+                migrations.upgrade(self.engine)
             self._schema_ready = True
+
+    def migrate(self) -> str:
+        """Bring the database to today's schema now (rather than on first use); its revision."""
+        self._ensure_schema()
+        with unavailable_as_error():
+            return migrations.revision(self.engine) or "none"
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -140,6 +176,39 @@ class Store:
                 connection.execute(INSERT_EVENT, rows)
             return True
         return False
+
+    def import_events(self, events: list[ImportedEvent], known_users: set[str] | None = None) -> ImportedBatch:
+        """Store a batch of a shop's past events in one transaction: none that is stored
+        already, none of a user who declined consent or whose data was erased (unless they
+        consented since); users are created as needed (``known_users``: those an earlier batch
+        of the same import created, added to as this one does), and the file's consent applies
+        to those who have made no decision of their own."""
+        known = known_users if known_users is not None else set()
+        senders = list(dict.fromkeys(event.sender_id for event in events))
+        self._ensure_schema()
+        with unavailable_as_error(), self.engine.connect() as connection:  # reads first: the write below starts writing
+            decisions = consent_decisions(connection, senders)
+            erased = erased_among(connection, senders)
+        blocked = {s for s in senders if decisions.get(s) is False or (s in erased and decisions.get(s) is not True)}
+        allowed = {event.key: event for event in events if event.sender_id not in blocked}
+        skipped_rows = sum(event.sender_id in blocked for event in events)
+        consenting = list(dict.fromkeys(e.sender_id for e in events if e.consent and e.sender_id not in blocked
+                                        and decisions.get(e.sender_id) is None))
+        users = {e.sender_id for e in allowed.values()} | set(consenting)
+        stored = 0
+        if users:
+            now = utcnow()
+            with unavailable_as_error(), self.engine.begin() as connection:
+                stored = insert_imported(
+                    connection, users - known,
+                    [(e.sender_id, str(e.type), e.item_id, e.at, key, e.rating, e.quantity, e.value)
+                     for key, e in allowed.items()], now)
+                if consenting:
+                    connection.execute(insert(Consent), [
+                        {"sender_id": s, "granted": True, "channel": "import", "created_at": now} for s in consenting])
+            known |= users
+        return ImportedBatch(stored, len(events) - skipped_rows - stored, skipped_rows, blocked, len(consenting),
+                             {e.sender_id for e in allowed.values()})
 
     def set_preferences(
         self, sender_id: str, preferences: dict[PreferenceKind, Iterable[str]], if_consented: bool = False
@@ -254,15 +323,19 @@ class Store:
         return list(rows)
 
     def feedback_log(
-        self, types: Iterable[EventType], since: datetime | None = None, until: datetime | None = None
+        self, types: Iterable[EventType], since: datetime | None = None, until: datetime | None = None,
+        live_only: bool = False,
     ) -> list[tuple[str, str, str, datetime]]:
         """(sender, item, type, time) of every event about an item of these types, oldest first
-        (from ``since``, before ``until``): model training, experiment reports."""
+        (from ``since``, before ``until``): model training (imported history included),
+        experiment reports and analytics (``live_only``: what happened with the bot running)."""
         query = (
             select(Event.sender_id, Event.item_id, Event.type, Event.created_at)
             .where(Event.item_id.is_not(None), Event.type.in_([str(t) for t in types]))
             .order_by(Event.created_at, Event.id)
         )
+        if live_only:
+            query = query.where(Event.imported.is_(False))
         if since is not None:
             query = query.where(Event.created_at >= since.astimezone(UTC))
         if until is not None:
@@ -271,8 +344,10 @@ class Store:
             return [(s, i, t, as_utc(at)) for s, i, t, at in session.execute(query)]
 
     def event_moments(self, since: datetime) -> Iterator[tuple[str, EventType, datetime]]:
-        """(sender, type, time) of every event from ``since``, in one query (streamed)."""
-        query = select(Event.sender_id, Event.type, Event.created_at).where(Event.created_at >= since.astimezone(UTC))
+        """(sender, type, time) of every event from ``since`` that happened with the bot running
+        (not imported), in one query (streamed)."""
+        query = select(Event.sender_id, Event.type, Event.created_at).where(
+            Event.created_at >= since.astimezone(UTC), Event.imported.is_(False))
         self._ensure_schema()
         with unavailable_as_error(), self.engine.connect() as connection:
             for sender_id, kind, at in connection.execution_options(yield_per=10_000).execute(query):
@@ -404,6 +479,7 @@ class Store:
                     HandoffRequest.status == HandoffStatus.CLOSED, HandoffRequest.closed_at < before
                 )
             ).rowcount
+        clear_deleted(self.engine, ("events", "export_tokens", "handoffs", "users", "preferences", "consents"))
         return {"events": events, "export_tokens": tokens, "handoffs": handoffs}
 
     def export(self, sender_id: str) -> dict[str, Any] | None:
@@ -423,6 +499,8 @@ class Store:
                     "category": e.category,
                     "channel": e.channel,
                     "at": e.created_at.isoformat(),
+                    **({"imported": True, "rating": e.rating, "quantity": e.quantity, "value": e.value}
+                       if e.imported else {}),
                 }
                 for e in reversed(self.events(sender_id))
             ],
@@ -444,11 +522,18 @@ class Store:
         }
 
     def erase(self, sender_id: str) -> bool:
-        """Delete every row about the user; True if there was anything to delete."""
+        """Delete every row about the user, imported ones too, and keep a hash of their id so
+        that importing the shop's history again leaves them out; True if there was anything
+        to delete (else nothing is written)."""
         with self.transaction() as session:
             for table in (Event, Preference, Consent, ExportToken, HandoffRequest):
                 session.execute(delete(table).where(table.sender_id == sender_id))
-            return session.execute(delete(User).where(User.sender_id == sender_id)).rowcount > 0
+            if session.execute(delete(User).where(User.sender_id == sender_id)).rowcount == 0:
+                return False
+            if session.get(ErasedSender, sender_hash(sender_id)) is None:
+                session.add(ErasedSender(sender_hash=sender_hash(sender_id), erased_at=utcnow()))
+        checkpoints.truncate(self.engine)  # the deleted rows' old pages leave the log too
+        return True
 
 
 def _user_record(user: Any, preferences: dict[PreferenceKind, list[str]], event_rows: list[Any]) -> UserRecord:

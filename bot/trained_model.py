@@ -3,11 +3,15 @@
 `bot train-recs` fits it on every user's feedback in the profile store and saves it
 (:func:`train`); the engine loads it (:func:`load`) and the recommender adds its trend,
 co-occurrence, era, category and segment components to each candidate's score, the same
-model `bot eval` measures.
+model `bot eval` measures. Its weights are the defaults of :mod:`bot.hybrid` unless `bot tune` chose
+others on this log (:func:`save_tuned`, a JSON file beside the model that :func:`train` reads); the
+weights a model was fitted with are saved inside it.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.catalog import Catalog
-from bot.hybrid import HybridRanker
+from bot.hybrid import DEFAULTS, HybridRanker
 from bot.index import ItemIndex
 from bot.profiles import Profile
 from bot.ranking import History, InteractionLog
@@ -23,7 +27,7 @@ from bot.store import Store
 from bot.vocabulary import TASTE_WEIGHTS, utcnow
 
 
-def new_ranker(catalog: Catalog, index: ItemIndex) -> HybridRanker:
+def new_ranker(catalog: Catalog, index: ItemIndex, **params: float) -> HybridRanker:
     """The model over the index's vectors, read row by row when the index lists the catalog's
     items in its order (as built from it): no second copy of every vector."""
     item_ids = [item.id for item in catalog.items]
@@ -31,7 +35,32 @@ def new_ranker(catalog: Catalog, index: ItemIndex) -> HybridRanker:
         index.rows if index.item_ids == item_ids else index.matrix(item_ids),
         [item.categories for item in catalog.items],
         [item.year for item in catalog.items],
+        **params,
     )
+
+
+def tuned_path(model_path: Path) -> Path:
+    """Where `bot tune` keeps the weights it chose for the model at ``model_path``."""
+    return model_path.with_name(model_path.stem + ".tuned.json")
+
+
+def save_tuned(model_path: Path, params: Mapping[str, float]) -> Path:
+    """Keep the chosen weights (atomically) for the next :func:`train`; the file written."""
+    path = tuned_path(model_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(dict(params), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def tuned_params(model_path: Path) -> dict[str, float]:
+    """The weights `bot tune` chose (none: the defaults); unknown names of an older version are dropped."""
+    path = tuned_path(model_path)
+    if not path.exists():
+        return {}
+    chosen = json.loads(path.read_text(encoding="utf-8"))
+    return {name: float(value) for name, value in chosen.items() if name in DEFAULTS}
 
 
 def interaction_log(store: Store, catalog: Catalog) -> InteractionLog:
@@ -51,10 +80,10 @@ def interaction_log(store: Store, catalog: Catalog) -> InteractionLog:
 
 
 def train(store: Store, catalog: Catalog, index: ItemIndex, path: Path) -> tuple[HybridRanker, int]:
-    """Fit the model on every user's feedback and save it at ``path``; the model and the
-    number of feedback events it learned from."""
+    """Fit the model on every user's feedback and save it at ``path`` (with the weights `bot tune`
+    chose, if it ran); the model and the number of feedback events it learned from."""
     log = interaction_log(store, catalog)
-    ranker = new_ranker(catalog, index).fit(log)
+    ranker = new_ranker(catalog, index, **tuned_params(path)).fit(log)
     ranker.save(path, [item.id for item in catalog.items])
     return ranker, len(log)
 

@@ -82,8 +82,9 @@ class WishReader:
         self._nouns = _OF_THE_KIND | {noun.lower() for noun in item_nouns}
 
     def read(self, text: str) -> Wish:
+        text, titled = self._shield_constraint_titles(text)
         constraints = parse_constraints(text)
-        text, shielded = self._shield_titles(without_constraints(text))
+        text, shielded = self._shield_titles(_unshield(without_constraints(text), titled))
         wanted, avoided, lasting = self._split_negations(text)
         wanted, avoided = _unshield(wanted, shielded), [_unshield(phrase, shielded) for phrase in avoided]
         matches, _ = (self.matcher.match_many(wanted, limit=MAX_TITLES, by_meaning=False) if re.search(r"\w", wanted)
@@ -101,6 +102,17 @@ class WishReader:
                     topic=self._topic(self._without_categories(wanted)), avoid_categories=tuple(avoid_categories),
                     avoid_topics=avoid_topics, constraints=constraints,
                     lasting=lasting and bool(avoid_categories or avoid_topics))
+
+    def _shield_constraint_titles(self, text: str) -> tuple[str, list[str]]:
+        """The text with the titles that read like a constraint ("Mad Max 2": at most 2; "Up to
+        Speed") replaced by placeholders, so that they stay titles; and those titles."""
+        if without_constraints(text) == text:
+            return text, []
+        matches, _ = self.matcher.match_many(text, limit=MAX_TITLES, by_meaning=False)
+        shielded = [m.phrase for m in matches if m.sure and without_constraints(m.phrase) != m.phrase]
+        for number, phrase in enumerate(shielded):
+            text = text.replace(phrase, _placeholder(number), 1)
+        return text, shielded
 
     def _shield_titles(self, text: str) -> tuple[str, list[str]]:
         """The text with the titles that begin like a negation ("Never Let Me Go", "No Country for

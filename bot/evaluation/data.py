@@ -389,3 +389,81 @@ def load_interactions(
         user_names, list(item_ids), np.asarray(item_rows, dtype=np.int64),
         np.asarray(times, dtype=np.int64), np.asarray(ratings, dtype=np.float64),
     )
+
+
+XWINES_RATINGS = "XWines_Slim_150K_ratings.csv"
+XWINES_WINES = "XWines_Slim_1K_wines.csv"
+
+
+def is_xwines(directory: str | Path) -> bool:
+    """Whether ``directory`` holds the X-Wines Slim files (ratings and wines CSV)."""
+    directory = Path(directory)
+    return (directory / XWINES_RATINGS).exists() and (directory / XWINES_WINES).exists()
+
+
+def _python_list(text: str) -> list[str]:
+    """A list column of the X-Wines files (``['Pork', 'Rich Fish']``) as text items."""
+    import ast
+
+    try:
+        value = ast.literal_eval(text) if text and text.strip() else []
+    except (ValueError, SyntaxError):
+        raise ValueError(f"must be a list such as ['A', 'B'], got {text!r}") from None
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"must be a list such as ['A', 'B'], got {text!r}")
+    return [str(entry).strip() for entry in value if str(entry).strip()]
+
+
+def _wine_text(row: dict[str, str], title: str, grapes: list[str], foods: list[str]) -> str:
+    """The embedded description of a wine: what it is, where from, how it tastes, what it goes with."""
+    where = ", ".join(part for part in (row.get("RegionName", ""), row.get("Country", "")) if part)
+    text = f"{title}. {row.get('Type', '')} wine"
+    text += f" of {', '.join(grapes)}" if grapes else ""
+    text += f" from {where}." if where else "."
+    taste = [row.get("Body", ""), f"{row['Acidity']} acidity" if row.get("Acidity") else ""]
+    text += f" {', '.join(part for part in taste if part)}." if any(taste) else ""
+    text += f" Pairs with {', '.join(food.lower() for food in foods)}." if foods else ""
+    return text
+
+
+def load_xwines_items(path: str | Path) -> list[EvalItem]:
+    """The wines of ``XWines_Slim_1K_wines.csv``: title = name and winery, categories = the
+    type plus each grape, a description from region, grapes, body, acidity and food pairings."""
+    path = Path(path)
+    problems: list[str] = []
+    items: list[EvalItem] = []
+    seen: set[str] = set()
+    for number, row in _rows(path, "csv", problems):
+        where = f"{path}:{number}: field"
+        wine_id, name = (row.get("WineID") or "").strip(), (row.get("WineName") or "").strip()
+        if not wine_id or not name:
+            problems.append(f"{where} {'WineID' if not wine_id else 'WineName'!r}: is empty")
+            continue
+        if wine_id in seen:
+            problems.append(f"{where} 'WineID': duplicate id {wine_id!r}")
+            continue
+        try:
+            grapes, foods = _python_list(row.get("Grapes", "")), _python_list(row.get("Harmonize", ""))
+        except ValueError as error:
+            problems.append(f"{where} 'Grapes'/'Harmonize': {error}")
+            continue
+        seen.add(wine_id)
+        winery = (row.get("WineryName") or "").strip()
+        title = f"{name} - {winery}" if winery else name
+        categories = tuple(dict.fromkeys([c for c in [(row.get("Type") or "").strip(), *grapes] if c]))
+        items.append(EvalItem(wine_id, title, None, categories, _wine_text(row, title, grapes, foods)))
+    if problems:
+        raise InteractionDataError(path, problems)
+    if not items:
+        raise InteractionDataError(path, [f"{path}: no wines"])
+    return items
+
+
+def load_xwines(directory: str | Path) -> tuple[RatedInteractionLog, list[EvalItem]]:
+    """X-Wines Slim as the protocol reads it (``shared/README.md``): every rating (1-5, with
+    its date) is one interaction of (user, wine); the wines are the catalog."""
+    directory = Path(directory)
+    items = load_xwines_items(directory / XWINES_WINES)
+    log_ = load_interactions(directory / XWINES_RATINGS, [item.id for item in items],
+                             user="UserID", item="WineID", time="Date", rating="Rating", fmt="csv")
+    return log_, items

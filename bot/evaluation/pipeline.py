@@ -20,13 +20,24 @@ from bot.evaluation.data import (
     EvalItem,
     InteractionDataError,
     RatedInteractionLog,
+    is_xwines,
     load_catalog_items,
     load_interactions,
     load_movietweetings,
+    load_xwines,
 )
 from bot.evaluation.replay import describe_simulation, simulate
 from bot.evaluation.report import results_table, write_report
-from bot.evaluation.runner import ENGINE_SWEEP, PROTOCOL, ModelSpec, engine_model, run_protocol
+from bot.evaluation.runner import (
+    ENGINE_SEARCH,
+    ENGINE_SWEEP,
+    PROTOCOL,
+    ModelSpec,
+    coordinate_search,
+    engine_model,
+    params_key,
+    run_protocol,
+)
 from bot.evaluation.split import make_split
 
 MODELS = (*BASELINES, "engine")
@@ -107,6 +118,9 @@ def _load(settings: Settings, source: DataSource,
             return (log, items, f"{source.interactions.stem}-leave-last-out",
                     f"{source.interactions.name} + {source.catalog.name}")
         directory = source.movietweetings or settings.shared_data_dir / MOVIETWEETINGS
+        if is_xwines(directory):  # the shared X-Wines Slim folder, read by the same protocol
+            log, items = load_xwines(directory)
+            return log, items, f"{directory.name}-leave-last-out", directory.name
         log, items = load_movietweetings(directory)
         return log, items, PROTOCOL, directory.name
     except (InteractionDataError, CatalogError) as error:
@@ -121,6 +135,71 @@ def _models(settings: Settings, names: list[str], items: list[EvalItem], say: Sa
     if not specs:
         raise EvaluationError("nothing to evaluate")
     return specs
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """What `bot tune` chose on the live event log, and where it keeps it."""
+
+    events: int  # positive feedback events the split was made of
+    test_users: int
+    start: dict[str, float]  # the defaults the search started from
+    chosen: dict[str, float]
+    start_validation: float  # the search's objective (validation NDCG@10, full and cold start)
+    chosen_validation: float
+    settings_tried: int
+    written: Path  # the chosen weights, read by `bot train-recs`
+    trained_events: int  # the model refitted with them
+
+    def summary(self) -> str:
+        changed = {key: value for key, value in self.chosen.items() if self.start.get(key) != value}
+        lines = [
+            f"{self.events:,} feedback events, {self.test_users:,} users with at least 5: "
+            f"{self.settings_tried} settings tried on their validation items",
+            f"validation NDCG@10 (full history and cold start, blended): before {self.start_validation:.4f} "
+            f"(defaults), after {self.chosen_validation:.4f}",
+            "changed: " + (", ".join(f"{key} {self.start[key]} -> {value}" for key, value in changed.items())
+                           or "nothing (the defaults are the best found)"),
+            f"kept in {self.written}; the model was refitted with them on {self.trained_events:,} events",
+        ]
+        return "\n".join(lines)
+
+
+def tune_live(settings: Settings, say: Say = print) -> Tuning:
+    """Choose the hybrid model's weights on the live event log by the protocol of `bot eval`
+    (every user with 5 or more positive feedback events gives a validation item; coordinate
+    search from the defaults, ``runner.ENGINE_SEARCH``), keep them beside the trained model and
+    refit it with them (`bot train-recs` uses them from then on)."""
+    from bot import indexing, trained_model
+    from bot.catalog_files import load_configured_catalog
+    from bot.hybrid import DEFAULTS
+    from bot.maintenance import OPERATOR_ERRORS
+    from bot.store import Store
+    from bot.vocabulary import StoreUnavailable
+
+    try:
+        catalog = load_configured_catalog(settings)
+        index = indexing.load_or_build_index(settings, catalog, Encoder(settings.embedding_cache_path))
+        store = Store(settings.database_url)
+        full_log = trained_model.interaction_log(store, catalog)
+    except (*OPERATOR_ERRORS, StoreUnavailable) as error:
+        raise EvaluationError(str(error)) from error
+    log = full_log.subset(full_log.weights > 0)  # a dislike is no item to hold out and find again
+    split = make_split(log, [item.categories for item in catalog.items])
+    if not len(split.test_users):
+        raise EvaluationError(f"{len(log):,} positive feedback events, but no user has 5 or more yet: "
+                              "nothing to tune on (the defaults stay)")
+    say(f"{len(log):,} positive feedback events; {len(split.test_users):,} users with at least 5")
+
+    def factory(params: dict[str, float]):
+        return trained_model.new_ranker(catalog, index, **params)
+
+    best, scores = coordinate_search("engine", factory, ENGINE_SEARCH, split,
+                                     on_result=lambda key, value: say(f"  {value:.4f}  {key}"))
+    written = trained_model.save_tuned(settings.model_path, best)
+    _, events = trained_model.train(store, catalog, index, settings.model_path)
+    return Tuning(len(log), len(split.test_users), dict(DEFAULTS), dict(best),
+                  scores[params_key(ENGINE_SEARCH.start)], scores[params_key(best)], len(scores), written, events)
 
 
 def simulate_experiments(settings: Settings, data: Path | None, days: int, aa_runs: int,

@@ -17,7 +17,7 @@ from bot.hybrid import DIVERSITY_DEPTH, DIVERSITY_POOL
 
 JSON_KEYS = (
     "protocol", "test_users", "full_history", "cold_start", "long_tail", "user_groups",
-    "category_exposure", "sweep", "settings", "validation", "seconds",
+    "category_exposure", "sweep", "settings", "validation", "tuning", "seconds",
 )
 ENGINE = "engine"
 HEADERS = {
@@ -178,7 +178,8 @@ def sweep_lines(rows: list[dict[str, Any]]) -> dict[str, list[tuple[float, dict[
     return lines
 
 
-def markdown(results: dict[str, Any], data_label: str | None = None) -> str:
+def markdown(results: dict[str, Any], data_label: str | None = None,
+             others: Mapping[str, dict[str, Any]] | None = None) -> str:
     """The whole ``evaluation.md`` text: one list of lines per section, joined in report order."""
     parts = intro_lines(results, data_label)
     for variant, title in TITLES.items():
@@ -187,7 +188,9 @@ def markdown(results: dict[str, Any], data_label: str | None = None) -> str:
     parts += fairness_sections(results)
     parts += plots_section()
     parts += settings_section(results)
+    parts += tuning_section(results)
     parts += validation_section(results)
+    parts += other_data_sets_section(others or {})
     return "\n".join(parts)
 
 
@@ -203,8 +206,9 @@ def intro_lines(results: dict[str, Any], data_label: str | None = None) -> list[
         "",
         "Protocol (`shared/README.md`): every user with at least 5 interactions is a test user; "
         "their last interaction by time is the test item and the second-to-last the validation "
-        "item. Models are fitted on all other interactions, every setting of a model's grid is "
-        "scored by NDCG@10 on the validation items, and the best setting is refitted with the "
+        "item. Models are fitted on all other interactions, every setting of a model's grid (the "
+        "engine's: a coordinate search, below) is scored by NDCG@10 on the validation items, and "
+        "the best setting is refitted with the "
         "validation items back in and scored on the test items. Candidates are all items except "
         "the user's own history. The **cold-start** variant ranks the same test items but gives "
         "the model only the user's 2 highest-rated train movies (ties: latest) and their 3 most "
@@ -265,17 +269,85 @@ def settings_section(results: dict[str, Any]) -> list[str]:
     return [*parts, ""]
 
 
+def tuning_section(results: dict[str, Any]) -> list[str]:
+    """The models tuned by coordinate search: where the search started, what it chose, and
+    the validation objective of both (before / after)."""
+    tuning = results.get("tuning") or {}
+    if not tuning:
+        return []
+    parts = [
+        "## Tuning on this data set",
+        "",
+        "The engine's weights and windows are searched on this data set's validation items "
+        "(coordinate search from the shipped defaults, which were chosen on MovieTweetings: each "
+        "parameter in turn tries its values with the others fixed, two passes). The objective "
+        "blends validation NDCG@10 with full histories and with the questionnaire's view of the "
+        "same validation users (2 titles + 3 categories), since one setting serves both; the test "
+        "items are never looked at.",
+        "",
+        "| model | search | objective | start | chosen |",
+        "|---|---|---|---:|---:|",
+    ]
+    for name, tuned in tuning.items():
+        parts.append(f"| {name} | {tuned['method']} | {tuned['objective']} | "
+                     f"{tuned['start_validation']:.4f} | {tuned['chosen_validation']:.4f} |")
+    for name, tuned in tuning.items():
+        changed = {key: value for key, value in tuned["chosen"].items() if tuned["start"].get(key) != value}
+        text = ", ".join(f"{key}: {tuned['start'].get(key)} → {value}" for key, value in changed.items())
+        parts += ["", f"Chosen for **{name}** (changed from the defaults): {text or 'nothing'}."]
+    return [*parts, ""]
+
+
+def _setting_name(key: str, start: Mapping[str, Any] | None) -> str:
+    """A setting as the parameters that differ from the search's start (all of them for a grid)."""
+    if start is None:
+        return key
+    pairs = [pair.split("=", 1) for pair in key.split(", ")]
+    changed = [f"{name}={value}" for name, value in pairs if str(start.get(name)) != value]
+    return ", ".join(changed) or "start (defaults)"
+
+
 def validation_section(results: dict[str, Any]) -> list[str]:
     """Every grid setting's validation NDCG@10; the chosen one (first of the best) in bold."""
-    parts = ["## Validation grid", "", "NDCG@10 on the validation items; the chosen setting in bold.", ""]
+    parts = ["## Validation grid", "", "NDCG@10 on the validation items (for a coordinate search: its objective, "
+             "and the setting as what differs from its start); the chosen setting in bold.", ""]
     parts += ["| model | setting | validation NDCG@10 |", "|---|---|---:|"]
     for name, grid in results["validation"].items():
         chosen = max(grid.values()) if grid else None
         first = next((key for key, value in grid.items() if value == chosen), None)
+        start = (results.get("tuning") or {}).get(name, {}).get("start")
         for key, value in grid.items():
             cell = f"**{value:.4f}**" if key == first else f"{value:.4f}"
-            parts.append(f"| {name} | {key} | {cell} |")
+            parts.append(f"| {name} | {_setting_name(key, start)} | {cell} |")
     return [*parts, ""]
+
+
+def other_data_sets_section(others: Mapping[str, dict[str, Any]]) -> list[str]:
+    """The main tables of the other data sets' runs (``evaluation-*/evaluation.json`` beside this
+    report), each tuned on its own validation items, with a link to its whole report."""
+    if not others:
+        return []
+    parts = ["## Other data sets", "",
+             "The same protocol, models and search on every other data set with interactions, each "
+             "tuned on its own validation items (written by `make eval`; the whole report of each is "
+             "linked).", ""]
+    for folder, results in others.items():
+        parts += [f"### {results['protocol']} ({results['test_users']:,} test users)", "",
+                  f"Whole report: [{folder}/evaluation.md]({folder}/evaluation.md).", ""]
+        for variant, title in TITLES.items():
+            parts += [f"#### {title}", "", results_table(results, variant), ""]
+        ratios = [row for row in engine_ratios(results) if row[1] in ("hr@10", "ndcg@10", "coverage@10")]
+        if ratios:
+            parts += ["| variant | metric | engine | best baseline | baseline value | engine / baseline |",
+                      "|---|---|---:|---|---:|---:|"]
+            parts += [f"| {variant} | {HEADERS[key]} | {_number(key, mine)} | {name} | {_number(key, value)} | "
+                      + ("—" if ratio is None else f"{ratio:.2f}×") + " |"
+                      for variant, key, mine, name, value, ratio in ratios]
+            parts.append("")
+        if ENGINE in results["settings"]:
+            text = ", ".join(f"{key}={value}" for key, value in results["settings"][ENGINE].items())
+            parts += [f"Engine setting chosen on this data set's validation items: {text}.", ""]
+    return parts
 
 
 def fairness_sections(results: dict[str, Any]) -> list[str]:
@@ -421,5 +493,7 @@ def write_report(results: dict[str, Any], out_dir: str | Path, data_label: str |
     json_path.write_text(json.dumps(json_payload(results), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     plots = plot(results, out_dir)
     md_path = out_dir / "evaluation.md"
-    md_path.write_text(markdown(results, data_label), encoding="utf-8")
+    others = {path.parent.name: json.loads(path.read_text(encoding="utf-8"))
+              for path in sorted(out_dir.glob("evaluation-*/evaluation.json"))}
+    md_path.write_text(markdown(results, data_label, others), encoding="utf-8")
     return [json_path, md_path, *plots]

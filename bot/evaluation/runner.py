@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from bot.evaluation import metrics
 from bot.evaluation.split import Split
-from bot.hybrid import GRID, HybridRanker
+from bot.hybrid import DEFAULTS, FIT_PARAMS, HybridRanker
 from bot.ranking import Ranker
 
 PROTOCOL = "movietweetings-100k-leave-last-out"
@@ -41,8 +41,55 @@ ENGINE_SWEEP: list[dict[str, float]] = [
     *({"diversity": 0.0, "novelty": 0.0, "segment": weight} for weight in (0.1, 0.2, 0.4)),
 ]
 
+
+
+@dataclass(frozen=True)
+class CoordinateSearch:
+    """A model's settings found by coordinate search on the validation items instead of a grid.
+
+    From ``start``, each axis ``(parameter, values)`` in turn is set to each of its values with
+    the others fixed, and the best setting so far is kept (only a strict improvement moves it);
+    ``rounds`` passes over the axes, stopping early when a pass changes nothing. The objective
+    is validation NDCG@10 with full histories, blended with the questionnaire's view of the same
+    validation users by ``cold_start_share`` (one setting serves new and known users alike).
+    A ranker with ``with_params`` is fitted once per value of the ``fit_params`` and re-weighted
+    for the rest.
+    """
+
+    start: dict[str, Any]
+    axes: tuple[tuple[str, tuple[Any, ...]], ...]
+    rounds: int = 2
+    cold_start_share: float = 0.5
+    fit_params: tuple[str, ...] = ()
+
+    def __len__(self) -> int:  # the progress bar's guess of the number of fits
+        return 1 + sum(len(values) - 1 for _, values in self.axes)
+
+
+# The engine's search: the weights of every component (the item-item part included) and the
+# windows they read (trend half-life, how far back a history counts), per data set.
+ENGINE_SEARCH = CoordinateSearch(
+    start=dict(DEFAULTS),
+    axes=(
+        ("itemitem", (0.0, 0.5, 1.0, 2.0, 4.0)),
+        ("trend", (0.0, 0.25, 0.5, 1.0)),
+        ("cooccurrence", (0.0, 0.4, 0.84, 1.5)),
+        ("content", (0.25, 0.5, 0.97, 1.5)),  # never 0: the live recommender weighs the rest against it
+        ("category", (0.0, 0.1, 0.3)),
+        ("era", (0.0, 0.09, 0.3)),
+        ("trend_half_life_hours", (6.0, 24.0, 72.0, 720.0)),
+        ("history_half_life_items", (1.0, 3.0, 10.0, 30.0)),
+        ("history_shrinkage", (0.5, 1.0, 2.0, 4.0)),
+        ("itemitem_half_life_items", (0.0, 3.0, 10.0)),
+        ("itemitem_l2", (50.0, 200.0, 800.0)),
+    ),
+    rounds=2,
+    cold_start_share=0.5,
+    fit_params=FIT_PARAMS,
+)
+
 Factory = Callable[[dict[str, Any]], Ranker]
-ModelSpec = tuple[str, Factory, Sequence[dict[str, Any]]]
+ModelSpec = tuple[str, Factory, "Sequence[dict[str, Any]] | CoordinateSearch"]
 
 
 @dataclass
@@ -84,6 +131,7 @@ def evaluate(
     batch_size: int = BATCH_SIZE,
     progress: bool = False,
     name: str | None = None,
+    ranking_only: bool = False,
 ) -> Result:
     """Rank every test user's held-out item in ``phase`` and compute the metrics.
 
@@ -92,6 +140,7 @@ def evaluate(
     scored ``batch_size`` at a time; their history items are excluded from the
     candidates. Popularity ranks for ``mean_pop_rank@10`` and the short head for
     ``long_tail@10`` come from the fitted log; ``ild@10`` compares the items' categories.
+    With ``ranking_only`` only HR@K and NDCG@K are computed (what tuning needs; no top lists).
     """
     data = split.phase(phase)
     if fit_first:
@@ -110,14 +159,17 @@ def evaluate(
             )
         excluded = [data.excluded(k) for k in range(start, stop)]
         ranks[start:stop] = metrics.ranks_from_scores(scores, data.targets[start:stop], excluded, batch_size)
-        top[start:stop] = metrics.top_k(scores, TOP_K, excluded)
-    counts = np.bincount(data.log.items, minlength=n_items)
+        if not ranking_only:
+            top[start:stop] = metrics.top_k(scores, TOP_K, excluded)
     hr = metrics.hit_rate_curve(ranks, max(k_max, TOP_K))
     nd = metrics.ndcg_curve(ranks, max(k_max, TOP_K))
     values: dict[str, float] = {}
     for k in range(1, max(k_max, TOP_K) + 1):
         values[f"hr@{k}"] = float(hr[k - 1])
         values[f"ndcg@{k}"] = float(nd[k - 1])
+    if ranking_only:
+        return Result(label, phase, ranks, top[:0], values, {"hr": hr[:k_max], "ndcg": nd[:k_max]})
+    counts = np.bincount(data.log.items, minlength=n_items)
     values["coverage@10"] = metrics.coverage(top, n_items)
     values["mean_pop_rank@10"] = metrics.mean_popularity_rank(top, metrics.popularity_ranks(counts))
     values["long_tail@10"] = metrics.long_tail_share(top, metrics.short_head(counts))
@@ -139,18 +191,70 @@ def tune(
     Returns ``(best_params, {params_key: validation NDCG@10})``; ``on_result(key, value)``
     is called after each setting (for progress reports).
     """
+    if isinstance(grid, CoordinateSearch):
+        return coordinate_search(name, factory, grid, split, progress=progress, on_result=on_result)
     grid = list(grid) or [{}]
     scores: dict[str, float] = {}
     best: dict[str, Any] | None = None
     best_value = -np.inf
     for params in grid:
-        result = evaluate(factory(dict(params)), split, "validation", k_max=TOP_K, progress=progress, name=name)
+        result = evaluate(factory(dict(params)), split, "validation", k_max=TOP_K, progress=progress, name=name,
+                          ranking_only=True)
         value = result.metrics["ndcg@10"]
         scores[params_key(params)] = round(value, 6)
         if on_result is not None:
             on_result(params_key(params), value)
         if value > best_value:
             best, best_value = dict(params), value
+    return best, scores
+
+
+def coordinate_search(
+    name: str,
+    factory: Factory,
+    search: CoordinateSearch,
+    split: Split,
+    *,
+    progress: bool = False,
+    on_result: Callable[[str, float], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """Tune by :class:`CoordinateSearch` on the validation items; ``(best, {key: objective})``
+    like :func:`tune`, every setting tried in the order tried (the start first)."""
+    scores: dict[str, float] = {}
+    fitted: dict[tuple, Ranker] = {}
+
+    def objective(params: dict[str, Any]) -> float:
+        key = params_key(params)
+        if key not in scores:
+            fit_key = tuple((p, params.get(p)) for p in search.fit_params)
+            if fit_key not in fitted:
+                fitted[fit_key] = fit(factory(dict(params)), split, "validation")
+            base = fitted[fit_key]
+            ranker = base.with_params(**params) if hasattr(base, "with_params") else \
+                fit(factory(dict(params)), split, "validation")
+            value = evaluate(ranker, split, "validation", TOP_K, fit_first=False, progress=progress,
+                             name=name, ranking_only=True).metrics["ndcg@10"]
+            if search.cold_start_share > 0 and split.validation_cold_start is not None:
+                cold = evaluate(ranker, split, "validation_cold_start", TOP_K, fit_first=False,
+                                progress=progress, name=name, ranking_only=True).metrics["ndcg@10"]
+                value = (1 - search.cold_start_share) * value + search.cold_start_share * cold
+            scores[key] = round(value, 6)
+            if on_result is not None:
+                on_result(key, value)
+        return scores[key]
+
+    best = dict(search.start)
+    best_value = objective(best)
+    for _ in range(search.rounds):
+        moved = False
+        for parameter, values in search.axes:
+            for value in values:
+                candidate = {**best, parameter: value}
+                score = objective(candidate)
+                if score > best_value + 1e-9:
+                    best, best_value, moved = candidate, score, True
+        if not moved:
+            break
     return best, scores
 
 
@@ -243,12 +347,17 @@ def run_protocol(
         raise ValueError("model names must be unique")
     groups = (user_groups(split), metrics.group_labels(USER_GROUP_BOUNDS))
     out = _empty_results(split, protocol)
-    steps = sum(len(list(grid) or [{}]) + 1 + len(sweeps.get(name, ())) for name, _, grid in models)
+    steps = sum(_settings_to_try(grid) + 1 + len(sweeps.get(name, ())) for name, _, grid in models)
     with tqdm(total=steps, desc="evaluation", unit="fit", disable=not progress) as bar:
         for spec in models:
             _run_model(out, spec, split, bar, groups, k_max=k_max, sweeps=sweeps, progress=progress)
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out
+
+
+def _settings_to_try(grid: Sequence[dict[str, Any]] | CoordinateSearch) -> int:
+    """How many validation fits a grid takes (a coordinate search: about how many)."""
+    return len(grid) if isinstance(grid, CoordinateSearch) else len(list(grid) or [{}])
 
 
 def _empty_results(split: Split, protocol: str) -> dict[str, Any]:
@@ -264,6 +373,7 @@ def _empty_results(split: Split, protocol: str) -> dict[str, Any]:
         "sweep": {},
         "settings": {},
         "validation": {},
+        "tuning": {},
         "seconds": 0.0,
         "curves": {variant: {} for variant in VARIANTS},
     }
@@ -305,6 +415,15 @@ def _run_model(
         _record_variant(out, variant, name, result, groups, split)
     out["settings"][name] = {**_jsonable(ranker.settings()), **_jsonable(best)}
     out["validation"][name] = validation
+    if isinstance(grid, CoordinateSearch):
+        start = params_key(grid.start)
+        out["tuning"][name] = {
+            "method": f"coordinate search, {len(validation)} settings",
+            "objective": f"validation NDCG@10, full history {1 - grid.cold_start_share:g} + "
+                         f"cold start {grid.cold_start_share:g}",
+            "start": _jsonable(grid.start), "start_validation": validation[start],
+            "chosen": _jsonable(best), "chosen_validation": validation[params_key(best)],
+        }
     bar.update(1)
     if name in sweeps:
         out["sweep"][name] = sweep(name, factory, best, sweeps[name], split, progress=progress, on_result=done)
@@ -342,7 +461,7 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def engine_model(items: Sequence[Any], encoder: Any, progress: bool = False) -> ModelSpec:
-    """The engine's spec: ``("engine", HybridRanker factory, bot.hybrid.GRID)``.
+    """The engine's spec: ``("engine", HybridRanker factory, ENGINE_SEARCH)``.
 
     ``items`` are :class:`bot.evaluation.data.EvalItem` rows aligned with the log's item
     ids; their texts are embedded with ``encoder`` (cached on disk).
@@ -354,4 +473,4 @@ def engine_model(items: Sequence[Any], encoder: Any, progress: bool = False) -> 
     def factory(params: dict[str, Any]) -> Ranker:
         return HybridRanker(vectors, categories, years, **params)
 
-    return ("engine", factory, list(GRID))
+    return ("engine", factory, ENGINE_SEARCH)

@@ -17,6 +17,10 @@ Three phases, each a fitted log plus one target per test user:
   movies (ties: latest) with weight 1, and their 3 most frequent train genres (ties:
   alphabetical) as ``History.categories``.
 
+* ``validation_cold_start`` — the validation phase's log, users and targets with only what
+  the questionnaire would give from the validation histories (as ``cold_start`` does from the
+  test ones): for tuning a model that serves new users too, on validation items only.
+
 In every phase the items excluded from ranking are exactly the history's items.
 """
 
@@ -34,7 +38,7 @@ from bot.ranking import History, InteractionLog
 MIN_INTERACTIONS = 5
 COLD_START_TITLES = 2
 COLD_START_CATEGORIES = 3
-PHASES = ("validation", "test", "cold_start")
+PHASES = ("validation", "test", "cold_start", "validation_cold_start")
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class Split:
     test: Phase
     cold_start: Phase
     item_categories: tuple[tuple[str, ...], ...]  # per item row: its genres, for the category metrics
+    validation_cold_start: Phase | None = None  # the questionnaire's view of the validation histories
 
     @property
     def n_items(self) -> int:
@@ -87,6 +92,16 @@ def chronological_order(log: InteractionLog) -> np.ndarray:
     """
     item_key = np.argsort(np.argsort(np.asarray(log.item_ids, dtype=object).astype(str), kind="stable"))
     return np.lexsort((item_key[log.items], log.times, log.users))
+
+
+def _questionnaire(log: InteractionLog, rows: np.ndarray, ratings: np.ndarray, position: np.ndarray,
+                   item_categories: Sequence[Sequence[str]]) -> History:
+    """What onboarding gives from a user's ``rows``: the 2 highest-rated titles, weight 1,
+    and the 3 most frequent categories."""
+    chosen = top_rated(rows, ratings, log.times, position)
+    categories = favourite_categories(log.items[rows], item_categories)
+    history = _history(log, chosen, categories)
+    return History(history.items, history.times, np.ones(len(chosen), dtype=np.float32), categories)
 
 
 def _history(log: InteractionLog, rows: np.ndarray, categories: tuple[str, ...] = ()) -> History:
@@ -149,22 +164,23 @@ def make_split(
     validation_histories = []
     test_histories = []
     cold_histories = []
+    validation_cold_histories = []
     for user in test_users.tolist():
         rows = order[starts[user]:ends[user]]
         validation_histories.append(_history(log, rows[:-2]))
+        validation_cold_histories.append(_questionnaire(log, rows[:-2], ratings, position, item_categories))
         test_rows = rows[:-1]
         test_histories.append(_history(log, test_rows))
-        chosen = top_rated(test_rows, ratings, log.times, position)
-        categories = favourite_categories(log.items[test_rows], item_categories)
-        history = _history(log, chosen, categories)
-        cold_histories.append(
-            History(history.items, history.times, np.ones(len(chosen), dtype=np.float32), categories)
-        )
+        cold_histories.append(_questionnaire(log, test_rows, ratings, position, item_categories))
 
     users = test_users
     validation = Phase(
         "validation", validation_log, users, log.items[validation_index].astype(np.int32),
         log.times[validation_index].astype(np.int64), tuple(validation_histories),
+    )
+    validation_cold_start = Phase(
+        "validation_cold_start", validation_log, users, validation.targets, validation.now,
+        tuple(validation_cold_histories),
     )
     test_targets = log.items[test_index].astype(np.int32)
     test_now = log.times[test_index].astype(np.int64)
@@ -172,5 +188,5 @@ def make_split(
     cold_start = Phase("cold_start", test_log, users, test_targets, test_now, tuple(cold_histories))
     return Split(
         log, test_users, test_index, validation_index, validation, test, cold_start,
-        tuple(tuple(categories) for categories in item_categories),
+        tuple(tuple(categories) for categories in item_categories), validation_cold_start,
     )

@@ -337,3 +337,21 @@ def test_i_dont_like_a_kind_of_item_is_remembered_as_avoided(run, tracker, engin
     assert events == []
     assert messages == [message("Noted: I won't suggest Horror again.", buttons=[MORE_BUTTON])]
     assert "Horror" in engine.summary("alice").avoid_categories
+
+
+def test_a_shop_card_shows_the_price_and_never_repeats_the_title_as_its_blurb(catalog):
+    """A product catalog with only id, title and price: its description is the title again."""
+    from dataclasses import replace
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.actions import show_recommendations
+    from bot.results import Picks, Recommendation
+
+    item = replace(catalog.items[0], title="SCENTED CANDLE SET", description="Scented candle set", price=4.5,
+                   categories=("Home",), year=None, attributes={})
+    dispatcher = CollectingDispatcher()
+
+    show_recommendations(dispatcher, "Here you are:", Picks([Recommendation(item, 1.0, ("popular right now",))]))
+
+    assert dispatcher.messages[1]["text"] == "**Scented Candle Set** · Home\n4.50\nWhy: popular right now"

@@ -175,3 +175,23 @@ def test_parquet_reads_an_attributes_column_like_json_lines(env):
     pyarrow.parquet.write_table(bad, env / "bad.parquet")
     result = run(env / "bad.parquet", "--out", env / "b.jsonl")
     assert f"{env / 'bad.parquet'}:1: field 'attributes.tags': must be text, a number or true/false" in result.output
+
+
+def test_a_feed_of_ids_titles_and_prices_gets_facets_from_its_items(env):
+    source = env / "feed.csv"
+    kinds = {"scented candle": ["vanilla", "cedar", "rose", "amber", "lemon", "fig"],
+             "wool socks": ["striped", "ankle", "hiking", "christmas", "cosy", "thermal"]}
+    rows = [f"p{n},{kind.upper()} {word.upper()},{n + 0.5}"
+            for n, (kind, word) in enumerate((kind, word) for kind, words in kinds.items() for word in words)]
+    source.write_text("id,title,price\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = env / "imported.jsonl"
+
+    result = run(source, "--out", out)
+
+    assert result.exit_code == 0, result.output
+    assert "the catalog has too few categories: 2 derived from the items' own words" in result.output
+    catalog = load_catalog(out)
+    candles = {catalog.by_id[f"p{n}"].categories for n in range(6)}
+    socks = {catalog.by_id[f"p{n}"].categories for n in range(6, 12)}
+    assert len(candles) == len(socks) == 1 and candles != socks
+    assert "Candle" in next(iter(candles))[0] and "Socks" in next(iter(socks))[0]

@@ -425,3 +425,34 @@ def test_a_malformed_experiments_file_stops_the_cli_naming_its_line_and_field(cl
 
     assert result.exit_code == 2
     assert f"{path}, line 6, field 'weight': must be a number above 0" in result.output
+
+
+def test_history_import_reports_what_it_stored_and_a_second_run_stores_nothing(cli, tmp_path):
+    orders = tmp_path / "orders.csv"
+    orders.write_text("user,item,time\nc1,jaws-1975,2026-01-02\nc1,nothing-like-it,2026-01-02\nc2,jaws-1975,later\n",
+                      encoding="utf-8")
+
+    first = cli("history", "import", str(orders))
+    second = cli("history", "import", str(orders))
+
+    assert first.exit_code == 0, first.output
+    assert ("3 rows read; 1 events stored now and 0 before, of 1 users; 1 rows about 1 items not in the catalog "
+            "(nothing-like-it, ...)") in first.stdout
+    assert f"rejected: {orders}:4: 'time' must be Unix seconds or an ISO 8601 date-time, got 'later'" in first.stderr
+    assert "0 events stored now and 1 before, of 1 users" in second.stdout
+
+
+def test_history_import_of_a_missing_file_is_a_one_line_error(cli, tmp_path):
+    result = cli("history", "import", str(tmp_path / "nowhere.csv"))
+
+    assert result.exit_code == 2
+    assert "no such file" in result.stderr
+
+
+def test_db_upgrade_brings_the_database_to_the_newest_revision(cli):
+    from bot import migrations
+
+    result = cli("db", "upgrade")
+
+    assert result.exit_code == 0, result.output
+    assert f"at revision {migrations.head()}" in result.stdout

@@ -160,9 +160,9 @@ def assert_valid(item: Item) -> None:
     """What the rest of the bot relies on: text it can encode and store, finite numbers."""
     assert isinstance(item.id, str) and item.id == item.id.strip() and 0 < len(item.id) <= 255
     assert not any(unicodedata.category(char) == "Cc" for char in item.id), repr(item.id)
-    for text in (item.title, item.description):
-        assert isinstance(text, str) and text == text.strip() and text
-    assert item.categories and all(isinstance(c, str) and c == c.strip() and c for c in item.categories)
+    assert isinstance(item.title, str) and item.title == item.title.strip() and item.title
+    assert isinstance(item.description, str) and item.description == item.description.strip()  # may be ""
+    assert all(isinstance(c, str) and c == c.strip() and c for c in item.categories)  # none: facets at import
     assert len(set(item.categories)) == len(item.categories)
     assert item.year is None or (type(item.year) is int and -5000 <= item.year <= 2100)
     assert item.price is None or (type(item.price) is float and math.isfinite(item.price) and item.price >= 0)

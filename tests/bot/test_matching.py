@@ -405,3 +405,211 @@ def test_a_part_of_a_title_is_its_beginning_or_one_rare_long_word():
     assert not any(m.sure or m.named for m in matcher.match_many("a book that will make me think", limit=5)[0])
     matches, _ = matcher.match_many("shawshank and godfather", limit=5)
     assert ids(matches) == ["sr", "gf"] and matches[0].named
+
+
+# --- chatty messages on a large catalog: the general failure classes of issue 19 ----------------
+
+
+def dated_matcher(*items: tuple[str, str, int | None, tuple[str, ...]]) -> TitleMatcher:
+    """A matcher over (id, title, year, categories) items, by titles alone."""
+    catalog = Catalog(path=None, items=tuple(Item(i, title, f"{title}.", categories or ("Drama",), year=year)
+                                             for i, title, year, categories in items))
+    return TitleMatcher(catalog, NoMeaning(), NoMeaning())
+
+
+def found(matcher: TitleMatcher, text: str) -> list[str]:
+    """The items a request would take: sure or named."""
+    return [m.item.id for m in matcher.match_many(text, limit=10, by_meaning=False)[0] if m.sure or m.named]
+
+
+@pytest.fixture(scope="module")
+def chat_titles() -> TitleMatcher:
+    return dated_matcher(("e", "Evening", 2007, ()), ("h", "Help!", 1965, ()), ("id", "I.D.", 1995, ()),
+                         ("up", "Up", 2009, ()), ("lol", "LOL", 2012, ()), ("n", "Nemo Returns", 2020, ()),
+                         ("gmv", "Good Morning, Vietnam", 1987, ()))
+
+
+@pytest.mark.parametrize("text", [
+    "Good evening! I'd love something to watch tonight",
+    "hey what's up, can you help me find a film? lol",
+    "Good morning :) Help me pick a movie",
+    "Hello, I'm looking for a film",
+])
+def test_greetings_chat_words_and_the_pronoun_i_are_no_titles(chat_titles, text):
+    assert found(chat_titles, text) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Evening! I loved Nemo Returns", ["n"]),
+    ("nemo returns, up and help!", ["n", "up", "h"]),
+    ("I liked Up and Evening", ["up", "e"]),
+    ("help and up", ["h", "up"]),
+])
+def test_a_title_of_chat_words_counts_typed_as_a_name_or_in_a_list(chat_titles, text, expected):
+    assert found(chat_titles, text) == expected
+
+
+def test_a_title_may_follow_any_word_typed_as_a_name_or_whole():
+    matcher = dated_matcher(("t", "Tangled", 2010, ()), ("bf", "Back to the Future", 1985, ()),
+                            ("q", "Tarantino", 2005, ()), ("ls", "Love Story", 1970, ()))
+
+    assert found(matcher, "my niece adores Tangled, what else?") == ["t"]
+    assert found(matcher, "we have been rewatching back to the future all week") == ["bf"]
+    assert found(matcher, "I'm a huge fan of Quentin Tarantino") == []  # the middle of a name
+    assert found(matcher, "a sad love story please") == []  # one real word after another word
+
+
+@pytest.fixture(scope="module")
+def sequels() -> TitleMatcher:
+    return dated_matcher(("r", "Rocky", 1976, ()), ("r2", "Rocky II", 1979, ()), ("r3", "Rocky III", 1982, ()),
+                         ("a", "Alien", 1979, ()), ("a3", "Alien³", 1992, ()), ("h", "Heat", 1995, ()),
+                         ("k", "Kill Bill: Vol. 2", 2004, ()))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("rocky, rocky 2 and rocky iii", ["r", "r2", "r3"]),
+    ("Rocky II or Rocky 3?", ["r2", "r3"]),
+    ("alien and alien 3", ["a", "a3"]),
+    ("ALIEN³ please", ["a3"]),
+    ("kill bill vol ii", ["k"]),
+])
+def test_sequel_numbers_are_read_in_digits_roman_numerals_or_superscripts(sequels, text, expected):
+    assert found(sequels, text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1. Rocky 2. Alien 3. Heat", ["r", "a", "h"]),
+    ("my favourites:\n1) heat\n2) alien", ["h", "a"]),
+    ("• Rocky • Heat", ["r", "h"]),
+    ("movies i like: * heat * alien", ["h", "a"]),
+    ("Heat + Alien + Rocky", ["h", "a", "r"]),
+    ("heat | alien", ["h", "a"]),
+    ("I liked Rocky 2. Also Heat", ["r2", "h"]),  # no list: the 2 is Rocky's
+])
+def test_bullets_numbered_lists_and_plus_signs_separate_titles(sequels, text, expected):
+    assert found(sequels, text) == expected
+
+
+@pytest.fixture(scope="module")
+def word_titles() -> TitleMatcher:
+    return dated_matcher(("big", "Big", 1988, ()), ("kids", "Kids", 1995, ()), ("comedy", "The Comedy", 2012, ()),
+                         ("heist", "Heist", 2001, ()), ("dn", "Date Night", 2010, ()), ("moon", "Moon", 2009, ()),
+                         ("drive", "Drive", 2011, ()), ("war", "War", 2007, ("War",)), ("sm", "Scary Movie", 2000, ()),
+                         ("gb", "Grandma's Boy", 2006, ()))
+
+
+@pytest.mark.parametrize("text", [
+    "I'm a big fan of heist movies",
+    "something for the kids",
+    "looking for a comedy for date night",
+    "a film about space and the moon",
+    "i want to drive my mind crazy",
+    "war movies with lots of tanks",
+    "can you recommend a scary movie",
+    "a film for a movie night with grandma",
+])
+def test_ordinary_words_that_are_titles_are_words_of_the_sentence(word_titles, text):
+    assert found(word_titles, text) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("something similar to drive", ["drive"]),
+    ("big and kids", ["big", "kids"]),
+    ("I loved War and Moon", ["war", "moon"]),
+    ("the comedy, heist", ["comedy", "heist"]),
+    ("Scary Movie or Date Night?", ["sm", "dn"]),
+])
+def test_the_same_words_named_as_titles_are_titles(word_titles, text, expected):
+    assert found(word_titles, text) == expected
+
+
+@pytest.fixture(scope="module")
+def typo_titles() -> TitleMatcher:
+    return dated_matcher(("live", "I Want to Live!", 1958, ()), ("bound", "Bound", 1996, ()),
+                         ("artist", "The Artist", 2011, ()), ("creep", "Creep", 2004, ()),
+                         ("rat", "Ratatouille", 2007, ()), ("bh", "Braveheart", 1995, ()),
+                         ("bhs", "Brave Hearts: Umizaru", 2012, ()), ("drive", "Drive", 2011, ()),
+                         ("don", "Don Jon", 2013, ()), ("ido", "I Do", 2012, ()))
+
+
+@pytest.mark.parametrize("text", [
+    "i want to drive my friends home",  # "drive" is a word of the catalog, no typo of "live"
+    "I'm hooked on bond films",
+    "stories about artists",
+    "something creepy but not gory",
+    "I don't mind old films",
+])
+def test_a_typo_is_never_another_word_an_inflection_or_a_short_word(typo_titles, text):
+    assert found(typo_titles, text) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ratatouile and the artist", ["rat", "artist"]),
+    ("brave heart", ["bh"]),
+    ("braveheart or brave hearts umizaru", ["bh", "bhs"]),
+])
+def test_real_typos_and_words_run_apart_are_still_found(typo_titles, text, expected):
+    assert found(typo_titles, text) == expected
+
+
+def test_a_title_of_fillers_counts_with_its_year():
+    matcher = dated_matcher(("t1", "The Thing", 1982, ()), ("t2", "The Thing", 2011, ()), ("a", "Alien", 1979, ()))
+
+    assert found(matcher, "the thing 1982 and alien") == ["t1", "a"]
+    assert found(matcher, "the thing is, i liked alien") == ["a"]
+
+
+def test_the_name_of_an_episode_after_a_colon_or_dash_is_a_name_of_its_title():
+    matcher = dated_matcher(("esb", "Star Wars: Episode V - The Empire Strikes Back", 1980, ()),
+                            ("rotj", "Star Wars: Episode VI - Return of the Jedi", 1983, ()),
+                            ("ret", "Return", 2011, ()), ("p1", "Deathly Hallows: Part 1", 2010, ()),
+                            ("p2", "Deathly Hallows: Part 2", 2011, ()), ("x", "Heroes: The Journey", 2001, ()),
+                            ("y", "Legends: The Journey", 2003, ()))
+
+    assert found(matcher, "the empire strikes back and return of the jedi") == ["esb", "rotj"]
+    assert found(matcher, "part 2") == []  # a number is no name
+    assert found(matcher, "the journey") == []  # the part two items end with
+
+
+def test_a_piece_of_a_longer_capitalized_name_is_no_title():
+    matcher = dated_matcher(("wolf", "Wolf", 1994, ()), ("ws", "Wall Street", 1987, ()), ("mc", "Margin Call", 2011, ()))
+
+    assert found(matcher, "The Wolf of Wall Street and Margin Call") == ["mc"]
+    assert found(matcher, "Wolf and Wall Street") == ["wolf", "ws"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Heat (Michael Mann) and Alien (Ridley Scott)", ["h", "a"]),
+    ("i loved heat(the one with de niro), alien", ["h", "a"]),
+    ("Heat (1995) and Alien (1979)", ["h", "a"]),
+])
+def test_an_aside_in_brackets_after_a_title_is_no_part_of_it(sequels, text, expected):
+    assert found(sequels, text) == expected
+
+
+def test_a_year_next_to_the_items_names_it_and_a_year_in_brackets_is_never_a_title():
+    matcher = dated_matcher(("h", "Heat", 1995, ()), ("tr90", "Total Recall", 1990, ()),
+                            ("tr12", "Total Recall", 2012, ()), ("d", "Drive", 2011, ()), ("y", "2012", 2009, ()))
+
+    assert found(matcher, "Heat (1996)") == ["h"]  # sources date films a year apart
+    assert found(matcher, "total recall (1991)") == ["tr90"]
+    assert found(matcher, "I loved Drive (2012)") == ["d"]
+    assert found(matcher, "drive and 2012") == ["d", "y"]
+    assert found(matcher, "heat 2001") == []  # too far: to be confirmed
+
+
+def test_other_words_close_to_a_title_are_no_typo_of_it():
+    matcher = dated_matcher(("lis", "Lost in Space", 1998, ()), ("fg", "Forrest Gump", 1994, ()),
+                            ("dk", "The Dark Knight", 2008, ()), ("heist", "Heist", 2001, ()))
+
+    assert found(matcher, "a film set in space with aliens") == []
+    assert found(matcher, "forest gump and the dark knigt") == ["fg", "dk"]
+    assert found(matcher, "a movie about a big heist please") == []  # "a big" is still "a"
+
+
+def test_a_title_typed_as_a_name_ends_where_its_capitals_end():
+    matcher = dated_matcher(("wwz", "World War Z", 2013, ()), ("c", "Contagion", 2011, ()), ("mm", "Mad Max", 1979, ()))
+
+    assert found(matcher, "Watched Contagion and World War Z back to back") == ["c", "wwz"]
+    assert found(matcher, "mad max fury road and contagion") == ["c"]
+    assert found(matcher, "Mad Max Fury Road and Contagion") == ["c"]

@@ -48,3 +48,13 @@ def test_cards_show_the_chosen_attributes(tmp_path, catalog):
     path.write_text("card_attributes: [runtime, missing]\n", encoding="utf-8")
     assert Questionnaire.from_yaml(path).card_details(item) == "runtime: 121"
     assert Questionnaire().card_details(catalog.items[1]) == ""
+
+
+def test_cards_show_the_price_first_with_the_catalogs_currency(tmp_path, catalog):
+    from dataclasses import replace
+
+    item = replace(catalog.items[0], price=1234.5, attributes={"colour": "red"})
+    assert Questionnaire().card_details(item) == "1,234.50 · colour: red"
+    path = tmp_path / "q.yml"
+    path.write_text("currency: '£'\n", encoding="utf-8")
+    assert Questionnaire.from_yaml(path).card_details(replace(item, attributes={})) == "£1,234.50"

@@ -326,3 +326,20 @@ def test_user_records_reads_many_users_in_batches_as_user_record_reads_one(any_s
         assert many[sender] == any_store.user_record(sender, types)
     assert many["a"].preferences[PreferenceKind.CATEGORY] == ["Sci-Fi"] and many["c"].consent is False
     assert [e.type for e in many["a"].events] == [EventType.LIKE]  # of the types asked for only
+
+
+def test_purge_on_postgresql_prunes_the_deleted_rows_at_once(postgres_url):
+    """What retention deletes does not wait for autovacuum: the tables are vacuumed by the purge."""
+    from sqlalchemy import text
+
+    store = Store(postgres_url)
+    now = utcnow()
+    store.add_event("u", EventType.LIKE, "old-film", at=now - timedelta(days=400))
+
+    store.purge(now - timedelta(days=365))
+
+    with store.engine.connect() as connection:
+        vacuumed = connection.execute(text(
+            "SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'events'")).scalar_one()
+    assert vacuumed is not None
+    store.engine.dispose()

@@ -109,3 +109,41 @@ def test_a_segment_prior_variant_lifts_what_a_new_users_segment_liked_and_says_w
     assert not any("your_segment" in pick.components for pick in control.values())
     assert reason in with_model.explain(newcomers["prior"], horror[0])
     assert reason not in with_model.explain(newcomers["control"], horror[0])
+
+
+def test_weights_chosen_by_tune_are_used_by_the_next_training_and_saved_in_the_model(
+        engine, store, catalog, index, tmp_path):
+    from bot.trained_model import save_tuned, tuned_params
+
+    engine.record_event("a", EventType.LIKE, "alien-1979")
+    path = tmp_path / "model.npz"
+    assert tuned_params(path) == {}
+    save_tuned(path, {"itemitem": 2.5, "trend": 0.25, "from_a_newer_version": 1.0})
+    assert tuned_params(path) == {"itemitem": 2.5, "trend": 0.25}
+
+    trained, _ = train(store, catalog, index, path)
+    assert trained.params["itemitem"] == 2.5 and trained.params["trend"] == 0.25
+    assert load(catalog, index, path).params["itemitem"] == 2.5
+
+
+def test_the_item_item_part_pulls_in_what_is_liked_with_a_new_users_first_title(
+        engine, store, catalog, index, encoder, tmp_path):
+    """A shop whose `bot tune` chose the item-item part (and no co-occurrence): one liked title
+    is enough for what its fans also liked to come up, named as the reason."""
+    from bot.trained_model import save_tuned
+
+    seed = "toy-story-1995"
+    neighbour = index.search(index.vector(seed), 60, exclude=[seed])[-1][0]
+    for fan in ("fan-1", "fan-2", "fan-3"):
+        for item in (seed, neighbour):
+            engine.record_event(fan, EventType.LIKE, item, at=utcnow() - timedelta(days=40))
+    engine.record_event("me", EventType.LIKE, seed)
+    assert neighbour not in [r.item.id for r in engine.recommend("me", n=5)]
+    path = tmp_path / "model.npz"
+    save_tuned(path, {"itemitem": 2.0, "cooccurrence": 0.0, "history_shrinkage": 1.0})
+
+    model, _ = train(store, catalog, index, path)
+    picks = {r.item.id: r for r in Engine(catalog, index, encoder, store, model).recommend("me", n=5)}
+
+    assert neighbour in picks
+    assert "liked by people who like what you like" in picks[neighbour].reasons

@@ -105,3 +105,29 @@ def test_several_titles_steer_together(engine, remember):
 ])
 def test_a_title_that_begins_like_a_negation_is_wanted(read, text, items):
     assert read(text).items == items
+
+
+@pytest.mark.parametrize(("text", "items", "constraints"), [
+    ("mad max and mad max 2", ("mad-max-1979", "mad-max-2-the-road-warrior-1981"), Constraints()),
+    ("Mad Max 2, anything under 10 dollars", ("mad-max-2-the-road-warrior-1981",), Constraints(max_price=10.0)),
+])
+def test_a_title_that_reads_like_a_constraint_stays_a_title(read, text, items, constraints):
+    wish = read(text)
+    assert wish.items == items
+    assert wish.constraints == constraints
+
+
+@pytest.mark.parametrize(("text", "items"), [
+    ("Good evening! I'm looking for a film for tonight. I really enjoyed Heat and also Alien, got anything similar?",
+     ("heat-1995", "alien-1979")),
+    ("hi :) my son adores Coco - and Up. what else would he like?", ("coco-2017", "up-2009")),
+    ("films i like:\n1. Alien\n2. Aliens\n3. Heat", ("alien-1979", "aliens-1986", "heat-1995")),
+])
+def test_titles_in_a_chatty_opening_message(read, text, items):
+    assert read(text).items == items
+
+
+@pytest.mark.parametrize("text", ["hey, what's up? can you help me find a big movie for the kids",
+                                  "I'd like a movie about space and the moon, something epic"])
+def test_chat_words_that_are_titles_name_nothing(read, text):
+    assert read(text).items == ()

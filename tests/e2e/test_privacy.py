@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import String, Text, create_engine, inspect, text
@@ -106,6 +107,12 @@ def test_export_then_erasure_leaves_no_trace_of_the_user(bot, state_dir):
     assert rows_mentioning(tracker_url, SECRET) == {}
     assert set(rows_mentioning(engine_url, keeper)) >= {"users", "events", "preferences", "consents"}
     assert rows_mentioning(tracker_url, keeper)["events"] > 10
+    if engine_url.startswith("sqlite"):  # nor in the files' free space or write-ahead logs
+        for url in (engine_url, tracker_url):
+            database = Path(url.removeprefix("sqlite:///"))
+            files = [path for path in database.parent.iterdir() if path.name.startswith(database.name)]
+            assert [path.name for path in files if leaver.encode() in path.read_bytes()] == []
+            assert [path.name for path in files if SECRET.encode() in path.read_bytes()] == []
 
     # Starting again is a new user: asked for consent first.
     assert bot.say(leaver, "hi").texts[0].startswith("Hi! I'm your movie guide.")

@@ -124,7 +124,8 @@ def markdown(results: Mapping[str, Any], baseline: Mapping[str, Any] | None = No
         "labelled with the intent they should get; `off_topic` everyday questions from many domains the bot "
         "has nothing to do with; `support` customers' messages about payments, refunds, deliveries and "
         "accounts, which should reach a person; the `requests_*` sets are recommendation requests on the demo "
-        "movie catalog and on goodbooks-10k with the titles, categories, period and items a good answer has. "
+        "movie catalog, on goodbooks-10k and on MovieTweetings' movies with the titles, categories, period and "
+        "items a good answer has. "
         "*Tricky* examples are built to look like another class (an off-topic question using movie words, a "
         "support message that names a bot feature). Intervals are 95% Wilson intervals.",
         "",

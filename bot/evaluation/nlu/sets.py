@@ -5,9 +5,9 @@ example rather than quietly shrink the measurement.
 - ``in_domain.yml``: ``examples: [{text, intent, titles?, categories?}]``
 - ``off_topic.yml``: ``examples: [{text, domain, tricky?}]``
 - ``support.yml``: ``examples: [{text, topic, tricky?}]``
-- ``requests_demo.yml`` / ``requests_goodbooks.yml``: ``catalog``, ``cases: [{text, kind, titles,
-  categories, avoid_categories, year_from, year_to, topic, expected}]``, every field but ``text``
-  optional.
+- ``requests_demo.yml`` / ``requests_goodbooks.yml`` / ``requests_movietweetings.yml``: ``catalog``
+  (one of :data:`CATALOGS`), ``cases: [{text, kind, titles, categories, avoid_categories, year_from,
+  year_to, topic, expected}]``, every field but ``text`` optional.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ SET_FILES = {
     "support": "support.yml",
     "requests_demo": "requests_demo.yml",
     "requests_goodbooks": "requests_goodbooks.yml",
+    "requests_movietweetings": "requests_movietweetings.yml",
 }
+CATALOGS = ("demo", "goodbooks", "movietweetings")  # the catalogs a request set may be written on
 DEFAULT_SETS = PROJECT_ROOT / "tests/data/nlu"
 
 
@@ -63,7 +65,7 @@ class RequestCase:
 
 @dataclass(frozen=True)
 class RequestSet:
-    catalog: str  # demo or goodbooks
+    catalog: str  # one of CATALOGS
     cases: list[RequestCase]
 
 
@@ -126,11 +128,11 @@ def load_examples(path: Path, label: str) -> list[Example]:
 
 
 def load_requests(path: Path) -> RequestSet:
-    """A request set: its catalog (demo or goodbooks) and its cases; optional fields may be left out."""
+    """A request set: its catalog (one of :data:`CATALOGS`) and its cases; optional fields may be left out."""
     data = _yaml(path)
     catalog = str(data.get("catalog", "")) if isinstance(data, dict) else ""
-    if catalog not in ("demo", "goodbooks"):
-        raise NluEvalError(f"{path}: catalog must be demo or goodbooks, not {catalog!r}")
+    if catalog not in CATALOGS:
+        raise NluEvalError(f"{path}: catalog must be {', '.join(CATALOGS[:-1])} or {CATALOGS[-1]}, not {catalog!r}")
     cases = [
         RequestCase(
             text=row["text"], kind=str(row.get("kind") or "unspecified"), titles=_strings(row.get("titles")),

@@ -125,7 +125,7 @@ def write_sets(directory: Path, requests: dict | None = None) -> Path:
 def test_sets_load_with_optional_fields_left_out_and_missing_files_listed(tmp_path):
     sets = nlu.load_sets(write_sets(tmp_path, {"catalog": "goodbooks", "cases": [{"text": "something with dragons"}]}))
     assert sets.counts() == {"in_domain": 2, "off_topic": 2, "support": 1, "requests_demo": 1}
-    assert sets.missing == ["requests_goodbooks.yml"]
+    assert sets.missing == ["requests_goodbooks.yml", "requests_movietweetings.yml"]
     assert sets.in_domain[1].titles == ("Star Wars",) and sets.in_domain[0].titles == ()
     assert sets.off_topic[1].tricky and not sets.off_topic[0].tricky
     case = sets.requests["requests_demo"].cases[0]
@@ -145,7 +145,7 @@ def test_book_ids_written_as_numbers_are_read_as_strings(tmp_path):
     ("off_topic.yml", "examples:\n- {text: boil eggs}\n", "has no domain"),
     ("support.yml", "examples: [1, 2]\n", "list of mappings"),
     ("in_domain.yml", "examples:\n- {intent: greet}\n", "has no text"),
-    ("requests_demo.yml", "catalog: shop\ncases: []\n", "demo or goodbooks"),
+    ("requests_demo.yml", "catalog: shop\ncases: []\n", "demo, goodbooks or movietweetings"),
     ("requests_demo.yml", "catalog: demo\ncases:\n- {text: x, year_from: soon}\n", "no number"),
     ("in_domain.yml", "examples: [\n", "in_domain.yml"),
 ])
@@ -293,7 +293,7 @@ def test_run_writes_the_report_and_its_json(tmp_path, settings):
     assert results["support"]["all"]["handed_over"]["rate"] == 1.0
     assert results["requests"]["requests_demo"]["all"]["recall@10"] == 1.0
     assert results["requests"]["requests_demo"]["all"]["several_titles_resolved"]["rate"] == 1.0
-    assert results["sets"]["missing"] == ["requests_goodbooks.yml"]
+    assert results["sets"]["missing"] == ["requests_goodbooks.yml", "requests_movietweetings.yml"]
     assert results["rasa_model"] is None and results["parse_ms"] == {"median": 20.0, "p90": 20.0}
     assert results["seconds"] >= 0 and results["machine"] and results["date"]
     text = (tmp_path / "out/nlu.md").read_text()
@@ -393,3 +393,36 @@ def test_a_request_engine_keeps_its_state_apart_but_shares_the_embedding_cache(t
     assert scratch.embedding_cache_path == tmp_path / "var" / "embeddings.npz"  # embedded once, for both
     assert scratch.state_dir == tmp_path / "scratch"
     assert scratch.database_url == f"sqlite:///{tmp_path / 'scratch' / 'bot.sqlite3'}"
+
+
+def test_a_movietweetings_set_is_read_and_its_catalog_made_as_a_shop_would_import_movies_dat(tmp_path):
+    import json
+
+    from bot.catalog_files import load_catalog
+    from bot.config import Settings
+    from bot.evaluation.nlu.engines import catalog_settings
+
+    (tmp_path / "sets").mkdir()
+    (tmp_path / "sets" / "requests_movietweetings.yml").write_text(
+        'catalog: movietweetings\ncases:\n- {text: heat and alien, kind: several_titles, titles: ["0113277", "0078748"]}\n',
+        encoding="utf-8")
+    request_set = nlu.load_sets(tmp_path / "sets").requests["requests_movietweetings"]
+    assert request_set.catalog == "movietweetings" and request_set.cases[0].titles == ("0113277", "0078748")
+    shared = tmp_path / "shared"
+    (shared / "movietweetings-100k").mkdir(parents=True)
+    (shared / "movietweetings-100k" / "movies.dat").write_text(
+        "0113277::Heat (1995)::Action|Crime|Drama\n0078748::Alien (1979)::Horror\n0000001::Carmencita (1894)::\n",
+        encoding="utf-8")
+    settings = Settings.from_env({"BOT_STATE_DIR": str(tmp_path / "var"), "BOT_SHARED_DATA": str(shared)})
+
+    scratch = catalog_settings(settings, "movietweetings", tmp_path / "scratch")
+
+    catalog = load_catalog(scratch.catalog_path)
+    heat = catalog.by_id["0113277"]
+    assert (heat.title, heat.year, heat.categories) == ("Heat", 1995, ("Action", "Crime", "Drama"))
+    assert heat.description == "Action, crime and drama film from 1995."
+    assert catalog.by_id["0000001"].categories == ()  # movies.dat gives it no genre
+    assert [json.loads(line)["id"] for line in scratch.catalog_path.read_text().splitlines()] == [
+        "0113277", "0078748", "0000001"]
+    with pytest.raises(NluEvalError, match="MovieTweetings not found"):
+        catalog_settings(Settings.from_env({"BOT_SHARED_DATA": str(tmp_path / "none")}), "movietweetings", tmp_path / "x")

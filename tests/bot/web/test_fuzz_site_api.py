@@ -285,7 +285,7 @@ def test_every_corpus_string_in_every_field_and_path(settings, corpus):
     event, as the user id and n of a recommendations slot, as the user id of every user-data
     endpoint and as a consent's channel: answered without 5xx, stored as given or refused."""
     client = client_for(settings, corpus.engine)
-    assert set(inspect(corpus.store.engine).get_table_names()) == set(Base.metadata.tables)  # all counted
+    assert set(inspect(corpus.store.engine).get_table_names()) - {"alembic_version"} == set(Base.metadata.tables)
     for value in NASTY:
         reset(corpus)
         for body in ({"user_id": value, "type": "purchase", "item_id": ITEM_IDS[0], "consent": True},

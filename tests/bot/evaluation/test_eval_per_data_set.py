@@ -1,0 +1,220 @@
+"""Evaluating on another shared data set (X-Wines' files), tuning the engine per data set by
+coordinate search on validation items, and the per-data-set report; small synthetic files only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from bot.evaluation.data import InteractionDataError, is_xwines, load_xwines
+from bot.evaluation.report import write_report
+from bot.evaluation.runner import CoordinateSearch, evaluate, params_key, run_protocol, tune
+from bot.evaluation.split import make_split
+from bot.ranking import Ranker
+
+# The columns of XWines_Slim_1K_wines.csv the loader reads (the real file has more).
+WINES = """WineID,WineName,Type,Grapes,Harmonize,Body,Acidity,Country,RegionName,WineryName
+1,Espumante Moscatel,Sparkling,['Muscat/Moscato'],"['Pork', 'Shellfish']",Medium-bodied,High,Brazil,Serra Gaúcha,Casa Perini
+2,Reserva,Red,"['Cabernet Sauvignon', 'Merlot']",['Beef'],Full-bodied,Medium,Chile,Maipo Valley,Santa Rita
+3,Blanc,White,['Chardonnay'],[],Light-bodied,High,France,Chablis,Domaine X
+4,Rosé,Rosé,['Grenache'],['Salad'],Light-bodied,Medium,France,Provence,Domaine Y
+5,Tinto,Red,['Tempranillo'],['Lamb'],Full-bodied,Medium,Spain,Rioja,Bodega Z
+"""
+
+
+def write_xwines(directory: Path, ratings: list[tuple[int, int, int, float, str]]) -> Path:
+    """The two X-Wines files with ``(rating id, user, wine, rating, date)`` rows."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "XWines_Slim_1K_wines.csv").write_text(WINES, encoding="utf-8")
+    lines = ["RatingID,UserID,WineID,Vintage,Rating,Date"]
+    lines += [f"{rid},{user},{wine},2015,{rating},{date}" for rid, user, wine, rating, date in ratings]
+    (directory / "XWines_Slim_150K_ratings.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return directory
+
+
+def ratings_for(users: int = 6) -> list[tuple[int, int, int, float, str]]:
+    rows, rid = [], 0
+    for user in range(users):
+        for step in range(5):
+            rid += 1
+            rows.append((rid, 100 + user, 1 + (user + step) % 5, 1.0 + step % 5, f"2020-01-{1 + step:02d} 10:{user:02d}:00"))
+    return rows
+
+
+def test_xwines_wines_get_name_and_winery_type_and_grapes_and_a_description(tmp_path):
+    directory = write_xwines(tmp_path / "xw", ratings_for())
+    assert is_xwines(directory) and not is_xwines(tmp_path)
+    log, items = load_xwines(directory)
+
+    reserva = items[1]
+    assert reserva.title == "Reserva - Santa Rita"
+    assert reserva.categories == ("Red", "Cabernet Sauvignon", "Merlot")
+    for words in ("Cabernet Sauvignon, Merlot", "Maipo Valley, Chile", "Full-bodied", "Medium acidity", "beef"):
+        assert words in reserva.text
+    assert "Pairs with" not in items[2].text  # no pairings listed, none said
+    assert log.n_items == 5 and log.n_users == 6 and len(log) == 30
+    assert sorted(set(log.ratings.tolist())) == [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_a_grapes_cell_that_is_no_list_is_reported_with_its_line(tmp_path):
+    directory = write_xwines(tmp_path / "xw", ratings_for())
+    wines = directory / "XWines_Slim_1K_wines.csv"
+    wines.write_text(wines.read_text(encoding="utf-8").replace("['Chardonnay']", "['Chardonnay'"), encoding="utf-8")
+    with pytest.raises(InteractionDataError, match=r"XWines_Slim_1K_wines.csv:4: field 'Grapes'"):
+        load_xwines(directory)
+
+
+def test_the_validation_cold_start_phase_is_the_questionnaire_of_the_validation_history(make_log):
+    # user 0: items 0..5 by time; validation item 4, test item 5; ratings favour items 1 and 2
+    rows = [(0, i, i + 1, r) for i, r in enumerate((1, 5, 5, 2, 3, 4))] + [(1, 0, 1), (1, 6, 2)]
+    genres = [("A",), ("B",), ("B",), ("C",), ("C",), ("A",), ("A",)]
+    split = make_split(make_log(rows, n_items=7), genres)
+    cold = split.validation_cold_start
+
+    assert cold.log is split.validation.log
+    assert cold.targets.tolist() == split.validation.targets.tolist() == [4]
+    assert cold.histories[0].items.tolist() == [1, 2]  # the two best-rated before the validation item
+    assert cold.histories[0].categories == ("B", "A", "C")
+    assert split.phase("validation_cold_start") is cold
+
+
+class Threshold(Ranker):
+    """Items at or above ``cut`` score 1; the best ``cut`` differs between full and cold histories."""
+
+    name = "threshold"
+    fits = 0
+
+    def __init__(self, cut: int = 0, boost: float = 0.0):
+        self.cut, self.boost = cut, boost
+
+    def fit(self, log):
+        Threshold.fits += 1
+        self.n_items = log.n_items
+        return self
+
+    def with_params(self, **params):
+        other = Threshold(params.get("cut", self.cut), params.get("boost", self.boost))
+        other.n_items = self.n_items
+        return other
+
+    def score(self, histories, now):
+        row = (np.arange(self.n_items) >= self.cut).astype(float) + self.boost * np.arange(self.n_items)
+        return np.tile(row, (len(histories), 1))
+
+
+@pytest.fixture
+def toy_split(make_log):
+    rows = [
+        (0, 0, 1), (0, 1, 2), (0, 2, 3), (0, 6, 4), (0, 7, 5),
+        (1, 3, 1), (1, 4, 2), (1, 5, 3), (1, 7, 4), (1, 1, 5),
+        (2, 0, 1), (2, 2, 2), (2, 4, 3), (2, 5, 6), (2, 6, 7), (2, 3, 8),
+    ]
+    return make_split(make_log(rows, n_items=8), [("Drama",)] * 4 + [("Comedy",)] * 4)
+
+
+def test_coordinate_search_keeps_the_best_validation_setting_and_records_every_try(toy_split):
+    search = CoordinateSearch(start={"cut": 0, "boost": 0.0}, axes=(("cut", (0, 3, 6)), ("boost", (0.0, 1.0, -1.0))),
+                              cold_start_share=0.0)
+    best, scores = tune("threshold", lambda p: Threshold(**p), search, toy_split)
+
+    grid = [{"cut": c, "boost": b} for c in (0, 3, 6) for b in (0.0, 1.0, -1.0)]
+    values = {params_key(p): evaluate(Threshold(**p), toy_split, "validation").metrics["ndcg@10"] for p in grid}
+    assert list(scores)[0] == "cut=0, boost=0.0"  # the start is scored first
+    assert set(scores) <= set(values)
+    assert scores[params_key(best)] == pytest.approx(max(scores.values()))
+    assert scores[params_key(best)] == pytest.approx(max(values.values()), abs=1e-6)  # the axes are separable here
+
+
+def test_the_cold_start_share_blends_in_the_questionnaire_view_of_validation_users(toy_split):
+    params = {"cut": 3, "boost": 1.0}
+    full = evaluate(Threshold(**params), toy_split, "validation").metrics["ndcg@10"]
+    cold = evaluate(Threshold(**params), toy_split, "validation_cold_start").metrics["ndcg@10"]
+    search = CoordinateSearch(start=params, axes=(), cold_start_share=0.25)
+    _, scores = tune("threshold", lambda p: Threshold(**p), search, toy_split)
+    assert scores == {"cut=3, boost=1.0": pytest.approx(0.75 * full + 0.25 * cold, abs=1e-6)}
+
+
+def test_a_ranker_with_with_params_is_fitted_once_per_fit_setting(toy_split):
+    Threshold.fits = 0
+    search = CoordinateSearch(start={"cut": 0, "boost": 0.0}, axes=(("cut", (0, 3)), ("boost", (0.0, 1.0))),
+                              fit_params=("cut",))
+    tune("threshold", lambda p: Threshold(**p), search, toy_split)
+    assert Threshold.fits == 2  # one fit per value of the fit parameter, not one per setting
+
+
+def test_the_report_states_the_tuning_and_lists_the_other_data_sets(toy_split, tmp_path):
+    search = CoordinateSearch(start={"cut": 0, "boost": 0.0}, axes=(("cut", (0, 3, 6)),), cold_start_share=0.0)
+    models = [("engine", lambda p: Threshold(**p), search)]
+    other = run_protocol(models, toy_split, progress=False, protocol="wines-leave-last-out")
+    write_report(other, tmp_path / "evaluation-wines")
+    results = run_protocol(models, toy_split, progress=False, protocol="films-leave-last-out")
+    write_report(results, tmp_path)
+
+    payload = json.loads((tmp_path / "evaluation.json").read_text(encoding="utf-8"))
+    tuning = payload["tuning"]["engine"]
+    assert tuning["start"] == {"cut": 0, "boost": 0.0} and tuning["chosen"] == payload["settings"]["engine"]
+    assert tuning["chosen_validation"] >= tuning["start_validation"]
+    text = (tmp_path / "evaluation.md").read_text(encoding="utf-8")
+    assert "## Tuning on this data set" in text
+    others = text.split("## Other data sets")[1]
+    assert "### wines-leave-last-out" in others and "(evaluation-wines/evaluation.md)" in others
+    assert others.count("| engine |") == 2  # its full-history and cold-start tables
+
+
+def test_bot_eval_on_the_xwines_folder(tmp_path, monkeypatch, state_dir):
+    from bot.cli import app
+
+    directory = write_xwines(tmp_path / "xwines-slim", ratings_for())
+    monkeypatch.setenv("BOT_STATE_DIR", str(state_dir))
+    out = tmp_path / "docs"
+    result = CliRunner().invoke(app, ["eval", "--data", str(directory), "--models", "popularity,itemknn",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
+    assert payload["protocol"] == "xwines-slim-leave-last-out" and payload["test_users"] == 6
+    assert set(payload["category_exposure"]["catalog"]) >= {"Red", "Merlot", "Muscat/Moscato"}
+
+
+def test_bot_tune_chooses_weights_on_the_event_log_keeps_them_and_refits(settings, catalog, monkeypatch):
+    from bot import trained_model
+    from bot.cli import app
+    from bot.evaluation.data import RatedInteractionLog
+
+    # Two tastes: users 0-9 like items 0-7 in order, users 10-19 items 8-15; every user's
+    # next item is the one after their last, which only what is liked together predicts.
+    ids = [item.id for item in catalog.items]
+    users, items, times = [], [], []
+    for user in range(20):
+        for step in range(6):
+            users.append(user)
+            items.append((user + step) % 8 + (8 if user >= 10 else 0))
+            times.append(1_700_000_000 + 3600 * (step * 20 + user))
+    log = RatedInteractionLog(tuple(f"u{u}" for u in range(20)), tuple(ids), np.array(users, np.int32),
+                              np.array(items, np.int32), np.array(times, np.int64), np.ones(len(users), np.float32))
+    monkeypatch.setattr(trained_model, "interaction_log", lambda store, catalog: log)
+    monkeypatch.setattr("bot.cli._settings", lambda: settings)
+    from bot.evaluation import pipeline
+    from bot.hybrid import DEFAULTS
+
+    small = CoordinateSearch(start=dict(DEFAULTS), axes=(("itemitem", (0.0, 2.0)), ("trend", (1.0, 0.0))), rounds=1)
+    monkeypatch.setattr(pipeline, "ENGINE_SEARCH", small)  # the real search takes a minute here
+
+    result = CliRunner().invoke(app, ["tune"])
+
+    assert result.exit_code == 0, result.output
+    assert "before" in result.output and "after" in result.output and "3 settings tried" in result.output
+    chosen = trained_model.tuned_params(settings.model_path)
+    assert chosen and trained_model.tuned_path(settings.model_path).exists()
+    model = trained_model.load(catalog, _index(settings, catalog), settings.model_path)
+    assert model is not None and model.params["itemitem"] == chosen["itemitem"]
+
+
+def _index(settings, catalog):
+    from bot import indexing
+    from bot.encoder import Encoder
+
+    return indexing.load_or_build_index(settings, catalog, Encoder(settings.embedding_cache_path))
