@@ -30,7 +30,7 @@ from bot import indexing, trained_model
 from bot.catalog_files import load_configured_catalog
 from bot.config import Settings
 from bot.encoder import Encoder
-from bot.history import import_history
+from bot.history import BATCH_ROWS, import_history
 from bot.store import Store
 
 ROWS = 200_000
@@ -43,7 +43,7 @@ END = 1_764_892_800  # 2025-12-05, in the past on any machine running this
 METHOD = (f"A synthetic order log of {ROWS:,} rows (CSV: user, item, time, type, quantity, value) over the demo "
           f"catalog's items, Zipf-like item popularity, {MEAN_ORDERS_PER_USER} orders a user on average, through "
           "`bot/history.py` as `bot history import` runs it: every row parsed and checked, keyed, stored in "
-          f"batches of 5,000. First import into a new database (median of {RUNS}, each into a fresh one), then the "
+          f"batches of {BATCH_ROWS:,}. First import into a new database (median of {RUNS}, each into a fresh one), then the "
           f"same file again (every row already stored). Training: `make train-recs` (`trained_model.train`) on "
           f"{TRAIN_EVENTS:,} imported events in SQLite.")
 

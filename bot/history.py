@@ -27,7 +27,7 @@ from bot.vocabulary import BOT_EVENTS, EventType, utcnow
 FIELDS = ("user", "item", "time", "type", "rating", "quantity", "value", "consent")
 REQUIRED = ("user", "item", "time")
 FORMATS = frozenset({"csv", "jsonl", "json", "ndjson", "parquet"})  # JSON: one object a line
-BATCH_ROWS = 5000  # rows stored per transaction
+BATCH_ROWS = 20_000  # rows stored per transaction: bigger is faster, but SQLite writes wait meanwhile
 REPORTED_PROBLEMS = 50  # bad rows named one by one in a report (all are counted)
 USER_EVENTS = tuple(kind for kind in EventType if kind not in BOT_EVENTS)
 _USER_EVENT_NAMES = frozenset(str(kind) for kind in USER_EVENTS)
