@@ -7,7 +7,8 @@ TRAIN_EVENTS imported events. The log is synthetic but shaped like a shop's: the
 items with Zipf-like popularity, users with a geometric number of orders, a quantity and an
 amount on every row.
 
-`python benchmarks/bench_history.py --profile` prints where a SQLite import's time goes.
+`python benchmarks/bench_history.py --profile` prints where a SQLite import's time goes;
+`--batch-sizes 5000 20000 ...` compares batch sizes side by side on SQLite (alternating, RUNS each).
 """
 
 from __future__ import annotations
@@ -130,8 +131,29 @@ def profile() -> None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
 
 
+def compare_batch_sizes(sizes: list[int]) -> dict[int, int]:
+    """Rows a second (median of RUNS) of first SQLite imports in batches of each size, the sizes
+    taking turns so that the machine's changing speed falls on all of them alike."""
+    with tempfile.TemporaryDirectory(prefix="bench-history-") as scratch:
+        state = with_cached_embeddings(Path(scratch))
+        item_ids = list(load_configured_catalog(Settings.from_env({"BOT_STATE_DIR": str(state)})).by_id)
+        log = shop_log(state / "orders.csv", ROWS, item_ids, seed=7)
+        rates: dict[int, list[float]] = {size: [] for size in sizes}
+        for run in range(RUNS):
+            for size in sizes:
+                store = Store(f"sqlite:///{state / f'ab-{run}-{size}.sqlite3'}")
+                store.migrate()
+                started = time.perf_counter()
+                import_history(store, set(item_ids), log, batch_rows=size)
+                rates[size].append(ROWS / (time.perf_counter() - started))
+                store.engine.dispose()
+        return {size: round(statistics.median(found)) for size, found in rates.items()}
+
+
 if __name__ == "__main__":
     if "--profile" in sys.argv:
         profile()
+    elif "--batch-sizes" in sys.argv:
+        print(json.dumps(compare_batch_sizes([int(a) for a in sys.argv[sys.argv.index("--batch-sizes") + 1:]])))
     else:
         print(json.dumps(run(), indent=2))

@@ -82,7 +82,8 @@ def test_the_migrations_replayed_from_nothing_make_the_same_tables(database_url)
     assert _differences(database_url) == []
 
 
-def test_processes_starting_together_on_an_old_file_migrate_it_once(tmp_path):
+def test_stores_opening_an_old_file_together_migrate_it_once(tmp_path):
+    """Four at once (threads: SQLite's lock file is taken per open file, as by processes)."""
     url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     _made_before_alembic(url)
     failures: list[BaseException] = []
