@@ -62,6 +62,7 @@ def environment(workdir: Path, actions_port: int, rasa_port: int) -> dict[str, s
         "BOT_STATE_DIR": str(workdir),
         "BOT_RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "BOT_RASA_TOKEN": TOKEN,
+        "BOT_ACTION_TOKEN": TOKEN,  # what Rasa sends the action server, as scripts/run makes one up
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
         "TRACKER_DIALECT": "sqlite", "TRACKER_DB": str(workdir / "tracker.sqlite3"), "TRACKER_HOST": "",
         "BOT_TRACKER_URL": f"sqlite:///{workdir / 'tracker.sqlite3'}",
@@ -177,7 +178,8 @@ def direct_calls(http: requests.Session, servers: Servers, body: dict, calls: in
     for _ in range(calls):
         started = time.perf_counter()
         response = http.post(servers.actions_url + "/webhook", data=payload,
-                             headers={"Content-Type": "application/json"}, timeout=120)
+                             headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
+                             timeout=120)
         times.append((time.perf_counter() - started) * 1000)
         response.raise_for_status()
         check_personalized(response.json()["responses"])

@@ -32,6 +32,7 @@ _KNOWN_KEYS = {
     "BOT_RETENTION_DAYS",
     "BOT_AGENT_TOKENS",
     "BOT_RASA_TOKEN",
+    "BOT_ACTION_TOKEN",
     "BOT_HANDOFF_TIMEOUT_MINUTES",
     "BOT_RATE_LIMIT_PER_KEY",
     "BOT_RATE_LIMIT_PER_USER",
@@ -118,6 +119,8 @@ class Settings:
     embedding_cache_file: Path | None = None
     # the intent model trained from Rasa's training data by `bot nlu train` (bot/intent_model.py)
     intent_model_path: Path = PROJECT_ROOT / "models/intents.npz"
+    # the secret Rasa sends to the action server (endpoints*.yml); unset: the action server does not start
+    action_token: str | None = None
     # how customers reach support where no agent can join the chat ("help@shop.example, 0800 123"); unset: not said
     support_contact: str | None = None
 
@@ -198,6 +201,7 @@ class Settings:
             experiments_path=Path(env["BOT_EXPERIMENTS"]) if env.get("BOT_EXPERIMENTS") else None,
             intent_model_path=Path(env.get("BOT_INTENT_MODEL", PROJECT_ROOT / "models/intents.npz")),
             support_contact=" ".join(env.get("BOT_SUPPORT_CONTACT", "").split()) or None,
+            action_token=_secret(env, "BOT_ACTION_TOKEN", MIN_AGENT_TOKEN_LENGTH),
         )
 
 
@@ -249,6 +253,14 @@ def _user_token_secret(value: str) -> str | None:
             f"BOT_USER_TOKEN_SECRET is shorter than {MIN_USER_TOKEN_SECRET_LENGTH} characters "
             "(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )
+    return value or None
+
+
+def _secret(env: Mapping[str, str], key: str, min_length: int) -> str | None:
+    value = env.get(key, "").strip()
+    if value and len(value) < min_length:
+        raise ConfigError(f"{key} is shorter than {min_length} characters "
+                          "(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(24))')")
     return value or None
 
 

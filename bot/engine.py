@@ -40,7 +40,7 @@ from bot.segments import build as build_segments
 from bot.serving import ServedCatalog, load_catalog_parts
 from bot.statistics import Report, compare, tally
 from bot.store import Store
-from bot.vocabulary import BOT_EVENTS, EventType, HandoffReason, PreferenceKind, Recorded, StoreUnavailable, utcnow
+from bot.vocabulary import BOT_EVENTS, EventType, HandoffReason, Linked, PreferenceKind, Recorded, StoreUnavailable, utcnow
 from bot.wish import Wish
 from bot.wish_reader import WishReader
 
@@ -433,6 +433,10 @@ class Engine:
         self._served.version.recommender.forget_interests(interests)
         self._popularity.forget()
         return erased
+
+    def link_anonymous(self, anonymous_id: str, sender_id: str) -> Linked:
+        """A visitor who chatted anonymously signed in: their profile joins the user's."""
+        return self._records.link_anonymous(anonymous_id, sender_id)
 
     def purge(self, older_than_days: int | None = None) -> dict[str, int]:
         """Delete events and conversation turns older than the retention period."""

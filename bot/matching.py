@@ -30,6 +30,19 @@ list ("finding nemo, up and coco") or with its year. A typo is never another wor
 numerals and superscripts ("rocky 2", "Rocky II", "Alien³"); bullets, numbered lists, "+" and "|"
 separate titles; the last part of a title after a colon or dash is a name of it ("Return of the
 Jedi"); a capitalized name is not cut at "of" ("The Wolf of Wall Street" is no "Wolf").
+
+How people type in chat widgets and forums adds more (the blind development sets of issue 19):
+numbers spelled out read as digits ("Ocean's 11", "The Hateful 8"); an emoji ends a sentence
+and "=" breaks; a list may begin with a title made of words typed as a name ("Saw, Final
+Destination & Scream"); the last word of a longer capitalized name is no part of a title
+("A Walk to Remember" names no Remember the Titans). What listed titles share is left out and
+put back from the title before ("The Bourne Identity / Supremacy / Ultimatum", "Matrix Reloaded
+and Revolutions", "die hard 1 and 2"); a series is named by numbers ("toy story 1-3", "the first
+two Hunger Games books": by sequel numbers or the series noted in the titles, "(The Hunger Games,
+#2)"), "rocky 1" is Rocky, a series' name its first book when nothing else has it ("Mistborn"),
+and the initials a title begins with are a name of it ("E.T.", "ET"). Among same-titled items the
+one sharing a category (an author) with the other titles of the message is meant ("Twilight, New
+Moon, Eclipse"), where only recency chose before.
 """
 
 from __future__ import annotations
@@ -39,7 +52,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz, process
 
@@ -59,6 +72,7 @@ COMMON_WORD_TITLES = 200  # a word in more titles than this says little about wh
 MAX_MEANING_LOOKUPS = 3  # embedding a phrase costs milliseconds: this many per message at most
 RARE_WORD_MIN_LENGTH = 6  # one word no other title has names its title if at least this long
 YEAR_TOLERANCE = 1  # a year typed this far from the item's still names it ("Heat (1996)")
+MAX_CONTINUED_WORDS = 8  # a title's first words left out, or the rest of it, are at most this long
 MAX_TOKENS = 300  # words and breaks of a message read; a chat message is far shorter
 
 # What a covered word is worth, by how its span matched: the exact "Good, the Bad and the Ugly"
@@ -69,13 +83,22 @@ _WEIGHT = {_EXACT: 1.0, _TYPO: 1.0, _PART: 0.6, _LOOKALIKE: 0.3}
 _ARTICLE = re.compile(r"^(?:the|a|an) ")
 _ARTICLES = frozenset({"the", "a", "an"})
 _TITLE_NOTE = re.compile(r"\s*\([^()]*\)\s*$")  # "Title (Series, #1)", "Title (1995)"
+_SERIES_NOTE = re.compile(r"\(([^()#,]+),? #(\d+)\)\s*$")  # "(The Hunger Games, #2)", not "#1-3" nor "#1.5"
+_INITIALS = re.compile(r"^((?:[A-Za-z]\.){2,})(?=\s)")  # "E.T. the Extra-Terrestrial"
 _SUBTITLE = re.compile(r"\s*:.*$")  # "Freakonomics: A Rogue Economist Explores ..."
 _TITLE_PARTS = re.compile(r"\s*:\s+|\s+-\s+")  # "Star Wars: Episode V - The Empire Strikes Back"
 # a dash between spaces breaks ("Heat - Mann"); a smiley ends a sentence ("good morning :) Help me")
-_TOKEN = re.compile(r"[a-z0-9]+|&|[:;]-?[()]|[,;/\n.!?*+|]|(?<!\S)-+(?!\S)")
+_TOKEN = re.compile(r"[a-z0-9]+|&|[:;]-?[()]|[,;/\n.!?*+|=]|(?<!\S)-+(?!\S)")
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
-_PUNCTUATION = frozenset(",;/\n.!?-*+|")
+# Numbers spelled out read as digits too ("Ocean's 11", "The Hateful 8", "13 Reasons Why",
+# "Slaughterhouse 5"); "one" stays a word ("the one with", "Ready Player One" typed as such).
+_NUMBER_WORDS = dict(zip("""two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
+                           sixteen seventeen eighteen nineteen twenty""".split(), map(str, range(2, 21))))
+_NUMBERS = _ROMAN | _NUMBER_WORDS
+# and common abbreviations as the word ("Sunset Blvd", "Dr Zhivago", "Godfather Pt 2", "Alien vs Predator")
+_ABBREVIATIONS = {"blvd": "boulevard", "dr": "doctor", "mr": "mister", "pt": "part", "vol": "volume", "vs": "versus"}
+_PUNCTUATION = frozenset(",;/\n.!?-*+|=")
 # Marks that do not fold to ASCII but still mean something between titles: bullets list, dashes break.
 _MARKS = {"•": "*", "‣": "*", "◦": "*", "–": "-", "—": "-", "―": "-"}
 # "1. The Shining 2. The Exorcist": list numbers, read as breaks when they count 1, 2, ... from the start
@@ -84,6 +107,9 @@ _ASIDE = re.compile(r"(?<=\w)\s*\((?=[^()]*[^\W\d_])[^()]*\)")  # "Heat (Michael
 _LIST_MARKS = frozenset(",;/\n*+|-") | {"and", "or", "plus", "nor"}  # what separates the items of a list
 # What a one-word title followed by it is an adjective of: "heist movies", "war films"
 _KIND_NOUNS = frozenset("movie movies film films flick flicks book books novel novels show shows series".split())
+_JOINS = frozenset("of to in on at for from with the".split())  # small words inside a name: "A Walk to Remember"
+# what opens a sentence before a comma without naming anything: "Hello, Can you ...", "Well, Heat ..."
+_INTERJECTIONS = frozenset("hi hello hey hiya yo ok okay yes yeah no nope well so thanks please sorry oh um hmm wow also".split())
 _INTENSIFIERS = frozenset("big huge great good real really very so little nice".split())
 _PREPOSITIONS = frozenset("about with for in at on".split())
 # "want to drive": the word after these and "to" is a verb
@@ -135,11 +161,12 @@ class TitleMatch:
 
 def _fold(text: str) -> tuple[str, list[int]]:
     """Lower-case ASCII text ("Amélie" -> "amelie") and where each of its characters came from."""
-    if text.isascii():
+    if text.isascii():  # (an emoji or other symbol ends a sentence: "loved the thing 😍 what else")
         return text.lower(), list(range(len(text)))
     folded, origin = [], []
     for position, char in enumerate(text):
-        ascii_form = _MARKS.get(char) or unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode().lower()
+        ascii_form = (_MARKS.get(char) or ("!" if unicodedata.category(char) == "So" else "")
+                      or unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode().lower())
         if ascii_form.isdigit() and folded and folded[-1].isalpha():  # "Alien³" is "alien 3"
             ascii_form = " " + ascii_form
         for piece in ascii_form:
@@ -209,9 +236,9 @@ def _within(marks: tuple[str, ...], title_marks: tuple[str, ...]) -> bool:
 
 
 def _key(words: list[str]) -> str:
-    """The words to look a title up by: no leading article, Roman numbers as digits ("Rocky II" is
-    "rocky 2")."""
-    return _ARTICLE.sub("", " ".join(_ROMAN.get(w, w) for w in words))
+    """The words to look a title up by: no leading article, Roman numbers and numbers spelled out
+    as digits ("Rocky II" is "rocky 2"), abbreviations spelled out ("Dr." is "doctor")."""
+    return _ARTICLE.sub("", " ".join(_NUMBERS.get(w) or _ABBREVIATIONS.get(w, w) for w in words))
 
 
 def _words(text: str) -> list[str]:
@@ -226,7 +253,7 @@ def normalize_title(text: str) -> str:
 def _numbers(key: str) -> set[str]:
     """The numbers in a title ("part ii" reads 2): a typo never changes them ("Toy Story 3" is
     not "toy story 4")."""
-    return {_ROMAN.get(w, w) for w in key.split() if w.isdigit() or w in _ROMAN}
+    return {_NUMBERS.get(w, w) for w in key.split() if w.isdigit() or w in _NUMBERS}
 
 
 @dataclass(frozen=True)
@@ -235,6 +262,9 @@ class _Found:
     score: float
     kind: int
     year_ok: bool = True  # False when the year typed with the title is not the item's
+    # other items of the name: same-titled ones only the recency rule of TitleMatcher._pick put
+    # after this one, and those with it as a shorter name ("Blink" of "Blink: The Power of ...")
+    ties: tuple[str, ...] = field(default=(), compare=False)
 
     def value(self, words: int) -> float:
         return words * _WEIGHT[self.kind] * self.score / 100
@@ -305,13 +335,28 @@ class _Message:
         return ((end < len(self.tokens) and self.tokens[end].word == "of" and self.capitalized(after + 1))
                 or (before >= 1 and self.tokens[before].word == "of" and self.capitalized(before - 1)))
 
+    def ends_a_name(self, start: int) -> bool:
+        """A capitalized span after a small word that follows a capitalized word inside a sentence:
+        the end of a name ("Remember" of "A Walk to Remember", a title the catalog may lack), not
+        "Similar to Inception"."""
+        k = start - 1
+        return (self.capitalized(start) and k >= 2 and self.tokens[k].word in _JOINS and self.capitalized(k - 1)
+                and self.tokens[k - 2].word not in _SENTENCE_ENDS)
+
     def listed(self, start: int, end: int) -> bool:
         """Between the marks of a list ("finding nemo, up and coco", "saw and saw 2"), so a title
         even lowercase and made of fillers; not a greeting before a comma ("hello, i ...")."""
         before = start == 0 or self.tokens[start - 1].word in _LIST_MARKS
         after = end == len(self.tokens) or self.tokens[end].word in _LIST_MARKS or self.tokens[end].word in _SENTENCE_ENDS
         return (start > 0 and before and after) or (before and end < len(self.tokens)
-                                                     and self.tokens[end].word in _SEPARATORS)
+                                                     and self.tokens[end].word in _SEPARATORS) or self.heads_a_list(start, end)
+
+    def heads_a_list(self, start: int, end: int) -> bool:
+        """The first of titles typed as names at the start of a line, before a list mark ("Saw,
+        Final Destination & Scream"): capitalized, as the next item is; "Hello, I ..." is no list."""
+        return ((start == 0 or self.tokens[start - 1].word == "\n") and end + 1 < len(self.tokens)
+                and self.tokens[end].word in _LIST_MARKS and self.capitalized(start) and self.capitalized(end + 1)
+                and self.tokens[end + 1].word != "i" and self.tokens[start].word not in _INTERJECTIONS)
 
 
 def _short_names(items: Iterable[Item], titles: dict[str, str], shorten: Callable[[str], str]) -> dict[str, str]:
@@ -353,18 +398,42 @@ class TitleMatcher:
         # Jedi"): when no other item has it and it has two real words and no number ("Part 2")
         endings = _short_names(catalog.items, self._titles,
                                lambda title: _TITLE_PARTS.split(_TITLE_NOTE.sub("", title))[-1])
+        # (a number spelled out is a word of the name: "The Two Towers"; "Part 2" is none)
+        raw_endings = {i.id: _words(_TITLE_PARTS.split(_TITLE_NOTE.sub("", i.title))[-1])
+                       for i in catalog.items if i.id in endings}
         ending_counts: dict[str, int] = {}
         for key in endings.values():
             ending_counts[key] = ending_counts.get(key, 0) + 1
         endings = {i: key for i, key in endings.items() if ending_counts[key] == 1 and key != subtitles.get(i)
-                   and key != notes.get(i) and not any(w.isdigit() for w in key.split())
+                   and key != notes.get(i) and not any(w.isdigit() or w in _ROMAN for w in raw_endings[i])
                    and sum(w not in _FILLERS for w in key.split()) >= 2}
-        self._names: list[dict[str, list[str]]] = []  # the exact keys, then the three kinds of alias
-        for keys in (self._titles, notes, subtitles, endings):
+        # (series key, number) -> item, from the notes of series ("Catching Fire (The Hunger Games, #2)")
+        self._numbered: dict[tuple[str, int], str] = {}
+        for item in catalog.items:
+            note = _SERIES_NOTE.search(item.title)
+            if note and normalize_title(note.group(1)):
+                self._numbered.setdefault((normalize_title(note.group(1)), int(note.group(2))), item.id)
+        # and, last, the name of a series for its first book when nothing else has that name
+        # ("Mistborn": The Final Empire (Mistborn, #1)), and the initials a title begins with ("E.T.", "ET")
+        taken = {key for keys in (self._titles, notes, subtitles, endings) for key in keys.values()}
+        series = {i: key for (key, number), i in self._numbered.items() if number == 1 and key not in taken
+                  and not key.replace(" ", "").isdigit()}
+        initials = {}
+        for item in catalog.items:
+            letters = _INITIALS.match(item.title)
+            if letters:
+                initials[item.id] = [key for key in (normalize_title(letters.group(1)),
+                                                     normalize_title(letters.group(1)).replace(" ", "")) if key not in taken]
+        self._names: list[dict[str, list[str]]] = []  # the exact keys, then the kinds of alias
+        for keys in (self._titles, notes, subtitles, endings, series):
             names: dict[str, list[str]] = {}
             for item_id, key in keys.items():
                 names.setdefault(key, []).append(item_id)
             self._names.append(names)
+        self._names.append({})
+        for item_id, keys in initials.items():
+            for key in keys:
+                self._names[-1].setdefault(key, []).append(item_id)
         # (item id, key) to compare fuzzily; a title of only non-Latin letters is found by meaning alone
         self._keys = [(i, key) for keys in (self._titles, notes, subtitles) for i, key in keys.items() if key]
         self._postings: dict[str, list[int]] = {}  # word -> positions in self._keys
@@ -403,7 +472,7 @@ class TitleMatcher:
         Hal and The Wedding Singer"), within MAX_MEANING_LOOKUPS.
         """
         message = _Message(text)
-        spans = self._segment(message)
+        spans = self._coherent(self._segment(message))
         found = [(message.tokens[s.start].start, self._as_match(s.found, message.original(s.start, s.end)), s.value)
                  for s in spans]
         unmatched: list[str] = []
@@ -417,8 +486,18 @@ class TitleMatcher:
                 found.append((message.tokens[phrase[2]].start, *match))
             return match is not None
 
+        found += self._series(message)
         for stretch in self._leftovers(message, spans):
+            if self._qualifies(message, spans, stretch):
+                continue
             pieces = self._pieces(message, stretch)
+            continued = self._continued(message, spans, stretch, pieces)
+            if continued:
+                for piece, (match, value) in continued.items():
+                    found.append((message.tokens[piece[2]].start, match, value))
+                unmatched += [message.original(piece[2], piece[3]) for piece in pieces
+                              if piece not in continued and not resolve(piece)]
+                continue
             if resolve(stretch):
                 continue
             if len(pieces) == 1:
@@ -427,9 +506,106 @@ class TitleMatcher:
             unmatched += [message.original(piece[2], piece[3]) for piece in pieces if not resolve(piece)]
         found.sort(key=lambda f: f[0])
         first_mentions: dict[str, tuple[int, TitleMatch, float]] = {}
-        for mention in found:
-            first_mentions.setdefault(mention[1].item.id, mention)
-        return list(first_mentions.values()), unmatched
+        for mention in found:  # a sure or named mention of an item outranks an earlier loose one
+            earlier = first_mentions.setdefault(mention[1].item.id, mention)
+            if (mention[1].sure or mention[1].named) and not (earlier[1].sure or earlier[1].named):
+                first_mentions[mention[1].item.id] = mention
+        kept = {id(mention) for mention in first_mentions.values()}
+        return [mention for mention in found if id(mention) in kept], unmatched
+
+    def _continued(self, message: _Message, spans: list[_Span], stretch: tuple[int, int, int, int],
+                   pieces: list[tuple[int, int, int, int]]) -> dict[tuple[int, int, int, int], tuple[TitleMatch, float]]:
+        """The pieces of a stretch no span covers that name a title together with the first words
+        of the title listed before them, the way people leave out what titles share: "The Bourne
+        Identity / Supremacy / Ultimatum", "Matrix Reloaded and Revolutions", "The Avengers +
+        Endgame", "die hard 1 and 2", "Harry Potter and the Chamber of Secrets & the Half-Blood
+        Prince". Only sure readings (a title up to typos, or part of one with the number typed)."""
+        before = [s for s in spans if s.end <= stretch[0]]
+        context: list[str] = []
+        if before and all(message.hard[k] or message.punct[k] for k in range(before[-1].end, stretch[0])):
+            last = before[-1]
+            end = last.end - (last.end - 1 > last.start and message.year[last.end - 1])
+            context = message.words(last.start, end)
+        continued: dict[tuple[int, int, int, int], tuple[TitleMatch, float]] = {}
+        for number, piece in enumerate(pieces):
+            words = message.words(piece[2], piece[3])
+            # the piece's first words alone when the sentence goes on: "die hard 1 and 2 are the best"
+            cut = next((k for k in range(piece[2] + 1, piece[3]) if message.breaks[k] and not message.year[k]), None)
+            heads = [words] if cut is None else [message.words(piece[2], cut), words]
+            contexts = [context] if context else []
+            if number > 0:  # the first words of this stretch ("harry potter and the ... & the half-blood prince")
+                contexts.append(message.words(pieces[0][2], pieces[number - 1][3]))
+            for leading, words in ((leading, words) for leading in contexts for words in heads):
+                if len(words) > MAX_CONTINUED_WORDS:
+                    continue
+                found = self._continuing(message, leading[:MAX_CONTINUED_WORDS], words)
+                if found is not None:
+                    said = message.original(piece[2], piece[3])
+                    continued[piece] = (self._as_match(found, said), found.value(len(words)))
+                    context = leading + words
+                    break
+        return continued
+
+    def _qualifies(self, message: _Message, spans: list[_Span], stretch: tuple[int, int, int, int]) -> bool:
+        """Whether words no span covers name the series of the title typed right after them
+        ("percy jackson lightning thief": The Lightning Thief (Percy Jackson and the Olympians, #1)),
+        so they are no title of their own."""
+        following = next((s for s in spans if s.start == stretch[1]), None)
+        words = [w for w in message.words(stretch[2], stretch[3]) if w not in _FILLERS]
+        return (following is not None and bool(words)
+                and set(words) <= set(_words(self.catalog.by_id[following.found.item_id].title)))
+
+    def _continuing(self, message: _Message, leading: list[str], words: list[str]) -> _Found | None:
+        """The title the first words of ``leading`` and ``words`` make, the longest such first."""
+        for k in range(min(len(leading), MAX_SPAN_WORDS - len(words)), 0, -1):
+            if all(w in _FILLERS for w in leading[:k]):
+                break
+            found = self._match_span(message, leading[:k] + words, None, True, True)
+            if found is not None and (found.kind >= _TYPO or (
+                    found.kind == _PART and _numbers(_key(words)) and _numbers(_key(words))
+                    <= _numbers(self._titles[found.item_id]))):
+                return found
+        return None
+
+    def _series(self, message: _Message) -> list[tuple[int, TitleMatch, float]]:
+        """The titles of a series named by their numbers: "toy story 1-3", "the first two
+        godfather movies", "the first 3 Hunger Games books" (by the series noted in the titles,
+        "(The Hunger Games, #2)", or sequel numbers, "The Godfather Part II")."""
+        tokens, found = message.tokens, []
+        for k in range(len(tokens) - 1):
+            word, next_word = tokens[k].word, tokens[k + 1].word
+            if word == "first" and _NUMBERS.get(next_word, next_word).isdigit():
+                count, start, end = int(_NUMBERS.get(next_word, next_word)), k + 2, k + 2
+                while end < len(tokens) and not message.breaks[end]:
+                    end += 1
+                first, numbers = (start, end), range(1, count + 1)
+            elif (word.isdigit() and next_word.isdigit() and message.text[tokens[k].end:tokens[k + 1].start] in ("-", "–")
+                  and k > 0 and not message.breaks[k - 1]):
+                start = k
+                while start > 0 and not message.breaks[start - 1]:
+                    start -= 1
+                start = next((s for s in range(start, k) if self._match_span(message, message.words(s, k), None, True, False)
+                              or (_key(message.words(s, k)), 1) in self._numbered), k)  # "my faves r toy story 1-3"
+                first, numbers = (start, k), range(int(word), int(next_word) + 1)
+            else:
+                continue
+            series = message.words(*first)
+            if not series or len(numbers) > 9 or len(numbers) < 2:
+                continue
+            members = []
+            for number in numbers:
+                item_id = self._numbered.get((_key(series), number))
+                sequel = None if item_id else self._match_span(message, series + ([str(number)] if number > 1 else []),
+                                                               None, True, True)
+                if sequel is not None and (sequel.kind >= _TYPO or (sequel.kind == _PART and number > 1 and str(number)
+                                                                    in _numbers(self._titles[sequel.item_id]))):
+                    item_id = sequel.item_id
+                if item_id and item_id not in members:
+                    members.append(item_id)
+            if len(members) >= 2:  # a series, not "the first two hours of Heat"
+                found += [(tokens[first[0]].start, TitleMatch(self.catalog.by_id[i], 100.0, True, message.original(*first),
+                                                              True), float(len(series))) for i in members]
+        return found
 
     def _segment(self, message: _Message) -> list[_Span]:
         """The title spans covering the most words, weighted by how well each matched.
@@ -485,7 +661,8 @@ class TitleMatcher:
                 words = message.words(i, j)
                 if len(words) > self._max_words:
                     break
-                fuzzy = fuzzy_budget > 0 and (as_name or not inside) and self._worth_comparing(words, hard_start)
+                fuzzy = (fuzzy_budget > 0 and (as_name or not inside)
+                         and self._worth_comparing(words, hard_start, j == n or message.hard[j]))
                 fuzzy_budget -= fuzzy
                 whole = i == first_word and j - 1 == last_word
                 listed = message.listed(i, j)
@@ -496,11 +673,12 @@ class TitleMatcher:
                 if found is None or (not (as_name or whole)
                                      and self._a_word_of_the_sentence(message, i, j, words, found.item_id, listed)):
                     continue
-                if (not whole and message.cuts_a_name(i, j)) or (open_end and found.kind < _TYPO):
+                if (not whole and (message.cuts_a_name(i, j) or (found.kind < _TYPO and message.ends_a_name(i)))
+                        or (open_end and found.kind < _TYPO)):
                     continue
                 if inside and not (found.kind >= _TYPO if as_name else
                                    found.kind == _EXACT and sum(w not in _FILLERS for w in words) > 1
-                                   and " ".join(words) == self._typed[found.item_id]):
+                                   and _ARTICLE.sub("", " ".join(words)) == _ARTICLE.sub("", self._typed[found.item_id])):
                     continue
                 if year is None:
                     spans_from[i].append(_Span(i, j, found, found.value(len(words))))
@@ -542,11 +720,14 @@ class TitleMatcher:
         return len(real_words) <= 1 and (after in _KIND_NOUNS or infinitive)
 
     @staticmethod
-    def _worth_comparing(words: list[str], hard_start: bool) -> bool:
+    def _worth_comparing(words: list[str], hard_start: bool, hard_end: bool = False) -> bool:
         """Fuzzy comparison only for spans that end on a real word and start on one (or right
-        after a separator): "loved the matix" is "the matix" with a filler in front."""
+        after a separator): "loved the matix" is "the matix" with a filler in front. Between
+        separators a title may end on a filler when it has two real words ("and oh the places
+        youll go")."""
         key = _key(words).split()
-        return bool(key) and key[-1] not in _FILLERS and (hard_start or key[0] not in _FILLERS)
+        ends = key and (key[-1] not in _FILLERS or (hard_start and hard_end and sum(w not in _FILLERS for w in key) >= 2))
+        return bool(ends) and (hard_start or key[0] not in _FILLERS)
 
     @staticmethod
     def _leftovers(message: _Message, spans: list[_Span]) -> list[tuple[int, int, int, int]]:
@@ -610,13 +791,20 @@ class TitleMatcher:
             return None
         all_fillers = all(w in _FILLERS for w in key.split())
         ids = self._named(message, key, marks)
+        if key.isdigit():  # a number alone names a title written so ("1917"), not one spelled out ("Eight")
+            ids = [i for i in ids if key in self._typed[i].split()]
+        if not ids and key.endswith(" 1") and not key[:-2].isdigit():  # "rocky 1", "die hard 1": the first
+            ids = self._named(message, key[:-2], marks)
         # a title of fillers counts typed as a name or with its year ("the thing 1982"); the name of
         # a category typed lowercase is that category ("war movies")
         dated = year is not None and any(self.catalog.by_id[i].year == year for i in ids)
         if ids and (as_name or dated or not (all_fillers or key in self._categories)):
             item_id, year_ok = self._pick(ids, year, " ".join(words), message)
-            return _Found(item_id, 100.0, self._exactness(ids, key, year), year_ok)
-        if all_fillers or not fuzzy or key in self._categories:
+            others = [i for names in self._names for i in names.get(key, ()) if i not in ids and self._of_year(i, year)
+                      and _within(marks, self._marks[i])]  # "blink": the title, or Blink: The Power of ...
+            return _Found(item_id, 100.0, self._exactness(ids, key, year), year_ok,
+                          self._ties(ids, item_id, year, " ".join(words), message) + tuple(dict.fromkeys(others)))
+        if all_fillers or not fuzzy or key in self._categories or key.isdigit():
             return None
         best: tuple[tuple, _Found] | None = None
         for position in self._candidates(message, key):
@@ -723,6 +911,30 @@ class TitleMatcher:
         best = max(ids, key=lambda i: (year is not None and self._year_fit(i, year), self._in_named_category(i, message),
                                        self._typed[i] == typed, self.catalog.by_id[i].year or 0))
         return best, self._of_year(best, year)
+
+    def _ties(self, ids: list[str], best: str, year: int | None, typed: str, message: _Message) -> tuple[str, ...]:
+        """The items of ``ids`` that _pick put after ``best`` only for being older."""
+        def rank(i: str) -> tuple:
+            return year is not None and self._year_fit(i, year), self._in_named_category(i, message), self._typed[i] == typed
+        return tuple(i for i in ids if i != best and rank(i) == rank(best))
+
+    def _coherent(self, spans: list[_Span]) -> list[_Span]:
+        """Among the items of a name the one that shares a category (an author) with the other
+        titles of the message, when nothing but recency or the whole title picked another:
+        "Twilight, New Moon, Eclipse" is Stephenie Meyer's Twilight; "outliers, blink and the
+        tipping point" Malcolm Gladwell's Blink: The Power of Thinking Without Thinking."""
+        if not any(s.found.ties for s in spans):
+            return spans
+        coherent = []
+        for span in spans:
+            others = set().union(*(self.catalog.by_id[o.found.item_id].categories for o in spans if o is not span))
+            candidates = (span.found.item_id, *span.found.ties)
+            shared = [len(others.intersection(self.catalog.by_id[i].categories)) for i in candidates]
+            if span.found.ties and shared[0] == 0 and max(shared) > 0:
+                item_id = candidates[shared.index(max(shared))]
+                span = _Span(span.start, span.end, replace(span.found, item_id=item_id, ties=()), span.value)
+            coherent.append(span)
+        return coherent
 
     def _message_categories(self, message: _Message) -> set[str]:
         """The categories the message names (authors, in a books catalog), found once."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.conversations import ConversationStore
 from bot.store import Store
-from bot.vocabulary import EXPORT_LINK_TTL, utcnow
+from bot.vocabulary import EXPORT_LINK_TTL, Linked, utcnow
 
 
 def token_hash(token: str) -> str:
@@ -28,8 +28,10 @@ class Privacy:
         self.conversations = conversations
 
     def export(self, sender_id: str) -> dict[str, Any] | None:
-        """The user's complete data as JSON-ready values; None if nothing is stored."""
-        conversation = self.conversations.history(sender_id) if self.conversations else []
+        """The user's complete data as JSON-ready values, with the conversations of the ids
+        linked to them (an anonymous visitor's, before signing in); None if nothing is stored."""
+        linked = self.store.linked_ids(sender_id)
+        conversation = [turn for user in (*linked, sender_id) for turn in self._history(user)]
         data = self.store.export(sender_id)
         if data is None and not conversation:
             return None
@@ -38,15 +40,26 @@ class Privacy:
             "preferences": {}, "events": [], "consent_history": [],
         }
         data["conversation"] = conversation
+        data["linked_ids"] = linked
         data["exported_at"] = utcnow().isoformat()
         return data
 
+    def _history(self, sender_id: str) -> list[dict[str, Any]]:
+        return self.conversations.history(sender_id) if self.conversations else []
+
     def erase(self, sender_id: str) -> dict[str, int]:
-        """Delete the user's rows in both databases; how many rows each held."""
-        return {
-            "engine": int(self.store.erase(sender_id)),
-            "conversation_events": self.conversations.erase(sender_id) if self.conversations else 0,
-        }
+        """Delete the user's rows in both databases, and the conversations of the ids linked to
+        them; how many rows each held."""
+        linked = self.store.linked_ids(sender_id)
+        erased = {"engine": int(self.store.erase(sender_id)), "conversation_events": 0}
+        if self.conversations:
+            erased["conversation_events"] = sum(self.conversations.erase(user) for user in (*linked, sender_id))
+        return erased
+
+    def link_anonymous(self, anonymous_id: str, sender_id: str) -> Linked:
+        """The visitor's anonymous profile becomes part of the signed-in user's (consent rules
+        of :meth:`Store.link_sender`); their conversation stays where it is, linked."""
+        return self.store.link_sender(anonymous_id, sender_id, kind="anonymous")
 
     def create_export_token(self, sender_id: str, now: datetime | None = None) -> str:
         """A secret for one download of the user's data within EXPORT_LINK_TTL."""

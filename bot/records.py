@@ -17,7 +17,7 @@ from bot.conversations import ConversationStore
 from bot.handoff import Handoff, HandoffDesk
 from bot.privacy import Privacy
 from bot.store import Store
-from bot.vocabulary import EventType, HandoffReason, Recorded
+from bot.vocabulary import EventType, HandoffReason, Linked, Recorded
 
 
 class Records:
@@ -61,6 +61,10 @@ class Records:
     def redeem_export_token(self, token: str, now: datetime | None = None) -> str | None:
         """The user behind a valid one-time token, which this uses up; None otherwise."""
         return self._privacy.redeem_export_token(token, now)
+
+    def link_anonymous(self, anonymous_id: str, sender_id: str) -> Linked:
+        """A visitor who chatted anonymously signed in: one profile from now on."""
+        return self._privacy.link_anonymous(anonymous_id, sender_id)
 
     def erase(self, sender_id: str) -> dict[str, int]:
         """Delete the user's rows in both databases; how many rows each held."""

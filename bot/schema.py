@@ -1,5 +1,5 @@
 """The tables of the bot's own database (SQLAlchemy 2): users, stated preferences, events,
-consents, export tokens, handoffs and the erased users' fingerprints.
+consents, export tokens, handoffs, the erased users' fingerprints and the ids linked to a user.
 
 No table stores raw message text: events carry ids and labels. Every change of these tables
 comes with a migration in bot/migrations/versions, which carries existing databases along.
@@ -117,3 +117,16 @@ class ErasedSender(Base):
 
     sender_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SenderLink(Base):
+    """Another id under which a user chatted, now one profile with theirs: the anonymous id a
+    visitor had before signing in (their rows moved here), or later a Slack or Telegram account.
+    Kept so that export and erasure also cover that id's conversation."""
+
+    __tablename__ = "sender_links"
+
+    alias: Mapped[str] = mapped_column(String(255), primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(255), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "anonymous" (so far)
+    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import checkpoints, migrations
 from bot.database import as_utc, clear_deleted, open_database, unavailable_as_error
-from bot.schema import Consent, ErasedSender, Event, ExportToken, HandoffRequest, Preference, User
+from bot.schema import Consent, ErasedSender, Event, ExportToken, HandoffRequest, Preference, SenderLink, User
 from bot.statements import (
     EVENTS_OF_MANY,
     EVENTS_OF_TYPES,
@@ -39,7 +39,15 @@ from bot.statements import (
     require_consent,
     sender_hash,
 )
-from bot.vocabulary import POPULARITY_WEIGHTS, EventType, HandoffStatus, PreferenceKind, StoreUnavailable, utcnow
+from bot.vocabulary import (
+    POPULARITY_WEIGHTS,
+    EventType,
+    HandoffStatus,
+    Linked,
+    PreferenceKind,
+    StoreUnavailable,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -521,14 +529,59 @@ class Store:
             ],
         }
 
-    def erase(self, sender_id: str) -> bool:
-        """Delete every row about the user, imported ones too, and keep a hash of their id so
-        that importing the shop's history again leaves them out; True if there was anything
-        to delete (else nothing is written)."""
+    def link_sender(self, alias: str, sender_id: str, kind: str) -> Linked:
+        """Make ``alias`` (an anonymous visitor's id) part of ``sender_id``'s profile, in one
+        transaction: consent rules apply. The user's own consent decision stands; a user who
+        has made none takes the alias's decisions. The alias's events and preferences move to
+        the user only when both the alias (they were stored with its consent) and the user now
+        consent; otherwise they are deleted, as a withdrawal would. The alias keeps no rows
+        but the link, which export and erasure follow to its conversation."""
+        if alias == sender_id:
+            raise ValueError("an id cannot be linked to itself")
         with self.transaction() as session:
+            ensure_user(session, sender_id, lock="update")
+            own = session.scalars(select(Consent).where(Consent.sender_id == sender_id).order_by(Consent.id)).all()
+            theirs = session.scalars(select(Consent).where(Consent.sender_id == alias).order_by(Consent.id)).all()
+            if not own:
+                for decision in theirs:
+                    session.add(Consent(sender_id=sender_id, granted=decision.granted, channel=decision.channel,
+                                        created_at=decision.created_at))
+            in_force = (own or theirs)[-1].granted if (own or theirs) else None
+            moved_events = moved_preferences = 0
+            if in_force and theirs and theirs[-1].granted:
+                moved_events = session.execute(
+                    update(Event).where(Event.sender_id == alias).values(sender_id=sender_id)).rowcount
+                held = select(Preference.kind, Preference.value).where(Preference.sender_id == sender_id)
+                session.execute(delete(Preference).where(Preference.sender_id == alias,
+                                                         tuple_(Preference.kind, Preference.value).in_(held)))
+                moved_preferences = session.execute(
+                    update(Preference).where(Preference.sender_id == alias).values(sender_id=sender_id)).rowcount
+                alias_row, user_row = session.get(User, alias), session.get(User, sender_id)
+                if alias_row is not None and alias_row.onboarded_at and user_row.onboarded_at is None:
+                    user_row.onboarded_at = alias_row.onboarded_at
+            for table in (Event, Preference, Consent, ExportToken):
+                session.execute(delete(table).where(table.sender_id == alias))
+            session.execute(delete(User).where(User.sender_id == alias))
+            session.execute(update(SenderLink).where(SenderLink.sender_id == alias).values(sender_id=sender_id))
+            session.merge(SenderLink(alias=alias, sender_id=sender_id, kind=kind, linked_at=utcnow()))
+        return Linked(moved_events, moved_preferences, in_force)
+
+    def linked_ids(self, sender_id: str) -> list[str]:
+        """The ids linked to the user (:meth:`link_sender`), oldest link first."""
+        query = select(SenderLink.alias).where(SenderLink.sender_id == sender_id).order_by(SenderLink.linked_at)
+        with self.reading() as session:
+            return list(session.scalars(query))
+
+    def erase(self, sender_id: str) -> bool:
+        """Delete every row about the user, imported ones too, the handoffs of the ids linked
+        to them and the links, and keep a hash of their id so that importing the shop's history
+        again leaves them out; True if there was anything to delete (else nothing is written)."""
+        with self.transaction() as session:
+            aliases = list(session.scalars(select(SenderLink.alias).where(SenderLink.sender_id == sender_id)))
             for table in (Event, Preference, Consent, ExportToken, HandoffRequest):
-                session.execute(delete(table).where(table.sender_id == sender_id))
-            if session.execute(delete(User).where(User.sender_id == sender_id)).rowcount == 0:
+                session.execute(delete(table).where(table.sender_id.in_([sender_id, *aliases])))
+            session.execute(delete(SenderLink).where((SenderLink.sender_id == sender_id) | (SenderLink.alias == sender_id)))
+            if session.execute(delete(User).where(User.sender_id == sender_id)).rowcount == 0 and not aliases:
                 return False
             if session.get(ErasedSender, sender_hash(sender_id)) is None:
                 session.add(ErasedSender(sender_hash=sender_hash(sender_id), erased_at=utcnow()))

@@ -8,6 +8,8 @@ CLI), the engine and storage may all use it.
 from __future__ import annotations
 
 import enum
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 
@@ -88,6 +90,20 @@ PUSH_CHANNELS = frozenset({"socketio", "slack", "telegram"})
 
 
 EXPORT_LINK_TTL = timedelta(minutes=15)  # how long a one-time download link of a user's data works
+
+
+# An anonymous visitor's id as the chat widget makes it up (rasa_plugins/identity.py: the same
+# pattern, where no signed-in user can be named): never a shop's user id.
+ANONYMOUS_SENDER = re.compile(r"web-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@dataclass(frozen=True)
+class Linked:
+    """What linking another id to a user did: rows moved to the user, and the consent in force."""
+
+    events: int
+    preferences: int
+    consent: bool | None
 
 
 class StoreUnavailable(RuntimeError):

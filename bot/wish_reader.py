@@ -22,7 +22,7 @@ _NEGATION = re.compile(
     r"\b(?P<cue>not a (?:big )?fan of|no more|can'?t stand|"  # the longer cues first: "not a fan of" is no "not"
     r"(?:don'?t|do not|dont|doesn'?t|won'?t) (?:want|like|need|show|give|recommend|suggest|include|care for)|"
     rf"no|not|without|nothing|never|avoid|except|excluding|hate|dislike)\s+{_NOT_REALLY}"
-    r"(?P<what>[^,.;!?]+?)(?=\s*(?:[,.;!?]|\bbut\b|\bthough\b|\binstead\b|\bplease\b|\bthanks\b|$))",
+    r"(?P<what>[^,.;!?\n]+?)(?=[^\S\n]*(?:[,.;!?\n]|\bbut\b|\bthough\b|\binstead\b|\bplease\b|\bthanks\b|$))",
     re.IGNORECASE,
 )
 _LASTING = re.compile(r"\b(?:never|hate|can'?t stand|dislike|don'?t like|do not like|not a (?:big )?fan of|ever)\b",
@@ -66,6 +66,12 @@ def _unshield(text: str, shielded: list[str]) -> str:
     return text
 
 
+def _without_constraints(text: str) -> str:
+    """The text without its constraints, line by line: a title per line ("Groundhog Day\nPalm
+    Springs\nEdge of Tomorrow") stays a list, not one run of words."""
+    return "\n".join(filter(None, (without_constraints(line) for line in text.split("\n"))))
+
+
 def _cut(text: str, phrases: list[str]) -> str:
     """The text without the phrases titles were read from (a separator in their place)."""
     for phrase in filter(None, phrases):
@@ -84,7 +90,7 @@ class WishReader:
     def read(self, text: str) -> Wish:
         text, titled = self._shield_constraint_titles(text)
         constraints = parse_constraints(text)
-        text, shielded = self._shield_titles(_unshield(without_constraints(text), titled))
+        text, shielded = self._shield_titles(_unshield(_without_constraints(text), titled))
         wanted, avoided, lasting = self._split_negations(text)
         wanted, avoided = _unshield(wanted, shielded), [_unshield(phrase, shielded) for phrase in avoided]
         matches, _ = (self.matcher.match_many(wanted, limit=MAX_TITLES, by_meaning=False) if re.search(r"\w", wanted)
@@ -115,14 +121,14 @@ class WishReader:
         return text, shielded
 
     def _shield_titles(self, text: str) -> tuple[str, list[str]]:
-        """The text with the titles that begin like a negation ("Never Let Me Go", "No Country for
-        Old Men") replaced by placeholders, so that they are not read as what is not wanted; and
-        those titles, in placeholder order."""
+        """The text with the titles that hold a negation ("Never Let Me Go", "No Country for Old
+        Men", "The Hate U Give") replaced by placeholders, so that they are not read as what is not
+        wanted; and those titles, in placeholder order."""
         if not _NEGATION.search(text):
             return text, []
         matches, _ = self.matcher.match_many(text, limit=MAX_TITLES, by_meaning=False)
         shielded = [m.phrase for m in matches
-                    if (m.sure or m.named) and _NEGATION.match(m.phrase) and _NEGATION.match(m.item.title)]
+                    if (m.sure or m.named) and _NEGATION.search(m.phrase) and _NEGATION.search(m.item.title)]
         for number, phrase in enumerate(shielded):
             text = text.replace(phrase, _placeholder(number), 1)
         return text, shielded

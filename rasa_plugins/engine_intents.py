@@ -15,7 +15,10 @@ and ranking) is the parse. Rasa's own pipeline (DIET, the FallbackClassifier) ru
 engine does not answer (the action server restarting, no intent model trained); the failure is
 logged once a minute. Button payloads (``/intent{...}``) are Rasa's own and are not sent. The
 engine names no entities: the actions read titles and categories from the text through the
-engine, and a button's entities come from its payload.
+engine, and a button's entities come from its payload. Whatever read it, a message in a
+conversation claims its intent only as rasa_plugins/payloads.py allows (offered buttons, never
+a system intent). The action server answers only with the shared secret ``BOT_ACTION_TOKEN``
+(actions/guard.py), sent as with the actions (endpoints.yml).
 
 The wrapper is installed only on the Rasa release it was written for; on another, a warning says
 so and every message goes through Rasa's pipeline alone.
@@ -36,6 +39,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 
+from rasa_plugins import payloads
+
 logger = logging.getLogger(__name__)
 
 WRAPPED_VERSION = "3.6.21"  # the wrapped method's signature and duties are those of this release
@@ -53,8 +58,9 @@ def intent_url(env: Mapping[str, str]) -> str:
 class EngineReader:
     """Asks the action server for the engine's reading of a text; None when it gives none."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, token: str | None = None) -> None:
         self.url = url
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
         self._last_warning = 0.0
 
@@ -62,7 +68,7 @@ class EngineReader:
         """One session (and its kept-alive connections) for the running event loop."""
         loop = asyncio.get_running_loop()
         if loop not in self._sessions:
-            self._sessions[loop] = aiohttp.ClientSession(timeout=TIMEOUT)
+            self._sessions[loop] = aiohttp.ClientSession(timeout=TIMEOUT, headers=self.headers)
         return self._sessions[loop]
 
     async def read(self, text: str) -> dict[str, Any] | None:
@@ -88,22 +94,24 @@ _rasa_parse_message = MessageProcessor.parse_message
 
 async def parse_message(self: MessageProcessor, message: UserMessage, tracker: Any = None,
                         only_output_properties: bool = True) -> dict[str, Any]:
-    """Rasa's ``parse_message``, with the engine's reading of a typed message when it answers."""
+    """Rasa's ``parse_message``, with the engine's reading of a typed message when it answers,
+    and only the intents the message may claim in its conversation."""
     text = message.text
-    if _reader is not None and self.http_interpreter is None and text and not text.startswith("/"):
+    if _reader is not None and self.http_interpreter is None and text and not payloads.is_payload(text):
         reading = await _reader.read(text)
         if reading is not None:
             parse_data = {TEXT: text, INTENT: reading["intent"], INTENT_RANKING_KEY: reading["intent_ranking"],
                           ENTITIES: []}
             self._check_for_unseen_features(parse_data)
-            return parse_data
-    return await _rasa_parse_message(self, message, tracker, only_output_properties)
+            return payloads.checked(parse_data, tracker)
+    return payloads.checked(await _rasa_parse_message(self, message, tracker, only_output_properties), tracker)
 
 
 def install(env: Mapping[str, str] | None = None) -> bool:
     """Wrap ``parse_message`` once (True), on the Rasa release it was written for."""
     global _reader
-    _reader = EngineReader(intent_url(os.environ if env is None else env))
+    env = os.environ if env is None else env
+    _reader = EngineReader(intent_url(env), env.get("BOT_ACTION_TOKEN") or None)
     if MessageProcessor.parse_message is parse_message:
         return True
     if rasa.__version__ != WRAPPED_VERSION:

@@ -4,6 +4,9 @@
 Rasa 3.6 answered a body of the wrong shape (a list, ``null``, a number as the message) with a
 500 or an empty 200, and took a missing sender as the shared user ``default``; here such a
 body gets a 4xx with a JSON ``message`` saying what is wrong, and nothing is stored.
+
+The sender is the signed-in user of ``Authorization: Bearer <user token>`` (the body's
+``sender`` may then be left out), else an anonymous ``web-<uuid>`` (rasa_plugins/identity.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from rasa_plugins.identity import IdentityError, sender_for, token_secret
 
 MAX_MESSAGE_CHARS = 2000  # what the chat page's input takes (bot/web/static/index.html)
 MAX_SENDER_CHARS = 255  # the sender id columns of both databases
@@ -56,11 +61,12 @@ def _finite(number: str) -> float:
     return value
 
 
-def parse_rest_body(body: bytes) -> dict[str, Any]:
+def parse_rest_body(body: bytes, *, signed: bool = False) -> dict[str, Any]:
     """The REST webhook's body checked: ``{"sender": text, "message": text, "metadata": {...}}``.
 
     Returns only these fields (``input_channel`` is not taken from the client: it names the
-    channel in the engine's records and decides whether a person can answer later). Raises
+    channel in the engine's records and decides whether a person can answer later); with
+    ``signed`` (a user token came with it) the sender may be missing (then ""). Raises
     :class:`RestRequestError` with a 4xx status and a message that never echoes the input.
     """
     if len(body) > MAX_BODY_BYTES:
@@ -83,7 +89,9 @@ def parse_rest_body(body: bytes) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise RestRequestError(400, 'the body must be a JSON object: {"sender": "...", "message": "..."}')
     sender, message, metadata = parsed.get("sender"), parsed.get("message"), parsed.get("metadata")
-    if not isinstance(sender, str) or not sender.strip():
+    if signed and sender is None:
+        sender = ""  # the token names the sender
+    elif not isinstance(sender, str) or not sender.strip():
         raise RestRequestError(400, '"sender" must be a non-empty string: the id of the user writing')
     if len(sender) > MAX_SENDER_CHARS:
         raise RestRequestError(400, f'"sender" is too long: {len(sender)} characters, at most {MAX_SENDER_CHARS}')
@@ -106,6 +114,10 @@ def parse_rest_body(body: bytes) -> dict[str, Any]:
     return {"sender": sender, "message": message, "metadata": metadata}
 
 
+def failure(status: int, message: str) -> HTTPResponse:
+    return response.json({"status": "failure", "code": status, "message": message}, status=status)
+
+
 class RestInput(rest.RestInput):
     """Rasa's REST channel (same name and webhook) with its body checked first: a body Rasa
     would fail on, or mistake for another user, gets a JSON ``{"status": "failure", "code",
@@ -113,16 +125,22 @@ class RestInput(rest.RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(on_new_message)
+        secret = token_secret()
 
         @webhook.middleware("request")
         async def check_body(request: Request) -> HTTPResponse | None:
             if request.method != "POST" or not request.path.rstrip("/").endswith("/webhook"):
                 return None
+            scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+            token = token.strip() if scheme.lower() == "bearer" else ""
             try:
-                request.parsed_json = parse_rest_body(request.body or b"")  # what Rasa's handler reads
+                parsed = parse_rest_body(request.body or b"", signed=bool(token))
+                parsed["sender"] = sender_for(secret, token or None, parsed["sender"] or None)
             except RestRequestError as error:
-                return response.json({"status": "failure", "code": error.status, "message": error.message},
-                                     status=error.status)
+                return failure(error.status, error.message)
+            except IdentityError as error:
+                return failure(error.status, str(error))
+            request.parsed_json = parsed  # what Rasa's handler reads
             return None
 
         return webhook

@@ -10,12 +10,14 @@ export RASA_TELEMETRY_ENABLED=false
 
 # Human handoff: the agent console sends replies through Rasa's HTTP API, which is on only
 # with this token. Without configured agents, one is made up for this run, and so is an
-# operator's API key for the analytics page and the user-data API (print_staff_pages).
+# operator's API key for the analytics page and the user-data API (print_staff_pages). The action
+# servers answer only Rasa, which sends them BOT_ACTION_TOKEN (endpoints.yml): made up if unset.
 new_secret() { .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))'; }
 agent_token=""
 api_key=""
 make_up_secrets() {
   export BOT_RASA_TOKEN="${BOT_RASA_TOKEN:-$(new_secret)}"
+  export BOT_ACTION_TOKEN="${BOT_ACTION_TOKEN:-$(new_secret)}"
   if [ -z "${BOT_AGENT_TOKENS:-}" ]; then
     agent_token=$(new_secret)
     export BOT_AGENT_TOKENS="agent:$agent_token"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from bot.store import Store  # noqa: E402
 DEMO_CATALOG = PROJECT_ROOT / "data/catalog/movies.jsonl"
 GOODBOOKS_MAPPING = PROJECT_ROOT / "data/catalog/mappings/goodbooks-10k.yml"
 GOODBOOKS_QUESTIONNAIRE = PROJECT_ROOT / "data/catalog/mappings/goodbooks-10k.questionnaire.yml"
+ACTION_TOKEN = secrets.token_urlsafe(24)  # what the tests' Rasa servers send their action servers
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -197,5 +199,7 @@ def rasa_model() -> Path:
 
 @pytest.fixture(scope="session")
 def rasa_env() -> dict[str, str]:
-    """Environment for Rasa commands: no telemetry, no warning about Rasa's own SQLAlchemy use."""
-    return {**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "RASA_TELEMETRY_ENABLED": "false"}
+    """Environment for Rasa commands: no telemetry, no warning about Rasa's own SQLAlchemy use, and
+    the secret the action servers of the tests demand (actions/guard.py)."""
+    return {**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "RASA_TELEMETRY_ENABLED": "false",
+            "BOT_ACTION_TOKEN": ACTION_TOKEN}

@@ -64,3 +64,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+OFFERED_BY_TEST = "(buttons offered by the test)"
+
+
+def offer_buttons(rasa_url: str, rasa_token: str, sender: str, payloads: list[str]) -> None:
+    """Store a bot message offering these buttons in ``sender``'s conversation, as if the bot had
+    shown them (Rasa's HTTP API, ``--auth-token``): a typed payload is taken only for a button
+    offered in the conversation (rasa_plugins/payloads.py). It starts the conversation's session."""
+    offered = {"event": "bot", "text": OFFERED_BY_TEST,
+               "data": {"buttons": [{"title": payload, "payload": payload} for payload in payloads]}}
+    # First the session start, on its own: an event sent with it would be stamped before the
+    # session started, and Rasa reads a conversation's current session only.
+    for events in ([{"event": "action", "name": "action_listen"}], [offered]):
+        response = requests.post(f"{rasa_url}/conversations/{sender}/tracker/events",
+                                 params={"token": rasa_token}, json=events, timeout=60)
+        response.raise_for_status()

@@ -85,6 +85,18 @@ class ConsentOut(BaseModel):
     consent: bool
 
 
+class MergeIn(BaseModel):
+    anonymous_id: str = Field(min_length=40, max_length=40, pattern=r"^web-[0-9a-f-]{36}$",
+                              description="The id the widget chatted under before the user signed in.")
+
+
+class MergeOut(BaseModel):
+    anonymous_id: str
+    events: int = Field(description="Events moved to the user (none unless both consented).")
+    preferences: int
+    consent: bool | None = Field(description="The user's consent decision in force afterwards.")
+
+
 class RecommendationOut(BaseModel):
     id: str
     title: str

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
-from bot.vocabulary import Recorded
+from bot.vocabulary import ANONYMOUS_SENDER, Recorded
 from bot.web.auth import site_key, slot_access
 from bot.web.dependencies import AppSettings, Engines, Limits, valid_sender_id
 from bot.web.responses import NO_STORE
@@ -88,6 +88,8 @@ def mint_user_token(sender_id: str, response: Response, settings: AppSettings) -
     be revoked one by one, only all at once by changing BOT_USER_TOKEN_SECRET."""
     if settings.user_token_secret is None:
         raise HTTPException(503, USER_TOKENS_DISABLED)
+    if ANONYMOUS_SENDER.fullmatch(sender_id):
+        raise HTTPException(422, "web-<uuid> ids are the chat's anonymous visitors, not the site's users")
     now = int(time.time())
     issued = issue_user_token(settings.user_token_secret, sender_id, now=now)
     response.headers.update(NO_STORE)

@@ -1,39 +1,37 @@
-"""Short-lived tokens with which a user's browser reads, exports and erases only their own data.
+"""Short-lived signed tokens that say who a user is: the shop's signed-in customer.
 
-The business's site knows who is logged in; it asks ``POST /api/site/users/{id}/token`` (with
-BOT_SITE_KEY) for a token and hands it to that user's browser, which then calls
-``/api/users/{id}/...`` with ``Authorization: Bearer <token>``. The token opens that one id only.
+One scheme for every face: the chat (Rasa's REST and socket.io channels take the sender from
+the token, rasa_plugins/identity.py), the "Recommended for you" slot, and the user's own data
+(``/api/users/{id}/...``). The shop's backend gets one for its signed-in user from
+``POST /api/site/users/{id}/token`` (with BOT_SITE_KEY), or mints it itself: a **JWT** signed
+with HS256 under BOT_USER_TOKEN_SECRET, with the claims ``sub`` (the shop's user id), ``aud``
+(:data:`AUDIENCE`), ``iat`` and ``exp``, at most :data:`LIFETIME_SECONDS` apart. Nothing is
+stored: a token is valid until it expires; changing the secret revokes every token at once.
 
-Format: ``u1.<user id, base64url of its UTF-8>.<expiry, Unix seconds>.<signature, base64url>``,
-where the signature is HMAC-SHA256 under BOT_USER_TOKEN_SECRET over a fixed label and the two
-middle parts (the label keeps these signatures apart from any other use of the secret). Nothing
-is stored: a token is valid until it expires (:data:`LIFETIME_SECONDS`); changing the secret revokes
-every token at once. The standard library's ``hmac`` rather than a signing package: it is the
-whole of what is needed, and no new dependency.
+Tokens of the earlier ``u1.`` format (before December 2026) are no longer taken: they lived an
+hour, and a site asks the same endpoint for a new one (docs/privacy.md).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import hmac
-import re
 import time
 from dataclasses import dataclass
 
-PREFIX = "u1"
+import jwt
+
+ALGORITHM = "HS256"
+AUDIENCE = "recbot-user"  # keeps these tokens apart from any other JWT signed with the secret
 LIFETIME_SECONDS = 60 * 60  # one hour: the site asks for a new one when it runs out
-_LABEL = b"recbot user token v1\x00"
-_SHAPE = re.compile(r"u1\.([A-Za-z0-9_-]{1,1400})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})")
+LEEWAY_SECONDS = 30  # a token minted by the shop may be stamped this far ahead of our clock
 
 
 class InvalidUserToken(ValueError):
-    """Not a token this server signed (malformed, forged, another secret)."""
+    """Not a token for this bot (malformed, forged, another secret, too long-lived)."""
 
 
 class ExpiredUserToken(ValueError):
-    """A token this server signed whose time is up."""
+    """A token for this bot whose time is up."""
 
 
 @dataclass(frozen=True)
@@ -43,52 +41,40 @@ class UserToken:
     expires_at: int  # Unix seconds
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _signature(secret: str, user_part: str, expiry_part: str) -> str:
-    message = _LABEL + f"{user_part}.{expiry_part}".encode("ascii")
-    return _b64(hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest())
-
-
 def looks_like_user_token(credential: str) -> bool:
-    """Whether a bearer credential is meant as a user token (checked or not)."""
-    return credential.startswith(PREFIX + ".")
+    """Whether a bearer credential is meant as a user token (a JWT: three base64url parts)."""
+    return credential.startswith("eyJ") and credential.count(".") == 2
 
 
 def issue_user_token(secret: str, sender_id: str, *, now: float | None = None,
                      lifetime: int | None = None) -> UserToken:
-    """A token for ``sender_id`` valid ``lifetime`` seconds (default :data:`LIFETIME_SECONDS`)
+    """A token for ``sender_id`` valid ``lifetime`` seconds (default and most: :data:`LIFETIME_SECONDS`)
     from ``now`` (default: the current time)."""
-    lifetime = LIFETIME_SECONDS if lifetime is None else lifetime
-    expires_at = int(time.time() if now is None else now) + lifetime
-    user_part = _b64(sender_id.encode("utf-8", "surrogatepass"))
-    expiry_part = str(expires_at)
-    token = f"{PREFIX}.{user_part}.{expiry_part}.{_signature(secret, user_part, expiry_part)}"
-    return UserToken(token, sender_id, expires_at)
+    lifetime = LIFETIME_SECONDS if lifetime is None else min(lifetime, LIFETIME_SECONDS)
+    issued_at = int(time.time() if now is None else now)
+    claims = {"sub": sender_id, "aud": AUDIENCE, "iat": issued_at, "exp": issued_at + lifetime}
+    return UserToken(jwt.encode(claims, secret, algorithm=ALGORITHM), sender_id, issued_at + lifetime)
 
 
 def verify_user_token(secret: str, token: str, *, now: float | None = None) -> str:
     """The user id a token was issued for; :class:`InvalidUserToken` unless this secret signed
-    it (compared in constant time), :class:`ExpiredUserToken` once it has expired."""
-    shape = _SHAPE.fullmatch(token)
-    if shape is None:
-        raise InvalidUserToken("malformed")
-    user_part, expiry_part, signature = shape.groups()
-    expected = _signature(secret, user_part, expiry_part)
-    if not hmac.compare_digest(signature.encode("ascii"), expected.encode("ascii")):
-        raise InvalidUserToken("bad signature")
-    if int(expiry_part) <= (time.time() if now is None else now):
-        raise ExpiredUserToken("expired")
+    it with HS256 for this audience and a lifetime of at most an hour, :class:`ExpiredUserToken`
+    once it has expired."""
+    moment = time.time() if now is None else now
     try:
-        return _unb64(user_part).decode("utf-8", "surrogatepass")
-    except (binascii.Error, UnicodeDecodeError):  # signed by us, so never; but never a 500 either
-        raise InvalidUserToken("malformed") from None
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], audience=AUDIENCE,
+                            options={"require": ["sub", "aud", "iat", "exp"], "verify_exp": False,
+                                     "verify_iat": False})
+    except jwt.PyJWTError:
+        raise InvalidUserToken("not a token for this bot") from None
+    subject, issued_at, expires_at = claims["sub"], claims["iat"], claims["exp"]
+    if not isinstance(subject, str) or not subject or not all(isinstance(t, int) for t in (issued_at, expires_at)):
+        raise InvalidUserToken("malformed claims")
+    if expires_at - issued_at > LIFETIME_SECONDS or issued_at > moment + LEEWAY_SECONDS:
+        raise InvalidUserToken("not short-lived")
+    if expires_at <= moment:
+        raise ExpiredUserToken("expired")
+    return subject
 
 
 def same_user(a: str, b: str) -> bool:

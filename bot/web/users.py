@@ -14,10 +14,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 
+from bot.vocabulary import ANONYMOUS_SENDER
 from bot.web.auth import user_access
 from bot.web.dependencies import Engines, valid_sender_id
 from bot.web.responses import download
-from bot.web.schemas import ConsentIn, ConsentOut, ErasedOut, ErrorOut, ProfileOut, UserExport
+from bot.web.schemas import ConsentIn, ConsentOut, ErasedOut, ErrorOut, MergeIn, MergeOut, ProfileOut, UserExport
 
 NOTHING_STORED = "nothing is stored about this user"
 
@@ -70,3 +71,16 @@ def put_consent(sender_id: str, decision: ConsentIn, engines: Engines) -> Any:
     """Record the user's decision to be remembered (true) or not (false)."""
     engines.get().set_consent(sender_id, decision.granted, channel=decision.channel)
     return {"consent": decision.granted}
+
+
+@router.post("/merge", tags=["privacy"], response_model=MergeOut,
+             responses={422: {"model": ErrorOut, "description": "Not an anonymous id, or the user's own."}})
+def merge_anonymous(sender_id: str, merged: MergeIn, engines: Engines) -> Any:
+    """The visitor signed in: what they did and said as an anonymous visitor (the widget's
+    ``web-<uuid>``) becomes part of this user's profile. The user's own consent decision stands
+    (one who has made none takes the visitor's); the visitor's events and preferences move only
+    when both consented. Export and erasure of the user then cover the visitor's conversation."""
+    if ANONYMOUS_SENDER.fullmatch(merged.anonymous_id) is None or ANONYMOUS_SENDER.fullmatch(sender_id):
+        raise HTTPException(422, "anonymous_id must be the widget's web-<uuid>, merged into a signed-in user")
+    linked = engines.get().link_anonymous(merged.anonymous_id, sender_id)
+    return {"anonymous_id": merged.anonymous_id, **asdict(linked)}

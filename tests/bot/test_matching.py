@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from title_matchers import NoMeaning, found, matcher_of
 
 from bot.catalog import Catalog, Item
 from bot.indexing import build_index
@@ -290,16 +291,6 @@ def test_a_note_in_parentheses_is_no_part_of_the_title_people_type(encoder):
 # --- speed on a large catalog -----------------------------------------------------------------
 
 
-class NoMeaning:
-    """An index and encoder that find nothing by meaning: the title lookups alone are timed."""
-
-    def search(self, query, k):
-        return []
-
-    def encode_query(self, text):
-        return None
-
-
 @pytest.fixture(scope="module")
 def books(goodbooks) -> TitleMatcher:
     return TitleMatcher(goodbooks, NoMeaning(), NoMeaning())
@@ -410,21 +401,9 @@ def test_a_part_of_a_title_is_its_beginning_or_one_rare_long_word():
 # --- chatty messages on a large catalog: the general failure classes of issue 19 ----------------
 
 
-def dated_matcher(*items: tuple[str, str, int | None, tuple[str, ...]]) -> TitleMatcher:
-    """A matcher over (id, title, year, categories) items, by titles alone."""
-    catalog = Catalog(path=None, items=tuple(Item(i, title, f"{title}.", categories or ("Drama",), year=year)
-                                             for i, title, year, categories in items))
-    return TitleMatcher(catalog, NoMeaning(), NoMeaning())
-
-
-def found(matcher: TitleMatcher, text: str) -> list[str]:
-    """The items a request would take: sure or named."""
-    return [m.item.id for m in matcher.match_many(text, limit=10, by_meaning=False)[0] if m.sure or m.named]
-
-
 @pytest.fixture(scope="module")
 def chat_titles() -> TitleMatcher:
-    return dated_matcher(("e", "Evening", 2007, ()), ("h", "Help!", 1965, ()), ("id", "I.D.", 1995, ()),
+    return matcher_of(("e", "Evening", 2007, ()), ("h", "Help!", 1965, ()), ("id", "I.D.", 1995, ()),
                          ("up", "Up", 2009, ()), ("lol", "LOL", 2012, ()), ("n", "Nemo Returns", 2020, ()),
                          ("gmv", "Good Morning, Vietnam", 1987, ()))
 
@@ -450,7 +429,7 @@ def test_a_title_of_chat_words_counts_typed_as_a_name_or_in_a_list(chat_titles, 
 
 
 def test_a_title_may_follow_any_word_typed_as_a_name_or_whole():
-    matcher = dated_matcher(("t", "Tangled", 2010, ()), ("bf", "Back to the Future", 1985, ()),
+    matcher = matcher_of(("t", "Tangled", 2010, ()), ("bf", "Back to the Future", 1985, ()),
                             ("q", "Tarantino", 2005, ()), ("ls", "Love Story", 1970, ()))
 
     assert found(matcher, "my niece adores Tangled, what else?") == ["t"]
@@ -461,7 +440,7 @@ def test_a_title_may_follow_any_word_typed_as_a_name_or_whole():
 
 @pytest.fixture(scope="module")
 def sequels() -> TitleMatcher:
-    return dated_matcher(("r", "Rocky", 1976, ()), ("r2", "Rocky II", 1979, ()), ("r3", "Rocky III", 1982, ()),
+    return matcher_of(("r", "Rocky", 1976, ()), ("r2", "Rocky II", 1979, ()), ("r3", "Rocky III", 1982, ()),
                          ("a", "Alien", 1979, ()), ("a3", "Alien³", 1992, ()), ("h", "Heat", 1995, ()),
                          ("k", "Kill Bill: Vol. 2", 2004, ()))
 
@@ -492,7 +471,7 @@ def test_bullets_numbered_lists_and_plus_signs_separate_titles(sequels, text, ex
 
 @pytest.fixture(scope="module")
 def word_titles() -> TitleMatcher:
-    return dated_matcher(("big", "Big", 1988, ()), ("kids", "Kids", 1995, ()), ("comedy", "The Comedy", 2012, ()),
+    return matcher_of(("big", "Big", 1988, ()), ("kids", "Kids", 1995, ()), ("comedy", "The Comedy", 2012, ()),
                          ("heist", "Heist", 2001, ()), ("dn", "Date Night", 2010, ()), ("moon", "Moon", 2009, ()),
                          ("drive", "Drive", 2011, ()), ("war", "War", 2007, ("War",)), ("sm", "Scary Movie", 2000, ()),
                          ("gb", "Grandma's Boy", 2006, ()))
@@ -525,7 +504,7 @@ def test_the_same_words_named_as_titles_are_titles(word_titles, text, expected):
 
 @pytest.fixture(scope="module")
 def typo_titles() -> TitleMatcher:
-    return dated_matcher(("live", "I Want to Live!", 1958, ()), ("bound", "Bound", 1996, ()),
+    return matcher_of(("live", "I Want to Live!", 1958, ()), ("bound", "Bound", 1996, ()),
                          ("artist", "The Artist", 2011, ()), ("creep", "Creep", 2004, ()),
                          ("rat", "Ratatouille", 2007, ()), ("bh", "Braveheart", 1995, ()),
                          ("bhs", "Brave Hearts: Umizaru", 2012, ()), ("drive", "Drive", 2011, ()),
@@ -553,14 +532,14 @@ def test_real_typos_and_words_run_apart_are_still_found(typo_titles, text, expec
 
 
 def test_a_title_of_fillers_counts_with_its_year():
-    matcher = dated_matcher(("t1", "The Thing", 1982, ()), ("t2", "The Thing", 2011, ()), ("a", "Alien", 1979, ()))
+    matcher = matcher_of(("t1", "The Thing", 1982, ()), ("t2", "The Thing", 2011, ()), ("a", "Alien", 1979, ()))
 
     assert found(matcher, "the thing 1982 and alien") == ["t1", "a"]
     assert found(matcher, "the thing is, i liked alien") == ["a"]
 
 
 def test_the_name_of_an_episode_after_a_colon_or_dash_is_a_name_of_its_title():
-    matcher = dated_matcher(("esb", "Star Wars: Episode V - The Empire Strikes Back", 1980, ()),
+    matcher = matcher_of(("esb", "Star Wars: Episode V - The Empire Strikes Back", 1980, ()),
                             ("rotj", "Star Wars: Episode VI - Return of the Jedi", 1983, ()),
                             ("ret", "Return", 2011, ()), ("p1", "Deathly Hallows: Part 1", 2010, ()),
                             ("p2", "Deathly Hallows: Part 2", 2011, ()), ("x", "Heroes: The Journey", 2001, ()),
@@ -572,7 +551,7 @@ def test_the_name_of_an_episode_after_a_colon_or_dash_is_a_name_of_its_title():
 
 
 def test_a_piece_of_a_longer_capitalized_name_is_no_title():
-    matcher = dated_matcher(("wolf", "Wolf", 1994, ()), ("ws", "Wall Street", 1987, ()), ("mc", "Margin Call", 2011, ()))
+    matcher = matcher_of(("wolf", "Wolf", 1994, ()), ("ws", "Wall Street", 1987, ()), ("mc", "Margin Call", 2011, ()))
 
     assert found(matcher, "The Wolf of Wall Street and Margin Call") == ["mc"]
     assert found(matcher, "Wolf and Wall Street") == ["wolf", "ws"]
@@ -588,7 +567,7 @@ def test_an_aside_in_brackets_after_a_title_is_no_part_of_it(sequels, text, expe
 
 
 def test_a_year_next_to_the_items_names_it_and_a_year_in_brackets_is_never_a_title():
-    matcher = dated_matcher(("h", "Heat", 1995, ()), ("tr90", "Total Recall", 1990, ()),
+    matcher = matcher_of(("h", "Heat", 1995, ()), ("tr90", "Total Recall", 1990, ()),
                             ("tr12", "Total Recall", 2012, ()), ("d", "Drive", 2011, ()), ("y", "2012", 2009, ()))
 
     assert found(matcher, "Heat (1996)") == ["h"]  # sources date films a year apart
@@ -599,7 +578,7 @@ def test_a_year_next_to_the_items_names_it_and_a_year_in_brackets_is_never_a_tit
 
 
 def test_other_words_close_to_a_title_are_no_typo_of_it():
-    matcher = dated_matcher(("lis", "Lost in Space", 1998, ()), ("fg", "Forrest Gump", 1994, ()),
+    matcher = matcher_of(("lis", "Lost in Space", 1998, ()), ("fg", "Forrest Gump", 1994, ()),
                             ("dk", "The Dark Knight", 2008, ()), ("heist", "Heist", 2001, ()))
 
     assert found(matcher, "a film set in space with aliens") == []
@@ -608,7 +587,7 @@ def test_other_words_close_to_a_title_are_no_typo_of_it():
 
 
 def test_a_title_typed_as_a_name_ends_where_its_capitals_end():
-    matcher = dated_matcher(("wwz", "World War Z", 2013, ()), ("c", "Contagion", 2011, ()), ("mm", "Mad Max", 1979, ()))
+    matcher = matcher_of(("wwz", "World War Z", 2013, ()), ("c", "Contagion", 2011, ()), ("mm", "Mad Max", 1979, ()))
 
     assert found(matcher, "Watched Contagion and World War Z back to back") == ["c", "wwz"]
     assert found(matcher, "mad max fury road and contagion") == ["c"]

@@ -31,6 +31,14 @@ def _differences(url: str) -> list:
     return found
 
 
+def _alembic(connection) -> Config:
+    """Alembic's configuration for bot/migrations, on an open connection."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations.FOLDER))
+    config.attributes["connection"] = connection
+    return config
+
+
 def _made_before_alembic(url: str) -> None:
     """A database as the version before migrations made it, with a consenting user's rows."""
     engine = create_engine(url)
@@ -72,9 +80,7 @@ def test_a_database_made_before_migrations_is_carried_to_today_with_its_rows(dat
 def test_the_migrations_replayed_from_nothing_make_the_same_tables(database_url):
     engine = create_engine(database_url)
     with engine.begin() as connection:
-        config = Config()
-        config.set_main_option("script_location", str(migrations.FOLDER))
-        config.attributes["connection"] = connection
+        config = _alembic(connection)
         command.upgrade(config, "head")
         command.downgrade(config, migrations.BASELINE)  # and the way back works
         command.upgrade(config, "head")
@@ -101,3 +107,23 @@ def test_stores_opening_an_old_file_together_migrate_it_once(tmp_path):
         thread.join()
     assert failures == []
     assert _differences(url) == []
+
+
+def test_a_database_made_by_the_previous_version_is_carried_to_today_with_its_rows(database_url):
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(_alembic(connection), "0002_imported_history")  # the schema the version before this one made
+        at = datetime(2026, 12, 1, 12, tzinfo=UTC)
+        connection.execute(text("INSERT INTO users (sender_id, created_at) VALUES ('web-user', :at)"), {"at": at})
+        connection.execute(text("INSERT INTO consents (sender_id, granted, channel, created_at) "
+                                "VALUES ('web-user', true, 'socketio', :at)"), {"at": at})
+        connection.execute(text("INSERT INTO events (sender_id, type, item_id, channel, created_at, imported) "
+                                "VALUES ('web-user', 'like', 'tt0110912', 'socketio', :at, false)"), {"at": at})
+    engine.dispose()
+
+    store = Store(database_url)
+
+    assert migrations.revision(store.engine) == migrations.head()
+    assert _differences(database_url) == []
+    assert [e.item_id for e in store.events("web-user")] == ["tt0110912"]
+    assert store.linked_ids("web-user") == []  # the new table works on it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -26,7 +27,9 @@ def row_counts(store: Store, sender_id: str) -> dict[str, int]:
 
 
 def fill(store: Store, sender_id: str) -> None:
-    """A user with preferences and a couple of events."""
+    """A user with preferences, a couple of events, a consent, an export link, a handoff and the
+    anonymous id they chatted under before signing in."""
+    store.link_sender(f"web-{uuid.uuid5(uuid.NAMESPACE_URL, sender_id)}", sender_id, kind="anonymous")
     store.set_preferences(
         sender_id,
         {PreferenceKind.CATEGORY: ["Sci-Fi"], PreferenceKind.ITEM: ["alien-1979"]},
@@ -240,7 +243,8 @@ def test_erase_removes_every_row_of_the_user_and_nothing_else(any_store):
     fill(any_store, "leaving")
     fill(any_store, "staying")
     before = row_counts(any_store, "staying")
-    full = {"users": 1, "preferences": 2, "events": 2, "consents": 1, "export_tokens": 1, "handoffs": 1}
+    full = {"users": 1, "preferences": 2, "events": 2, "consents": 1, "export_tokens": 1, "handoffs": 1,
+            "sender_links": 1}
     assert row_counts(any_store, "leaving") == before == full
 
     assert any_store.erase("leaving") is True
@@ -287,6 +291,7 @@ def test_withdrawing_consent_deletes_what_was_learned_but_not_other_users_data(a
     assert row_counts(any_store, "leaving") == {
         "users": 1, "preferences": 0, "events": 0, "consents": 2, "export_tokens": 1,
         "handoffs": 1,  # a request for a person is support, not personalization: it stays
+        "sender_links": 1,  # so is the link to their earlier conversation, which erasure must find
     }
     assert any_store.user("leaving").onboarded_at is None
     assert row_counts(any_store, "staying")["events"] == 2

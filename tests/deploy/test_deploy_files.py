@@ -21,10 +21,12 @@ from bot.config import PROJECT_ROOT
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 HELM_VALUES = PROJECT_ROOT / "deploy/helm/rasa-values.yml"
+ACTION_SERVER_VALUES = PROJECT_ROOT / "deploy/helm/action-server-values.yml"
 NGINX_TEMPLATE = PROJECT_ROOT / "deploy/nginx.conf.template"
 SCALE_ENDPOINTS = yaml.safe_load((PROJECT_ROOT / "endpoints.scale.yml").read_text())
 PLACEHOLDER = re.compile(r"\$\{([A-Z_]+)\}")
-COMPOSE_SECRETS = {"POSTGRES_PASSWORD": "pw4test", "BOT_RASA_TOKEN": "token-for-the-test"}
+COMPOSE_SECRETS = {"POSTGRES_PASSWORD": "pw4test", "BOT_RASA_TOKEN": "token-for-the-test",
+                   "BOT_ACTION_TOKEN": "action-token-for-the-test"}
 
 
 def docker_compose(*arguments: str, env_file: Path) -> subprocess.CompletedProcess:
@@ -72,10 +74,11 @@ def render_nginx_config(tmp_path: Path, **values: str) -> subprocess.CompletedPr
 
 def test_docker_compose_accepts_the_compose_file_and_demands_its_secrets(tmp_path):
     assert docker_compose("config", "-q", env_file=env_file(tmp_path, COMPOSE_SECRETS)).returncode == 0
-    without_password = docker_compose("config", "-q", env_file=env_file(
-        tmp_path, {"BOT_RASA_TOKEN": COMPOSE_SECRETS["BOT_RASA_TOKEN"]}))
-    assert without_password.returncode != 0
-    assert "set POSTGRES_PASSWORD in .env" in without_password.stderr
+    for secret in ("POSTGRES_PASSWORD", "BOT_ACTION_TOKEN"):
+        without = docker_compose("config", "-q", env_file=env_file(
+            tmp_path, {key: value for key, value in COMPOSE_SECRETS.items() if key != secret}))
+        assert without.returncode != 0
+        assert f"set {secret} in .env" in without.stderr
 
 
 def test_compose_runs_several_rasa_servers_on_endpoints_scale_with_all_its_settings(compose):
@@ -124,6 +127,20 @@ def test_helm_values_configure_the_stores_of_endpoints_scale(store, chart_key):
     set_in_pods = {variable["name"] for variable in values["extraEnv"]}
     needed = set(PLACEHOLDER.findall(yaml.safe_dump(written)))
     assert needed <= set_in_pods, f"not set in the Rasa pods: {needed - set_in_pods}"
+
+
+def test_helm_values_send_the_action_servers_their_secret():
+    rasa = yaml.safe_load(HELM_VALUES.read_text())
+    endpoint = rasa["applicationSettings"]["endpoints"]["additionalEndpoints"]["action_endpoint"]
+    assert endpoint == SCALE_ENDPOINTS["action_endpoint"]
+    assert rasa["rasa-action-server"]["install"] is False  # its chart would write a second action_endpoint
+    actions = yaml.safe_load(ACTION_SERVER_VALUES.read_text())
+    assert actions["command"][actions["command"].index("--host") + 1] == "0.0.0.0"
+    for values in (rasa, actions):
+        secret = {variable["name"]: variable for variable in values["extraEnv"]}["BOT_ACTION_TOKEN"]
+        assert secret["valueFrom"] == {"secretKeyRef": {"name": "recbot", "key": "action-token"}}
+    service = urlsplit({v["name"]: v.get("value") for v in rasa["extraEnv"]}["ACTION_ENDPOINT_URL"]).hostname
+    assert service == "recbot-actions-rasa-action-server"  # the release name docs/deploy.md installs
 
 
 def local_nginx_settings(run_dir: Path) -> dict[str, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from server_processes import ServerProcesses, free_port
+from server_processes import ServerProcesses, free_port, offer_buttons
 
 from bot.config import PROJECT_ROOT
 
@@ -97,6 +97,10 @@ class Services(ServerProcesses):
         )
         response.raise_for_status()
         return Reply(response.json())
+
+    def offer(self, sender: str, payloads: list[str], server: int = 0) -> None:
+        """As if the bot had shown buttons with these payloads (server_processes.offer_buttons)."""
+        offer_buttons(self.url_of(server), self.rasa_token, sender, payloads)
 
     def tracker_events(self, sender: str, server: int = 0) -> list[dict]:
         """Every stored event of the conversation, through Rasa's HTTP API (``--auth-token``)."""

@@ -126,7 +126,7 @@ def test_without_consent_the_bot_helps_but_stores_nothing(bot):
     first = bot.say(sender, "no thanks")
     assert first.texts[0].startswith("No problem: I won't remember anything about you.")
     assert len(first.picks) == 5
-    more = bot.say(sender, "/request_recommendations").picks  # the "Show me more" button
+    more = bot.say(sender, "show me more").picks
     assert len(more) == 5 and not set(more) & set(first.picks)
     reply = bot.say(sender, f'/like{{"item_id": "{more[0]}"}}').texts[0]
     assert reply.startswith("I'm not remembering anything for you")

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from server_processes import OFFERED_BY_TEST
 
 from bot.store import Store
 from bot.vocabulary import EventType
@@ -72,12 +73,13 @@ def two_servers(rasa_model, index, state_dir, services_factory, new_postgres_db,
 
 
 def turns(events: list[dict]) -> list[tuple[str, list[str]]]:
-    """(user text, the bot's texts after it up to the next user message), in stored order."""
+    """(user text, the bot's texts after it up to the next user message), in stored order; the
+    buttons a test offered before the first message (Services.offer) are no turn."""
     found: list[tuple[str, list[str]]] = []
     for event in events:
         if event["event"] == "user":
             found.append((event["text"], []))
-        elif event["event"] == "bot":
+        elif event["event"] == "bot" and event.get("text") != OFFERED_BY_TEST:
             assert found, f"a bot message before any user message: {event}"
             found[-1][1].append(event.get("text") or "")
     return found
@@ -136,11 +138,12 @@ def test_a_conversation_goes_on_whichever_server_gets_each_turn(two_servers, cat
 
 def test_messages_sent_at_once_to_both_servers_are_handled_one_at_a_time(two_servers, catalog, lock_prefix):
     bot, user = two_servers, f"burst-{uuid.uuid4().hex[:8]}"
-    consent = bot.say(user, "/give_consent", A).texts  # also starts the session
-    assert consent[0].startswith("Thanks! From now on I'll remember your tastes")
-
     items = list(catalog.items[:CONCURRENT])
     messages = [f'/not_interested{{"item_id": "{item.id}"}}' for item in items]
+    bot.offer(user, ["/give_consent", *messages], A)  # also starts the session
+    consent = bot.say(user, "/give_consent", A).texts
+    assert consent[0].startswith("Thanks! From now on I'll remember your tastes")
+
     expected = {m: [f"Got it, I won't suggest {item.label} again."] for m, item in zip(messages, items)}
 
     # While the burst runs, the servers' lock for this conversation must live in Redis.

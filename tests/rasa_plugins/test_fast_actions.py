@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from server_processes import offer_buttons
 
 from bot.config import PROJECT_ROOT
 
@@ -136,11 +137,13 @@ def slots_set(url: str, token: str, sender: str) -> list[dict]:
 
 def test_a_rasa_server_started_as_the_project_does_uses_it(rasa_server):
     url, token, log = rasa_server
+    offer_buttons(url, token, "picks-1", ["/request_recommendations"])  # the bot's "Show me more"
     reply = say(url, "picks-1", "/request_recommendations")
     assert [m["text"] for m in reply] == ["Here are some picks for you:", "**Alien (1979)** · Horror, Sci-Fi"]
     assert reply[1]["buttons"] == [{"title": "👍 Like", "payload": '/like{"item_id": "alien-1979"}'}]
     assert {"name": "last_recommendations", "value": ["alien-1979"]} in slots_set(url, token, "picks-1")
 
+    offer_buttons(url, token, "malformed-1", ["/request_recommendations"])
     assert say(url, "malformed-1", "/request_recommendations") == []
     assert all(slot["name"] != "last_recommendations" for slot in slots_set(url, token, "malformed-1"))
     output = log.read_text()

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from channel_fakes import TELEGRAM_SECRET, TELEGRAM_WEBHOOK_URL, telegram_callback_update, telegram_message_update
+from server_processes import offer_buttons
 
 pytestmark = pytest.mark.rasa
 
@@ -126,6 +127,9 @@ def test_payloads_over_64_bytes_travel_as_tokens_and_come_back_whole(channel_bot
     long_cards = []
     for seed in ["star-trek-ii-the-wrath-of-khan-1982", "close-encounters-of-the-third-kind-1977",
                  "invasion-of-the-body-snatchers-1956"]:
+        # As if the bot had shown the seed's card (a typed payload is taken only for a button offered).
+        services = channel_bot.services
+        offer_buttons(services.rasa_url, services.rasa_token, str(chat.chat_id), [payload("more_like_this", seed)])
         replies = chat.say(payload("more_like_this", seed))
         cards = [m for m in replies if m.get("reply_markup")]
         assert cards, [m["text"] for m in replies]

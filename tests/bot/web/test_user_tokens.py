@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import logging
 import time
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+import jwt
 import pytest
 from fastapi.testclient import TestClient
 
@@ -33,9 +35,10 @@ ENDPOINTS = [
     ("GET", "/api/users/{user}/export", None),
     ("PUT", "/api/users/{user}/consent", {"granted": True}),
     ("GET", "/api/users/{user}/recommendations", None),
+    ("POST", "/api/users/{user}/merge", {"anonymous_id": "web-0f8fad5b-d9cb-469f-a165-70867728950e"}),
     ("DELETE", "/api/users/{user}", None),
 ]
-IDS = ["profile", "export", "consent", "recommendations", "erase"]
+IDS = ["profile", "export", "consent", "recommendations", "merge", "erase"]
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -192,32 +195,40 @@ def test_a_token_works_until_it_expires(client, users, monkeypatch):
     assert client.get("/api/users/alice/profile", headers=bearer(token)).json() == {"detail": USER_TOKEN_EXPIRED}
 
 
-def _tampered(token: str, part: int, value: str) -> str:
-    parts = token.split(".")
-    parts[part] = value
-    return ".".join(parts)
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-def _b64(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+def _with_claims(token: str, **changes) -> str:
+    """The token with its claims changed but its signature kept (a forgery)."""
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return ".".join([header, _b64({**claims, **changes}), signature])
 
 
 def forgeries(token: str) -> dict[str, str]:
-    signature = token.rsplit(".", 1)[1]
+    header, payload, signature = token.split(".")
     flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    now = int(time.time())
+    claims = {"sub": "alice", "aud": user_tokens.AUDIENCE, "iat": now, "exp": now + 600}
     return {
-        "signature-changed": _tampered(token, 3, flipped),
-        "signature-missing": _tampered(token, 3, ""),
-        "user-changed": _tampered(token, 1, _b64("bob")),
-        "expiry-extended": _tampered(token, 2, str(int(token.split(".")[2]) + 86400)),
+        "signature-changed": ".".join([header, payload, flipped]),
+        "signature-missing": ".".join([header, payload, ""]),
+        "user-changed": _with_claims(token, sub="bob"),
+        "expiry-extended": _with_claims(token, exp=now + 86400),
+        "alg-none": ".".join([_b64({"alg": "none", "typ": "JWT"}), payload, ""]),
+        "other-algorithm": jwt.encode(claims, SECRET, algorithm="HS512"),
+        "other-audience": jwt.encode({**claims, "aud": "someone-else"}, SECRET, algorithm="HS256"),
+        "no-audience": jwt.encode({k: v for k, v in claims.items() if k != "aud"}, SECRET, algorithm="HS256"),
+        "no-expiry": jwt.encode({k: v for k, v in claims.items() if k != "exp"}, SECRET, algorithm="HS256"),
+        "long-lived": jwt.encode({**claims, "exp": now + 2 * 86400}, SECRET, algorithm="HS256"),
+        "issued-in-the-future": jwt.encode({**claims, "iat": now + 3600, "exp": now + 3700}, SECRET,
+                                           algorithm="HS256"),
         "other-secret": user_tokens.issue_user_token(OTHER_SECRET, "alice").token,
+        "old-u1-format": "u1.YWxpY2U." + str(now + 600) + ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         "truncated": token[:-1],
         "extra-part": token + ".x",
-        "padded": token + "=",
-        "no-prefix": token[3:],
-        "other-version": "u2" + token[2:],
-        "prefix-only": "u1.",
-        "garbage": "u1.!!.??.**",
+        "garbage": "eyJ!!.??.**",
     }
 
 
@@ -311,7 +322,8 @@ def test_openapi_documents_user_tokens(client):
 
 def test_token_round_trip_and_constant_time_owner_check():
     token = user_tokens.issue_user_token(SECRET, "alice", now=1_000_000)
-    assert token.token.startswith("u1.") and token.expires_at == 1_000_000 + user_tokens.LIFETIME_SECONDS
+    assert token.expires_at == 1_000_000 + user_tokens.LIFETIME_SECONDS
+    assert jwt.get_unverified_header(token.token) == {"alg": "HS256", "typ": "JWT"}
     assert user_tokens.verify_user_token(SECRET, token.token, now=1_000_000) == "alice"
     with pytest.raises(user_tokens.ExpiredUserToken):
         user_tokens.verify_user_token(SECRET, token.token, now=token.expires_at)
@@ -331,3 +343,42 @@ def test_the_secret_setting():
 def test_expires_at_is_utc(client):
     body = client.post("/api/site/users/alice/token", headers=SITE).json()
     assert datetime.fromisoformat(body["expires_at"]).utcoffset() == UTC.utcoffset(None)
+
+
+def test_a_token_the_shop_mints_itself_with_any_jwt_library_is_taken():
+    now = int(time.time())
+    minted = jwt.encode({"sub": "shop-user-42", "aud": "recbot-user", "iat": now, "exp": now + 900}, SECRET,
+                        algorithm="HS256")
+    assert user_tokens.verify_user_token(SECRET, minted) == "shop-user-42"
+    assert user_tokens.looks_like_user_token(minted) and not user_tokens.looks_like_user_token(SITE_KEY)
+
+
+# --- signing in after chatting anonymously ------------------------------------------------------
+
+VISITOR = "web-0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
+def test_a_signed_in_user_takes_over_what_they_did_as_a_visitor(client, engine, remember):
+    remember(VISITOR)
+    engine.record_event(VISITOR, "like", ITEM, channel="socketio")
+    token = token_for(client, "carol")
+
+    merged = client.post("/api/users/carol/merge", json={"anonymous_id": VISITOR}, headers=bearer(token))
+
+    assert merged.status_code == 200, merged.text
+    assert merged.json() == {"anonymous_id": VISITOR, "events": 1, "preferences": 0, "consent": True}
+    exported = client.get("/api/users/carol/export", headers=bearer(token)).json()
+    assert [e["item_id"] for e in exported["events"]] == [ITEM] and exported["linked_ids"] == [VISITOR]
+    assert engine.export(VISITOR) is None
+
+
+@pytest.mark.parametrize("anonymous_id", ["alice", "web-alice", VISITOR.upper(), VISITOR + "0"])
+def test_only_an_anonymous_widget_id_is_merged(client, users, anonymous_id):
+    answer = client.post("/api/users/carol/merge", json={"anonymous_id": anonymous_id},
+                         headers=bearer(token_for(client, "carol")))
+    assert answer.status_code == 422
+    assert client.get("/api/users/alice/profile", headers=OPERATOR).json()["known"] is True  # alice untouched
+
+
+def test_no_token_is_issued_for_an_anonymous_id(client):
+    assert client.post(f"/api/site/users/{VISITOR}/token", headers=SITE).status_code == 422
