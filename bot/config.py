@@ -48,6 +48,7 @@ _KNOWN_KEYS = {
     "BOT_INDEX_EF_SEARCH",
 }
 MIN_AGENT_TOKEN_LENGTH = 16
+MIN_ACTION_TOKEN_LENGTH = 16  # what Rasa sends the action server (BOT_ACTION_TOKEN)
 MIN_USER_TOKEN_SECRET_LENGTH = 32  # it signs users' tokens: long enough not to be guessed offline
 
 
@@ -193,7 +194,7 @@ class Settings:
             handoff_timeout_minutes=handoff_timeout,
             rate_limit_per_key=per_key,
             rate_limit_per_user=per_user,
-            user_token_secret=_user_token_secret(env.get("BOT_USER_TOKEN_SECRET", "")),
+            user_token_secret=_secret(env, "BOT_USER_TOKEN_SECRET", MIN_USER_TOKEN_SECRET_LENGTH),
             rate_limit_per_sender=per_sender,
             redis_url=_redis_url(env.get("BOT_REDIS_URL", "")),
             index=IndexSettings.from_env(env),
@@ -201,7 +202,7 @@ class Settings:
             experiments_path=Path(env["BOT_EXPERIMENTS"]) if env.get("BOT_EXPERIMENTS") else None,
             intent_model_path=Path(env.get("BOT_INTENT_MODEL", PROJECT_ROOT / "models/intents.npz")),
             support_contact=" ".join(env.get("BOT_SUPPORT_CONTACT", "").split()) or None,
-            action_token=_secret(env, "BOT_ACTION_TOKEN", MIN_AGENT_TOKEN_LENGTH),
+            action_token=_secret(env, "BOT_ACTION_TOKEN", MIN_ACTION_TOKEN_LENGTH),
         )
 
 
@@ -247,20 +248,12 @@ def _intent_name(value: str) -> str | None:
     return value
 
 
-def _user_token_secret(value: str) -> str | None:
-    if value and len(value) < MIN_USER_TOKEN_SECRET_LENGTH:
-        raise ConfigError(
-            f"BOT_USER_TOKEN_SECRET is shorter than {MIN_USER_TOKEN_SECRET_LENGTH} characters "
-            "(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
-        )
-    return value or None
-
-
 def _secret(env: Mapping[str, str], key: str, min_length: int) -> str | None:
+    """A secret setting, unset when empty; never echoed in the error."""
     value = env.get(key, "").strip()
     if value and len(value) < min_length:
         raise ConfigError(f"{key} is shorter than {min_length} characters "
-                          "(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(24))')")
+                          f"(make one with: python3 -c 'import secrets; print(secrets.token_urlsafe({min_length}))')")
     return value or None
 
 

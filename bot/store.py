@@ -534,8 +534,9 @@ class Store:
         transaction: consent rules apply. The user's own consent decision stands; a user who
         has made none takes the alias's decisions. The alias's events and preferences move to
         the user only when both the alias (they were stored with its consent) and the user now
-        consent; otherwise they are deleted, as a withdrawal would. The alias keeps no rows
-        but the link, which export and erasure follow to its conversation."""
+        consent; otherwise they are deleted, as a withdrawal would. The alias keeps only its
+        handoffs (an agent may be answering that conversation) and the link, which export and
+        erasure follow to its conversation."""
         if alias == sender_id:
             raise ValueError("an id cannot be linked to itself")
         with self.transaction() as session:
@@ -561,7 +562,9 @@ class Store:
                     user_row.onboarded_at = alias_row.onboarded_at
             for table in (Event, Preference, Consent, ExportToken):
                 session.execute(delete(table).where(table.sender_id == alias))
-            session.execute(delete(User).where(User.sender_id == alias))
+            # The alias's handoffs stay (an agent answers that conversation), and so does its row.
+            handed_off = select(HandoffRequest.id).where(HandoffRequest.sender_id == alias).exists()
+            session.execute(delete(User).where(User.sender_id == alias, ~handed_off))
             session.execute(update(SenderLink).where(SenderLink.sender_id == alias).values(sender_id=sender_id))
             session.merge(SenderLink(alias=alias, sender_id=sender_id, kind=kind, linked_at=utcnow()))
         return Linked(moved_events, moved_preferences, in_force)
@@ -581,6 +584,7 @@ class Store:
             for table in (Event, Preference, Consent, ExportToken, HandoffRequest):
                 session.execute(delete(table).where(table.sender_id.in_([sender_id, *aliases])))
             session.execute(delete(SenderLink).where((SenderLink.sender_id == sender_id) | (SenderLink.alias == sender_id)))
+            session.execute(delete(User).where(User.sender_id.in_(aliases)))
             if session.execute(delete(User).where(User.sender_id == sender_id)).rowcount == 0 and not aliases:
                 return False
             if session.get(ErasedSender, sender_hash(sender_id)) is None:

@@ -14,6 +14,8 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from bot.vocabulary import ANONYMOUS_SENDER
+
 # No site event happened before this: an earlier 'at' is a wrong unit or sign (a number is read
 # as Unix seconds, so -1e10 would be the year 1653), refused rather than stored.
 EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
@@ -86,8 +88,8 @@ class ConsentOut(BaseModel):
 
 
 class MergeIn(BaseModel):
-    anonymous_id: str = Field(min_length=40, max_length=40, pattern=r"^web-[0-9a-f-]{36}$",
-                              description="The id the widget chatted under before the user signed in.")
+    anonymous_id: str = Field(pattern=f"^{ANONYMOUS_SENDER.pattern}$",
+                              description="The id the widget chatted under before the user signed in (web-<uuid>).")
 
 
 class MergeOut(BaseModel):

@@ -80,7 +80,7 @@ def merge_anonymous(sender_id: str, merged: MergeIn, engines: Engines) -> Any:
     ``web-<uuid>``) becomes part of this user's profile. The user's own consent decision stands
     (one who has made none takes the visitor's); the visitor's events and preferences move only
     when both consented. Export and erasure of the user then cover the visitor's conversation."""
-    if ANONYMOUS_SENDER.fullmatch(merged.anonymous_id) is None or ANONYMOUS_SENDER.fullmatch(sender_id):
-        raise HTTPException(422, "anonymous_id must be the widget's web-<uuid>, merged into a signed-in user")
+    if ANONYMOUS_SENDER.fullmatch(sender_id):
+        raise HTTPException(422, "an anonymous visitor is merged into a signed-in user, not another visitor")
     linked = engines.get().link_anonymous(merged.anonymous_id, sender_id)
     return {"anonymous_id": merged.anonymous_id, **asdict(linked)}

@@ -8,7 +8,7 @@ import pytest
 
 from bot.privacy import Privacy
 from bot.store import Store
-from bot.vocabulary import EventType, PreferenceKind
+from bot.vocabulary import EventType, HandoffStatus, PreferenceKind
 
 VISITOR = "web-0f8fad5b-d9cb-469f-a165-70867728950e"
 USER = "shop-user-42"
@@ -104,3 +104,15 @@ def test_export_and_erasure_of_the_user_cover_the_visitors_conversation(links):
 
     assert privacy.erase(USER) == {"engine": 1, "conversation_events": 3}
     assert conversations.turns == {} and links.linked_ids(USER) == [] and links.export(USER) is None
+
+
+def test_a_visitor_waiting_for_a_person_keeps_the_request_and_erasure_takes_it(links):
+    visited(links, consents=True)
+    links.open_handoff(VISITOR, "socketio", "asked for a person")
+
+    links.link_sender(VISITOR, USER, kind="anonymous")
+
+    assert [h.sender_id for h in links.handoffs(HandoffStatus)] == [VISITOR]  # the agent still answers it
+    assert links.events(VISITOR) == [] and links.consents(VISITOR) == []
+    assert links.erase(USER) is True
+    assert links.handoffs(HandoffStatus) == [] and links.user(VISITOR) is None

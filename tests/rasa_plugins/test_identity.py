@@ -5,6 +5,7 @@ tests/e2e/test_lockdown.py tries the channels themselves."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import subprocess
@@ -13,6 +14,7 @@ import time
 import jwt
 
 from bot.config import PROJECT_ROOT
+from bot.vocabulary import ANONYMOUS_SENDER
 from bot.web.user_tokens import AUDIENCE, issue_user_token
 
 PYTHON = str(PROJECT_ROOT / ".venv-rasa/bin/python")
@@ -52,3 +54,11 @@ def test_both_environments_agree_on_who_a_token_names(rasa_env):
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
     assert [line[3:] for line in result.stdout.splitlines() if line.startswith("ok ")] == CHECKS
+
+
+def test_both_environments_agree_on_what_an_anonymous_id_is():
+    """rasa_plugins/identity.py cannot import bot/: its pattern must be bot.vocabulary's."""
+    source = (PROJECT_ROOT / "rasa_plugins/identity.py").read_text()
+    [compiled] = [node.value for node in ast.walk(ast.parse(source))
+                  if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "ANONYMOUS" for t in node.targets)]
+    assert ast.literal_eval(compiled.args[0]) == ANONYMOUS_SENDER.pattern
