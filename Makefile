@@ -8,7 +8,7 @@ RASA      := $(RASA_VENV)/bin/rasa
 BOT       := $(BOT_VENV)/bin/bot
 PYTHON    := $(BOT_VENV)/bin/python
 WEB       := bot/web
-WIDGET    := $(WEB)/static/vendor/socket.io.min.js
+WIDGET    := $(WEB)/static/vendor/recbot-widget.js
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -41,9 +41,11 @@ $(BOT_VENV)/.installed: requirements/bot.txt pyproject.toml
 	$(BOT_VENV)/bin/pip check
 	@touch $@
 
-# The chat widget's browser library (socket.io-client) from npm, locked in bot/web/package-lock.json,
-# copied to bot/web/static/vendor/ (generated, not in git) where the web app serves it.
-$(WIDGET): $(WEB)/package.json $(WEB)/package-lock.json $(WEB)/build.mjs
+# The browser assets: socket.io-client from npm (locked in bot/web/package-lock.json) for the chat
+# page, and the embeddable widget bundled with it, built into bot/web/static/vendor/ (generated,
+# not in git) where the web app serves them.
+$(WIDGET): $(WEB)/package.json $(WEB)/package-lock.json $(WEB)/build.mjs $(wildcard $(WEB)/widget/*) \
+           $(WEB)/static/chat-core.js $(WEB)/static/chat.css $(WEB)/static/theme.css
 	@scripts/system-packages run
 	npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error
 	npm run --prefix $(WEB) --silent build
@@ -70,7 +72,7 @@ nlu-eval: setup index train  ## How the bot reads held-out messages and requests
 	$(BOT) nlu-eval
 
 bench: setup index train  ## Benchmarks (docs/benchmarks.md and .json from one run)
-	test -x .venv-bench/bin/locust || { $$(scripts/find-python 3.11) -m venv .venv-bench && \
+	.venv-bench/bin/python -c 'import locust, jwt' 2>/dev/null || { $$(scripts/find-python 3.11) -m venv .venv-bench && \
 	  .venv-bench/bin/pip install --quiet -r requirements/bench.txt; }
 	$(PYTHON) benchmarks/run.py
 

@@ -18,6 +18,7 @@ from actions.runtime import (
     engine,
     join,
     payload,
+    profile_id,
     remembered,
     resolve_item,
 )
@@ -88,7 +89,7 @@ class ActionGreet(EngineAction):
             events = recommend_for(dispatcher, tracker, wish)
             return [*events, SlotSet("onboarded", not any(e.get("event") == "followup" for e in events))]
         try:
-            summary = engine().summary(tracker.sender_id)
+            summary = engine().summary(profile_id(tracker))
         except StoreUnavailable:
             dispatcher.utter_message(
                 text="Hi! My memory is offline for a moment, so I can't tell whether we've met. "
@@ -128,12 +129,13 @@ class ActionRecommend(EngineAction):
 def recommend_for(dispatcher: CollectingDispatcher, tracker: Tracker, wish: Wish) -> list[dict[str, Any]]:
     """Picks for what the message wished for, said as such; a newcomer is onboarded after them."""
     eng = engine()
+    user = profile_id(tracker)
     wish = replace(wish, constraints=supported_constraints(dispatcher, wish.constraints))
-    if wish.lasting and eng.avoid(tracker.sender_id, wish):
+    if wish.lasting and eng.avoid(user, wish):
         avoided = join([*wish.avoid_categories, *wish.avoid_topics])
         dispatcher.utter_message(text=f"Noted: I won't suggest {avoided} again.")
     recommendations = eng.recommend(
-        tracker.sender_id, n=PICKS, wish=wish, channel=channel(tracker),
+        user, n=PICKS, wish=wish, channel=channel(tracker),
         exclude=tracker.get_slot("last_recommendations") or [],
     )
     if wish.topic and recommendations and not any(pick.on_topic for pick in recommendations):
@@ -148,15 +150,15 @@ def recommend_for(dispatcher: CollectingDispatcher, tracker: Tracker, wish: Wish
         )
         return [SlotSet("last_recommendations", [])]
     shown = show_recommendations(dispatcher, f"Here are some {scope} for you:", recommendations)
-    return shown + ([] if recommendations.profile_unavailable else onboarding_after(tracker, wish))
+    return shown + ([] if recommendations.profile_unavailable else onboarding_after(tracker, user, wish))
 
 
-def onboarding_after(tracker: Tracker, wish: Wish) -> list[dict[str, Any]]:
+def onboarding_after(tracker: Tracker, user: str, wish: Wish) -> list[dict[str, Any]]:
     """A newcomer whose first message already asked for something gets the picks at once, then
     onboarding (consent first), which keeps what the message said and asks only the rest."""
     if tracker.active_loop.get("name") or not wish.steers:
         return []
-    if engine().consent(tracker.sender_id) is not None:  # asked before (onboarding asks it first)
+    if engine().consent(user) is not None:  # asked before (onboarding asks it first)
         return []
     told = {"fav_categories": [*wish.categories, *([wish.topic] if wish.topic else [])],
             "fav_titles": list(wish.items),
@@ -201,10 +203,11 @@ class ActionMoreLikeThis(EngineAction):
         if not wish.items:
             dispatcher.utter_message(text=which_item())
             return []
+        user = profile_id(tracker)
         for item_id in wish.items:
-            eng.record_event(tracker.sender_id, EventType.CLICK, item_id, channel=channel(tracker))
+            eng.record_event(user, EventType.CLICK, item_id, channel=channel(tracker))
         wish = replace(wish, constraints=supported_constraints(dispatcher, wish.constraints))
-        recommendations = eng.recommend(tracker.sender_id, n=PICKS, wish=wish, channel=channel(tracker))
+        recommendations = eng.recommend(user, n=PICKS, wish=wish, channel=channel(tracker))
         labels = join([eng.catalog.by_id[item_id].label for item_id in wish.items])
         if not recommendations:
             dispatcher.utter_message(text=f"I have nothing new that is like {labels}.")
@@ -230,7 +233,7 @@ class ActionFeedback(EngineAction):
             dispatcher.utter_message(text=which_item())
             return []
         recorded = engine().record_event(
-            tracker.sender_id, FEEDBACK_EVENTS[intent], item.id, channel=channel(tracker)
+            profile_id(tracker), FEEDBACK_EVENTS[intent], item.id, channel=channel(tracker)
         )
         if recorded is Recorded.NO_CONSENT:
             dispatcher.utter_message(
@@ -260,7 +263,7 @@ class ActionFeedback(EngineAction):
         avoid = Wish(avoid_categories=tuple(dict.fromkeys(wish.avoid_categories + wish.categories)),
                      avoid_topics=wish.avoid_topics + ((wish.topic,) if wish.topic else ()), lasting=True)
         said = join([*avoid.avoid_categories, *avoid.avoid_topics])
-        if engine().avoid(tracker.sender_id, avoid):
+        if engine().avoid(profile_id(tracker), avoid):
             dispatcher.utter_message(text=f"Noted: I won't suggest {said} again.", buttons=[MORE_BUTTON])
         else:
             dispatcher.utter_message(
@@ -287,9 +290,7 @@ class ActionExplain(EngineAction):
                 text="I haven't recommended anything yet. Ask me for some picks first!"
             )
             return []
-        lines = [
-            f"• {eng.catalog.by_id[i].label}: {'; '.join(eng.explain(tracker.sender_id, i))}"
-            for i in item_ids
-        ]
+        user = profile_id(tracker)
+        lines = [f"• {eng.catalog.by_id[i].label}: {'; '.join(eng.explain(user, i))}" for i in item_ids]
         dispatcher.utter_message(text="Here's why:\n" + "\n".join(lines))
         return []

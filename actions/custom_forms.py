@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import EngineAction, channel, engine, entity_values, join, remembered
+from actions.runtime import EngineAction, channel, engine, entity_values, join, profile_id, remembered
 from bot.results import Wish
 
 FORM_SLOTS = ("consent", "fav_categories", "fav_titles", "title_confirmation", "avoid_categories", "pending_title")
@@ -140,7 +140,7 @@ class ValidateOnboardingForm(FormValidationAction):
         if tracker.get_slot("consent") is False:
             return ["consent"]
         slots = list(domain_slots)
-        if tracker.get_slot("consent") is None and engine().personalizes(tracker.sender_id):
+        if tracker.get_slot("consent") is None and engine().personalizes(profile_id(tracker)):
             slots.remove("consent")  # said yes before (e.g. "change my preferences")
         if not tracker.get_slot("pending_title"):
             slots.remove("title_confirmation")
@@ -154,7 +154,7 @@ class ValidateOnboardingForm(FormValidationAction):
             dispatcher.utter_message(text="Please answer yes or no: may I remember your tastes?")
             return {"consent": None}
         granted = intent in YES_INTENTS
-        engine().set_consent(tracker.sender_id, granted, channel=channel(tracker))
+        engine().set_consent(profile_id(tracker), granted, channel=channel(tracker))
         return {"consent": granted}
 
     def validate_fav_categories(
@@ -250,7 +250,8 @@ class ActionSaveOnboarding(EngineAction):
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
         eng = engine()
-        if not eng.personalizes(tracker.sender_id):
+        user = profile_id(tracker)
+        if not eng.personalizes(user):
             dispatcher.utter_message(
                 text="No problem: I won't remember anything about you. I'll show you popular picks, "
                 f"and you can ask for any kind of {eng.questionnaire.items} any time."
@@ -258,12 +259,12 @@ class ActionSaveOnboarding(EngineAction):
             return [SlotSet("onboarded", True)]
         avoid = list(tracker.get_slot("avoid_categories") or [])
         eng.save_preferences(
-            tracker.sender_id,
+            user,
             categories=[c for c in tracker.get_slot("fav_categories") or [] if c not in avoid],
             loved_items=list(tracker.get_slot("fav_titles") or []),
             avoid_categories=avoid,
         )
-        memory = remembered(eng.summary(tracker.sender_id))
+        memory = remembered(eng.summary(user))
         dispatcher.utter_message(
             text=f"Thanks! I'll remember that {memory}."
             if memory

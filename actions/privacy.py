@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import EngineAction, channel, engine, join, remembered
+from actions.runtime import EngineAction, channel, engine, join, profile_id, remembered
 from bot.vocabulary import EXPORT_LINK_TTL
 
 PRIVACY_BUTTONS = [
@@ -26,7 +26,7 @@ class ActionShowProfile(EngineAction):
         return "action_show_profile"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        summary = engine().summary(tracker.sender_id)
+        summary = engine().summary(profile_id(tracker))
         lines = []
         if summary.consent is True:
             lines.append("You agreed that I remember your tastes (say \"stop personalizing\" to withdraw).")
@@ -66,7 +66,7 @@ class ActionGiveConsent(EngineAction):
         return "action_give_consent"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        engine().set_consent(tracker.sender_id, True, channel=channel(tracker))
+        engine().set_consent(profile_id(tracker), True, channel=channel(tracker))
         dispatcher.utter_message(
             text="Thanks! From now on I'll remember your tastes and feedback to personalize my picks. "
             "Say \"stop personalizing\" any time.",
@@ -81,7 +81,7 @@ class ActionWithdrawConsent(EngineAction):
         return "action_withdraw_consent"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        engine().set_consent(tracker.sender_id, False, channel=channel(tracker))
+        engine().set_consent(profile_id(tracker), False, channel=channel(tracker))
         dispatcher.utter_message(
             text="Done: I've stopped personalizing and deleted what I had learned about your tastes. "
             "I'll still recommend popular picks. Say \"you can remember me\" if you change your mind."
@@ -96,7 +96,7 @@ class ActionExportData(EngineAction):
         return "action_export_data"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        link = engine().export_link(tracker.sender_id)
+        link = engine().export_link(profile_id(tracker))
         if link is None:
             dispatcher.utter_message(text="I don't keep any data about you, so there is nothing to download.")
             return []
@@ -129,7 +129,7 @@ class ActionEraseData(EngineAction):
         return "action_erase_data"
 
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
-        engine().erase(tracker.sender_id)
+        engine().erase(profile_id(tracker))
         dispatcher.utter_message(
             text="Done. I've deleted everything I knew about you, including this conversation. "
             "If you say hi again, we start from scratch."

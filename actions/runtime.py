@@ -61,6 +61,13 @@ def channel(tracker: Tracker) -> str:
     return tracker.get_latest_input_channel() or "unknown"
 
 
+def profile_id(tracker: Tracker) -> str:
+    """Whose data the conversation reads and writes: the shop user's once this Slack or Telegram
+    chat was linked with a code (actions/linking.py), else the sender's own. Handoffs keep the
+    conversation's sender id instead: the agent answers that conversation."""
+    return engine().profile_id(tracker.sender_id, channel(tracker))
+
+
 def entity_values(tracker: Tracker, name: str) -> list[str]:
     return [str(v) for v in tracker.get_latest_entity_values(name) if v is not None]
 
@@ -96,6 +103,8 @@ def remembered(summary: ProfileSummary) -> str:
         parts.append(f"you liked {join(summary.liked[:3])}")
     if summary.avoid_categories:
         parts.append(f"you'd rather avoid {join(summary.avoid_categories)}")
+    if not parts and summary.learned_categories:  # only what they did, e.g. pages seen on the shop's site
+        parts.append(f"you've been looking at {join(summary.learned_categories)}")
     return "; ".join(parts)
 
 

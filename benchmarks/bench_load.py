@@ -20,6 +20,7 @@ import csv
 import json
 import os
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -43,6 +44,8 @@ MEASURE_S = int(os.environ.get("BENCH_LOAD_SECONDS", "60"))
 SPAWN_RATE = 10  # users started a second while ramping up
 START_TIMEOUT_S = 900  # may include training the Rasa model (about 2.5 min) and slow starts on 2 cores
 LOCUST = PROJECT_ROOT / ".venv-bench/bin/locust"
+# The servers check signed-in users' tokens, as on a shop's site; the simulated users' shop mints them.
+USER_TOKEN_SECRET = secrets.token_urlsafe(48)
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -234,7 +237,8 @@ def server_env(kind: str, state: Path) -> Iterator[tuple[dict[str, str], str]]:
     """The environment that starts ``kind`` on free ports, in ``state``; and the chat URL."""
     rasa_port = free_port()
     env = {"RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(free_port()), "WEB_PORT": str(free_port()),
-           "BOT_STATE_DIR": str(state)}
+           "SHOP_PORT": str(free_port()),
+           "BOT_STATE_DIR": str(state), "BOT_USER_TOKEN_SECRET": USER_TOKEN_SECRET}
     if kind == "single":
         yield {**env, "TRACKER_DB": str(state / "tracker.sqlite3")}, f"http://127.0.0.1:{rasa_port}"
         return
@@ -327,6 +331,7 @@ def level(users: int, url: str, out: Path, root: int) -> dict[str, object]:
          "--spawn-rate", str(SPAWN_RATE), "--run-time", f"{ramp_s + MEASURE_S}s", "--reset-stats",
          "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"],
         cwd=PROJECT_ROOT, capture_output=True, text=True,
+        env={**os.environ, "BOT_USER_TOKEN_SECRET": USER_TOKEN_SECRET},  # the users' shop signs them in
     )
     used = cpu.stop()
     stats = prefix.with_name(prefix.name + "_stats.csv")

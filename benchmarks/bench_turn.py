@@ -31,11 +31,14 @@ from pathlib import Path
 
 import requests
 
+from bot.web.user_tokens import issue_user_token
+
 ROOT = Path(__file__).resolve().parent.parent
 PLAIN, PERSONALIZED = "are you a bot?", "recommend me something"
 ONBOARDING = ["hello", "yes", "sci-fi", "skip", "nothing"]  # as tests/e2e/test_conversation.py
 PAIRS, USERS, WARMUP_PAIRS, DIRECT_CALLS = 60, 4, 5, 50
 TOKEN = "bench-turn-token"
+USER_TOKEN_SECRET = "bench-turn-user-token-secret-0123456789"
 
 # The end-to-end tests' way of running servers, loaded by path: tests/ is no package, and on
 # sys.path its folders (tests/actions, ...) would shadow the project's packages.
@@ -67,6 +70,7 @@ def environment(workdir: Path, actions_port: int, rasa_port: int) -> dict[str, s
         "TRACKER_DIALECT": "sqlite", "TRACKER_DB": str(workdir / "tracker.sqlite3"), "TRACKER_HOST": "",
         "BOT_TRACKER_URL": f"sqlite:///{workdir / 'tracker.sqlite3'}",
         "BOT_RATE_LIMIT_PER_SENDER": "0",  # one sender sends far more than a person's 30 a minute
+        "BOT_USER_TOKEN_SECRET": USER_TOKEN_SECRET,  # every turn checks a signed-in customer's token, as on a shop
         "SLACK_BOT_TOKEN": "", "TELEGRAM_BOT_TOKEN": "",
     }
 
@@ -130,9 +134,10 @@ def cpu_ms(pids: list[int]) -> float:
 
 def say(http: requests.Session, servers: Servers, sender: str, text: str) -> tuple[float, list[dict]]:
     """One turn over the REST channel: its wall time in ms and the bot's messages."""
+    token = issue_user_token(USER_TOKEN_SECRET, sender).token  # what the shop's backend gives the browser
     started = time.perf_counter()
     response = http.post(servers.rasa_url + "/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                         timeout=120)
+                         headers={"Authorization": f"Bearer {token}"}, timeout=120)
     elapsed_ms = (time.perf_counter() - started) * 1000
     response.raise_for_status()
     return elapsed_ms, response.json()

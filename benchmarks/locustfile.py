@@ -1,5 +1,7 @@
 """Simulated chat users for `benchmarks/bench_load.py`: each runs whole conversations over
-Rasa's REST channel, as a person at the chat page would, one new user per conversation.
+Rasa's REST channel, as a person at the chat page would, one new user per conversation: a shop's
+signed-in customer, with the one-hour token their shop minted (BOT_USER_TOKEN_SECRET, as
+docs/widget.md tells a shop), as every chat of a shop's customer carries it.
 
 A conversation: greet, consent, a category, a loved movie or "skip" (and "yes" if the bot
 asks "Did you mean ...?"), nothing to avoid (the first picks), like a pick (its 👍 button),
@@ -11,9 +13,12 @@ A reply is a failure if it is not HTTP 200, is empty, takes longer than REPLY_TI
 from __future__ import annotations
 
 import json
+import os
 import random
+import time
 import uuid
 
+import jwt
 from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
 
@@ -21,6 +26,13 @@ REPLY_TIMEOUT_S = 60  # what a person would at most wait for an answer
 CATEGORIES = ["sci-fi", "comedy", "drama", "thriller", "horror", "animation", "crime"]
 LOVED = ["skip", "The Matrix", "Alien and Jaws", "Toy Story"]
 ASKED = ["any good sci-fi?", "any good thrillers?", "sci-fi from the 80s", "any good comedies?"]
+
+
+def user_token(user: str) -> str:
+    """What the shop's backend gives its signed-in customer's browser (bot/web/user_tokens.py)."""
+    now = int(time.time())
+    claims = {"sub": user, "aud": "recbot-user", "iat": now, "exp": now + 3600}
+    return jwt.encode(claims, os.environ["BOT_USER_TOKEN_SECRET"], algorithm="HS256")
 
 
 def picks(reply: list[dict]) -> list[str]:
@@ -37,6 +49,7 @@ class ChatUser(FastHttpUser):
     def say(self, name: str, text: str, sender: str, expect_picks: bool = False) -> list[dict]:
         """One message; the reply, or [] after recording a failure."""
         with self.client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                              headers={"Authorization": f"Bearer {self.token}"},
                               name=name, catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}")
@@ -55,6 +68,7 @@ class ChatUser(FastHttpUser):
     @task
     def conversation(self) -> None:
         sender = f"load-{uuid.uuid4().hex[:16]}"
+        self.token = user_token(sender)
         steps = [("greet", "hello"), ("consent", "yes"), ("category", random.choice(CATEGORIES)),
                  ("loved", random.choice(LOVED))]
         for name, text in steps:

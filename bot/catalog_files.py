@@ -271,8 +271,9 @@ def _unicode(name: str, text: str) -> str:
     return text
 
 
-def _number(row: dict[str, Any], name: str, kind: type) -> Any:
-    value = row.get(name)
+def parse_number(value: Any) -> float | None:
+    """A number field of a data file (a catalog's, a history's): None when missing or empty;
+    ValueError saying why when it is no finite number. The one reader of numbers for both."""
     if value is None or value == "":
         return None
     try:
@@ -280,10 +281,19 @@ def _number(row: dict[str, Any], name: str, kind: type) -> Any:
             raise TypeError
         number = float(value)
     except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond float range
-        raise _RowError(name, f"must be a number, got {value!r}") from None
+        raise ValueError(f"must be a number, got {value!r}") from None
     if not math.isfinite(number):
-        raise _RowError(name, f"must be a finite number, got {value!r}")
-    if kind is int:
+        raise ValueError(f"must be a finite number, got {value!r}")
+    return number
+
+
+def _number(row: dict[str, Any], name: str, kind: type) -> Any:
+    value = row.get(name)
+    try:
+        number = parse_number(value)
+    except ValueError as error:
+        raise _RowError(name, str(error)) from None
+    if number is not None and kind is int:
         if not number.is_integer():
             raise _RowError(name, f"must be a whole number, got {value!r}")
         return int(number)

@@ -16,6 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 _KNOWN_KEYS = {
     "BOT_CATALOG",
+    "BOT_ALLOWED_ORIGINS",
     "BOT_INTENT_MODEL",
     "BOT_SUPPORT_CONTACT",
     "BOT_CATALOG_MAPPING",
@@ -124,6 +125,8 @@ class Settings:
     action_token: str | None = None
     # how customers reach support where no agent can join the chat ("help@shop.example, 0800 123"); unset: not said
     support_contact: str | None = None
+    # the shops' pages that embed the widget (https://shop.example): their browsers may call the API; none: no other page
+    allowed_origins: tuple[str, ...] = ()
 
     @property
     def index_dir(self) -> Path:
@@ -203,6 +206,7 @@ class Settings:
             intent_model_path=Path(env.get("BOT_INTENT_MODEL", PROJECT_ROOT / "models/intents.npz")),
             support_contact=" ".join(env.get("BOT_SUPPORT_CONTACT", "").split()) or None,
             action_token=_secret(env, "BOT_ACTION_TOKEN", MIN_ACTION_TOKEN_LENGTH),
+            allowed_origins=allowed_origins(env.get("BOT_ALLOWED_ORIGINS", "")),
         )
 
 
@@ -246,6 +250,17 @@ def _intent_name(value: str) -> str | None:
     if not re.fullmatch(r"[A-Za-z0-9_]+", value):
         raise ConfigError(f"BOT_OUTREACH_INTENT={value!r} is not an intent name (letters, digits and _)")
     return value
+
+
+def allowed_origins(value: str) -> tuple[str, ...]:
+    """``https://shop.example,http://localhost:8001``: web origins (scheme, host, port; no path,
+    no wildcard) whose pages may call the API and Rasa from the browser (CORS)."""
+    origins = tuple(origin.strip() for origin in value.replace(" ", ",").split(",") if origin.strip())
+    for origin in origins:
+        if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+            raise ConfigError(f"BOT_ALLOWED_ORIGINS: {origin!r} is not an origin like https://shop.example "
+                              "(scheme and host, an optional port, no path and no wildcard)")
+    return origins
 
 
 def _secret(env: Mapping[str, str], key: str, min_length: int) -> str | None:

@@ -127,10 +127,19 @@ def _decade(text: str) -> int | None:
     return (1900 if digit >= 2 else 2000) + digit * 10
 
 
+_STATED = tuple(re.compile(pattern.pattern, re.IGNORECASE) for pattern in (
+    _UNDER, _OVER, _BEFORE, _AFTER, _IN_YEAR, _AVAILABLE, _DECADE,
+    re.compile(rf"\b(?:the\s+)?(?:{'|'.join(_DECADE_WORDS)})\b")))
+
+
 def without_constraints(text: str) -> str:
     """The text with the words that state constraints blanked out: what is left says which
-    items are wanted ("Comedies under 20 dollars" -> "Comedies")."""
-    for pattern in (_UNDER, _OVER, _BEFORE, _AFTER, _IN_YEAR, _AVAILABLE, _DECADE,
-                    re.compile(rf"\b(?:the\s+)?(?:{'|'.join(_DECADE_WORDS)})\b")):
-        text = re.sub(pattern.pattern, " ", text, flags=re.IGNORECASE)
-    return re.sub(r"\s+", " ", text).strip()
+    items are wanted ("Comedies under 20 dollars" -> "Comedies"). Line by line: a title per line
+    ("Groundhog Day\nPalm Springs") stays a list, not one run of words; lines left empty go."""
+    return "\n".join(filter(None, (_line_without_constraints(line) for line in text.split("\n"))))
+
+
+def _line_without_constraints(line: str) -> str:
+    for pattern in _STATED:
+        line = pattern.sub(" ", line)
+    return re.sub(r"\s+", " ", line).strip()

@@ -40,7 +40,17 @@ from bot.segments import build as build_segments
 from bot.serving import ServedCatalog, load_catalog_parts
 from bot.statistics import Report, compare, tally
 from bot.store import Store
-from bot.vocabulary import BOT_EVENTS, EventType, HandoffReason, Linked, PreferenceKind, Recorded, StoreUnavailable, utcnow
+from bot.vocabulary import (
+    BOT_EVENTS,
+    AccountLink,
+    EventType,
+    HandoffReason,
+    Linked,
+    PreferenceKind,
+    Recorded,
+    StoreUnavailable,
+    utcnow,
+)
 from bot.wish import Wish
 from bot.wish_reader import WishReader
 
@@ -437,6 +447,21 @@ class Engine:
     def link_anonymous(self, anonymous_id: str, sender_id: str) -> Linked:
         """A visitor who chatted anonymously signed in: their profile joins the user's."""
         return self._records.link_anonymous(anonymous_id, sender_id)
+
+    def link_account(self, channel_sender_id: str, message: str, channel: str) -> AccountLink:
+        """A Slack or Telegram user typed the code the shop's "link my account" page showed
+        them (somewhere in ``message``): from now on that chat shares the shop user's profile."""
+        return self._records.link_account(channel_sender_id, message, channel)
+
+    def unlink_account(self, channel_sender_id: str, channel: str) -> bool:
+        """"Unlink my account" in a linked Slack or Telegram chat: it is its own profile again;
+        False if it was not linked."""
+        return self._records.unlink_account(channel_sender_id, channel)
+
+    def profile_id(self, sender_id: str, channel: str) -> str:
+        """Whose profile a conversation reads and writes: the shop user's for a Slack or
+        Telegram chat linked with a code, else the sender's own."""
+        return self._records.profile_id(sender_id, channel)
 
     def purge(self, older_than_days: int | None = None) -> dict[str, int]:
         """Delete events and conversation turns older than the retention period."""

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.catalog_files import DataFileError, read_rows
+from bot.catalog_files import DataFileError, parse_number, read_rows
 from bot.store import ImportedBatch, ImportedEvent, Store
 from bot.vocabulary import BOT_EVENTS, EventType, utcnow
 
@@ -321,19 +321,13 @@ def _identifier(value: Any, column: str) -> str:
 
 
 def _number(value: Any, column: str) -> float | None:
-    if value is None or value == "":  # the common case first: no such column, or left empty
-        return None
-    if _blank(value):
+    """``parse_number`` with the column named; a blank (spaces, a Parquet NaN) is no value."""
+    if value is None or value == "" or _blank(value):  # the common case first: no such column, or left empty
         return None
     try:
-        if isinstance(value, bool):
-            raise TypeError
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"'{column}' must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise ValueError(f"'{column}' must be a finite number, got {value!r}")
-    return number
+        return parse_number(value)
+    except ValueError as error:
+        raise ValueError(f"'{column}' {error}") from None
 
 
 def _yes(value: Any, column: str) -> bool | None:

@@ -43,6 +43,17 @@ two Hunger Games books": by sequel numbers or the series noted in the titles, "(
 and the initials a title begins with are a name of it ("E.T.", "ET"). Among same-titled items the
 one sharing a category (an author) with the other titles of the message is meant ("Twilight, New
 Moon, Eclipse"), where only recency chose before.
+
+Other names of a title (issue 19, third round): a number written inside a word reads as the
+number ("Se7en" is "seven", so "Seven" typed as a name finds it; "2nd" or "mp3" stay words), and
+numbers of two words as digits ("twenty one jump street"). The initial letters of a title of two
+words or more, numbers kept whole, are an acronym of it ("LOTR", "BTTF", "T2", "ACOTAR", and of a
+series noted in titles, "asoiaf 1-3"): read only for a word alone typed in capitals, or lowercase
+of four letters or more in a list or alone, when it is no word of the catalog's titles or
+descriptions nor a chat abbreviation ("USA", "AM", "nah"), and when it is the acronym of one name
+only ("HP" of Harry Potter and Hocus Pocus names nothing; "LOTR" of three films names one,
+unsure). A catalog's alternative titles (an attribute such as ``original_title`` or ``aka``)
+are names of their item when no title of the catalog has them.
 """
 
 from __future__ import annotations
@@ -96,6 +107,13 @@ _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", 
 _NUMBER_WORDS = dict(zip("""two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
                            sixteen seventeen eighteen nineteen twenty""".split(), map(str, range(2, 21))))
 _NUMBERS = _ROMAN | _NUMBER_WORDS
+# "twenty one" is 21 ("21 Jump Street"), "fifty" 50 ("Fifty Shades of Grey" typed "50 shades")
+_TENS = dict(zip("twenty thirty forty fifty sixty seventy eighty ninety".split(), range(20, 100, 10)))
+_TEN_DIGITS = {word: str(number) for word, number in _TENS.items()}
+_UNITS = dict(zip("one two three four five six seven eight nine".split(), range(1, 10)))
+_SPELLED = {int(digits): word for word, digits in _NUMBER_WORDS.items()} | {1: "one"} | {v: k for k, v in _TENS.items()}
+# a digit standing for its number word inside a word: "Se7en" is "seven", "Thr3e" "three"
+_LEET = re.compile(r"^([a-z]+)(\d{1,2})([a-z]+)$")
 # and common abbreviations as the word ("Sunset Blvd", "Dr Zhivago", "Godfather Pt 2", "Alien vs Predator")
 _ABBREVIATIONS = {"blvd": "boulevard", "dr": "doctor", "mr": "mister", "pt": "part", "vol": "volume", "vs": "versus"}
 _PUNCTUATION = frozenset(",;/\n.!?-*+|=")
@@ -147,6 +165,24 @@ _FILLERS = _SEPARATORS | frozenset(
     """.split()
 )
 
+# A catalog may give an item's other titles in one of these attributes (goodbooks-10k's
+# "original_title": "Harry Potter and the Philosopher's Stone"), several split by "|" or ";".
+ALTERNATIVE_TITLE_ATTRIBUTES = ("alternative_titles", "alternative_title", "alt_titles", "alt_title", "aka",
+                                "also_known_as", "other_titles", "original_title")
+_ALTERNATIVES_SPLIT = re.compile(r"\s*[|;]\s*")
+# Acronyms of titles ("LOTR", "ACOTAR", "T2") are looked up only for a word typed in capitals, or
+# lowercase of ACRONYM_MIN_LETTERS or more that one item alone has; never for what chat abbreviates otherwise.
+_CHAT_ACRONYMS = frozenset("""
+    ok ty tv us uk usa eu nyc la ny dc sf ya pg dvd vhs hd uhd cgi imax imdb hbo bbc mcu dceu ufo fbi cia nasa ai
+    am pm id lol omg btw tbh idk imo imho fyi asap aka rn tl dr lmao rofl wtf smh irl np pls plz thx jk nsfw ww
+    wwi wwii ww1 ww2 3d 4k 2d lgbt lgbtq diy gf bf bff dm pc ps ps4 ps5 mp3 ok ko tba tbd ooh ah uh eh hmm
+    mhm smh ngl brb ttyl gtg nvm tbf cmv tho rly srsly ikr ftw fomo yolo goat bday xmas gr8 atm af kk gm gn
+    nah yep yup nope meh yay wow huh aww sup bye cya lmk wyd hbu cool sure fine nice okey
+    """.split())
+# An acronym typed lowercase is at least this long (a chat word of three letters, "nah", is too
+# likely), and counts only in a list or alone ("throne of glass and acotar", "bttf").
+ACRONYM_MIN_LETTERS = 4
+
 
 @dataclass(frozen=True)
 class TitleMatch:
@@ -167,7 +203,7 @@ def _fold(text: str) -> tuple[str, list[int]]:
     for position, char in enumerate(text):
         ascii_form = (_MARKS.get(char) or ("!" if unicodedata.category(char) == "So" else "")
                       or unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode().lower())
-        if ascii_form.isdigit() and folded and folded[-1].isalpha():  # "Alien³" is "alien 3"
+        if not char.isascii() and ascii_form.isdigit() and folded and folded[-1].isalpha():  # "Alien³" is "alien 3"
             ascii_form = " " + ascii_form
         for piece in ascii_form:
             folded.append(piece)
@@ -237,8 +273,37 @@ def _within(marks: tuple[str, ...], title_marks: tuple[str, ...]) -> bool:
 
 def _key(words: list[str]) -> str:
     """The words to look a title up by: no leading article, Roman numbers and numbers spelled out
-    as digits ("Rocky II" is "rocky 2"), abbreviations spelled out ("Dr." is "doctor")."""
-    return _ARTICLE.sub("", " ".join(_NUMBERS.get(w) or _ABBREVIATIONS.get(w, w) for w in words))
+    as digits ("Rocky II" is "rocky 2", "twenty one" 21, "Se7en" 7), abbreviations spelled out
+    ("Dr." is "doctor")."""
+    keyed: list[str] = []
+    previous = ""
+    for w in words:
+        if w in _UNITS and previous in _TENS:  # "twenty one": the 20 read before becomes 21
+            keyed[-1] = str(_TENS[previous] + _UNITS[w])
+        else:
+            keyed.append(_NUMBERS.get(w) or _TEN_DIGITS.get(w) or _ABBREVIATIONS.get(w)
+                         or (not w.isalpha() and not w.isdigit() and _leet_number(w)) or w)
+        previous = w
+    return _ARTICLE.sub("", " ".join(keyed))
+
+
+def _leet_number(word: str) -> str | None:
+    """The digits of a word written with them for its number word: "se7en" is 7, "thr3e" 3; not
+    "2nd", "mp3" nor "4ever" (letters on both sides of the digits, which stand for the rest)."""
+    m = _LEET.match(word)
+    if not m:
+        return None
+    spelled = _SPELLED.get(int(m.group(2)))
+    prefix, suffix = m.group(1), m.group(3)
+    if spelled and len(prefix) + len(suffix) < len(spelled) and spelled.startswith(prefix) and spelled.endswith(suffix):
+        return m.group(2)
+    return None
+
+
+def _spelled(word: str) -> str:
+    """A word with a number written in it as its number word: "se7en" -> "seven"."""
+    digits = _leet_number(word)
+    return _SPELLED[int(digits)] if digits else word
 
 
 def _words(text: str) -> list[str]:
@@ -317,6 +382,16 @@ class _Message:
             while k < len(self.tokens) and self.punct[k]:
                 k += 1
         return k < len(self.tokens) and self.text[self.tokens[k].start].isupper()
+
+    def in_capitals(self, k: int) -> bool:
+        """Whether token k is typed in capitals ("LOTR", "T2") in a message not typed all in
+        capitals ("I LOVED IT")."""
+        said = self.text[self.tokens[k].start:self.tokens[k].end]
+        if self.punct[k] or not said.isupper():
+            return False
+        others = [t for j, t in enumerate(self.tokens) if j != k and not self.punct[j]
+                  and sum(c.isalpha() for c in self.text[t.start:t.end]) >= 2]
+        return not others or any(not self.text[t.start:t.end].isupper() for t in others)
 
     def bracketed(self, k: int) -> bool:
         """Whether token k is in brackets: "(2012)"."""
@@ -424,6 +499,8 @@ class TitleMatcher:
             if letters:
                 initials[item.id] = [key for key in (normalize_title(letters.group(1)),
                                                      normalize_title(letters.group(1)).replace(" ", "")) if key not in taken]
+        # other titles the catalog gives ("original_title", "aka"), with and without their subtitle
+        alternatives = self._alternatives(catalog.items, taken | set(series.values()))
         self._names: list[dict[str, list[str]]] = []  # the exact keys, then the kinds of alias
         for keys in (self._titles, notes, subtitles, endings, series):
             names: dict[str, list[str]] = {}
@@ -434,6 +511,10 @@ class TitleMatcher:
         for item_id, keys in initials.items():
             for key in keys:
                 self._names[-1].setdefault(key, []).append(item_id)
+        self._names.append({})
+        for item_id, key in alternatives:
+            if item_id not in self._names[-1].setdefault(key, []):
+                self._names[-1][key].append(item_id)
         # (item id, key) to compare fuzzily; a title of only non-Latin letters is found by meaning alone
         self._keys = [(i, key) for keys in (self._titles, notes, subtitles) for i, key in keys.items() if key]
         self._postings: dict[str, list[int]] = {}  # word -> positions in self._keys
@@ -445,6 +526,81 @@ class TitleMatcher:
             self._vocabulary.setdefault(word[0], []).append(word)
         longest = max((len(key.split()) for _, key in self._keys), default=1)
         self._max_words = min(longest + 1, MAX_SPAN_WORDS)  # + 1 for a leading article
+        self._acronyms = self._acronyms_of(catalog.items, notes, subtitles, alternatives)
+        # the acronyms of the series noted in titles, for a series named by its numbers ("hp 1-3")
+        known = set(self._postings) | _FILLERS | _CHAT_ACRONYMS | {key for tier in self._names for key in tier}
+        by_acronym: dict[str, set[str]] = {}
+        for item in catalog.items:
+            note = _SERIES_NOTE.search(item.title)
+            words = [_NUMBERS.get(w, w) for w in _words(note.group(1))] if note and note.group(2) == "1" else []
+            if sum(w not in _ARTICLES for w in words) >= 2:
+                for start in (0, 1) if words[0] in _ARTICLES else (0,):  # "asoiaf", "soiaf"
+                    acronym = "".join(w if w.isdigit() else w[0] for w in words[start:])
+                    by_acronym.setdefault(acronym, set()).add(normalize_title(note.group(1)))
+        self._series_acronyms = {acronym: keys.pop() for acronym, keys in by_acronym.items()
+                                 if len(keys) == 1 and acronym not in known and acronym[0].isalpha()}
+
+    @staticmethod
+    def _alternatives(items: Iterable[Item], taken: set[str]) -> list[tuple[str, str]]:
+        """(item id, key) of the other titles the catalog gives, whole and without a subtitle,
+        when no title or name of the catalog has that key."""
+        found = []
+        for item in items:
+            for name in ALTERNATIVE_TITLE_ATTRIBUTES:
+                value = item.attributes.get(name)
+                if not isinstance(value, str):
+                    continue
+                for title in filter(None, _ALTERNATIVES_SPLIT.split(value)):
+                    for variant in (_TITLE_NOTE.sub("", title), _SUBTITLE.sub("", _TITLE_NOTE.sub("", title))):
+                        key = normalize_title(variant)
+                        if key and key not in taken and not key.replace(" ", "").isdigit():
+                            found.append((item.id, key))
+        return list(dict.fromkeys(found))
+
+    def _acronyms_of(self, items: Iterable[Item], notes: dict[str, str], subtitles: dict[str, str],
+                     alternatives: list[tuple[str, str]]) -> dict[str, list[str]]:
+        """Acronym -> items: the initial letters of a title of two words or more, numbers kept
+        whole ("lotr", "tlotr" for The Lord of the Rings: ..., "acotar", "t2" for Terminator 2:
+        Judgment Day), of the title, of it without its subtitle, of the series noted for the
+        first of a series, of its other titles. Never a word of the catalog's titles or
+        descriptions, a chat word, nor another name of the catalog."""
+        sources: dict[str, list[str]] = {}
+        for item in items:
+            plain = _TITLE_NOTE.sub("", item.title)
+            texts = list(dict.fromkeys([plain, _SUBTITLE.sub("", plain), *(_TITLE_PARTS.split(plain)[:1])]))
+            note = _SERIES_NOTE.search(item.title)
+            if note and note.group(2) == "1":
+                texts.append(note.group(1))
+            sources[item.id] = texts
+        for item_id, key in alternatives:
+            sources[item_id].append(key)
+        words_known = set(self._postings) | _FILLERS | _CHAT_ACRONYMS
+        for item in items:  # (accents left in: cheaper, and an acronym has none)
+            words_known.update(re.findall(r"[a-z0-9]+", item.description.lower()))
+        names = {key for tier in self._names for key in tier} | set(notes.values()) | set(subtitles.values())
+        named: dict[str, dict[str, list[str]]] = {}  # acronym -> the name it is of -> its items
+        for item_id, texts in sources.items():
+            for text in texts:
+                words = [_NUMBERS.get(w, w) for w in _words(text)]
+                if sum(w not in _ARTICLES for w in words) < 2 or not words[0][0].isalpha():
+                    continue
+                for start in (0, 1) if words[0] in _ARTICLES else (0,):
+                    acronym = "".join(w if w.isdigit() else w[0] for w in words[start:])
+                    if len(acronym) >= 2 and acronym[0].isalpha() and acronym not in words_known and acronym not in names:
+                        ids = named.setdefault(acronym, {}).setdefault(_key(words), [])
+                        if item_id not in ids:
+                            ids.append(item_id)
+        # an acronym of several names ("HP": Harry Potter, Hercule Poirot, Hocus Pocus) names none;
+        # of one name several items have ("LOTR"), those items, for the caller to confirm
+        return {acronym: next(iter(by_name.values())) for acronym, by_name in named.items() if len(by_name) == 1}
+
+    def _by_acronym(self, word: str, capitals: bool) -> list[str]:
+        """The items a word typed alone names as their acronym: typed in capitals ("LOTR", "T2"),
+        or lowercase when it has ACRONYM_MIN_LETTERS letters or more and one item alone has it."""
+        ids = self._acronyms.get(word, [])
+        if capitals or (len(ids) == 1 and sum(c.isalpha() for c in word) >= ACRONYM_MIN_LETTERS):
+            return list(ids)
+        return []
 
     # --- the doors -----------------------------------------------------------------------------
 
@@ -585,7 +741,7 @@ class TitleMatcher:
                 while start > 0 and not message.breaks[start - 1]:
                     start -= 1
                 start = next((s for s in range(start, k) if self._match_span(message, message.words(s, k), None, True, False)
-                              or (_key(message.words(s, k)), 1) in self._numbered), k)  # "my faves r toy story 1-3"
+                              or (self._series_key(message.words(s, k)), 1) in self._numbered), k)  # "my faves r toy story 1-3"
                 first, numbers = (start, k), range(int(word), int(next_word) + 1)
             else:
                 continue
@@ -594,7 +750,7 @@ class TitleMatcher:
                 continue
             members = []
             for number in numbers:
-                item_id = self._numbered.get((_key(series), number))
+                item_id = self._numbered.get((self._series_key(series), number))
                 sequel = None if item_id else self._match_span(message, series + ([str(number)] if number > 1 else []),
                                                                None, True, True)
                 if sequel is not None and (sequel.kind >= _TYPO or (sequel.kind == _PART and number > 1 and str(number)
@@ -606,6 +762,12 @@ class TitleMatcher:
                 found += [(tokens[first[0]].start, TitleMatch(self.catalog.by_id[i], 100.0, True, message.original(*first),
                                                               True), float(len(series))) for i in members]
         return found
+
+    def _series_key(self, words: list[str]) -> str:
+        """The key of the series the words name, by its name or its acronym ("hp 1-3": Harry
+        Potter, #1 to #3, when no other series has that acronym)."""
+        key = _key(words)
+        return key if len(words) != 1 or (key, 1) in self._numbered else self._series_acronyms.get(key, key)
 
     def _segment(self, message: _Message) -> list[_Span]:
         """The title spans covering the most words, weighted by how well each matched.
@@ -669,7 +831,9 @@ class TitleMatcher:
                 named = as_name or whole or listed
                 year = int(message.tokens[j].word) if j < n and message.year[j] else None
                 marks = _marks([t.word for t in message.tokens[i:j]])
-                found = self._match_span(message, words, year, named, fuzzy, marks=marks)
+                # a word alone may be an acronym: typed in capitals, or lowercase in a list or alone
+                capitals = True if j == i + 1 and message.in_capitals(i) else False if j == i + 1 and (whole or listed) else None
+                found = self._match_span(message, words, year, named, fuzzy, marks=marks, capitals=capitals)
                 if found is None or (not (as_name or whole)
                                      and self._a_word_of_the_sentence(message, i, j, words, found.item_id, listed)):
                     continue
@@ -685,7 +849,7 @@ class TitleMatcher:
                     continue
                 spans_from[i].append(_Span(i, j + 1, found, found.value(len(words)) + (1.0 if found.year_ok else 0.0)))
                 if spans_from[j]:
-                    alone = self._match_span(message, words, None, named, fuzzy, marks=marks)
+                    alone = self._match_span(message, words, None, named, fuzzy, marks=marks, capitals=capitals)
                     spans_from[i].append(_Span(i, j, alone, alone.value(len(words))))
         return spans_from
 
@@ -780,7 +944,7 @@ class TitleMatcher:
 
     def _match_span(
         self, message: _Message, words: list[str], year: int | None, as_name: bool, fuzzy: bool,
-        lookalike: bool = False, marks: tuple[str, ...] = (),
+        lookalike: bool = False, marks: tuple[str, ...] = (), capitals: bool | None = None,
     ) -> _Found | None:
         """How the span's words name an item: exactly, with typos, as part of a title, or (when
         asked) as a lookalike. A title of filler words alone ("It") counts only typed as a name;
@@ -791,10 +955,12 @@ class TitleMatcher:
             return None
         all_fillers = all(w in _FILLERS for w in key.split())
         ids = self._named(message, key, marks)
-        if key.isdigit():  # a number alone names a title written so ("1917"), not one spelled out ("Eight")
-            ids = [i for i in ids if key in self._typed[i].split()]
+        if key.isdigit():  # a number alone names a title written so ("1917"), not one spelled out
+            ids = [i for i in ids if self._a_number_of(i, key, words, as_name)]  # ("Eight")
         if not ids and key.endswith(" 1") and not key[:-2].isdigit():  # "rocky 1", "die hard 1": the first
             ids = self._named(message, key[:-2], marks)
+        if not ids and capitals is not None and len(words) == 1:  # "LOTR", "acotar" (a word alone: ``capitals``
+            ids = self._by_acronym(words[0], capitals)  # tells whether it was typed so)
         # a title of fillers counts typed as a name or with its year ("the thing 1982"); the name of
         # a category typed lowercase is that category ("war movies")
         dated = year is not None and any(self.catalog.by_id[i].year == year for i in ids)
@@ -826,6 +992,17 @@ class TitleMatcher:
             if best is None or order > best[0]:
                 best = (order, _Found(item_id, float(ratio), kind, year_ok))
         return best[1] if best else None
+
+    def _a_number_of(self, item_id: str, key: str, words: list[str], as_name: bool) -> bool:
+        """Whether a number typed alone names the item: written as the title writes it ("1917",
+        "Se7en"), or as its words ("Seven" for Se7en, "Eight") when typed as a name or in a list,
+        so that "my daughter is 8" or "seven of us" names no title."""
+        typed = self._typed[item_id].split()
+        if key in typed:
+            return True
+        said = [_spelled(w) for w in words if w not in _ARTICLES]
+        return ((as_name or any(_leet_number(w) for w in words)) and not any(w.isdigit() for w in words)
+                and said == [_spelled(w) for w in typed if w not in _ARTICLES])
 
     def _named(self, message: _Message, key: str, marks: tuple[str, ...]) -> list[str]:
         """The items whose title, or else shorter name, is ``key`` (and has the span's separators);

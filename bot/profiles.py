@@ -24,7 +24,10 @@ STATED_ITEM_WEIGHT = 1.0
 STATED_CATEGORIES_WEIGHT = 0.6
 
 # Feedback after which an item is never recommended to that user again.
-EXCLUDING_EVENTS = {EventType.LIKE, EventType.DISLIKE, EventType.NOT_INTERESTED, EventType.PURCHASE}
+# Items not to recommend again: rated, rejected, bought, and what the user has looked at on the
+# site or put in the cart (a "Recommended for you" that lists the pages just seen helps nobody).
+EXCLUDING_EVENTS = {EventType.LIKE, EventType.DISLIKE, EventType.NOT_INTERESTED, EventType.PURCHASE,
+                    EventType.VIEW, EventType.ADD_TO_CART}
 # Feedback that endorses an item, so it may be named in a reason ("because you liked X").
 ENDORSING_EVENTS = {EventType.LIKE: "liked", EventType.PURCHASE: "bought"}
 RECENT_IMPRESSIONS = 50

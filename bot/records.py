@@ -1,9 +1,9 @@
 """The light door: what is kept about users, without the catalog, index or model.
 
-Consent, export, erasure and retention, the agents' handoff queue and the proactive-message
-schedule need only the two databases. The web app's background jobs and the agent console use
-this class without loading the engine; :class:`bot.engine.Engine` builds on one, so both faces
-go through the same code.
+Consent, export, erasure and retention, linking a chat to the shop's profile, the agents' handoff
+queue and the proactive-message schedule need only the two databases. The web app's background
+jobs and the agent console use this class without loading the engine; :class:`bot.engine.Engine`
+builds on one, so both faces go through the same code.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from bot import outreach
 from bot.config import Settings
 from bot.conversations import ConversationStore
 from bot.handoff import Handoff, HandoffDesk
+from bot.linking import AccountLinks, LinkCode
 from bot.privacy import Privacy
 from bot.store import Store
-from bot.vocabulary import EventType, HandoffReason, Linked, Recorded
+from bot.vocabulary import AccountLink, EventType, HandoffReason, Linked, Recorded
 
 
 class Records:
@@ -25,6 +26,7 @@ class Records:
         self._store = store
         self._privacy = Privacy(store, conversations)
         self._handoffs = HandoffDesk(store)
+        self._links = AccountLinks(store)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Records:
@@ -65,6 +67,26 @@ class Records:
     def link_anonymous(self, anonymous_id: str, sender_id: str) -> Linked:
         """A visitor who chatted anonymously signed in: one profile from now on."""
         return self._privacy.link_anonymous(anonymous_id, sender_id)
+
+    def link_code(self, sender_id: str) -> LinkCode:
+        """A one-time code with which the user links a Slack or Telegram chat to their profile
+        (a new one replaces the last)."""
+        return self._links.issue(sender_id)
+
+    def link_account(self, alias: str, message: str, channel: str) -> AccountLink:
+        """The Slack or Telegram chat ``alias`` typed a link code (in ``message``): its profile
+        becomes the code's user's, under the consent rules of a merge."""
+        return self._links.link(alias, message, channel)
+
+    def unlink_account(self, alias: str, channel: str) -> bool:
+        """The linked Slack or Telegram chat ``alias`` is its own profile again (what it did while
+        linked stays the shop user's); False if it was not linked."""
+        return self._links.unlink(alias, channel)
+
+    def profile_id(self, sender_id: str, channel: str) -> str:
+        """The id whose profile a conversation on ``channel`` reads and writes: the shop user's
+        for a linked Slack or Telegram chat, else the sender's own."""
+        return self._links.profile_id(sender_id, channel)
 
     def erase(self, sender_id: str) -> dict[str, int]:
         """Delete the user's rows in both databases; how many rows each held."""

@@ -53,7 +53,8 @@ class ProfileSummary:
 
     @property
     def has_taste(self) -> bool:
-        return bool(self.categories or self.loved or self.liked)
+        """Anything to personalize with: stated tastes, or what they did (on the shop's site too)."""
+        return bool(self.categories or self.loved or self.liked or self.learned_categories)
 
 
 @dataclass(frozen=True)

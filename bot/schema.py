@@ -1,5 +1,6 @@
 """The tables of the bot's own database (SQLAlchemy 2): users, stated preferences, events,
-consents, export tokens, handoffs, the erased users' fingerprints and the ids linked to a user.
+consents, export tokens, handoffs, the erased users' fingerprints, the ids linked to a user and the
+one-time codes that link a Slack or Telegram chat.
 
 No table stores raw message text: events carry ids and labels. Every change of these tables
 comes with a migration in bot/migrations/versions, which carries existing databases along.
@@ -121,12 +122,36 @@ class ErasedSender(Base):
 
 class SenderLink(Base):
     """Another id under which a user chatted, now one profile with theirs: the anonymous id a
-    visitor had before signing in (their rows moved here), or later a Slack or Telegram account.
-    Kept so that export and erasure also cover that id's conversation."""
+    visitor had before signing in (their rows moved here), or a Slack or Telegram account linked
+    with a one-time code (whose actions then read and write the user's profile). Kept so that
+    export and erasure also cover that id's conversation."""
 
     __tablename__ = "sender_links"
 
     alias: Mapped[str] = mapped_column(String(255), primary_key=True)
     sender_id: Mapped[str] = mapped_column(String(255), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "anonymous" (so far)
+    kind: Mapped[str] = mapped_column(String(16))  # "anonymous", "slack" or "telegram"
     linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LinkCode(Base):
+    """A user's one-time code for linking a Slack or Telegram chat (bot/linking.py): one per
+    user, a new one replaces it; only a slow hash of the code is stored."""
+
+    __tablename__ = "link_codes"
+
+    sender_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class LinkAttempt(Base):
+    """A code a chat sent, kept while it counts against the chat's guess limit: a wrong one for
+    LINK_CODE_MISS_WINDOW (bot/vocabulary.py); one being checked until it is."""
+
+    __tablename__ = "link_attempts"
+    __table_args__ = (Index("ix_link_attempts_alias_time", "alias", "tried_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    alias: Mapped[str] = mapped_column(String(255))
+    tried_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

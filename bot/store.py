@@ -1,5 +1,6 @@
-"""Persistent user data: users, stated preferences, events, consents, export tokens and
-the human agents' queue (the tables are in bot/schema.py).
+"""Persistent user data: users, stated preferences, events, consents, export tokens, the
+human agents' queue, and the ids linked to a user with the codes that link them (the tables are
+in bot/schema.py).
 
 Every write is one transaction, so a crash never leaves half an update.
 """
@@ -19,7 +20,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import checkpoints, migrations
 from bot.database import as_utc, clear_deleted, open_database, unavailable_as_error
-from bot.schema import Consent, ErasedSender, Event, ExportToken, HandoffRequest, Preference, SenderLink, User
+from bot.schema import (
+    Consent,
+    ErasedSender,
+    Event,
+    ExportToken,
+    HandoffRequest,
+    LinkAttempt,
+    LinkCode,
+    Preference,
+    SenderLink,
+    User,
+)
 from bot.statements import (
     EVENTS_OF_MANY,
     EVENTS_OF_TYPES,
@@ -40,10 +52,14 @@ from bot.statements import (
     sender_hash,
 )
 from bot.vocabulary import (
+    LINK_CODE_MISS_WINDOW,
+    LINK_CODE_MISSES,
     POPULARITY_WEIGHTS,
+    AccountLink,
     EventType,
     HandoffStatus,
     Linked,
+    LinkOutcome,
     PreferenceKind,
     StoreUnavailable,
     utcnow,
@@ -530,44 +546,64 @@ class Store:
         }
 
     def link_sender(self, alias: str, sender_id: str, kind: str) -> Linked:
-        """Make ``alias`` (an anonymous visitor's id) part of ``sender_id``'s profile, in one
-        transaction: consent rules apply. The user's own consent decision stands; a user who
-        has made none takes the alias's decisions. The alias's events and preferences move to
-        the user only when both the alias (they were stored with its consent) and the user now
-        consent; otherwise they are deleted, as a withdrawal would. The alias keeps only its
-        handoffs (an agent may be answering that conversation) and the link, which export and
-        erasure follow to its conversation."""
-        if alias == sender_id:
-            raise ValueError("an id cannot be linked to itself")
+        """Make ``alias`` (an anonymous visitor's id, or a Slack or Telegram account: ``kind``)
+        part of ``sender_id``'s profile, in one transaction: consent rules apply. The user's own
+        consent decision stands; a user who has made none takes the alias's decisions. The
+        alias's events and preferences move to the user only when both the alias (they were
+        stored with its consent) and the user now consent; otherwise they are deleted, as a
+        withdrawal would. The alias keeps only its handoffs (an agent may be answering that
+        conversation) and the link, which export and erasure follow to its conversation."""
         with self.transaction() as session:
-            ensure_user(session, sender_id, lock="update")
-            own = session.scalars(select(Consent).where(Consent.sender_id == sender_id).order_by(Consent.id)).all()
-            theirs = session.scalars(select(Consent).where(Consent.sender_id == alias).order_by(Consent.id)).all()
-            if not own:
-                for decision in theirs:
-                    session.add(Consent(sender_id=sender_id, granted=decision.granted, channel=decision.channel,
-                                        created_at=decision.created_at))
-            in_force = (own or theirs)[-1].granted if (own or theirs) else None
-            moved_events = moved_preferences = 0
-            if in_force and theirs and theirs[-1].granted:
-                moved_events = session.execute(
-                    update(Event).where(Event.sender_id == alias).values(sender_id=sender_id)).rowcount
-                held = select(Preference.kind, Preference.value).where(Preference.sender_id == sender_id)
-                session.execute(delete(Preference).where(Preference.sender_id == alias,
-                                                         tuple_(Preference.kind, Preference.value).in_(held)))
-                moved_preferences = session.execute(
-                    update(Preference).where(Preference.sender_id == alias).values(sender_id=sender_id)).rowcount
-                alias_row, user_row = session.get(User, alias), session.get(User, sender_id)
-                if alias_row is not None and alias_row.onboarded_at and user_row.onboarded_at is None:
-                    user_row.onboarded_at = alias_row.onboarded_at
-            for table in (Event, Preference, Consent, ExportToken):
-                session.execute(delete(table).where(table.sender_id == alias))
-            # The alias's handoffs stay (an agent answers that conversation), and so does its row.
-            handed_off = select(HandoffRequest.id).where(HandoffRequest.sender_id == alias).exists()
-            session.execute(delete(User).where(User.sender_id == alias, ~handed_off))
-            session.execute(update(SenderLink).where(SenderLink.sender_id == alias).values(sender_id=sender_id))
-            session.merge(SenderLink(alias=alias, sender_id=sender_id, kind=kind, linked_at=utcnow()))
-        return Linked(moved_events, moved_preferences, in_force)
+            return _link(session, alias, sender_id, kind)
+
+    def linked_profile(self, alias: str, kinds: Iterable[str]) -> str | None:
+        """The user ``alias`` is linked to as one of ``kinds``; None if it is not."""
+        query = select(SenderLink.sender_id).where(SenderLink.alias == alias, SenderLink.kind.in_(list(kinds)))
+        with self.reading() as session:
+            return session.scalar(query)
+
+    def unlink(self, alias: str, kinds: Iterable[str]) -> bool:
+        """Forget that ``alias`` (linked as one of ``kinds``) is part of a user's profile; what
+        linking moved stays the user's. True if there was such a link."""
+        with self.transaction() as session:
+            return session.execute(
+                delete(SenderLink).where(SenderLink.alias == alias, SenderLink.kind.in_(list(kinds)))).rowcount > 0
+
+    def set_link_code(self, sender_id: str, code_hash: str, expires_at: datetime) -> None:
+        """Keep the hash of the user's new link code, replacing theirs; expired codes go too."""
+        with self.transaction() as session:
+            session.execute(delete(LinkCode).where((LinkCode.sender_id == sender_id) | (LinkCode.expires_at <= utcnow())))
+            session.add(LinkCode(sender_id=sender_id, code_hash=code_hash, expires_at=expires_at.astimezone(UTC)))
+
+    def redeem_link_code(self, alias: str, code_hash: str, kind: str, now: datetime | None = None) -> AccountLink:
+        """Link ``alias`` to the user whose unexpired code this is (:meth:`link_sender`), using
+        the code up in the same transaction. While the alias has LINK_CODE_MISSES wrong codes
+        within LINK_CODE_MISS_WINDOW, no code is checked. Each try is written down and committed
+        before it is counted, so of tries made at once only those within the limit are checked;
+        a wrong one stays as a miss, one that linked or was refused is taken back."""
+        now = (now or utcnow()).astimezone(UTC)
+        since = now - LINK_CODE_MISS_WINDOW
+        with self.transaction() as session:
+            session.execute(delete(LinkAttempt).where(LinkAttempt.tried_at <= since))
+            attempt = LinkAttempt(alias=alias, tried_at=now)
+            session.add(attempt)
+            session.flush()
+            attempt_id = attempt.id
+        tries = select(func.count()).select_from(LinkAttempt).where(LinkAttempt.alias == alias,
+                                                                    LinkAttempt.tried_at > since)
+        with self.transaction() as session:
+            owner = session.scalar(  # a write first: SQLite's writer lock before anything is read
+                delete(LinkCode)
+                .where(LinkCode.code_hash == code_hash, LinkCode.expires_at > now,
+                       tries.scalar_subquery() <= LINK_CODE_MISSES)
+                .returning(LinkCode.sender_id)
+                .execution_options(synchronize_session=False))
+            if owner is None and session.scalar(tries) <= LINK_CODE_MISSES:
+                return AccountLink(LinkOutcome.WRONG_CODE)
+            session.execute(delete(LinkAttempt).where(LinkAttempt.id == attempt_id))
+            if owner is None:
+                return AccountLink(LinkOutcome.TOO_MANY_TRIES)
+            return AccountLink(LinkOutcome.LINKED, _link(session, alias, owner, kind))
 
     def linked_ids(self, sender_id: str) -> list[str]:
         """The ids linked to the user (:meth:`link_sender`), oldest link first."""
@@ -576,13 +612,15 @@ class Store:
             return list(session.scalars(query))
 
     def erase(self, sender_id: str) -> bool:
-        """Delete every row about the user, imported ones too, the handoffs of the ids linked
-        to them and the links, and keep a hash of their id so that importing the shop's history
-        again leaves them out; True if there was anything to delete (else nothing is written)."""
+        """Delete every row about the user, imported ones too, the handoffs, link codes and tries
+        of the ids linked to them and the links, and keep a hash of their id so that importing the
+        shop's history again leaves them out; True if there was anything to delete (else nothing
+        is written)."""
         with self.transaction() as session:
             aliases = list(session.scalars(select(SenderLink.alias).where(SenderLink.sender_id == sender_id)))
-            for table in (Event, Preference, Consent, ExportToken, HandoffRequest):
+            for table in (Event, Preference, Consent, ExportToken, HandoffRequest, LinkCode):
                 session.execute(delete(table).where(table.sender_id.in_([sender_id, *aliases])))
+            session.execute(delete(LinkAttempt).where(LinkAttempt.alias.in_([sender_id, *aliases])))
             session.execute(delete(SenderLink).where((SenderLink.sender_id == sender_id) | (SenderLink.alias == sender_id)))
             session.execute(delete(User).where(User.sender_id.in_(aliases)))
             if session.execute(delete(User).where(User.sender_id == sender_id)).rowcount == 0 and not aliases:
@@ -598,3 +636,37 @@ def _user_record(user: Any, preferences: dict[PreferenceKind, list[str]], event_
     rows = sorted(event_rows, key=lambda row: (as_utc(row.created_at), row.id), reverse=True)
     events = [FeedbackEvent(EventType(row.type), row.item_id, row.category, as_utc(row.created_at)) for row in rows]
     return UserRecord(user.consent, True, user.onboarded_at is not None, preferences, events)
+
+
+def _link(session: Session, alias: str, sender_id: str, kind: str) -> Linked:
+    """:meth:`Store.link_sender`'s work, in the caller's transaction."""
+    if alias == sender_id:
+        raise ValueError("an id cannot be linked to itself")
+    ensure_user(session, sender_id, lock="update")
+    own = session.scalars(select(Consent).where(Consent.sender_id == sender_id).order_by(Consent.id)).all()
+    theirs = session.scalars(select(Consent).where(Consent.sender_id == alias).order_by(Consent.id)).all()
+    if not own:
+        for decision in theirs:
+            session.add(Consent(sender_id=sender_id, granted=decision.granted, channel=decision.channel,
+                                created_at=decision.created_at))
+    in_force = (own or theirs)[-1].granted if (own or theirs) else None
+    moved_events = moved_preferences = 0
+    if in_force and theirs and theirs[-1].granted:
+        moved_events = session.execute(
+            update(Event).where(Event.sender_id == alias).values(sender_id=sender_id)).rowcount
+        held = select(Preference.kind, Preference.value).where(Preference.sender_id == sender_id)
+        session.execute(delete(Preference).where(Preference.sender_id == alias,
+                                                 tuple_(Preference.kind, Preference.value).in_(held)))
+        moved_preferences = session.execute(
+            update(Preference).where(Preference.sender_id == alias).values(sender_id=sender_id)).rowcount
+        alias_row, user_row = session.get(User, alias), session.get(User, sender_id)
+        if alias_row is not None and alias_row.onboarded_at and user_row.onboarded_at is None:
+            user_row.onboarded_at = alias_row.onboarded_at
+    for table in (Event, Preference, Consent, ExportToken):
+        session.execute(delete(table).where(table.sender_id == alias))
+    # The alias's handoffs stay (an agent answers that conversation), and so does its row.
+    handed_off = select(HandoffRequest.id).where(HandoffRequest.sender_id == alias).exists()
+    session.execute(delete(User).where(User.sender_id == alias, ~handed_off))
+    session.execute(update(SenderLink).where(SenderLink.sender_id == alias).values(sender_id=sender_id))
+    session.merge(SenderLink(alias=alias, sender_id=sender_id, kind=kind, linked_at=utcnow()))
+    return Linked(moved_events, moved_preferences, in_force)

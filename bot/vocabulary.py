@@ -91,6 +91,14 @@ PUSH_CHANNELS = frozenset({"socketio", "slack", "telegram"})
 
 EXPORT_LINK_TTL = timedelta(minutes=15)  # how long a one-time download link of a user's data works
 
+# Linking a Slack or Telegram chat to the shop's profile with a one-time code (bot/linking.py).
+LINKABLE_CHANNELS = frozenset({"slack", "telegram"})  # the website knows a signed-in user by their token
+LINK_CODE_TTL = timedelta(minutes=10)
+# Wrong codes a chat may send within the window; after that none is checked until the oldest
+# ages out, so that a code (about 40 bits) cannot be guessed by trying.
+LINK_CODE_MISSES = 5
+LINK_CODE_MISS_WINDOW = timedelta(hours=1)
+
 
 # An anonymous visitor's id as the chat widget makes it up (rasa_plugins/identity.py: the same
 # pattern, where no signed-in user can be named): never a shop's user id.
@@ -104,6 +112,21 @@ class Linked:
     events: int
     preferences: int
     consent: bool | None
+
+
+class LinkOutcome(enum.StrEnum):
+    """What became of a code typed in a Slack or Telegram chat."""
+
+    LINKED = "linked"
+    NO_CODE = "no_code"  # the message holds nothing shaped like a code
+    WRONG_CODE = "wrong_code"  # no such code, expired or used: nothing changed
+    TOO_MANY_TRIES = "too_many_tries"  # LINK_CODE_MISSES wrong codes lately: not checked, nothing changed
+
+
+@dataclass(frozen=True)
+class AccountLink:
+    outcome: LinkOutcome
+    linked: Linked | None = None  # what linking did, when it did
 
 
 class StoreUnavailable(RuntimeError):

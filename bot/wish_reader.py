@@ -66,12 +66,6 @@ def _unshield(text: str, shielded: list[str]) -> str:
     return text
 
 
-def _without_constraints(text: str) -> str:
-    """The text without its constraints, line by line: a title per line ("Groundhog Day\nPalm
-    Springs\nEdge of Tomorrow") stays a list, not one run of words."""
-    return "\n".join(filter(None, (without_constraints(line) for line in text.split("\n"))))
-
-
 def _cut(text: str, phrases: list[str]) -> str:
     """The text without the phrases titles were read from (a separator in their place)."""
     for phrase in filter(None, phrases):
@@ -90,7 +84,7 @@ class WishReader:
     def read(self, text: str) -> Wish:
         text, titled = self._shield_constraint_titles(text)
         constraints = parse_constraints(text)
-        text, shielded = self._shield_titles(_unshield(_without_constraints(text), titled))
+        text, shielded = self._shield_titles(_unshield(without_constraints(text), titled))
         wanted, avoided, lasting = self._split_negations(text)
         wanted, avoided = _unshield(wanted, shielded), [_unshield(phrase, shielded) for phrase in avoided]
         matches, _ = (self.matcher.match_many(wanted, limit=MAX_TITLES, by_meaning=False) if re.search(r"\w", wanted)

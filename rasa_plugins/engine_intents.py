@@ -61,19 +61,17 @@ class EngineReader:
     def __init__(self, url: str, token: str | None = None) -> None:
         self.url = url
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
         self._last_warning = 0.0
 
-    def _session(self) -> aiohttp.ClientSession:
-        """One session (and its kept-alive connections) for the running event loop."""
-        loop = asyncio.get_running_loop()
-        if loop not in self._sessions:
-            self._sessions[loop] = aiohttp.ClientSession(timeout=TIMEOUT, headers=self.headers)
-        return self._sessions[loop]
-
     async def read(self, text: str) -> dict[str, Any] | None:
+        # A session per reading, closed when it is done, as Rasa calls the action server for an
+        # action (rasa.utils.endpoints): a plugin gets no hook at the server's shutdown to close a
+        # kept one, and a session kept per event loop outlived its loop (a new one per
+        # asyncio.run). A connection to the action server on the same network costs far less than
+        # the reading itself.
         try:
-            async with self._session().post(self.url, json={"text": text}) as response:
+            async with aiohttp.ClientSession(timeout=TIMEOUT, headers=self.headers) as session, \
+                    session.post(self.url, json={"text": text}) as response:
                 response.raise_for_status()
                 reading = await response.json()
             if isinstance(reading, dict) and isinstance(reading.get("intent"), dict) \

@@ -69,15 +69,29 @@ start_actions() {  # port log
 }
 
 start_rasa() {  # model interface port endpoints-file log
+  local shops=${BOT_ALLOWED_ORIGINS:-}  # the shops' pages that embed the widget talk to Rasa too
   start_server "$5" env PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" \
     .venv-rasa/bin/rasa run --model "$1" --port "$3" --interface "$2" \
     --credentials credentials.yml --endpoints "$4" \
     --enable-api --auth-token="$BOT_RASA_TOKEN" \
-    --cors "http://localhost:$WEB_PORT" "http://127.0.0.1:$WEB_PORT"
+    --cors "http://localhost:$WEB_PORT" "http://127.0.0.1:$WEB_PORT" ${shops//,/ }
 }
 
 start_web() {  # log
   start_server "$1" .venv/bin/bot web --host "$HOST" --port "$WEB_PORT"
+}
+
+# The demo shop on its own origin, embedding the widget (demo_shop/): its site key, the secret its
+# signed-in customers' tokens are signed with (the web app and Rasa check them), and its origin,
+# whose pages may call the bot. Made up for this run where unset.
+set_up_shop() {  # port
+  export BOT_SITE_KEY="${BOT_SITE_KEY:-$(new_secret)}"
+  export BOT_USER_TOKEN_SECRET="${BOT_USER_TOKEN_SECRET:-$(new_secret)$(new_secret)}"
+  export BOT_ALLOWED_ORIGINS="${BOT_ALLOWED_ORIGINS:+$BOT_ALLOWED_ORIGINS,}http://localhost:$1,http://127.0.0.1:$1"
+}
+start_shop() {  # port log
+  start_server "$2" env SHOP_BOT_URL="http://localhost:$WEB_PORT" SHOP_BOT_API_URL="http://127.0.0.1:$WEB_PORT" \
+    .venv/bin/python -m demo_shop --host "$HOST" --port "$1"
 }
 
 wait_for() {  # name url log [minutes, default 2]

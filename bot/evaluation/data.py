@@ -15,13 +15,13 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bot.catalog_files import ColumnMapping, DataFileError, decoded_lines, load_catalog, read_rows
+from bot.history import parse_moment
 from bot.ranking import InteractionLog
 
 log = logging.getLogger(__name__)
@@ -230,28 +230,6 @@ def load_movietweetings(directory: str | Path) -> tuple[RatedInteractionLog, lis
     return log_, items
 
 
-def _parse_time(value: Any) -> int:
-    """Unix seconds (int, float or digits) or an ISO 8601 date-time (UTC if no zone)."""
-    if isinstance(value, bool) or value is None or value == "":
-        raise ValueError("is missing")
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and not np.isfinite(value):
-            raise ValueError(f"must be a time, got {value!r}")
-        return int(value)
-    text = str(value).strip()
-    try:
-        return int(float(text))
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"must be Unix seconds or an ISO 8601 date-time, got {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
-
-
 def _rows(path: Path, fmt: str, problems: list[str]):
     """Parsed rows; unparseable ones go to ``problems`` with file and line."""
     if not path.exists():
@@ -303,7 +281,7 @@ def _parse_interaction(
             values[name] = str(value).strip()
     moment = 0
     try:
-        moment = _parse_time(row.get(columns.time))
+        moment = int(parse_moment(row.get(columns.time)).timestamp())
     except ValueError as error:
         reason = "is missing" if columns.time not in row else str(error)
         problems.append(f"{where} {columns.time!r}: {reason}")

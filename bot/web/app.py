@@ -37,13 +37,14 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot.config import Settings
 from bot.records import Records
 from bot.vocabulary import StoreUnavailable
-from bot.web import agents, analytics, chat, site, users
+from bot.web import agents, analytics, chat, site, users, widget_asset
 from bot.web.agents import sweep_unanswered
 from bot.web.dependencies import DATABASE_UNAVAILABLE, ENGINE_UNAVAILABLE, Lazy
 from bot.web.outreach import reach_out_hourly
@@ -185,9 +186,13 @@ def create_app(settings: Settings, engine_factory: EngineFactory = _engine_from_
     app.state.limits = RateLimits(settings.rate_limit_per_key, settings.rate_limit_per_user, settings.redis_url)
     app.state.rasa = rasa
     app.add_middleware(_AccessLog)
+    if settings.allowed_origins:  # the shops' pages where the widget runs call users' and site routes
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins), allow_credentials=False,
+                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"],
+                           max_age=600)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StoreUnavailable, _database_unavailable)
-    for audience in (chat, users, site, analytics, agents):
+    for audience in (chat, widget_asset, users, site, analytics, agents):
         app.include_router(audience.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

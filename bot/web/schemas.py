@@ -99,6 +99,14 @@ class MergeOut(BaseModel):
     consent: bool | None = Field(description="The user's consent decision in force afterwards.")
 
 
+class LinkCodeOut(BaseModel):
+    """A one-time code the user types in Slack or Telegram to link that chat to their profile."""
+
+    code: str = Field(description="8 characters shown as ABCD-2345; case and the dash do not matter when typed.")
+    expires_at: AwareDatetime
+    expires_in: int = Field(description="Seconds it stays valid (600); it works once, and a new code replaces it.")
+
+
 class RecommendationOut(BaseModel):
     id: str
     title: str

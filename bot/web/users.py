@@ -1,5 +1,6 @@
 """Users' data (``/api/users/{sender_id}/...``): what the bot knows about a user, the export,
-the erasure and the consent, a thin face over :class:`bot.engine.Engine`.
+the erasure and the consent, merging and linking other ids, a thin face over
+:class:`bot.engine.Engine` (and :class:`bot.records.Records` where no catalog is needed).
 
 Access (:func:`bot.web.auth.user_access`): the operator's BOT_API_KEY opens any user, a user
 token (which the business's site got for that user from ``POST /api/site/users/{id}/token``)
@@ -14,11 +15,21 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 
-from bot.vocabulary import ANONYMOUS_SENDER
+from bot.vocabulary import ANONYMOUS_SENDER, LINK_CODE_TTL
 from bot.web.auth import user_access
-from bot.web.dependencies import Engines, valid_sender_id
-from bot.web.responses import download
-from bot.web.schemas import ConsentIn, ConsentOut, ErasedOut, ErrorOut, MergeIn, MergeOut, ProfileOut, UserExport
+from bot.web.dependencies import Engines, TheRecords, valid_sender_id
+from bot.web.responses import NO_STORE, download
+from bot.web.schemas import (
+    ConsentIn,
+    ConsentOut,
+    ErasedOut,
+    ErrorOut,
+    LinkCodeOut,
+    MergeIn,
+    MergeOut,
+    ProfileOut,
+    UserExport,
+)
 
 NOTHING_STORED = "nothing is stored about this user"
 
@@ -84,3 +95,17 @@ def merge_anonymous(sender_id: str, merged: MergeIn, engines: Engines) -> Any:
         raise HTTPException(422, "an anonymous visitor is merged into a signed-in user, not another visitor")
     linked = engines.get().link_anonymous(merged.anonymous_id, sender_id)
     return {"anonymous_id": merged.anonymous_id, **asdict(linked)}
+
+
+@router.post("/link-code", tags=["privacy"], response_model=LinkCodeOut,
+             responses={422: {"model": ErrorOut, "description": "An anonymous id: only a signed-in user links a chat."}})
+def link_code(sender_id: str, records: TheRecords, response: Response) -> Any:
+    """A one-time code for the shop's "link my account" page: typed in the bot's Slack or
+    Telegram chat ("link my account ABCD-2345") within 10 minutes, it makes that chat share this
+    user's profile (the consent rules of a merge). Only its hash is stored; it works once, a new
+    one replaces it, and a chat that sends 5 wrong codes in an hour is not checked until later."""
+    if ANONYMOUS_SENDER.fullmatch(sender_id):
+        raise HTTPException(422, "an anonymous visitor has no account to link a chat to")
+    issued = records.link_code(sender_id)
+    response.headers.update(NO_STORE)
+    return {"code": issued.code, "expires_at": issued.expires_at, "expires_in": int(LINK_CODE_TTL.total_seconds())}

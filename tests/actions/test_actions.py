@@ -58,6 +58,21 @@ def test_greet_returning_user_says_what_is_remembered(run, tracker, engine):
     ]
 
 
+def test_greet_a_shop_customer_known_from_their_site_views(run, tracker, engine):
+    """Signed in on the shop, they looked at pages there (with consent): no questionnaire first."""
+    engine.set_consent("alice", True, channel="site")
+    for item_id in ("toy-story-1995", "finding-nemo-2003"):
+        engine.record_event("alice", EventType.VIEW, item_id, channel="site")
+    events, messages = run(ActionGreet(), tracker("greet"))
+    assert events == [slot("onboarded", True)]
+    assert messages == [
+        message(
+            "Welcome back! I remember you've been looking at Animation, Comedy and Adventure.",
+            buttons=[{"title": "Recommend me something", "payload": "/request_recommendations"}],
+        )
+    ]
+
+
 def test_recommend_in_requested_category(run, tracker, engine, store):
     events, messages = run(ActionRecommend(), tracker("recommend_scifi"))
     assert messages[0] == message("Here are some Sci-Fi picks for you:")

@@ -138,7 +138,7 @@ def test_a_mapping_with_malformed_attributes_is_refused(env, attributes):
         ColumnMapping.from_yaml(mapping_with(env, attributes))
 
 
-def test_goodbooks_mapping_gives_books_their_authors_and_ratings_as_attributes():
+def test_goodbooks_mapping_gives_books_their_authors_ratings_and_original_title_as_attributes():
     books, problems = read_catalog(
         Settings.from_env().shared_data_dir / "goodbooks-10k/books.csv",
         ColumnMapping.from_yaml(PROJECT_ROOT / "data/catalog/mappings/goodbooks-10k.yml"),
@@ -147,7 +147,8 @@ def test_goodbooks_mapping_gives_books_their_authors_and_ratings_as_attributes()
     first = books[0]
     assert first.id == "1"
     assert first.attributes == {"authors": "Suzanne Collins", "language_code": "eng",
-                                "average_rating": "4.34", "ratings_count": "4780653"}
+                                "average_rating": "4.34", "ratings_count": "4780653",
+                                "original_title": "The Hunger Games"}
     assert first.attribute_summary(limit=2) == "authors: Suzanne Collins · language_code: eng"
     assert "4.34" not in first.embedding_text
 

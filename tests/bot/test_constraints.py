@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.catalog import Catalog, Item
-from bot.constraints import Constraints, parse_constraints
+from bot.constraints import Constraints, parse_constraints, without_constraints
 from bot.profiles import Profile
 from bot.recommender import Recommender, Request
 
@@ -35,6 +35,18 @@ def test_parse_and_describe(text, expected, description):
 @pytest.mark.parametrize("text", ["recommend me something", "I like sci-fi", "2001: A Space Odyssey", "500 Days of Summer"])
 def test_ordinary_requests_have_no_constraints(text):
     assert not parse_constraints(text)
+
+
+@pytest.mark.parametrize(("text", "left"), [
+    ("Comedies under 20 dollars", "Comedies"),
+    ("something   from the 90s,  please", "something from , please"),
+    # a title per line stays a list: the lines are what the title reader splits on
+    ("Groundhog Day\nPalm Springs from 2020\nEdge of Tomorrow", "Groundhog Day\nPalm Springs\nEdge of Tomorrow"),
+    ("Alien\r\n  only available \r\nHeat under $5", "Alien\nHeat"),  # a line of constraints alone goes
+    ("under\n20 dollars", "under\n20 dollars"),  # a constraint is said within one line
+])
+def test_without_constraints_keeps_the_lines(text, left):
+    assert without_constraints(text) == left
 
 
 def item(item_id, year=None, price=None, available=True):

@@ -229,6 +229,34 @@ def test_what_is_no_time_is_refused(text):
         parse_moment(text)
 
 
+@pytest.mark.parametrize("value", [True, "lots", "1e999", 10**400, "nan", "12.5", 7])
+def test_a_history_reads_numbers_as_a_catalog_does(tmp_path, mapping, value):
+    """One reader of numbers (bot.catalog_files.parse_number): a shop's history and its catalog
+    take and refuse the same values, for the same reasons."""
+    from bot.catalog_files import CatalogError, load_catalog
+
+    raw = {"customer": "u1", "sku": "jaws-1975", "ordered_at": "2026-01-01", "amount": value}
+    catalog = tmp_path / "catalog.jsonl"
+    catalog.write_text(json.dumps({"id": "a", "title": "A", "price": value}) + "\n", encoding="utf-8")
+    try:
+        price = load_catalog(catalog).items[0].price
+    except CatalogError as error:
+        [problem] = error.problems
+        reason = problem.split("field 'price': ", 1)[1]
+        with pytest.raises(ValueError) as refused:
+            mapping.row(raw, datetime(2027, 1, 1, tzinfo=UTC))
+        assert str(refused.value) == f"'amount' {reason}"
+    else:
+        assert mapping.row(raw, datetime(2027, 1, 1, tzinfo=UTC)).value == price == float(value)
+
+
+def test_the_history_import_has_no_number_reader_of_its_own():
+    import bot.history
+    from bot.catalog_files import parse_number
+
+    assert bot.history.parse_number is parse_number
+
+
 def test_a_file_without_the_mapped_columns_is_refused_whole(tmp_path, store, catalog, mapping):
     path = tmp_path / "other.csv"
     path.write_text("client,product,date\nc1,jaws-1975,2026-01-01\n", encoding="utf-8")

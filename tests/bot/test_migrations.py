@@ -6,7 +6,7 @@ bot/schema.py, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
@@ -127,3 +127,27 @@ def test_a_database_made_by_the_previous_version_is_carried_to_today_with_its_ro
     assert _differences(database_url) == []
     assert [e.item_id for e in store.events("web-user")] == ["tt0110912"]
     assert store.linked_ids("web-user") == []  # the new table works on it
+
+
+def test_a_database_made_at_sender_links_is_carried_to_today_with_its_rows(database_url):
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(_alembic(connection), "0003_sender_links")  # the schema the version before link codes made
+        at = datetime(2026, 12, 6, 12, tzinfo=UTC)
+        connection.execute(text("INSERT INTO users (sender_id, created_at) VALUES ('shop-user', :at)"), {"at": at})
+        connection.execute(text("INSERT INTO events (sender_id, type, item_id, channel, created_at, imported) "
+                                "VALUES ('shop-user', 'like', 'tt0110912', 'site', :at, false)"), {"at": at})
+        connection.execute(text("INSERT INTO sender_links (alias, sender_id, kind, linked_at) "
+                                "VALUES ('web-visitor', 'shop-user', 'anonymous', :at)"), {"at": at})
+    engine.dispose()
+
+    store = Store(database_url)
+
+    assert migrations.revision(store.engine) == migrations.head() == "0004_link_codes"
+    assert _differences(database_url) == []
+    assert [e.item_id for e in store.events("shop-user")] == ["tt0110912"]
+    assert store.linked_ids("shop-user") == ["web-visitor"]
+    store.set_link_code("shop-user", "hash-of-a-code", datetime.now(UTC) + timedelta(minutes=10))  # the new tables work
+    linked = store.redeem_link_code("U024BE7LH", "hash-of-a-code", kind="slack")
+    assert (linked.outcome, store.linked_ids("shop-user")) == ("linked", ["web-visitor", "U024BE7LH"])
+    store.engine.dispose()

@@ -5,6 +5,7 @@ visitor's id and conversation. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
+from fake_conversations import Conversations
 
 from bot.privacy import Privacy
 from bot.store import Store
@@ -12,19 +13,6 @@ from bot.vocabulary import EventType, HandoffStatus, PreferenceKind
 
 VISITOR = "web-0f8fad5b-d9cb-469f-a165-70867728950e"
 USER = "shop-user-42"
-
-
-class Conversations:
-    """Rasa's tracker store, as Privacy uses it: a conversation per sender."""
-
-    def __init__(self, **turns: list[dict]) -> None:
-        self.turns = dict(turns)
-
-    def history(self, sender_id: str) -> list[dict]:
-        return self.turns.get(sender_id, [])
-
-    def erase(self, sender_id: str) -> int:
-        return len(self.turns.pop(sender_id, []))
 
 
 @pytest.fixture

@@ -27,8 +27,8 @@ def row_counts(store: Store, sender_id: str) -> dict[str, int]:
 
 
 def fill(store: Store, sender_id: str) -> None:
-    """A user with preferences, a couple of events, a consent, an export link, a handoff and the
-    anonymous id they chatted under before signing in."""
+    """A user with preferences, a couple of events, a consent, an export link, a handoff, the
+    anonymous id they chatted under before signing in and a code to link a chat."""
     store.link_sender(f"web-{uuid.uuid5(uuid.NAMESPACE_URL, sender_id)}", sender_id, kind="anonymous")
     store.set_preferences(
         sender_id,
@@ -40,6 +40,7 @@ def fill(store: Store, sender_id: str) -> None:
     store.set_consent(sender_id, True, channel="rest")
     store.add_export_token(sender_id, f"hash-of-{sender_id}", utcnow() + timedelta(minutes=5))
     store.open_handoff(sender_id, "socketio", "asked for a person")
+    store.set_link_code(sender_id, f"code-hash-of-{sender_id}", utcnow() + timedelta(minutes=10))
 
 
 def test_unknown_user_has_nothing_stored(any_store):
@@ -244,7 +245,7 @@ def test_erase_removes_every_row_of_the_user_and_nothing_else(any_store):
     fill(any_store, "staying")
     before = row_counts(any_store, "staying")
     full = {"users": 1, "preferences": 2, "events": 2, "consents": 1, "export_tokens": 1, "handoffs": 1,
-            "sender_links": 1}
+            "sender_links": 1, "link_codes": 1}
     assert row_counts(any_store, "leaving") == before == full
 
     assert any_store.erase("leaving") is True
@@ -292,6 +293,7 @@ def test_withdrawing_consent_deletes_what_was_learned_but_not_other_users_data(a
         "users": 1, "preferences": 0, "events": 0, "consents": 2, "export_tokens": 1,
         "handoffs": 1,  # a request for a person is support, not personalization: it stays
         "sender_links": 1,  # so is the link to their earlier conversation, which erasure must find
+        "link_codes": 1,  # a code to link a chat is no tastes
     }
     assert any_store.user("leaving").onboarded_at is None
     assert row_counts(any_store, "staying")["events"] == 2

@@ -58,26 +58,39 @@ free_port = _e2e.free_port
 
 @dataclass
 class WebServices(_e2e.Services):
-    """The action server and Rasa (started with --cors for the page's origin, as scripts/run
-    does), plus the web app serving the chat page on its own port."""
+    """As scripts/run starts them: the action server, Rasa (with --cors for the pages' origins),
+    the web app serving the chat page on its own port, and the demo shop on another site
+    (``localhost`` where the bot is ``127.0.0.1``), whose customers' tokens Rasa and the web app
+    check (BOT_USER_TOKEN_SECRET) and whose origin may call them (BOT_ALLOWED_ORIGINS)."""
 
     web_port: int = field(default_factory=free_port)
     web_url: str = ""
+    shop_port: int = field(default_factory=free_port)
+    shop_url: str = ""
     agent_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # anna's, for the console
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # the operator's, for analytics
+    site_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # the demo shop's
+    user_token_secret: str = field(default_factory=lambda: secrets.token_urlsafe(40))
 
     def start(self) -> None:
         self.web_url = f"http://127.0.0.1:{self.web_port}"
+        self.shop_url = f"http://localhost:{self.shop_port}"
         self.extra_env.setdefault("BOT_AGENT_TOKENS", f"{AGENT}:{self.agent_token}")
         self.extra_env.setdefault("BOT_API_KEY", self.api_key)
+        self.extra_env.setdefault("BOT_SITE_KEY", self.site_key)
+        self.extra_env.setdefault("BOT_USER_TOKEN_SECRET", self.user_token_secret)
+        self.extra_env.setdefault("BOT_ALLOWED_ORIGINS", self.shop_url)
         super().start()  # Rasa: self.rasa_url
         env = {**self.env, "BOT_RASA_URL": self.rasa_url}  # the same databases as the action server
         self._spawn("web", [".venv/bin/bot", "web", "--host", "127.0.0.1", "--port", str(self.web_port)], env)
+        self._spawn("shop", [".venv/bin/python", "-m", "demo_shop", "--host", "127.0.0.1", "--port", str(self.shop_port)],
+                    {**env, "SHOP_BOT_URL": self.web_url})
         self._wait(self.web_url + "/healthz")
+        self._wait(f"http://127.0.0.1:{self.shop_port}/healthz")
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         if name == "rasa":
-            origins = [f"http://127.0.0.1:{self.web_port}", f"http://localhost:{self.web_port}"]
+            origins = [f"http://127.0.0.1:{self.web_port}", f"http://localhost:{self.web_port}", self.shop_url]
             command = [*command, "--cors", *origins]
         super()._spawn(name, command, env)
 

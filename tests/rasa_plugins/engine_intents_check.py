@@ -13,6 +13,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import aiohttp
 import rasa
 from named_checks import check
 from rasa.core.channels.channel import UserMessage
@@ -73,6 +74,17 @@ async def rasas_parse(self: Any, message: UserMessage, tracker: Any = None, only
     return {**RASAS, "text": message.text}
 
 
+OPENED: list[aiohttp.ClientSession] = []  # every session the reader opens, to see each closed
+_client_session = aiohttp.ClientSession
+
+
+def recorded_session(*args: Any, **kwargs: Any) -> aiohttp.ClientSession:
+    session = _client_session(*args, **kwargs)
+    OPENED.append(session)
+    return session
+
+
+aiohttp.ClientSession = recorded_session
 server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 webhook = f"http://127.0.0.1:{server.server_address[1]}/webhook"
@@ -179,3 +191,9 @@ def _() -> None:
     parsed, _ = parse("hi")
     assert parsed["intent"]["name"] == "request_recommendations"
     assert RASA_PARSED[-1] == "hi"
+
+
+@check("every session opened to ask the engine is closed, whatever the answer")
+def _() -> None:
+    assert len(OPENED) >= 4  # a reading, the slow one, an answer that is no reading, the server down
+    assert [session for session in OPENED if not session.closed] == []

@@ -23,7 +23,8 @@ CHECKS = ["the intent endpoint sits beside the webhook",
           "a system intent is never taken from a message in a conversation",
           "other conversations go on while the engine reads",
           "an answer that is no reading leaves the message to Rasa's pipeline",
-          "an action server that is down leaves the message to Rasa's pipeline"]
+          "an action server that is down leaves the message to Rasa's pipeline",
+          "every session opened to ask the engine is closed, whatever the answer"]
 
 
 def test_the_engines_reading_is_the_parse_or_rasas_pipeline_reads_the_message(rasa_env):

@@ -14,6 +14,10 @@ from channel_fakes import (
     slack_signed,
 )
 
+from bot.records import Records
+from bot.store import Store
+from bot.vocabulary import EventType
+
 pytestmark = pytest.mark.rasa
 
 CONSENT = "May I remember your tastes and feedback"
@@ -168,6 +172,28 @@ def test_onboarding_by_button_presses_ends_with_recommendation_cards(channel_bot
     bot.slack_interaction(slack_block_actions(user, payload("like", first), channel=channel, text="👍 Like"))
     assert any(catalog.by_id[first].label in t for t in texts(after(count)))
     assert all(c.ok for c in bot.api.of("slack")), bot.api.describe()  # Slack would have taken every call
+
+
+def test_a_slack_user_links_their_shop_account_with_a_code(channel_bot):
+    """The code the shop's "link my account" page shows, typed in Slack: that chat is the shop
+    customer's profile from then on (the real intent reading, rule, action and Slack channel)."""
+    channel, user, customer = "D0FRAN", "U0FRAN", "fran-at-the-shop"
+    bot = channel_bot
+    store = Store(f"sqlite:///{bot.services.workdir / 'bot.sqlite3'}")  # the servers' engine database
+    store.set_consent(customer, True, channel="site")
+    store.add_event(customer, EventType.PURCHASE, "alien-1979", channel="site")
+    code = Records(store).link_code(customer).code
+
+    bot.slack_event(slack_message_event(user, f"link my account {code.lower()}", "Ev0FRAN1", channel=channel))
+    posts = bot.api.wait_for(lambda: bot.slack_posts(channel))
+    assert texts(posts)[0].startswith("Done: your Slack chat now shares your shop profile")
+    assert Records(store).profile_id(user, "slack") == customer
+
+    count = len(bot.slack_posts(channel))
+    bot.slack_event(slack_message_event(user, "what do you know about me?", "Ev0FRAN2", channel=channel))
+    posts = bot.api.wait_for(lambda: bot.slack_posts(channel)[count:])
+    assert "you liked Alien (1979)" in texts(posts)[0]
+    store.engine.dispose()
 
 
 def test_unsigned_or_stale_requests_are_refused(channel_bot):

@@ -16,7 +16,8 @@ entities; DIET's reading alone is reported beside it.
 - ``off_topic.yml`` → the false-accept rate: the share read as a task intent (per domain, the
   tricky ones apart, every intent's share).
 - ``support.yml`` → the share handed over to a person and the share misread as a task, per topic.
-- ``requests_demo.yml`` / ``requests_goodbooks.yml`` / ``requests_movietweetings.yml`` → title,
+- ``requests_demo.yml`` / ``requests_goodbooks.yml`` / ``requests_movietweetings.yml`` (and, in
+  ``data/nlu-dev/``, ``requests_blind_demo.yml`` / ``requests_blind_goodbooks.yml``) → title,
   category and period extraction by the engine and Recall@10 of ``expected`` for a new consenting
   user whose request is handled as ``action_recommend`` handles it.
 

@@ -19,6 +19,7 @@ from bot.evaluation.nlu.sets import Example
 TASK_INTENTS = frozenset({
     "request_recommendations", "more_like_this", "like", "dislike", "not_interested", "change_preferences",
     "why_this", "show_profile", "give_consent", "withdraw_consent", "export_data", "erase_data", "skip", "inform",
+    "link_account", "unlink_account",
 })
 HANDOVER_INTENTS = frozenset({"support_request", "request_human"})
 FALLBACK_INTENT = "nlu_fallback"  # the pipeline's FallbackClassifier: below its confidence threshold

@@ -150,6 +150,40 @@ def test_load_interactions_reports_bad_rows_with_file_line_and_field(tmp_path):
         load_interactions(tmp_path / "events.parquet", ["b1"])
 
 
+def test_load_interactions_reads_times_as_the_history_import_does(tmp_path):
+    """One parser of times for both loaders (bot.history.parse_moment): what `bot history import`
+    refuses (infinite, NaN, negative or beyond year 9999 seconds) is a named bad row here too, not a
+    crash or a silently stored time."""
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "user,item,time\n"
+        "alice,b1,2024-01-01T02:00:00+02:00\n"
+        "alice,b2,inf\n"
+        "bob,b1,nan\n"
+        "bob,b2,-5\n"
+        "carol,b1,1e20\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InteractionDataError) as info:
+        load_interactions(path, ["b1", "b2"])
+    text = str(info.value)
+    for line in (3, 4, 5, 6):
+        assert f"{path}:{line}: field 'time'" in text
+    assert f"{path}:2:" not in text
+
+    path.write_text("user,item,time\nalice,b1,2024-01-01T02:00:00+02:00\nbob,b1,99.9\n", encoding="utf-8")
+    log = load_interactions(path, ["b1"])
+    assert sorted(log.times.tolist()) == [99, 1_704_067_200]
+
+
+def test_the_evaluation_has_no_time_parser_of_its_own():
+    import bot.evaluation.data as data
+    from bot.history import parse_moment
+
+    assert data.parse_moment is parse_moment
+    assert not hasattr(data, "_parse_time")
+
+
 def test_catalog_items_keep_the_catalogs_embedding_text(tmp_path):
     path = tmp_path / "catalog.jsonl"
     path.write_text(json.dumps({

@@ -133,6 +133,24 @@ def test_sets_load_with_optional_fields_left_out_and_missing_files_listed(tmp_pa
     assert (case.kind, case.titles, case.expected, case.period) == ("unspecified", (), (), None)
 
 
+def test_the_blind_development_sets_are_read_by_their_own_names(tmp_path):
+    """data/nlu-dev's blind request sets are measured as they are named (no copying them to
+    requests_demo.yml), and a folder without them (the held-out one) does not list them missing."""
+    (tmp_path / "requests_blind_goodbooks.yml").write_text(
+        "catalog: goodbooks\ncases:\n- {text: \"the hobbit\\nthe silmarillion\", kind: several_titles, titles: [7, 9]}\n",
+        encoding="utf-8")
+    sets = nlu.load_sets(tmp_path)
+    assert sets.counts() == {"requests_blind_goodbooks": 1}
+    assert sets.requests["requests_blind_goodbooks"].catalog == "goodbooks"
+    assert "requests_blind_goodbooks.yml" not in sets.missing and "requests_blind_demo.yml" not in sets.missing
+
+    development = nlu.load_sets(PROJECT_ROOT / "data/nlu-dev")
+    assert development.missing == []
+    assert {name: development.requests[name].catalog for name in ("requests_blind_demo", "requests_blind_goodbooks")} \
+        == {"requests_blind_demo": "demo", "requests_blind_goodbooks": "goodbooks"}
+    assert all(development.requests[name].cases for name in development.requests)
+
+
 def test_book_ids_written_as_numbers_are_read_as_strings(tmp_path):
     (tmp_path / "requests_goodbooks.yml").write_text(
         "catalog: goodbooks\ncases:\n- {text: more like the hobbit, kind: single_title, titles: [7], expected: [18, 21],"

@@ -1,5 +1,6 @@
 """Users' own tokens (bot.web.user_tokens): the site gets one for its logged-in user, whose
-browser then reads, exports, erases and sets consent for that user's data only."""
+browser then reads, exports, erases and sets consent for that user's data only, merges the
+visitor it was and gets codes that link the user's Slack or Telegram chat."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import base64
 import dataclasses
 import json
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -36,9 +38,10 @@ ENDPOINTS = [
     ("PUT", "/api/users/{user}/consent", {"granted": True}),
     ("GET", "/api/users/{user}/recommendations", None),
     ("POST", "/api/users/{user}/merge", {"anonymous_id": "web-0f8fad5b-d9cb-469f-a165-70867728950e"}),
+    ("POST", "/api/users/{user}/link-code", None),
     ("DELETE", "/api/users/{user}", None),
 ]
-IDS = ["profile", "export", "consent", "recommendations", "merge", "erase"]
+IDS = ["profile", "export", "consent", "recommendations", "merge", "link-code", "erase"]
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -382,3 +385,44 @@ def test_only_an_anonymous_widget_id_is_merged(client, users, anonymous_id):
 
 def test_no_token_is_issued_for_an_anonymous_id(client):
     assert client.post(f"/api/site/users/{VISITOR}/token", headers=SITE).status_code == 422
+
+
+# --- linking a Slack or Telegram chat -------------------------------------------------------------
+
+
+def test_the_link_code_a_user_gets_links_their_slack_chat(client, engine, remember):
+    remember("carol")
+    engine.record_event("carol", "like", ITEM, channel="site")
+    before = time.time()
+
+    res = client.post("/api/users/carol/link-code", headers=bearer(token_for(client, "carol")))
+
+    assert res.status_code == 200, res.text
+    assert res.headers["cache-control"] == "no-store"
+    body = res.json()
+    assert set(body) == {"code", "expires_at", "expires_in"} and body["expires_in"] == 600
+    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", body["code"])
+    assert before + 600 <= datetime.fromisoformat(body["expires_at"]).timestamp() <= time.time() + 600
+    assert not client.app.state.engines.started  # the records alone: no catalog or model loaded for it
+    linked = engine.link_account("U024BE7LH", f"link my account {body['code'].lower()}", "slack")
+    assert linked.outcome == "linked"
+    assert engine.profile_id("U024BE7LH", "slack") == "carol"
+    exported = client.get("/api/users/carol/export", headers=bearer(token_for(client, "carol"))).json()
+    assert exported["linked_ids"] == ["U024BE7LH"] and [e["item_id"] for e in exported["events"]] == [ITEM]
+
+
+def test_a_new_link_code_replaces_the_last(client, engine):
+    auth = bearer(token_for(client, "carol"))
+    first, second = (client.post("/api/users/carol/link-code", headers=auth).json()["code"] for _ in range(2))
+
+    assert engine.link_account("U024BE7LH", first, "slack").outcome == "wrong_code"
+    assert engine.link_account("U024BE7LH", second, "slack").outcome == "linked"
+
+
+def test_a_link_code_needs_a_credential(client):
+    res = client.post("/api/users/carol/link-code")
+    assert (res.status_code, res.headers["www-authenticate"]) == (401, "Bearer")
+
+
+def test_no_link_code_for_an_anonymous_visitor(client):
+    assert client.post(f"/api/users/{VISITOR}/link-code", headers=OPERATOR).status_code == 422

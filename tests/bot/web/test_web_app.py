@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bot.config import Settings
+from bot.config import PROJECT_ROOT, Settings
 from bot.web import app as web_app
 from bot.web.app import create_app as create_web_app
 
@@ -76,22 +76,21 @@ def test_healthz(client: TestClient) -> None:
 
 
 def test_chat_js_is_served(client: TestClient) -> None:
-    res = client.get("/static/chat.js")
-    assert res.status_code == 200
-    assert "javascript" in res.headers["content-type"]
-    js = res.text
-    assert "/webhooks/rest/webhook" in js
-    assert "/config.json" in js
-    assert '"/greet"' in js
-    assert "crypto.randomUUID" in js
-    assert "localStorage" in js
+    for script in ("/static/chat-core.js", "/static/chat.js"):
+        res = client.get(script)
+        assert res.status_code == 200
+        assert "javascript" in res.headers["content-type"]
+    core, page = client.get("/static/chat-core.js").text, client.get("/static/chat.js").text
+    assert "/webhooks/rest/webhook" in core and '"/greet"' in core and "crypto.randomUUID" in core
+    assert "/config.json" in page and "RecBotChat.create" in page
 
 
-def test_chat_js_never_uses_html_injection_or_alerts(client: TestClient) -> None:
-    js = client.get("/static/chat.js").text
-    for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "alert("):
+@pytest.mark.parametrize("script", ["bot/web/static/chat-core.js", "bot/web/static/chat.js",
+                                    "bot/web/widget/widget.js"])
+def test_chat_js_never_uses_html_injection_or_alerts(script: str) -> None:
+    js = (PROJECT_ROOT / script).read_text(encoding="utf-8")
+    for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "alert(", "eval("):
         assert forbidden not in js, forbidden
-    assert "textContent" in js
 
 
 def test_chat_css_is_served(client: TestClient) -> None:
