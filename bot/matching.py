@@ -175,8 +175,8 @@ _ALTERNATIVES_SPLIT = re.compile(r"\s*[|;]\s*")
 _CHAT_ACRONYMS = frozenset("""
     ok ty tv us uk usa eu nyc la ny dc sf ya pg dvd vhs hd uhd cgi imax imdb hbo bbc mcu dceu ufo fbi cia nasa ai
     am pm id lol omg btw tbh idk imo imho fyi asap aka rn tl dr lmao rofl wtf smh irl np pls plz thx jk nsfw ww
-    wwi wwii ww1 ww2 3d 4k 2d lgbt lgbtq diy gf bf bff dm pc ps ps4 ps5 mp3 ok ko tba tbd ooh ah uh eh hmm
-    mhm smh ngl brb ttyl gtg nvm tbf cmv tho rly srsly ikr ftw fomo yolo goat bday xmas gr8 atm af kk gm gn
+    wwi wwii ww1 ww2 3d 4k 2d lgbt lgbtq diy gf bf bff dm pc ps ps4 ps5 mp3 ko tba tbd ooh ah uh eh hmm
+    mhm ngl brb ttyl gtg nvm tbf cmv tho rly srsly ikr ftw fomo yolo goat bday xmas gr8 atm af kk gm gn
     nah yep yup nope meh yay wow huh aww sup bye cya lmk wyd hbu cool sure fine nice okey
     """.split())
 # An acronym typed lowercase is at least this long (a chat word of three letters, "nah", is too

@@ -223,6 +223,7 @@ def test_the_servers_answer_no_one_else_from_the_shop_page(web_services, page):
     page.goto(web_services.shop_url)
     open_chat(page)
     expect(log(page)).to_contain_text("Hi! I'm your movie guide.")
+    expect(page.get_by_role("button", name="Yes, remember me")).to_be_enabled()  # the greeting's last message
     before = log(page).locator(".msg.bot").count()
     say(page, "/handed_back")
     # The consent form holds: its "please answer" and its question again, nothing else.

@@ -62,16 +62,31 @@ var RecBotChat = (function () {
     },
   };
 
-  // The subject of a JWT, read without checking it (the server checks; this only names the
-  // transcript). null if the token is not a JWT.
-  function tokenSubject(token) {
+  // A JWT's claims, read without checking them (the server checks; the page only names the
+  // transcript and knows when to ask for a new token). null if the token is not a JWT.
+  function tokenClaims(token) {
     try {
       const part = String(token).split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
       const json = decodeURIComponent(Array.from(window.atob(part), (c) => "%" + c.charCodeAt(0).toString(16).padStart(2, "0")).join(""));
-      const sub = JSON.parse(json).sub;
-      return typeof sub === "string" && sub ? sub : null;
+      const claims = JSON.parse(json);
+      return claims && typeof claims === "object" ? claims : null;
     } catch (err) {
       return null;
+    }
+  }
+
+  function tokenSubject(token) {
+    const sub = (tokenClaims(token) || {}).sub;
+    return typeof sub === "string" && sub ? sub : null;
+  }
+
+  // A transcript kept in localStorage ([] when none, or unreadable).
+  function transcript(key) {
+    try {
+      const entries = JSON.parse(store.get(key) || "[]");
+      return Array.isArray(entries) ? entries : [];
+    } catch (err) {
+      return [];
     }
   }
 
@@ -175,14 +190,7 @@ var RecBotChat = (function () {
     let cardCount = 0;
 
     // Entries: {who: "user", text} or {who: "bot", msg: {text, buttons, image}, chosen: [payloads]}.
-    const history = (function () {
-      try {
-        const parsed = JSON.parse(store.get(historyKey) || "[]");
-        return Array.isArray(parsed) ? parsed : [];
-      } catch (err) {
-        return [];
-      }
-    })();
+    const history = transcript(historyKey);
 
     function saveHistory() {
       if (leaving) return;
@@ -516,5 +524,6 @@ var RecBotChat = (function () {
     };
   }
 
-  return { create: create, newAnonymousId: newAnonymousId, tokenSubject: tokenSubject, store: store };
+  return { create: create, newAnonymousId: newAnonymousId, tokenClaims: tokenClaims, tokenSubject: tokenSubject,
+           transcript: transcript, store: store };
 })();

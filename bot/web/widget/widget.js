@@ -77,12 +77,8 @@
   }
 
   function expiryOf(token) {
-    try {
-      const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-      return JSON.parse(window.atob(part)).exp * 1000;
-    } catch (err) {
-      return 0;
-    }
+    const exp = (RecBotChat.tokenClaims(token) || {}).exp;
+    return typeof exp === "number" ? exp * 1000 : 0;
   }
 
   async function currentToken() {
@@ -132,12 +128,7 @@
   }
 
   function transcript(senderId) {
-    try {
-      const entries = JSON.parse(store.get(HISTORY_KEY_PREFIX + senderId) || "[]");
-      return Array.isArray(entries) ? entries : [];
-    } catch (err) {
-      return [];
-    }
+    return RecBotChat.transcript(HISTORY_KEY_PREFIX + senderId);
   }
 
   async function mergeVisitor(visitor, user, token) {
