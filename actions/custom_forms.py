@@ -24,13 +24,27 @@ SKIP_INTENTS = {"skip", "deny"}
 YES_INTENTS = {"affirm", "give_consent"}
 NO_INTENTS = {"deny", "withdraw_consent", "skip"}
 MAX_TITLES = 5  # loved titles taken from one answer
-SKIP_WORDS = {"skip", "none", "nothing", "no", "nope", "pass", "n/a", "nothing really", "no idea"}
+SKIP_WORDS = {"skip", "none", "nothing", "no", "nope", "pass", "n/a", "nothing really", "no idea", "not sure",
+              "dunno", "idk", "i don't know", "i dont know", "no preference", "whatever"}
+QUESTIONS = ("fav_categories", "fav_titles", "avoid_categories")  # what the questionnaire asks after consent
+SKIPPED_TO_PICKS = "Sure, no more questions: here are some picks. Tell me what you like any time."
 
 
 def is_skip(tracker: Tracker) -> bool:
     message = tracker.latest_message
     text = (message.get("text") or "").strip().lower().rstrip(".!")
     return message.get("intent", {}).get("name") in SKIP_INTENTS or text in SKIP_WORDS
+
+
+def picks_now(tracker: Tracker, dispatcher: CollectingDispatcher) -> dict[str, Any] | None:
+    """"Just recommend me something" instead of an answer: the user wants picks, not more
+    questions. Every question not yet answered is skipped, so the form ends and the picks come;
+    None for any other message (the caller checked it names nothing to answer with)."""
+    if tracker.latest_message.get("intent", {}).get("name") != "request_recommendations":
+        return None
+    dispatcher.utter_message(text=SKIPPED_TO_PICKS)
+    unanswered = [name for name in QUESTIONS if tracker.get_slot(name) is None]
+    return {**{name: [] for name in unanswered}, "pending_title": None}
 
 
 def answer_wish(tracker: Tracker) -> Wish:
@@ -169,6 +183,8 @@ class ValidateOnboardingForm(FormValidationAction):
         interest = engine().match_interest(wish.topic) if wish.topic else None
         if interest:  # no category of this catalog, but items match it ("space operas", "murder")
             categories.append(interest)
+        if not categories and (skipped := picks_now(tracker, dispatcher)) is not None:
+            return skipped
         if not categories:
             known = join(engine().catalog.categories[:12])
             dispatcher.utter_message(
@@ -189,6 +205,8 @@ class ValidateOnboardingForm(FormValidationAction):
         if is_skip(tracker):
             return {"fav_titles": [], "pending_title": None}
         matches, _ = engine().match_titles(tracker.latest_message.get("text") or "", limit=MAX_TITLES)
+        if not matches and (skipped := picks_now(tracker, dispatcher)) is not None:
+            return skipped
         if not matches:
             dispatcher.utter_message(
                 text="I couldn't find that in my catalog. Try another title, or say \"skip\"."
@@ -223,6 +241,8 @@ class ValidateOnboardingForm(FormValidationAction):
             return {"avoid_categories": []}
         wish = answer_wish(tracker)  # all it names is to avoid: "horror", "no gore", "glass"
         named = list(dict.fromkeys([*wish.categories, *avoided(wish), *([wish.topic] if wish.topic else [])]))
+        if not named and (skipped := picks_now(tracker, dispatcher)) is not None:
+            return skipped
         if not named:
             dispatcher.utter_message(
                 text="I didn't catch what to avoid there. Name it (for example \"horror\"), or say \"nothing\"."

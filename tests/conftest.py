@@ -26,6 +26,8 @@ from bot.store import Store  # noqa: E402
 DEMO_CATALOG = PROJECT_ROOT / "data/catalog/movies.jsonl"
 GOODBOOKS_MAPPING = PROJECT_ROOT / "data/catalog/mappings/goodbooks-10k.yml"
 GOODBOOKS_QUESTIONNAIRE = PROJECT_ROOT / "data/catalog/mappings/goodbooks-10k.questionnaire.yml"
+pytest_plugins = ("live_servers",)  # the real servers, shared across test folders
+
 ACTION_TOKEN = secrets.token_urlsafe(24)  # what the tests' Rasa servers send their action servers
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -15,6 +15,7 @@ from actions.actions import (
     ActionRecommend,
 )
 from actions.custom_forms import (
+    SKIPPED_TO_PICKS,
     ActionAskFavCategories,
     ActionAskFavTitles,
     ActionResetPreferences,
@@ -174,6 +175,24 @@ def test_form_reasks_for_an_unknown_category(run, tracker):
     events, messages = run(ValidateOnboardingForm(), tracker("form_categories_unknown"))
     assert events == [slot("fav_categories", None), slot("requested_slot", "fav_categories")]
     assert messages[0]["text"].startswith("Sorry, I don't know that kind of movie. I know Drama, ")
+
+
+def test_just_recommend_instead_of_categories_skips_to_the_picks(run, tracker):
+    events, messages = run(ValidateOnboardingForm(), tracker("form_categories_just_recommend"))
+    assert events == [
+        slot("fav_categories", []), slot("fav_titles", []), slot("avoid_categories", []),
+        slot("pending_title", None), slot("requested_slot", None),
+    ]
+    assert messages == [message(SKIPPED_TO_PICKS)]
+
+
+def test_just_recommend_instead_of_titles_keeps_the_categories_already_given(run, tracker):
+    events, messages = run(ValidateOnboardingForm(), tracker("form_titles_just_recommend"))
+    assert events == [
+        slot("fav_titles", []), slot("avoid_categories", []), slot("pending_title", None),
+        slot("requested_slot", None),
+    ]  # fav_categories (Fantasy) stays as answered
+    assert messages == [message(SKIPPED_TO_PICKS)]
 
 
 def test_form_confirms_an_unsure_title_before_keeping_it(run, tracker):

@@ -9,20 +9,17 @@ with what to install rather than being skipped.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import secrets
 import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from live_servers import WebServices, free_port
 
 from bot.config import PROJECT_ROOT
 
-AGENT = "anna"  # the support agent who can sign in to the console
 # Screenshots also land here, in the repository (gitignored), so CI keeps them.
 ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts" / "browser"
 VENDOR_JS = PROJECT_ROOT / "bot/web/static/vendor/socket.io.min.js"
@@ -40,73 +37,6 @@ NO_WIDGET = (
     f"{VENDOR_JS.relative_to(PROJECT_ROOT)} is missing: `make setup` installs the chat widget's npm "
     "packages (npm ci in bot/web/) and copies socket.io-client there (npm run build)."
 )
-
-
-def _load_e2e_services():
-    """tests/e2e/conftest.py's Services and free_port (conftest files cannot be imported by name)."""
-    path = Path(__file__).resolve().parent.parent / "e2e" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_e2e_services", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-_e2e = _load_e2e_services()
-free_port = _e2e.free_port
-
-
-@dataclass
-class WebServices(_e2e.Services):
-    """As scripts/run starts them: the action server, Rasa (with --cors for the pages' origins),
-    the web app serving the chat page on its own port, and the demo shop on another site
-    (``localhost`` where the bot is ``127.0.0.1``), whose customers' tokens Rasa and the web app
-    check (BOT_USER_TOKEN_SECRET) and whose origin may call them (BOT_ALLOWED_ORIGINS)."""
-
-    web_port: int = field(default_factory=free_port)
-    web_url: str = ""
-    shop_port: int = field(default_factory=free_port)
-    shop_url: str = ""
-    agent_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # anna's, for the console
-    api_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # the operator's, for analytics
-    site_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))  # the demo shop's
-    user_token_secret: str = field(default_factory=lambda: secrets.token_urlsafe(40))
-
-    def start(self) -> None:
-        self.web_url = f"http://127.0.0.1:{self.web_port}"
-        self.shop_url = f"http://localhost:{self.shop_port}"
-        self.extra_env.setdefault("BOT_AGENT_TOKENS", f"{AGENT}:{self.agent_token}")
-        self.extra_env.setdefault("BOT_API_KEY", self.api_key)
-        self.extra_env.setdefault("BOT_SITE_KEY", self.site_key)
-        self.extra_env.setdefault("BOT_USER_TOKEN_SECRET", self.user_token_secret)
-        self.extra_env.setdefault("BOT_ALLOWED_ORIGINS", self.shop_url)
-        super().start()  # Rasa: self.rasa_url
-        env = {**self.env, "BOT_RASA_URL": self.rasa_url}  # the same databases as the action server
-        self._spawn("web", [".venv/bin/bot", "web", "--host", "127.0.0.1", "--port", str(self.web_port)], env)
-        self._spawn("shop", [".venv/bin/python", "-m", "demo_shop", "--host", "127.0.0.1", "--port", str(self.shop_port)],
-                    {**env, "SHOP_BOT_URL": self.web_url})
-        self._wait(self.web_url + "/healthz")
-        self._wait(f"http://127.0.0.1:{self.shop_port}/healthz")
-
-    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
-        if name == "rasa":
-            origins = [f"http://127.0.0.1:{self.web_port}", f"http://localhost:{self.web_port}", self.shop_url]
-            command = [*command, "--cors", *origins]
-        super()._spawn(name, command, env)
-
-
-@pytest.fixture(scope="session")
-def web_services(rasa_model, index, state_dir, rasa_env, tmp_path_factory) -> Iterator[WebServices]:
-    """Action server, Rasa and the web app on free ports, on the demo catalog."""
-    if not VENDOR_JS.exists():
-        pytest.fail(NO_WIDGET, pytrace=False)
-    started = WebServices(model=rasa_model, workdir=tmp_path_factory.mktemp("web-services"),
-                          state_dir=state_dir, rasa_env=rasa_env)
-    try:
-        started.start()
-        yield started
-    finally:
-        started.stop()
 
 
 @pytest.fixture(scope="session")
@@ -143,6 +73,8 @@ def chromium_path() -> str:
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
     """Headless Chromium (the system's), for the whole run."""
+    if not VENDOR_JS.exists():
+        pytest.fail(NO_WIDGET, pytrace=False)
     executable = chromium_path()
     try:
         from playwright.sync_api import sync_playwright

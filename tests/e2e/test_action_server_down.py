@@ -15,12 +15,13 @@ def test_with_the_action_server_down_the_bot_says_so_and_recovers_when_it_is_bac
     actions.wait(timeout=30)
     services.processes.remove(actions)
 
-    down = services.say(user, "recommend me something")
-    assert down.texts == [DOWN]
-    assert services.say(user, "any good comedies?").texts == [DOWN]  # every time, not only once
-
-    services.start_actions()
-    services._wait(f"http://127.0.0.1:{services.actions_port}/health")
+    try:
+        down = services.say(user, "recommend me something")
+        assert down.texts == [DOWN]
+        assert services.say(user, "any good comedies?").texts == [DOWN]  # every time, not only once
+    finally:  # the servers are shared with the rest of the run
+        services.start_actions()
+        services._wait(f"http://127.0.0.1:{services.actions_port}/health")
     back = services.say(user, "recommend me something")
     assert DOWN not in back.texts
     assert len(back.picks) == 5

@@ -11,17 +11,18 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from live_servers import GOODBOOKS_LOOKUPS
 
 
 @pytest.fixture(scope="module")
 def books_services(
-    goodbooks_env, goodbooks_index, state_dir, train_rasa, services_factory, tmp_path_factory
+    goodbooks_env, goodbooks_index, state_dir, train_rasa, services_factory, tmp_path_factory, warm_up
 ) -> Iterator:
     books_state = tmp_path_factory.mktemp("books-state")
     # The session's embedding cache already holds every book (goodbooks_index); the
     # action server then builds its own index from it without re-encoding.
     shutil.copy(state_dir / "embeddings.npz", books_state / "embeddings.npz")
-    model = train_rasa("build/nlu-goodbooks", goodbooks_env)
+    model = warm_up.result("goodbooks_model", lambda: train_rasa(GOODBOOKS_LOOKUPS, goodbooks_env))
     yield from services_factory(model, books_state, goodbooks_env)
 
 

@@ -16,10 +16,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
 from fuzz_corpus import (
     BLANK,
@@ -57,15 +55,6 @@ LEAK = re.compile(r"Traceback|File \"|\b[A-Z]\w*(Error|Exception)\b[(:]|<class '
 
 FUZZ = fuzz_settings(max_examples=40)  # bodies refused before Rasa: fast
 FUZZ_TURNS = fuzz_settings(max_examples=25)  # a Rasa turn each (about 0.2 s, more on a busy machine)
-
-
-@pytest.fixture(scope="module")
-def services(rasa_model, index, state_dir, services_factory) -> Iterator:
-    """Both servers on the demo catalog; no per-sender rate limit (the fuzz sends one sender
-    hundreds of messages a minute; tests/e2e/test_chat_rate_limit.py covers the limit) and no support
-    agents (a second fallback in a row would pause the conversation)."""
-    yield from services_factory(rasa_model, state_dir,
-                                {"BOT_RATE_LIMIT_PER_SENDER": "0", "BOT_AGENT_TOKENS": ""})
 
 
 # --- talking to the channel ----------------------------------------------------------------

@@ -12,7 +12,6 @@ import json
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import jwt
@@ -25,14 +24,13 @@ from bot.web.user_tokens import issue_user_token
 
 OUT_OF_SCOPE = "Sorry, I can't help with that."
 MARKER = "echo-me-" + uuid.uuid4().hex[:8]  # what a refusal must never repeat back
-SECRET = "lockdown-user-token-secret-" + uuid.uuid4().hex  # the shop's BOT_USER_TOKEN_SECRET
 GREETING = "Hi! I'm your"
 
 
-@pytest.fixture(scope="module")
-def services(rasa_model, index, state_dir, services_factory) -> Iterator:
-    """Both servers on the demo catalog, for a site with signed-in users."""
-    yield from services_factory(rasa_model, state_dir, {"BOT_USER_TOKEN_SECRET": SECRET})
+@pytest.fixture
+def services(web_services):
+    """The servers of a site with signed-in users (its ``user_token_secret``), shared by the run."""
+    return web_services
 
 
 def anonymous() -> str:
@@ -157,7 +155,7 @@ def test_the_bots_own_buttons_still_work(services):
 
 def test_over_rest_a_signed_in_users_sender_is_their_tokens_user(services):
     user = f"shop-customer-{uuid.uuid4().hex[:8]}"
-    token = issue_user_token(SECRET, user).token
+    token = issue_user_token(services.user_token_secret, user).token
 
     reply = rest(services, {"message": "hello"}, token)
     assert reply.status_code == 200 and reply.json()[0]["text"].startswith(GREETING)
@@ -177,11 +175,11 @@ def test_over_rest_nobody_else_can_claim_a_customers_id(services, case):
     now = int(time.time())
     token = {
         "no token": None,
-        "expired": issue_user_token(SECRET, user, now=now - 7200).token,
-        "forged": issue_user_token(SECRET, "someone-else").token.rsplit(".", 1)[0] + ".AAAA",
+        "expired": issue_user_token(services.user_token_secret, user, now=now - 7200).token,
+        "forged": issue_user_token(services.user_token_secret, "someone-else").token.rsplit(".", 1)[0] + ".AAAA",
         "other secret": issue_user_token("not-the-shops-secret-" + uuid.uuid4().hex, user).token,
         "shop-minted, too long": jwt.encode({"sub": user, "aud": "recbot-user", "iat": now, "exp": now + 86400},
-                                            SECRET, algorithm="HS256"),
+                                            services.user_token_secret, algorithm="HS256"),
     }[case]
     answer = rest(services, {"sender": user, "message": MARKER}, token)
     assert answer.status_code == 401, answer.text
@@ -198,7 +196,7 @@ def test_over_rest_an_anonymous_visitor_chats_with_the_id_the_widget_made_up(ser
 def test_over_socketio_the_sender_is_the_tokens_user_whatever_the_messages_say(services):
     user = f"shop-customer-{uuid.uuid4().hex[:8]}"
     victim = f"shop-customer-{uuid.uuid4().hex[:8]}"
-    talked = socketio_talk(services, token=issue_user_token(SECRET, user).token, session_id=victim,
+    talked = socketio_talk(services, token=issue_user_token(services.user_token_secret, user).token, session_id=victim,
                            claimed=victim, message="hello")
     assert talked["session"] == user and talked["replies"][0].startswith(GREETING)
     assert user_texts(services, user) == ["hello"] and user_texts(services, victim) == []
@@ -206,7 +204,7 @@ def test_over_socketio_the_sender_is_the_tokens_user_whatever_the_messages_say(s
 
 def test_over_socketio_a_bad_token_is_refused_and_an_id_cannot_be_claimed(services):
     victim = f"shop-customer-{uuid.uuid4().hex[:8]}"
-    expired = issue_user_token(SECRET, victim, now=time.time() - 7200).token
+    expired = issue_user_token(services.user_token_secret, victim, now=time.time() - 7200).token
     assert "expired" in socketio_talk(services, token=expired, session_id=victim, message=MARKER)["refused"]
     forged = issue_user_token("not-the-shops-secret-" + uuid.uuid4().hex, victim).token
     assert "not valid" in socketio_talk(services, token=forged, session_id=victim, message=MARKER)["refused"]

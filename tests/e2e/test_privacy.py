@@ -22,17 +22,17 @@ SECRET = "Zorblax-" + uuid.uuid4().hex[:8]  # a phrase only the leaving user eve
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def bot(request, rasa_model, index, state_dir, services_factory, new_postgres_db, tmp_path_factory) -> Iterator:
-    """Both servers with the engine database and the tracker store on one backend."""
+def bot(request, rasa_model, index, state_dir, services_factory, new_postgres_db) -> Iterator:
+    """Both servers with the engine database and the tracker store on one backend: SQLite, as
+    the run's shared servers have them, or PostgreSQL, on servers of their own."""
     if request.param == "sqlite":
-        folder = tmp_path_factory.mktemp("privacy-db")
-        engine_url, tracker_url = f"sqlite:///{folder / 'bot.sqlite3'}", f"sqlite:///{folder / 'tracker.sqlite3'}"
-        env = {"BOT_DATABASE_URL": engine_url, "BOT_TRACKER_URL": tracker_url,
-               "TRACKER_DB": str(folder / "tracker.sqlite3")}
-    else:
-        engine_url, tracker_url = new_postgres_db(), new_postgres_db()
-        env = {"BOT_DATABASE_URL": engine_url, "BOT_TRACKER_URL": tracker_url,
-               "TRACKER_DIALECT": "postgresql", "TRACKER_HOST": tracker_url, "TRACKER_DB": ""}
+        running = request.getfixturevalue("services")
+        running.urls = (running.env["BOT_DATABASE_URL"], running.env["BOT_TRACKER_URL"])
+        yield running
+        return
+    engine_url, tracker_url = new_postgres_db(), new_postgres_db()
+    env = {"BOT_DATABASE_URL": engine_url, "BOT_TRACKER_URL": tracker_url,
+           "TRACKER_DIALECT": "postgresql", "TRACKER_HOST": tracker_url, "TRACKER_DB": ""}
     for running in services_factory(rasa_model, state_dir, env):
         running.urls = (engine_url, tracker_url)
         yield running

@@ -1,21 +1,15 @@
 """Issue 19's own examples, word for word, through a real Rasa and action server on the demo
 catalog: what users typed and what the bot did wrong before (off-topic questions answered with
 picks, support requests misread, opening requests misrouted, several titles, topics and
-exclusions ignored). Each must now get a sensible answer."""
+exclusions ignored). Each must now get a sensible answer. The shared servers have a support
+contact and no agents (as a shop without a live chat team): support requests get the contact."""
 
 from __future__ import annotations
 
 import pytest
+from live_servers import SUPPORT_CONTACT
 
-SUPPORT_CONTACT = "help@shop.example or 0800 123 456"
 HONEST = ("Sorry, I can't help with that", "Sorry, I didn't get that")
-
-
-@pytest.fixture(scope="module")
-def services(rasa_model, index, state_dir, services_factory):
-    """Both servers on the demo catalog, with a support contact and no agents (as on a shop that
-    has no live chat team): support requests are answered with the contact."""
-    yield from services_factory(rasa_model, state_dir, {"BOT_SUPPORT_CONTACT": SUPPORT_CONTACT})
 
 
 @pytest.mark.parametrize("text", [
@@ -64,6 +58,16 @@ def test_an_opening_request_is_kept_by_onboarding(services, catalog):
     assert services.say(user, "skip").texts[-1].startswith("Anything you'd rather I never suggest?")
     done = services.say(user, "nothing")
     assert "Drama" in done.texts[0], done.texts
+
+
+@pytest.mark.parametrize("text", ["recommend me something", "just show me some movies"])
+def test_asking_for_picks_during_onboarding_skips_the_other_questions(services, text):
+    user = f"e2e-impatient-{abs(hash(text))}"
+    services.say(user, "hi")
+    assert services.say(user, "yes").texts[-1].startswith("Which kinds of movies")
+    reply = services.say(user, text)
+    assert len(reply.picks) == 5, reply.texts
+    assert not any(t.startswith("Sorry") for t in reply.texts), reply.texts
 
 
 def test_something_funny_but_not_stupid_is_a_request(services, catalog):

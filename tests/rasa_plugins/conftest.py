@@ -3,14 +3,11 @@ pointed at a fake Slack and Telegram API on 127.0.0.1 (nothing leaves the machin
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
-import sys
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 import requests
@@ -25,15 +22,9 @@ from channel_fakes import (
     FakeAPIs,
     slack_signed,
 )
+from live_servers import Services, free_port
 
 from bot.config import PROJECT_ROOT
-
-# The end-to-end tests' servers (tests/e2e/conftest.py): a conftest's fixtures serve only its
-# folder, so load that one under another name and take its `services_factory` fixture.
-_spec = importlib.util.spec_from_file_location("e2e_services", PROJECT_ROOT / "tests/e2e/conftest.py")
-_e2e = sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_e2e)
-services_factory = _e2e.services_factory
 
 REQUEST_TIMEOUT_S = 120  # Telegram's webhook answers after the bot's turn; Rasa can be slow on 2 cores
 
@@ -42,7 +33,7 @@ REQUEST_TIMEOUT_S = 120  # Telegram's webhook answers after the bot's turn; Rasa
 class ChannelBot:
     """The running bot as Slack and Telegram reach it, and what it sent to their APIs."""
 
-    services: Any  # tests/e2e/conftest.py's Services
+    services: Services
     api: FakeAPIs
 
     @property
@@ -125,7 +116,7 @@ def rasa_start(rasa_model, rasa_env, tmp_path):
             "TRACKER_DIALECT": "sqlite", "TRACKER_DB": str(tmp_path / "tracker.sqlite3"), "TRACKER_HOST": "",
             **settings,
         }
-        command = [".venv-rasa/bin/rasa", "run", "--model", str(rasa_model), "--port", str(_e2e.free_port()),
+        command = [".venv-rasa/bin/rasa", "run", "--model", str(rasa_model), "--port", str(free_port()),
                    "--interface", "127.0.0.1", "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"]
         return subprocess.run(command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, timeout=300)

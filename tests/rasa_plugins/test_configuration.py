@@ -11,9 +11,11 @@ from channel_fakes import NO_CHANNELS, SLACK_TOKEN, TELEGRAM_TOKEN
 pytestmark = pytest.mark.rasa
 
 
-@pytest.fixture(scope="module")
-def bot_without_channels(rasa_model, index, state_dir, services_factory):
-    yield from services_factory(rasa_model, state_dir, dict(NO_CHANNELS))
+@pytest.fixture
+def bot_without_channels(services):
+    """The run's shared servers: as `make run` starts them, without Slack or Telegram tokens."""
+    assert not services.env["SLACK_BOT_TOKEN"] and not services.env["TELEGRAM_BOT_TOKEN"]
+    return services
 
 
 def test_without_secrets_both_channels_are_off_and_the_bot_runs(bot_without_channels):
