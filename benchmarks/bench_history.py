@@ -7,29 +7,36 @@ TRAIN_EVENTS imported events. The log is synthetic but shaped like a shop's: the
 items with Zipf-like popularity, users with a geometric number of orders, a quantity and an
 amount on every row.
 
-`python benchmarks/bench_history.py --profile` prints where a SQLite import's time goes;
-`--batch-sizes 5000 20000 ...` compares batch sizes side by side on SQLite (alternating, RUNS each).
+`python benchmarks/bench_history.py` runs this part as `make bench` does and prints its results;
+`--profile` prints where a SQLite import's time goes; `--batch-sizes 5000 20000 ...` compares batch
+sizes side by side on SQLite (taking turns, `--runs` each); `--against DIR` compares first imports
+by this tree's code with those by another version's, checked out in DIR (say
+`git archive HEAD | tar -x -C DIR`), on SQLite and PostgreSQL, the two taking turns on the same
+log, each import in a process of its own: on a shared machine both see the same load.
 """
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import json
+import os
 import pstats
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from bench_ingest import scratch_postgres, with_cached_embeddings
 
 from bot import indexing, trained_model
 from bot.catalog_files import load_configured_catalog
-from bot.config import Settings
+from bot.config import PROJECT_ROOT, Settings
 from bot.encoder import Encoder
 from bot.history import BATCH_ROWS, import_history
 from bot.store import Store
@@ -100,12 +107,19 @@ def measure_training(state: Path, settings: Settings, items: list[str]) -> dict[
             "import_seconds": round(seconds, 1)}
 
 
-def run() -> dict[str, object]:
+@contextmanager
+def scratch_log() -> Iterator[tuple[Path, Settings, list[str], Path]]:
+    """A scratch state directory, its settings, the demo catalog's item ids, and the order log
+    of ROWS rows in that directory."""
     with tempfile.TemporaryDirectory(prefix="bench-history-") as scratch:
         state = with_cached_embeddings(Path(scratch))
         settings = Settings.from_env({"BOT_STATE_DIR": str(state)})
         item_ids = list(load_configured_catalog(settings).by_id)
-        log = shop_log(state / "orders.csv", ROWS, item_ids, seed=7)
+        yield state, settings, item_ids, shop_log(state / "orders.csv", ROWS, item_ids, seed=7)
+
+
+def run() -> dict[str, object]:
+    with scratch_log() as (state, settings, item_ids, log):
         files = iter(range(RUNS + 1))
         results: dict[str, object] = {
             "method": METHOD, "rows": ROWS,
@@ -120,10 +134,7 @@ def run() -> dict[str, object]:
 
 
 def profile() -> None:
-    with tempfile.TemporaryDirectory(prefix="bench-history-") as scratch:
-        state = with_cached_embeddings(Path(scratch))
-        item_ids = list(load_configured_catalog(Settings.from_env({"BOT_STATE_DIR": str(state)})).by_id)
-        log = shop_log(state / "orders.csv", ROWS, item_ids, seed=7)
+    with scratch_log() as (state, _, item_ids, log):
         store = Store(f"sqlite:///{state / 'profile.sqlite3'}")
         store.migrate()
         profiler = cProfile.Profile()
@@ -131,15 +142,12 @@ def profile() -> None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
 
 
-def compare_batch_sizes(sizes: list[int]) -> dict[int, int]:
-    """Rows a second (median of RUNS) of first SQLite imports in batches of each size, the sizes
-    taking turns so that the machine's changing speed falls on all of them alike."""
-    with tempfile.TemporaryDirectory(prefix="bench-history-") as scratch:
-        state = with_cached_embeddings(Path(scratch))
-        item_ids = list(load_configured_catalog(Settings.from_env({"BOT_STATE_DIR": str(state)})).by_id)
-        log = shop_log(state / "orders.csv", ROWS, item_ids, seed=7)
+def compare_batch_sizes(sizes: list[int], runs: int = RUNS) -> dict[int, int]:
+    """Rows a second (median of ``runs``) of first SQLite imports in batches of each size, the
+    sizes taking turns so that the machine's changing speed falls on all of them alike."""
+    with scratch_log() as (state, _, item_ids, log):
         rates: dict[int, list[float]] = {size: [] for size in sizes}
-        for run in range(RUNS):
+        for run in range(runs):
             for size in sizes:
                 store = Store(f"sqlite:///{state / f'ab-{run}-{size}.sqlite3'}")
                 store.migrate()
@@ -150,10 +158,60 @@ def compare_batch_sizes(sizes: list[int]) -> dict[int, int]:
         return {size: round(statistics.median(found)) for size, found in rates.items()}
 
 
-if __name__ == "__main__":
-    if "--profile" in sys.argv:
+def compare_versions(other: Path, runs: int = RUNS) -> dict[str, dict[str, dict[str, object]]]:
+    """Rows a second of first imports (median of ``runs``, and each run) by this tree's code and
+    by the code in ``other``, on SQLite and PostgreSQL: the two versions take turns, import by
+    import, so that a busy machine slows both alike."""
+    trees = {"this": PROJECT_ROOT, "other": other.resolve()}
+    rates: dict[tuple[str, str], list[float]] = {(name, db): [] for name in trees for db in ("sqlite", "postgresql")}
+    with scratch_log() as (state, _, _, log):
+        for run in range(runs):
+            for name, tree in trees.items():
+                rates[name, "sqlite"].append(import_rate_in(tree, log, f"sqlite:///{state / f'{name}-{run}.sqlite3'}"))
+                with scratch_postgres() as url:
+                    rates[name, "postgresql"].append(import_rate_in(tree, log, url))
+    return {f"{name}: {tree}": {db: {"rows_per_s": round(statistics.median(rates[name, db])),
+                                     "runs": [round(rate) for rate in rates[name, db]]}
+                                for db in ("sqlite", "postgresql")} for name, tree in trees.items()}
+
+
+def import_rate_in(tree: Path, log: Path, url: str) -> float:
+    """Rows a second of one first import of ``log`` into the empty database at ``url`` by the
+    code in ``tree``: this script in a process whose `bot` package is the tree's."""
+    done = subprocess.run([sys.executable, __file__, "--first-import", str(log), url], check=True, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(tree)})
+    return float(done.stdout)
+
+
+def first_import_rate(log: Path, url: str) -> float:
+    """Rows a second of a first import of ``log`` (written by ``scratch_log``) into ``url``."""
+    items = set(load_configured_catalog(Settings.from_env({"BOT_STATE_DIR": str(log.parent)})).by_id)
+    seconds, rows = timed_import(url, log, items)
+    return rows / seconds
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--profile", action="store_true", help="where a first SQLite import's time goes (cProfile)")
+    what.add_argument("--batch-sizes", type=int, nargs="+", metavar="ROWS",
+                      help="rows a second of first SQLite imports in batches of these sizes, taking turns")
+    what.add_argument("--against", type=Path, metavar="DIR",
+                      help="rows a second of first imports by this tree's code and by the code in DIR, taking turns")
+    what.add_argument("--first-import", nargs=2, metavar=("LOG", "URL"), help=argparse.SUPPRESS)  # --against's
+    parser.add_argument("--runs", type=int, default=RUNS, help=f"imports of each kind to take the median of (default {RUNS})")
+    args = parser.parse_args(argv)
+    if args.profile:
         profile()
-    elif "--batch-sizes" in sys.argv:
-        print(json.dumps(compare_batch_sizes([int(a) for a in sys.argv[sys.argv.index("--batch-sizes") + 1:]])))
+    elif args.batch_sizes:
+        print(json.dumps(compare_batch_sizes(args.batch_sizes, args.runs)))
+    elif args.against:
+        print(json.dumps(compare_versions(args.against, args.runs), indent=2))
+    elif args.first_import:
+        print(first_import_rate(Path(args.first_import[0]), args.first_import[1]))
     else:
         print(json.dumps(run(), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -118,18 +118,19 @@ class HistoryMapping:
             quantity = int(quantity)
         value = _number(raw.get(columns["value"]), columns["value"])
         kind = self._type(raw.get(columns["type"]), rating)
-        said = f"{sender_id}\x1f{item_id}\x1f{kind}\x1f{at.timestamp()!r}\x1f{rating!r}\x1f{quantity!r}\x1f{value!r}"
-        return ImportedEvent(sender_id, item_id, kind, at, rating, quantity, value,
-                             _yes(raw.get(columns["consent"]), columns["consent"]),
-                             hashlib.blake2b(said.encode("utf-8"), digest_size=16).hexdigest())
+        # The key's text as it always was; kind!s gives it without Enum.__format__ (Python code).
+        said = f"{sender_id}\x1f{item_id}\x1f{kind!s}\x1f{at.timestamp()!r}\x1f{rating!r}\x1f{quantity!r}\x1f{value!r}"
+        return ImportedEvent._make((  # a third faster than the constructor's keyword handling
+            sender_id, item_id, kind, at, rating, quantity, value, _yes(raw.get(columns["consent"]), columns["consent"]),
+            hashlib.blake2b(said.encode("utf-8"), digest_size=16).hexdigest()))
 
     def _type(self, named: Any, rating: float | None) -> EventType:
         """The row's own event name (through ``types``); else, for a rating, like, dislike or
         (between the two) view; else the default type."""
+        known = self._seen.get(named)  # a file names a few types over and over (never a blank)
+        if known is not None:
+            return known
         if named is not None and named != "" and not _blank(named):
-            known = self._seen.get(named)  # a file names a few types over and over
-            if known is not None:
-                return known
             text = str(named).strip().casefold()
             if text in self.types or text in _USER_EVENT_NAMES:
                 self._seen[named] = known = self.types.get(text) or EventType(text)
@@ -174,8 +175,9 @@ class ImportReport:
 
 
 class _Writer:
-    """Stores batches on a thread of its own while the next batch is read: the database's
-    work (SQLite and psycopg let go of the GIL) overlaps the parsing. One batch at a time, in
+    """Stores batches on a thread of its own while the next batch is read: PostgreSQL's work
+    overlaps the parsing. (SQLite's driver lets go of the GIL for each row and has to win it
+    back from the parsing thread, so there the two mostly take turns.) One batch at a time, in
     order; a batch that fails stops the import before the next one is stored."""
 
     def __init__(self, store: Store, report: ImportReport):
@@ -271,11 +273,14 @@ def count_rows(path: Path, fmt: str | None = None) -> int | None:
 
 def parse_moment(value: Any) -> datetime:
     """Unix seconds (a number or digits) or an ISO 8601 date-time (UTC if it names no zone)."""
-    if isinstance(value, datetime):  # Parquet's timestamps
+    if isinstance(value, str):  # the common case first: text (CSV's only kind)
+        text = value.strip()
+    elif isinstance(value, datetime):  # Parquet's timestamps
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, bool) or _blank(value):
+    else:
+        text = "" if isinstance(value, bool) or _blank(value) else str(value).strip()
+    if not text:
         raise ValueError("is missing")
-    text = str(value).strip()
     if text.isdigit():  # the common case first: whole seconds
         seconds = float(text)
     else:
@@ -321,12 +326,15 @@ def _identifier(value: Any, column: str) -> str:
 
 
 def _number(value: Any, column: str) -> float | None:
-    """``parse_number`` with the column named; a blank (spaces, a Parquet NaN) is no value."""
-    if value is None or value == "" or _blank(value):  # the common case first: no such column, or left empty
+    """``parse_number`` with the column named; a blank (spaces, a Parquet NaN) is no value.
+    Blanks are looked for only in what is no number: most values are numbers."""
+    if value is None or value == "":  # the common case first: no such column, or left empty
         return None
     try:
         return parse_number(value)
     except ValueError as error:
+        if _blank(value):
+            return None
         raise ValueError(f"'{column}' {error}") from None
 
 

@@ -54,6 +54,28 @@ descriptions nor a chat abbreviation ("USA", "AM", "nah"), and when it is the ac
 only ("HP" of Harry Potter and Hocus Pocus names nothing; "LOTR" of three films names one,
 unsure). A catalog's alternative titles (an attribute such as ``original_title`` or ``aka``)
 are names of their item when no title of the catalog has them.
+
+How titles are named in recommendation dialogues (issue 19, the third blind development sets):
+arrows list ("Alien -> Aliens"); "'21" and "from 1930" are a title's year, and so is a year in a
+comment ("(Cocteau, 1946)"), while a comment in brackets typed lowercase names nothing ("(the
+short stories)"); "20,000" is twenty thousand, "vs" between names the "v" of "Ford v Ferrari", a
+curly apostrophe an apostrophe and "ß" "ss". A title of one word of six letters or more typed
+with one letter wrong or two swapped counts in a list ("Casnio", "Momento"); a word of five
+letters needs another word of the title ("the matix", never "Circe" for The Circle); no word typed
+is one the title lacks ("Stephen King's It"), and endings spelled two ways are one ("Jacky Brown",
+"colour"). A sequel is named by an ordinal after its title ("Toy Story and the second one",
+"Divergent and the sequel"), the first of same-named items by "1" ("kill bill 1": Vol. 1); the
+end of a title after "of", "and" or a possessive is a name of it typed in a list ("Life of Brian
+and Holy Grail", "Dorian Gray"); a title is a title after a verb of taste when a title follows it
+in a list ("love up and coco"), before "by" and its author ("Night by Elie Wiesel"), after a
+possessive typed without its apostrophe ("Tarantinos Jackie Brown"), and one long title after
+another with nothing between ("divergent insurgent allegiant"). Part of a title that goes on as
+another name names nothing ("An American in Paris", "Harry Potter and the Philosophers Stone"),
+nor do a category's possessive ("Stephen King's"), a box set of the titles named ("Eragon &
+Eldest (Inheritance, #1-2)" for "eragon and eldest"), a predicate ("you're home alone", "they
+were perfect") or the head of a phrase ("get out of our heads"). Another title that is some
+other item's name is a tie of that name, for the other titles of the message to choose
+("Northern Lights and The Subtle Knife": Pullman's).
 """
 
 from __future__ import annotations
@@ -64,8 +86,11 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.catalog import Catalog, Item
 from bot.encoder import Encoder
@@ -76,6 +101,8 @@ FUZZY_MIN_SCORE = 85.0  # a phrase aligned inside a longer title at least this w
 LOOKALIKE_MIN_SCORE = 70.0  # whole-string similarity of a title that only looks like the phrase
 SEMANTIC_MIN_SIMILARITY = 0.45
 TYPO_MIN_SCORE = 80.0  # a word no title has is read as the title words this close to it
+# one word typed wrong is a title only this long: five letters are too few ("Circe" is no "Circle")
+TYPO_WORD_MIN_LENGTH = 6
 MAX_SPAN_WORDS = 16  # longer titles are found by their beginning, as part of a title
 MAX_FUZZY_SPANS = 150  # per message; a very long message gets exact lookups only beyond this
 MAX_CANDIDATES = 40  # titles compared fuzzily with one span
@@ -94,12 +121,16 @@ _WEIGHT = {_EXACT: 1.0, _TYPO: 1.0, _PART: 0.6, _LOOKALIKE: 0.3}
 _ARTICLE = re.compile(r"^(?:the|a|an) ")
 _ARTICLES = frozenset({"the", "a", "an"})
 _TITLE_NOTE = re.compile(r"\s*\([^()]*\)\s*$")  # "Title (Series, #1)", "Title (1995)"
+_COLLECTION_NOTE = re.compile(r"#\d+\s*-\s*\d+\)\s*$")  # "(Inheritance, #1-2)": a box set of the series' books
 _SERIES_NOTE = re.compile(r"\(([^()#,]+),? #(\d+)\)\s*$")  # "(The Hunger Games, #2)", not "#1-3" nor "#1.5"
 _INITIALS = re.compile(r"^((?:[A-Za-z]\.){2,})(?=\s)")  # "E.T. the Extra-Terrestrial"
 _SUBTITLE = re.compile(r"\s*:.*$")  # "Freakonomics: A Rogue Economist Explores ..."
+_SENTENCE_BREAK = re.compile(r"(?<=\w)\.\s+")  # "Das Parfum. Die Geschichte eines Mörders"
 _TITLE_PARTS = re.compile(r"\s*:\s+|\s+-\s+")  # "Star Wars: Episode V - The Empire Strikes Back"
 # a dash between spaces breaks ("Heat - Mann"); a smiley ends a sentence ("good morning :) Help me")
-_TOKEN = re.compile(r"[a-z0-9]+|&|[:;]-?[()]|[,;/\n.!?*+|=]|(?<!\S)-+(?!\S)")
+# an arrow breaks as a dash does ("Alien -> Aliens"); "20,000" is one number; "'79" a year
+_TOKEN = re.compile(r"(?<![a-z0-9])'\d\d(?![a-z0-9])|\d{1,3}(?:,\d{3})+(?![0-9])|[a-z0-9]+|&|[:;]-?[()]|-+>|=+>"
+                    r"|[,;/\n.!?*+|=]|(?<!\S)-+(?!\S)")
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
 # Numbers spelled out read as digits too ("Ocean's 11", "The Hateful 8", "13 Reasons Why",
@@ -107,6 +138,12 @@ _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", 
 _NUMBER_WORDS = dict(zip("""two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
                            sixteen seventeen eighteen nineteen twenty""".split(), map(str, range(2, 21))))
 _NUMBERS = _ROMAN | _NUMBER_WORDS
+# Endings spelled in several ways (British and American, names): (pattern, one spelling)
+_SPELLINGS = tuple((re.compile(pattern), ending) for pattern, ending in (
+    (r"(?<=\w{3})ie$", "y"), (r"(?<=\w{3})our$", "or"), (r"(?<=\w{2}[^aeiou])re$", "er"), (r"(?<=\w{2})ise$", "ize"),
+    (r"(?<=\w{2})yse$", "yze")))
+# "Toy Story and the second one", "Twilight and the 2nd book"
+_ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5}
 # "twenty one" is 21 ("21 Jump Street"), "fifty" 50 ("Fifty Shades of Grey" typed "50 shades")
 _TENS = dict(zip("twenty thirty forty fifty sixty seventy eighty ninety".split(), range(20, 100, 10)))
 _TEN_DIGITS = {word: str(number) for word, number in _TENS.items()}
@@ -115,19 +152,31 @@ _SPELLED = {int(digits): word for word, digits in _NUMBER_WORDS.items()} | {1: "
 # a digit standing for its number word inside a word: "Se7en" is "seven", "Thr3e" "three"
 _LEET = re.compile(r"^([a-z]+)(\d{1,2})([a-z]+)$")
 # and common abbreviations as the word ("Sunset Blvd", "Dr Zhivago", "Godfather Pt 2", "Alien vs Predator")
-_ABBREVIATIONS = {"blvd": "boulevard", "dr": "doctor", "mr": "mister", "pt": "part", "vol": "volume", "vs": "versus"}
+_ABBREVIATIONS = {"blvd": "boulevard", "dr": "doctor", "mr": "mister", "pt": "part", "vol": "volume"}
+_VERSUS = {"vs": "v", "versus": "v"}  # between two names: "Ford vs Ferrari" is Ford v Ferrari
+# "Twenty Thousand Leagues Under the Sea" typed "20,000 Leagues ..."
+_MULTIPLIERS = {"hundred": 100, "thousand": 1000}
 _PUNCTUATION = frozenset(",;/\n.!?-*+|=")
-# Marks that do not fold to ASCII but still mean something between titles: bullets list, dashes break.
-_MARKS = {"•": "*", "‣": "*", "◦": "*", "–": "-", "—": "-", "―": "-"}
+# Marks that do not fold to ASCII but still mean something between titles: bullets list, dashes
+# and arrows break ("Alien → Aliens"), curly apostrophes are apostrophes ("L’Étranger", "’79").
+_MARKS = {"•": "*", "‣": "*", "◦": "*", "–": "-", "—": "-", "―": "-", "→": " -> ", "⟶": " -> ", "’": "'", "‘": "'"}
+# and letters NFKD leaves whole, as they are spelled in ASCII ("Der Prozeß" typed "Der Prozess")
+_LETTERS = {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th"}
+_MARKS |= _LETTERS | {letter.upper(): ascii_form for letter, ascii_form in _LETTERS.items() if len(letter.upper()) == 1}
 # "1. The Shining 2. The Exorcist": list numbers, read as breaks when they count 1, 2, ... from the start
 _LIST_NUMBER = re.compile(r"(?<![\w.,])(\d{1,2})[.)](?=\s)")
 _ASIDE = re.compile(r"(?<=\w)\s*\((?=[^()]*[^\W\d_])[^()]*\)")  # "Heat (Michael Mann)", not "Heat (1995)"
+_ASIDE_YEAR = re.compile(r"(?<![\w'’])(?:1[89]|20)\d\d(?!\w)")
 _LIST_MARKS = frozenset(",;/\n*+|-") | {"and", "or", "plus", "nor"}  # what separates the items of a list
 # What a one-word title followed by it is an adjective of: "heist movies", "war films"
 _KIND_NOUNS = frozenset("movie movies film films flick flicks book books novel novels show shows series".split())
 _JOINS = frozenset("of to in on at for from with the".split())  # small words inside a name: "A Walk to Remember"
+_TAIL_CUTS = frozenset({"of", "and", "s"})  # where the end of a title people type alone begins: "Holy Grail"
 # what opens a sentence before a comma without naming anything: "Hello, Can you ...", "Well, Heat ..."
 _INTERJECTIONS = frozenset("hi hello hey hiya yo ok okay yes yeah no nope well so thanks please sorry oh um hmm wow also".split())
+# what people do with titles they name: a list after these begins with a title ("love up and coco")
+_TASTE_VERBS = frozenset("""love loved loves like liked likes enjoy enjoyed enjoys adore adored adores watched rewatched
+                            seen saw read reread finished downloaded bought""".split())
 _INTENSIFIERS = frozenset("big huge great good real really very so little nice".split())
 _PREPOSITIONS = frozenset("about with for in at on".split())
 # "want to drive": the word after these and "to" is a verb
@@ -139,7 +188,10 @@ _SEPARATORS = frozenset({"and", "or", "plus", "nor"})
 # A title of one real word typed lowercase right after these is a word of the sentence: "my
 # daughter", "set in paris", "what next".
 _DETERMINERS = frozenset("""my your his her our their in at on what a an the this that some any about with for
-                           something anything nothing everything""".split())
+                           something anything nothing everything last next every each""".split())
+# A pronoun and "be" before words typed lowercase make them a predicate: "you're home alone", "they were perfect"
+_SUBJECTS = frozenset("i you we they he she it".split())
+_COPULAS = frozenset("m re s am are is was were".split())
 # English words that surround titles in a message ("i loved", "something like", "and maybe",
 # "what about", "please"). A title may start or end next to them, they are never reported as
 # unmatched, and a title made of them alone ("It", "Up") counts only when typed as a name.
@@ -161,7 +213,7 @@ _FILLERS = _SEPARATORS | frozenset(
     made makes cry great amazing awesome style vibe vibes fan fans
     hi hello hey heya hiya yo morning evening afternoon lol haha omg btw tbh idk help up after ever
     adore adores adored rewatch rewatched rewatching watching binge binged recently hooked such between
-    under below above since go lets let big huge all
+    under below above since go lets let big huge all vs versus first original
     """.split()
 )
 
@@ -234,8 +286,20 @@ def _without_list_numbers(text: str) -> str:
 
 def _asides_apart(text: str) -> str:
     """The text with brackets around anything but a year made breaks, offsets kept: "Heat (Michael
-    Mann) and Alien" names Heat; "Heat (1995)" keeps its year."""
-    return _ASIDE.sub(lambda m: m.group(0).replace("(", ";").replace(")", ";"), text)
+    Mann) and Alien" names Heat; "Heat (1995)" keeps its year, and so does a comment with one,
+    all but its year left out ("Beauty and the Beast (Cocteau, 1946)" is the one of 1946)."""
+    return _ASIDE.sub(_aside_apart, text)
+
+
+def _aside_apart(aside: re.Match[str]) -> str:
+    """One aside as breaks, or as its year alone in brackets when it has one."""
+    said = aside.group(0)
+    year = _ASIDE_YEAR.search(said)
+    if year is None:
+        return said.replace("(", ";").replace(")", ";")
+    opening = said.index("(")
+    return (said[:opening + 1] + " " * (year.start() - opening - 1) + year.group(0)
+            + " " * (len(said) - year.end() - 1) + ")")
 
 
 def _tokenize(text: str) -> list[_Token]:
@@ -251,10 +315,24 @@ def _tokenize(text: str) -> list[_Token]:
 
 
 def _word(token: str) -> str:
-    """A token as a word: "&" reads "and", a dash of any length is one dash, a smiley a full stop."""
+    """A token as a word: "&" reads "and", a dash or arrow of any length is one dash, a smiley a
+    full stop, "20,000" is 20000 and "'79" 1979."""
+    if token.isalnum():
+        return token
     if token[0] in ":;" and len(token) > 1:
         return "."
-    return "and" if token == "&" else "-" if token.startswith("-") else token
+    if token[0] == "'":
+        return _full_year(int(token[1:]))
+    if token[0].isdigit() and "," in token:
+        return token.replace(",", "")
+    return "and" if token == "&" else "-" if token.startswith("-") or token.endswith(">") else token
+
+
+def _full_year(two_digits: int) -> str:
+    """A year typed with two digits ("Dune ('21)", "Dawn of the Dead from '78"): of this century up
+    to this year, else of the last."""
+    century = 2000 if two_digits <= date.today().year % 100 else 1900
+    return str(century + two_digits)
 
 
 def _marks(words: list[str]) -> tuple[str, ...]:
@@ -273,13 +351,18 @@ def _within(marks: tuple[str, ...], title_marks: tuple[str, ...]) -> bool:
 
 def _key(words: list[str]) -> str:
     """The words to look a title up by: no leading article, Roman numbers and numbers spelled out
-    as digits ("Rocky II" is "rocky 2", "twenty one" 21, "Se7en" 7), abbreviations spelled out
-    ("Dr." is "doctor")."""
+    as digits ("Rocky II" is "rocky 2", "twenty one" 21, "twenty thousand" 20000, "Se7en" 7),
+    abbreviations spelled out ("Dr." is "doctor"; "vs" and "versus" between names are the "v" of
+    "Ford v Ferrari")."""
+    if "vs" in words or "versus" in words:
+        words = words[:1] + [_VERSUS.get(w, w) for w in words[1:-1]] + words[-1:]
     keyed: list[str] = []
     previous = ""
     for w in words:
         if w in _UNITS and previous in _TENS:  # "twenty one": the 20 read before becomes 21
             keyed[-1] = str(_TENS[previous] + _UNITS[w])
+        elif w in _MULTIPLIERS and keyed and keyed[-1].isdigit():  # "twenty thousand" is 20000
+            keyed[-1] = str(int(keyed[-1]) * _MULTIPLIERS[w])
         else:
             keyed.append(_NUMBERS.get(w) or _TEN_DIGITS.get(w) or _ABBREVIATIONS.get(w)
                          or (not w.isalpha() and not w.isdigit() and _leet_number(w)) or w)
@@ -315,6 +398,38 @@ def normalize_title(text: str) -> str:
     return _key(_words(text))
 
 
+def _one_slip(key: str, title: str) -> bool:
+    """A title of one word typed with one letter wrong, left out, added or two letters swapped
+    ("Momento", "Casnio", "the martain"): fewer than SURE_SCORE when the word is short, still a
+    typo when it is TYPO_WORD_MIN_LENGTH letters or more, in a list or alone (in a sentence one
+    letter makes another word: "something shorter" names no Shooter)."""
+    return " " not in key and " " not in title and len(key) >= TYPO_WORD_MIN_LENGTH and OSA.distance(key, title) == 1
+
+
+def _sequel_ordinal(message: _Message, k: int) -> int | None:
+    """The number token k names a sequel by: "the second one", "the 3rd book" (2, 3); 0 for "the
+    sequel"; None for anything else."""
+    word = message.tokens[k].word
+    if word == "sequel":
+        return 0
+    after = message.tokens[k + 1].word if k + 1 < len(message) else ""
+    return _ORDINALS.get(word) if after in _KIND_NOUNS or after in ("one", "part") else None
+
+
+def _spelled_alike(key: str, title: str) -> bool:
+    """Whether the words are the title's but for spellings of the same word ("jacky brown" for
+    Jackie Brown, "colour", "theatre"), which differ by more letters than a typo."""
+    return key != title and key.count(" ") == title.count(" ") and _one_spelling(key) == _one_spelling(title)
+
+
+@lru_cache(maxsize=1 << 16)  # a catalog's titles are compared again and again
+def _one_spelling(key: str) -> str:
+    """The words with the endings spelled in several ways spelled one way: "jackie" and "jacky"
+    as "jacky", "colour" as "color", "theatre" as "theater", "realise" as "realize"."""
+    return " ".join(next((pattern.sub(ending, word) for pattern, ending in _SPELLINGS if pattern.search(word)), word)
+                    for word in key.split())
+
+
 def _numbers(key: str) -> set[str]:
     """The numbers in a title ("part ii" reads 2): a typo never changes them ("Toy Story 3" is
     not "toy story 4")."""
@@ -329,6 +444,7 @@ class _Found:
     year_ok: bool = True  # False when the year typed with the title is not the item's
     # other items of the name: same-titled ones only the recency rule of TitleMatcher._pick put
     # after this one, and those with it as a shorter name ("Blink" of "Blink: The Power of ...")
+    # or as another title ("Northern Lights", the original title of The Golden Compass)
     ties: tuple[str, ...] = field(default=(), compare=False)
 
     def value(self, words: int) -> float:
@@ -353,6 +469,7 @@ class _Message:
         self.year = [bool(_YEAR.match(t.word)) for t in self.tokens]
         self.breaks = [p or t.word in _FILLERS or y for t, p, y in zip(self.tokens, self.punct, self.year)]
         self.hard = [p or t.word in _SEPARATORS for t, p in zip(self.tokens, self.punct)]
+        self.asides = [aside.span() for aside in _ASIDE.finditer(text)]  # comments in brackets
         self.spellings: dict[str, list[str]] = {}  # typo readings, looked up once per message
         self.categories: set[str] | None = None  # the catalog's categories it names, when asked
 
@@ -393,6 +510,30 @@ class _Message:
                   and sum(c.isalpha() for c in self.text[t.start:t.end]) >= 2]
         return not others or any(not self.text[t.start:t.end].isupper() for t in others)
 
+    def refers_back(self, start: int, end: int) -> bool:
+        """Whether tokens start..end-1 are only fillers and separators, in one sentence: what
+        follows still speaks of the title before ("Toy Story and then the second one")."""
+        return all((self.hard[k] or self.tokens[k].word in _FILLERS) and self.tokens[k].word not in _SENTENCE_ENDS
+                   for k in range(start, end))
+
+    def possessive(self, k: int) -> bool:
+        """Whether token k is a name in the possessive typed without an apostrophe: "Tarantinos"."""
+        said = self.text[self.tokens[k].start:self.tokens[k].end]
+        return len(said) > 4 and said[0].isupper() and said.endswith("s") and not said.isupper()
+
+    def dated_at(self, k: int) -> int | None:
+        """Where the year of a title ending before token k is: at k ("Heat 1995", "Heat (1995)")
+        or after "from" ("All Quiet on the Western Front from 1930", "Dawn of the Dead from '78")."""
+        if k < len(self.tokens) and self.year[k]:
+            return k
+        return k + 1 if k + 1 < len(self.tokens) and self.tokens[k].word == "from" and self.year[k + 1] else None
+
+    def remarked(self, k: int) -> bool:
+        """Whether token k is a word of a comment in brackets typed lowercase ("Sherlock Holmes (the
+        short stories)", "(king is my guy)"): a remark on the title before, naming none."""
+        start = self.tokens[k].start
+        return any(begin <= start < end for begin, end in self.asides) and not self.typed_as_name(k)
+
     def bracketed(self, k: int) -> bool:
         """Whether token k is in brackets: "(2012)"."""
         return self.text[:self.tokens[k].start].rstrip().endswith("(")
@@ -420,8 +561,9 @@ class _Message:
 
     def listed(self, start: int, end: int) -> bool:
         """Between the marks of a list ("finding nemo, up and coco", "saw and saw 2"), so a title
-        even lowercase and made of fillers; not a greeting before a comma ("hello, i ...")."""
-        before = start == 0 or self.tokens[start - 1].word in _LIST_MARKS
+        even lowercase and made of fillers; not a greeting before a comma ("hello, i ..."), nor
+        what a sentence goes on with after a comment in brackets ("that but (maybe) shorter")."""
+        before = start == 0 or (self.tokens[start - 1].word in _LIST_MARKS and self.text[self.tokens[start - 1].start] != ")")
         after = end == len(self.tokens) or self.tokens[end].word in _LIST_MARKS or self.tokens[end].word in _SENTENCE_ENDS
         return (start > 0 and before and after) or (before and end < len(self.tokens)
                                                      and self.tokens[end].word in _SEPARATORS) or self.heads_a_list(start, end)
@@ -439,6 +581,34 @@ def _short_names(items: Iterable[Item], titles: dict[str, str], shorten: Callabl
     a number."""
     keys = {item.id: normalize_title(shorten(item.title)) for item in items}
     return {i: key for i, key in keys.items() if key and key != titles[i] and not key.replace(" ", "").isdigit()}
+
+
+def _first_sentence(title: str) -> str:
+    """A title without what follows a full stop, when both are of two words or more: "Das Parfum.
+    Die Geschichte eines Mörders" is "Das Parfum"; "Dr. No" stays whole."""
+    if ". " not in title:
+        return title
+    parts = _SENTENCE_BREAK.split(title, maxsplit=1)
+    return parts[0] if len(parts) == 2 and all(len(part.split()) >= 2 for part in parts) else title
+
+
+def _tails(items: Iterable[Item], taken: set[str]) -> dict[str, list[str]]:
+    """Key -> item of the ends of titles after their first words, cut at "of", "and" or a
+    possessive ("Monty Python and the Holy Grail", "The Picture of Dorian Gray", "Monty Python's
+    Life of Brian"), as people type them in a list: of two real words at least, of one title alone
+    and no other name, of titles without a subtitle (whose ends are other words: "A Biography of
+    Kurt Cobain")."""
+    ends: dict[str, set[str]] = {}
+    for item in items:
+        plain = _TITLE_NOTE.sub("", item.title)
+        if _TITLE_PARTS.search(plain):
+            continue
+        words = _words(plain)
+        for cut, word in enumerate(words[:-2]):
+            key = _key(words[cut + 1:]) if word in _TAIL_CUTS else ""
+            if sum(w not in _FILLERS for w in key.split()) >= 2 and key not in taken:
+                ends.setdefault(key, set()).add(item.id)
+    return {key: list(ids) for key, ids in ends.items() if len(ids) == 1}
 
 
 def _phrase(message: _Message, tokens: list[int]) -> tuple[int, int, int, int] | None:
@@ -500,7 +670,9 @@ class TitleMatcher:
                 initials[item.id] = [key for key in (normalize_title(letters.group(1)),
                                                      normalize_title(letters.group(1)).replace(" ", "")) if key not in taken]
         # other titles the catalog gives ("original_title", "aka"), with and without their subtitle
-        alternatives = self._alternatives(catalog.items, taken | set(series.values()))
+        every_alternative = self._alternatives(catalog.items)
+        unavailable = taken | set(series.values())
+        alternatives = [(item_id, key) for item_id, key in every_alternative if key not in unavailable]
         self._names: list[dict[str, list[str]]] = []  # the exact keys, then the kinds of alias
         for keys in (self._titles, notes, subtitles, endings, series):
             names: dict[str, list[str]] = {}
@@ -515,6 +687,15 @@ class TitleMatcher:
         for item_id, key in alternatives:
             if item_id not in self._names[-1].setdefault(key, []):
                 self._names[-1][key].append(item_id)
+        # and, last, the end of a title after its first words ("Holy Grail", "Dorian Gray"), in lists only
+        self._tails = _tails(catalog.items, {key for names in self._names for key in names} | self._categories)
+        self._names.append(self._tails)
+        # An other title that is another item's name is a tie of that name ("Northern Lights", also
+        # Pullman's The Golden Compass), for the other titles of a message to choose (_coherent).
+        self._shadowed: dict[str, list[str]] = {}
+        for item_id, key in every_alternative:
+            if key in unavailable and item_id not in {i for names in self._names for i in names.get(key, ())}:
+                self._shadowed.setdefault(key, []).append(item_id)
         # (item id, key) to compare fuzzily; a title of only non-Latin letters is found by meaning alone
         self._keys = [(i, key) for keys in (self._titles, notes, subtitles) for i, key in keys.items() if key]
         self._postings: dict[str, list[int]] = {}  # word -> positions in self._keys
@@ -524,6 +705,7 @@ class TitleMatcher:
         self._vocabulary: dict[str, list[str]] = {}  # by first letter: typos rarely hit it
         for word in self._postings:
             self._vocabulary.setdefault(word[0], []).append(word)
+        self._openers = {key.split()[0] for _, key in self._keys}  # the words titles begin with
         longest = max((len(key.split()) for _, key in self._keys), default=1)
         self._max_words = min(longest + 1, MAX_SPAN_WORDS)  # + 1 for a leading article
         self._acronyms = self._acronyms_of(catalog.items, notes, subtitles, alternatives)
@@ -541,9 +723,9 @@ class TitleMatcher:
                                  if len(keys) == 1 and acronym not in known and acronym[0].isalpha()}
 
     @staticmethod
-    def _alternatives(items: Iterable[Item], taken: set[str]) -> list[tuple[str, str]]:
-        """(item id, key) of the other titles the catalog gives, whole and without a subtitle,
-        when no title or name of the catalog has that key."""
+    def _alternatives(items: Iterable[Item]) -> list[tuple[str, str]]:
+        """(item id, key) of the other titles the catalog gives, whole and without a subtitle
+        (after a colon, or after a full stop: "Das Parfum. Die Geschichte eines Mörders")."""
         found = []
         for item in items:
             for name in ALTERNATIVE_TITLE_ATTRIBUTES:
@@ -551,9 +733,10 @@ class TitleMatcher:
                 if not isinstance(value, str):
                     continue
                 for title in filter(None, _ALTERNATIVES_SPLIT.split(value)):
-                    for variant in (_TITLE_NOTE.sub("", title), _SUBTITLE.sub("", _TITLE_NOTE.sub("", title))):
+                    plain = _TITLE_NOTE.sub("", title)
+                    for variant in dict.fromkeys((plain, _SUBTITLE.sub("", plain), _first_sentence(plain))):
                         key = normalize_title(variant)
-                        if key and key not in taken and not key.replace(" ", "").isdigit():
+                        if key and not key.replace(" ", "").isdigit():
                             found.append((item.id, key))
         return list(dict.fromkeys(found))
 
@@ -628,7 +811,7 @@ class TitleMatcher:
         Hal and The Wedding Singer"), within MAX_MEANING_LOOKUPS.
         """
         message = _Message(text)
-        spans = self._coherent(self._segment(message))
+        spans, sequels = self._sequels(message, self._coherent(self._segment(message)))
         found = [(message.tokens[s.start].start, self._as_match(s.found, message.original(s.start, s.end)), s.value)
                  for s in spans]
         unmatched: list[str] = []
@@ -642,7 +825,7 @@ class TitleMatcher:
                 found.append((message.tokens[phrase[2]].start, *match))
             return match is not None
 
-        found += self._series(message)
+        found += self._series(message) + sequels
         for stretch in self._leftovers(message, spans):
             if self._qualifies(message, spans, stretch):
                 continue
@@ -712,15 +895,20 @@ class TitleMatcher:
                 and set(words) <= set(_words(self.catalog.by_id[following.found.item_id].title)))
 
     def _continuing(self, message: _Message, leading: list[str], words: list[str]) -> _Found | None:
-        """The title the first words of ``leading`` and ``words`` make, the longest such first."""
-        for k in range(min(len(leading), MAX_SPAN_WORDS - len(words)), 0, -1):
-            if all(w in _FILLERS for w in leading[:k]):
-                break
-            found = self._match_span(message, leading[:k] + words, None, True, True)
-            if found is not None and (found.kind >= _TYPO or (
-                    found.kind == _PART and _numbers(_key(words)) and _numbers(_key(words))
-                    <= _numbers(self._titles[found.item_id]))):
-                return found
+        """The title the first words of ``leading`` and ``words`` make, the longest such first;
+        or the first words of its end from the first word (no filler) a title begins with ("ive
+        seen harry potter and the philosophers stone and chamber of secrets": "harry potter and
+        the" + "chamber ...")."""
+        opener = next((s for s in range(1, len(leading)) if leading[s] in self._openers and leading[s] not in _FILLERS), 0)
+        for start in dict.fromkeys((0, opener)):
+            for k in range(min(len(leading) - start, MAX_SPAN_WORDS - len(words)), 0, -1):
+                if all(w in _FILLERS for w in leading[start:start + k]):
+                    break
+                found = self._match_span(message, leading[start:start + k] + words, None, True, True)
+                if found is not None and (found.kind >= _TYPO or (
+                        found.kind == _PART and _numbers(_key(words)) and _numbers(_key(words))
+                        <= _numbers(self._titles[found.item_id]))):
+                    return found
         return None
 
     def _series(self, message: _Message) -> list[tuple[int, TitleMatch, float]]:
@@ -750,18 +938,63 @@ class TitleMatcher:
                 continue
             members = []
             for number in numbers:
-                item_id = self._numbered.get((self._series_key(series), number))
-                sequel = None if item_id else self._match_span(message, series + ([str(number)] if number > 1 else []),
-                                                               None, True, True)
-                if sequel is not None and (sequel.kind >= _TYPO or (sequel.kind == _PART and number > 1 and str(number)
-                                                                    in _numbers(self._titles[sequel.item_id]))):
-                    item_id = sequel.item_id
+                item_id = self._member(message, series, number)
                 if item_id and item_id not in members:
                     members.append(item_id)
             if len(members) >= 2:  # a series, not "the first two hours of Heat"
                 found += [(tokens[first[0]].start, TitleMatch(self.catalog.by_id[i], 100.0, True, message.original(*first),
                                                               True), float(len(series))) for i in members]
         return found
+
+    def _member(self, message: _Message, series: list[str], number: int) -> str | None:
+        """The item numbered ``number`` of the series the words name: by the series noted in
+        titles ("(The Hunger Games, #2)") or by its sequel number ("Toy Story 2", "The Godfather
+        Part II")."""
+        item_id = self._numbered.get((self._series_key(series), number))
+        if item_id:
+            return item_id
+        sequel = self._match_span(message, series + ([str(number)] if number > 1 else []), None, True, True)
+        if sequel is not None and (sequel.kind >= _TYPO or (sequel.kind == _PART and number > 1 and str(number)
+                                                            in _numbers(self._titles[sequel.item_id]))):
+            return sequel.item_id
+        return None
+
+    def _sequels(self, message: _Message, spans: list[_Span]) -> tuple[list[_Span], list[tuple[int, TitleMatch, float]]]:
+        """The sequels named after a title: "Toy Story and the second one", "Divergent and the
+        sequel", "Ender's Game (1985) and its sequel" (an ordinal is the number in the series,
+        "sequel" the one after the title). Of same-named items the one with that sequel is meant,
+        and before it ("Twilight and the second one" is Stephenie Meyer's #1, not another
+        series' Twilight); the spans with that item, and the sequels found."""
+        spans, found = list(spans), []
+        for k in range(len(message)):
+            ordinal = _sequel_ordinal(message, k)
+            last = max((n for n, span in enumerate(spans) if span.end <= k), default=None)
+            if ordinal is None or last is None or not message.refers_back(spans[last].end, k):
+                continue
+            span = spans[last]
+            readings = ((i, self._next_in_series(message, i, ordinal)) for i in (span.found.item_id, *span.found.ties))
+            item_id, sequel = next(((i, sequel) for i, sequel in readings if sequel and sequel != i), (None, None))
+            if item_id is None or sequel is None:
+                continue
+            if item_id != span.found.item_id:
+                spans[last] = replace(span, found=replace(span.found, item_id=item_id, ties=()))
+            found.append((message.tokens[k].start, TitleMatch(self.catalog.by_id[sequel], 100.0, True,
+                                                              message.original(k, k + 1), True), 1.0))
+        return spans, found
+
+    def _next_in_series(self, message: _Message, item_id: str, ordinal: int) -> str | None:
+        """The item an ordinal after ``item_id`` names: the one of that number in its series, or
+        (0, "sequel") the one after it; None when the item itself is not before it."""
+        note = _SERIES_NOTE.search(self.catalog.by_id[item_id].title)
+        numbers = [int(n) for n in _numbers(self._titles[item_id]) if n.isdigit()]
+        own = int(note.group(2)) if note else max(numbers, default=1)
+        number = ordinal or own + 1
+        if own >= number:
+            return None
+        if note:
+            return self._numbered.get((normalize_title(note.group(1)), number))
+        series = [w for w in self._typed[item_id].split() if w not in _NUMBERS and not w.isdigit()]  # "toy story"
+        return self._member(message, series, number)
 
     def _series_key(self, words: list[str]) -> str:
         """The key of the series the words name, by its name or its acronym ("hp 1-3": Harry
@@ -797,22 +1030,26 @@ class TitleMatcher:
     def _spans(self, message: _Message) -> list[list[_Span]]:
         """The matched spans by start. A span starts after a break and ends before one (a
         separator, filler, year, punctuation or a dash between spaces), so "The Wedding Singer" never yields "A Wedding" and a
-        leftover "singer". A year right after a span picks among same-titled items and is
-        read with it, unless it begins a title of its own ("Animal Farm, 1984")."""
+        leftover "singer". A year right after a span, or after "from", picks among same-titled
+        items and is read with it, unless it begins a title of its own ("Animal Farm, 1984")."""
         n = len(message)
+        self._split_title_runs(message)
         first_word = next((k for k in range(n) if not message.punct[k]), n)
         last_word = max((k for k in range(n) if not message.punct[k]), default=-1)
         spans_from: list[list[_Span]] = [[] for _ in range(n + 1)]
         fuzzy_budget = MAX_FUZZY_SPANS
         for i in reversed(range(n)):  # the spans after a year are known when the year is read
-            if message.punct[i] or (message.year[i] and message.bracketed(i)):
+            if message.punct[i] or (message.year[i] and message.bracketed(i)) or message.remarked(i):
                 continue  # "Drive (2012)": a year in brackets is a title's, never a title
             as_name = message.typed_as_name(i)
             # After a word no filler ("she adores Tangled", "been rewatching back to the future") a
             # span may begin only as a name typed after a lowercase word, or as a whole title.
             inside = not (i == 0 or message.breaks[i - 1] or message.year[i])
-            if inside and as_name and message.text[message.tokens[i - 1].start].isupper():
-                continue  # the middle of a capitalized run ("Quentin Tarantino")
+            # the middle of a capitalized run ("Quentin Tarantino"), unless after a possessive typed
+            # without its apostrophe ("Tarantinos Jackie Brown": then a title of two real words)
+            after_possessive = inside and as_name and message.text[message.tokens[i - 1].start].isupper()
+            if after_possessive and not message.possessive(i - 1):
+                continue
             hard_start = i == 0 or message.hard[i - 1]
             for j in range(i + 1, n + 1):
                 # a span ends before a break, or where a name typed capitalized ends ("World War Z back to back")
@@ -827,31 +1064,85 @@ class TitleMatcher:
                          and self._worth_comparing(words, hard_start, j == n or message.hard[j]))
                 fuzzy_budget -= fuzzy
                 whole = i == first_word and j - 1 == last_word
-                listed = message.listed(i, j)
-                named = as_name or whole or listed
-                year = int(message.tokens[j].word) if j < n and message.year[j] else None
+                partnered = self._heads_a_taste_list(message, i, j, spans_from)
+                listed = message.listed(i, j) or partnered
+                credited = not (as_name or whole or listed) and self._credited(message, j)
+                named = as_name or whole or listed or credited
+                dated_at = message.dated_at(j)
+                year = int(message.tokens[dated_at].word) if dated_at is not None else None
                 marks = _marks([t.word for t in message.tokens[i:j]])
                 # a word alone may be an acronym: typed in capitals, or lowercase in a list or alone
                 capitals = True if j == i + 1 and message.in_capitals(i) else False if j == i + 1 and (whole or listed) else None
-                found = self._match_span(message, words, year, named, fuzzy, marks=marks, capitals=capitals)
-                if found is None or (not (as_name or whole)
-                                     and self._a_word_of_the_sentence(message, i, j, words, found.item_id, listed)):
+                found = self._match_span(message, words, year, named, fuzzy, marks=marks, capitals=capitals,
+                                         listed=listed or whole)
+                if found is None or (credited and not self._in_named_category(found.item_id, message)) or (
+                        not (as_name or whole) and self._a_word_of_the_sentence(message, i, j, words, found.item_id, listed)):
                     continue
-                if (not whole and (message.cuts_a_name(i, j) or (found.kind < _TYPO and message.ends_a_name(i)))
+                if (not whole and (message.cuts_a_name(i, j) or (found.kind < _TYPO and (
+                        message.ends_a_name(i) or self._goes_on(message, i, j, found.item_id, spans_from))))
                         or (open_end and found.kind < _TYPO)):
                     continue
-                if inside and not (found.kind >= _TYPO if as_name else
-                                   found.kind == _EXACT and sum(w not in _FILLERS for w in words) > 1
-                                   and _ARTICLE.sub("", " ".join(words)) == _ARTICLE.sub("", self._typed[found.item_id])):
+                if after_possessive and sum(w not in _FILLERS for w in words) < 2:
+                    continue
+                if inside and not (found.kind >= _TYPO if as_name else found.kind == _EXACT and (
+                        partnered or sum(w not in _FILLERS for w in words) > 1)
+                        and _ARTICLE.sub("", " ".join(words)) == _ARTICLE.sub("", self._typed[found.item_id])):
                     continue
                 if year is None:
                     spans_from[i].append(_Span(i, j, found, found.value(len(words))))
                     continue
-                spans_from[i].append(_Span(i, j + 1, found, found.value(len(words)) + (1.0 if found.year_ok else 0.0)))
-                if spans_from[j]:
-                    alone = self._match_span(message, words, None, named, fuzzy, marks=marks, capitals=capitals)
+                spans_from[i].append(_Span(i, dated_at + 1, found, found.value(len(words)) + (1.0 if found.year_ok else 0.0)))
+                if spans_from[dated_at]:
+                    alone = self._match_span(message, words, None, named, fuzzy, marks=marks, capitals=capitals,
+                                             listed=listed or whole)
                     spans_from[i].append(_Span(i, j, alone, alone.value(len(words))))
         return spans_from
+
+    def _split_title_runs(self, message: _Message) -> None:
+        """Mark as breaks the words of runs typed with nothing between that are each a title of
+        one long word, and no title together ("divergent insurgent allegiant"), so that each is
+        read alone."""
+        runs: list[list[int]] = [[]]
+        for k in range(len(message)):
+            if message.breaks[k]:
+                runs.append([])
+            else:
+                runs[-1].append(k)
+        for run in runs:
+            if (len(run) > 1 and not self._named(message, _key(message.words(run[0], run[-1] + 1)), ())
+                    and all(self._a_long_title(message, message.tokens[k].word) for k in run)):
+                for k in run:
+                    message.breaks[k] = True
+
+    def _a_long_title(self, message: _Message, word: str) -> bool:
+        """Whether one word, at least RARE_WORD_MIN_LENGTH letters long, is the name of an item."""
+        return len(word) >= RARE_WORD_MIN_LENGTH and bool(self._named(message, _key([word]), ()))
+
+    @staticmethod
+    def _heads_a_taste_list(message: _Message, start: int, end: int, spans_from: list[list[_Span]]) -> bool:
+        """Whether the words start..end-1 are the first of a list after a verb of taste whose next
+        item is a title ("my kids love up and coco", "downloaded the martian and apollo 13"): a
+        whole title, not of fillers alone; then they are a title even lowercase."""
+        if (start == 0 or message.tokens[start - 1].word not in _TASTE_VERBS or end + 1 >= len(message)
+                or message.tokens[end].word not in _LIST_MARKS):
+            return False
+        return any(span.found.kind >= _TYPO and not all(w in _FILLERS for w in message.words(span.start, span.end))
+                   and (span.end == len(message) or message.breaks[span.end]) for span in spans_from[end + 1])
+
+    def _goes_on(self, message: _Message, start: int, end: int, item_id: str,
+                 spans_from: list[list[_Span]] | None = None) -> bool:
+        """Whether part of a title goes on as a longer name the catalog lacks, so that it names
+        none: after a small word between capitalized words ("An American in Paris"), or with the
+        next words of that very title, then others ("harry potter and the philosophers stone");
+        not when a title follows them (``spans_from``: "Kill Bill and The Matrix")."""
+        if end >= len(message) or message.punct[end]:
+            return False
+        k = end + 1 + (end + 2 < len(message) and message.tokens[end + 1].word in _ARTICLES)
+        if spans_from is not None and (spans_from[end + 1] or (k < len(message) and spans_from[k])):
+            return False
+        if message.tokens[end].word in _JOINS and message.capitalized(start) and message.capitalized(k):
+            return True
+        return k < len(message) and self._titles[item_id].startswith(_key(message.words(start, k)) + " ")
 
     def _a_word_of_the_sentence(self, message: _Message, start: int, end: int, words: list[str], item_id: str,
                                 listed: bool = False) -> bool:
@@ -860,7 +1151,9 @@ class TitleMatcher:
         school", "about friendship"), two after "a" or "for" ("a date night", "for date night"),
         a title typed with an article it lacks ("a big fan", "with the kids", "a comedy" for The
         Comedy), one word before a noun for the catalog's items ("heist movies") or after "want
-        to" ("want to drive"). In a list ("up and coco") only the article counts."""
+        to" ("want to drive"); up to two after a pronoun and "be" ("you're home alone", "they were
+        perfect"; not "my faves are forest gump") or before "of" and a determiner ("get out of our
+        heads"). In a list ("up and coco") only the article counts."""
         real_words = [w for w in words if w not in _FILLERS]
         if len(real_words) > 2:
             return False
@@ -878,10 +1171,19 @@ class TitleMatcher:
         while k > 0 and message.tokens[k].word in _INTENSIFIERS:  # "a big heist", "my very own"
             k -= 1
         before = message.tokens[k].word if k >= 0 else ""
-        if before in _DETERMINERS and (len(real_words) <= 1 or before in ("a", "an", "for", "about", "with")):
+        if (before in _DETERMINERS and (len(real_words) <= 1 or before in ("a", "an", "for", "about", "with"))
+                or (before in _COPULAS and k > 0 and message.tokens[k - 1].word in _SUBJECTS)
+                or self._goes_on_with_of(message, end)):
             return True
         infinitive = before == "to" and start > 1 and message.tokens[start - 2].word in _WANTING
         return len(real_words) <= 1 and (after in _KIND_NOUNS or infinitive)
+
+    @staticmethod
+    def _goes_on_with_of(message: _Message, end: int) -> bool:
+        """Whether "of" and a determiner follow ``end``: the words before are the head of a phrase
+        ("get out of our heads", "heat of the moment"), not a title."""
+        return (end + 1 < len(message) and message.tokens[end].word == "of"
+                and message.tokens[end + 1].word in _DETERMINERS)
 
     @staticmethod
     def _worth_comparing(words: list[str], hard_start: bool, hard_end: bool = False) -> bool:
@@ -922,13 +1224,17 @@ class TitleMatcher:
                  by_meaning: bool = True) -> tuple[TitleMatch, float] | None:
         """What a stretch no span covers names, unsure: by meaning first, then a lookalike title
         (or a title the segmentation could not reach: past the fuzzy budget, after a filler)."""
+        if message.remarked(first):
+            return None
         said = message.original(first, last)
         year = int(message.tokens[last].word) if last < end and message.year[last] else None
         words = message.words(first, last)
         marks = _marks([t.word for t in message.tokens[first:last]])
-        found = self._match_span(message, words, year, True, True, lookalike=True, marks=marks)
-        if (found is not None and not message.typed_as_name(first)
-                and self._a_word_of_the_sentence(message, first, last, words, found.item_id)):
+        found = self._match_span(message, words, year, True, True, lookalike=True, marks=marks,
+                                 listed=message.listed(first, last))
+        if found is not None and ((not message.typed_as_name(first)
+                                   and self._a_word_of_the_sentence(message, first, last, words, found.item_id))
+                                  or (found.kind == _PART and self._goes_on(message, first, last, found.item_id))):
             found = None
         if found is not None and found.kind != _LOOKALIKE:
             return self._as_match(found, said), found.value(last - first)
@@ -944,33 +1250,39 @@ class TitleMatcher:
 
     def _match_span(
         self, message: _Message, words: list[str], year: int | None, as_name: bool, fuzzy: bool,
-        lookalike: bool = False, marks: tuple[str, ...] = (), capitals: bool | None = None,
+        lookalike: bool = False, marks: tuple[str, ...] = (), capitals: bool | None = None, listed: bool = False,
     ) -> _Found | None:
         """How the span's words name an item: exactly, with typos, as part of a title, or (when
         asked) as a lookalike. A title of filler words alone ("It") counts only typed as a name;
-        a span crossing a separator only names a title with that separator (``marks``); the name
-        of a category ("stephen king", an author) is no part of a title."""
+        the end of a title alone ("Holy Grail") and a short title with one letter wrong
+        ("Casnio") only ``listed`` (or alone: "Life of Brian and Holy Grail", not "I live in New
+        York"); a span crossing a separator only names a title with
+        that separator (``marks``); the name of a category ("stephen king", an author) is no
+        part of a title."""
         key = _key(words)
         if not key:
             return None
         all_fillers = all(w in _FILLERS for w in key.split())
-        ids = self._named(message, key, marks)
+        ids = self._named(message, key, marks) if listed or key not in self._tails else []
         if key.isdigit():  # a number alone names a title written so ("1917"), not one spelled out
             ids = [i for i in ids if self._a_number_of(i, key, words, as_name)]  # ("Eight")
+        if ids and self._collects(message, ids, words):
+            return None
         if not ids and key.endswith(" 1") and not key[:-2].isdigit():  # "rocky 1", "die hard 1": the first
-            ids = self._named(message, key[:-2], marks)
+            ids = self._firsts(self._named(message, key[:-2], marks))
         if not ids and capitals is not None and len(words) == 1:  # "LOTR", "acotar" (a word alone: ``capitals``
             ids = self._by_acronym(words[0], capitals)  # tells whether it was typed so)
         # a title of fillers counts typed as a name or with its year ("the thing 1982"); the name of
         # a category typed lowercase is that category ("war movies")
         dated = year is not None and any(self.catalog.by_id[i].year == year for i in ids)
-        if ids and (as_name or dated or not (all_fillers or key in self._categories)):
+        if ids and (as_name or dated or not (all_fillers or self._a_category(key))):
             item_id, year_ok = self._pick(ids, year, " ".join(words), message)
-            others = [i for names in self._names for i in names.get(key, ()) if i not in ids and self._of_year(i, year)
+            others = [i for names in (*self._names, self._shadowed) for i in names.get(key, ())
+                      if i not in ids and self._of_year(i, year)
                       and _within(marks, self._marks[i])]  # "blink": the title, or Blink: The Power of ...
             return _Found(item_id, 100.0, self._exactness(ids, key, year), year_ok,
                           self._ties(ids, item_id, year, " ".join(words), message) + tuple(dict.fromkeys(others)))
-        if all_fillers or not fuzzy or key in self._categories or key.isdigit():
+        if all_fillers or not fuzzy or self._a_category(key) or key.isdigit():
             return None
         best: tuple[tuple, _Found] | None = None
         for position in self._candidates(message, key):
@@ -979,7 +1291,10 @@ class TitleMatcher:
                 continue
             # run together or apart, a title is the same: "brave heart" is Braveheart, not Brave Hearts
             ratio = 100.0 if key.replace(" ", "") == title.replace(" ", "") else fuzz.ratio(key, title)
-            if ratio >= SURE_SCORE and _numbers(key) == _numbers(title) and self._a_typo(key, title):
+            if ((ratio >= SURE_SCORE or (listed and _one_slip(key, title))
+                 or (ratio >= LOOKALIKE_MIN_SCORE and _spelled_alike(key, title)))
+                    and _numbers(key) == _numbers(title)
+                    and self._a_typo(key, title, words, self._typed[item_id])):
                 kind, rank = _TYPO, ratio
             elif len(key) < len(title) and self._is_part(key, title):
                 kind, rank = _PART, fuzz.partial_ratio(key, title)
@@ -993,12 +1308,35 @@ class TitleMatcher:
                 best = (order, _Found(item_id, float(ratio), kind, year_ok))
         return best[1] if best else None
 
+    def _collects(self, message: _Message, ids: list[str], words: list[str]) -> bool:
+        """Whether the items are collections ("Eragon & Eldest (Inheritance, #1-2)") of titles the
+        words name one by one ("eragon and eldest"): then they mean those titles, not the box set."""
+        pieces: list[list[str]] = [[]]
+        for word in words:
+            if word in _SEPARATORS:
+                pieces.append([])
+            else:
+                pieces[-1].append(word)
+        return (len(pieces) > 1 and all(_COLLECTION_NOTE.search(self.catalog.by_id[i].title) for i in ids)
+                and all(set(self._named(message, _key(piece), ())) - set(ids) for piece in pieces))
+
+    def _firsts(self, ids: list[str]) -> list[str]:
+        """The first of the items a name has: those numbered 1 ("kill bill 1" is Kill Bill: Vol. 1,
+        not the more recent Vol. 2), else those without a number ("rocky 1" is Rocky)."""
+        return ([i for i in ids if "1" in _numbers(self._titles[i])]
+                or [i for i in ids if not _numbers(self._titles[i])] or ids)
+
+    def _a_category(self, key: str) -> bool:
+        """Whether the words name a category, or are its possessive ("Stephen King's It": the
+        author, not part of "Stephen King's N.")."""
+        return key in self._categories or (key.endswith(" s") and key[:-2] in self._categories)
+
     def _a_number_of(self, item_id: str, key: str, words: list[str], as_name: bool) -> bool:
         """Whether a number typed alone names the item: written as the title writes it ("1917",
         "Se7en"), or as its words ("Seven" for Se7en, "Eight") when typed as a name or in a list,
         so that "my daughter is 8" or "seven of us" names no title."""
         typed = self._typed[item_id].split()
-        if key in typed:
+        if key in typed and key in words:
             return True
         said = [_spelled(w) for w in words if w not in _ARTICLES]
         return ((as_name or any(_leet_number(w) for w in words)) and not any(w.isdigit() for w in words)
@@ -1021,23 +1359,29 @@ class TitleMatcher:
         of_year = [i for i in ids if self._of_year(i, year)] or ids
         return _EXACT if len(of_year) == 1 or any(self._titles[i] == key for i in ids) else _PART
 
-    def _a_typo(self, key: str, title: str) -> bool:
+    def _a_typo(self, key: str, title: str, words: list[str], typed_title: str) -> bool:
         """Whether a phrase close to a title is that title typed wrong, not other words: each real
         word is the title's or close to one of its words ("forest gump", "the sixth sence"), or
         the words are the title's run apart ("brave heart"); never other words ("set in space" for
         Lost in Space, "want to drive" for I Want to Live!). One word alone is no typo when it is
-        short, a word of the catalog ("bond" for Bound) or an inflection ("artists", "creepy")."""
+        a word of the catalog ("bond" for Bound) or an inflection ("artists", "creepy"), nor when
+        it is short and typed without another word of the title ("Circe" is no "The Circle",
+        "the matix" is The Matrix); no word typed is one the title lacks ("Stephen King's It" is
+        no "Stephen King's N.")."""
         real = [w for w in key.split() if w not in _FILLERS]
         title_words = set(title.split())
         if not real:
             return False
         if key.replace(" ", "") == title.replace(" ", ""):
             return True
+        accompanied = any(w != real[0] and w in typed_title.split() for w in words)
         if len(real) == 1 and real[0] not in title_words and (
-                len(real[0]) < 5 or real[0] in self._postings
+                (len(real[0]) < TYPO_WORD_MIN_LENGTH and not accompanied) or real[0] in self._postings
                 or any(real[0].startswith(t) and real[0][len(t):] in _INFLECTIONS for t in title_words)):
             return False
-        return all(w in title_words or any(fuzz.ratio(w, t) >= TYPO_MIN_SCORE for t in title_words) for w in real)
+        said = [w for w in key.split() if w not in _ARTICLES]  # fillers too: "Stephen King's It" is no "... N."
+        return all(w in title_words or any(fuzz.ratio(w, t) >= TYPO_MIN_SCORE or _spelled_alike(w, t) for t in title_words)
+                   for w in said)
 
     def _is_part(self, key: str, title: str) -> bool:
         """"harry potter" is part of "harry potter and the goblet of fire": its beginning, each real
@@ -1049,7 +1393,8 @@ class TitleMatcher:
         if not words or fuzz.ratio(key, title[:len(key)]) < FUZZY_MIN_SCORE:
             return False
         if len(words) == 1:
-            return len(key) >= RARE_WORD_MIN_LENGTH and len({self._keys[p][0] for p in self._postings.get(key, ())}) == 1
+            return (len(words[0]) >= RARE_WORD_MIN_LENGTH  # ("Everything Everywhere": one real word)
+                    and len({self._keys[p][0] for p in self._postings.get(words[0], ())}) == 1)
         return all(any(fuzz.ratio(w, t) >= TYPO_MIN_SCORE for t in title.split()) for w in words)
 
     def _candidates(self, message: _Message, key: str) -> list[int]:
@@ -1112,6 +1457,11 @@ class TitleMatcher:
                 span = _Span(span.start, span.end, replace(span.found, item_id=item_id, ties=()), span.value)
             coherent.append(span)
         return coherent
+
+    def _credited(self, message: _Message, end: int) -> bool:
+        """Whether the words before ``end`` are followed by "by" and a category the message names:
+        "Night by Elie Wiesel" is a title however typed, when it is that author's."""
+        return end < len(message) and message.tokens[end].word == "by" and bool(self._message_categories(message))
 
     def _message_categories(self, message: _Message) -> set[str]:
         """The categories the message names (authors, in a books catalog), found once."""

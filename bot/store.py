@@ -208,31 +208,26 @@ class Store:
         of the same import created, added to as this one does), and the file's consent applies
         to those who have made no decision of their own."""
         known = known_users if known_users is not None else set()
-        senders = list(dict.fromkeys(event.sender_id for event in events))
+        senders = list({event.sender_id: None for event in events})
         self._ensure_schema()
         with unavailable_as_error(), self.engine.connect() as connection:  # reads first: the write below starts writing
             decisions = consent_decisions(connection, senders)
             erased = erased_among(connection, senders)
         blocked = {s for s in senders if decisions.get(s) is False or (s in erased and decisions.get(s) is not True)}
-        allowed = {event.key: event for event in events if event.sender_id not in blocked}
-        skipped_rows = sum(event.sender_id in blocked for event in events)
-        consenting = list(dict.fromkeys(e.sender_id for e in events if e.consent and e.sender_id not in blocked
-                                        and decisions.get(e.sender_id) is None))
-        users = {e.sender_id for e in allowed.values()} | set(consenting)
+        allowed = [event for event in events if event.sender_id not in blocked] if blocked else events
+        users = set(senders) - blocked  # each has an event in ``allowed``
+        consenting = [s for s in {e.sender_id: None for e in allowed if e.consent} if decisions.get(s) is None]
         stored = 0
         if users:
             now = utcnow()
             with unavailable_as_error(), self.engine.begin() as connection:
-                stored = insert_imported(
-                    connection, users - known,
-                    [(e.sender_id, str(e.type), e.item_id, e.at, key, e.rating, e.quantity, e.value)
-                     for key, e in allowed.items()], now)
+                stored = insert_imported(connection, users - known, allowed, now)
                 if consenting:
                     connection.execute(insert(Consent), [
                         {"sender_id": s, "granted": True, "channel": "import", "created_at": now} for s in consenting])
             known |= users
-        return ImportedBatch(stored, len(events) - skipped_rows - stored, skipped_rows, blocked, len(consenting),
-                             {e.sender_id for e in allowed.values()})
+        skipped_rows = len(events) - len(allowed)
+        return ImportedBatch(stored, len(allowed) - stored, skipped_rows, blocked, len(consenting), users)
 
     def set_preferences(
         self, sender_id: str, preferences: dict[PreferenceKind, Iterable[str]], if_consented: bool = False

@@ -5,7 +5,9 @@ wanted first ("funny but not stupid", "without glass"), then the constraints ("u
 "from the 90s"), the titles named, the categories; the words left once request fillers are
 dropped are the topic ("candles", "christmas", "murder"), which the recommender embeds. The
 only vocabulary here is English request grammar; nothing is about a kind of item, except the
-catalog's own nouns (the questionnaire's "movie"/"book").
+catalog's own nouns (the questionnaire's "movie"/"book"). Praise is no negation ("nothing beats
+Heat"), what is not wanted ends at a bracket ("Oldboy (not the remake) & ..."), and a title that
+holds a negation ("Dr. No", "Never Let Me Go") is wanted.
 """
 
 from __future__ import annotations
@@ -14,17 +16,22 @@ import re
 
 from bot.catalog import Catalog
 from bot.constraints import parse_constraints, without_constraints
-from bot.matching import TitleMatcher
+from bot.matching import TitleMatch, TitleMatcher
 from bot.wish import Wish
 
-_NOT_REALLY = r"(?!sure\b|really sure\b|fussed\b|bothered\b|picky\b|matter\b|idea\b|preference\b|particular\b|thanks\b|problem\b)"
+# what follows a cue without being unwanted: "not sure", "no problem", and praise ("nothing beats Heat")
+_NOT_REALLY = (r"(?!sure\b|really sure\b|fussed\b|bothered\b|picky\b|matter\b|idea\b|preference\b|particular\b"
+               r"|thanks\b|problem\b|beats?\b|tops?\b|compares?\b|comes? close\b)")
+_CUE = (r"(?:not a (?:big )?fan of|no more|can'?t stand|"  # the longer cues first: "not a fan of" is no "not"
+        r"(?:don'?t|do not|dont|doesn'?t|won'?t) (?:want|like|need|show|give|recommend|suggest|include|care for)|"
+        r"no|not|without|nothing|never|avoid|except|excluding|hate|dislike)")
+# what is not wanted ends at a break, or a bracket: "Oldboy (not the remake) & Memories of Murder"
 _NEGATION = re.compile(
-    r"\b(?P<cue>not a (?:big )?fan of|no more|can'?t stand|"  # the longer cues first: "not a fan of" is no "not"
-    r"(?:don'?t|do not|dont|doesn'?t|won'?t) (?:want|like|need|show|give|recommend|suggest|include|care for)|"
-    rf"no|not|without|nothing|never|avoid|except|excluding|hate|dislike)\s+{_NOT_REALLY}"
-    r"(?P<what>[^,.;!?\n]+?)(?=[^\S\n]*(?:[,.;!?\n]|\bbut\b|\bthough\b|\binstead\b|\bplease\b|\bthanks\b|$))",
+    rf"\b(?P<cue>{_CUE})\s+{_NOT_REALLY}"
+    r"(?P<what>[^,.;!?\n()]+?)(?=[^\S\n]*(?:[,.;!?\n()]|\bbut\b|\bthough\b|\binstead\b|\bplease\b|\bthanks\b|$))",
     re.IGNORECASE,
 )
+_CUE_WORD = re.compile(rf"\b{_CUE}\b", re.IGNORECASE)  # in a title: "Dr. No", "The NeverEnding Story"
 _LASTING = re.compile(r"\b(?:never|hate|can'?t stand|dislike|don'?t like|do not like|not a (?:big )?fan of|ever)\b",
                       re.IGNORECASE)
 _FILLERS = frozenset("""
@@ -53,6 +60,15 @@ def _title_cased(phrase: str) -> bool:
     counting "I"; "crime movies" is not."""
     words = [w for w in re.findall(r"[^\W\d_][\w']*", phrase) if w not in ("I", "I'm", "I've", "I'd")]
     return sum(w[0].isupper() for w in words) >= 2
+
+
+def _holds_a_negation(match: TitleMatch) -> bool:
+    """Whether a title read holds a negation with other words ("Dr No", "Never Ending Story" typed
+    for The NeverEnding Story, "no country" for No Country for Old Men); a cue alone ("nothing too
+    long") is one even where a title has that name."""
+    said = match.phrase
+    return (bool(_CUE_WORD.search(said)) and bool(re.search(r"\w", _CUE_WORD.sub("", said)))
+            and (match.sure or (match.named and bool(_CUE_WORD.search(match.item.title)))))
 
 
 def _placeholder(number: int) -> str:
@@ -116,13 +132,13 @@ class WishReader:
 
     def _shield_titles(self, text: str) -> tuple[str, list[str]]:
         """The text with the titles that hold a negation ("Never Let Me Go", "No Country for Old
-        Men", "The Hate U Give") replaced by placeholders, so that they are not read as what is not
+        Men", "The Hate U Give", "Dr No" at the end of a sentence, "Never Ending Story" for The
+        NeverEnding Story) replaced by placeholders, so that they are not read as what is not
         wanted; and those titles, in placeholder order."""
         if not _NEGATION.search(text):
             return text, []
         matches, _ = self.matcher.match_many(text, limit=MAX_TITLES, by_meaning=False)
-        shielded = [m.phrase for m in matches
-                    if (m.sure or m.named) and _NEGATION.search(m.phrase) and _NEGATION.search(m.item.title)]
+        shielded = [m.phrase for m in matches if _holds_a_negation(m)]
         for number, phrase in enumerate(shielded):
             text = text.replace(phrase, _placeholder(number), 1)
         return text, shielded

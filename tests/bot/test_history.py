@@ -5,8 +5,9 @@ an interrupted import is resumed, and the consent and erasure rules of docs/priv
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pyarrow
 import pyarrow.parquet
@@ -19,6 +20,7 @@ from bot.vocabulary import EventType, StoreUnavailable
 
 ITEMS = ["jaws-1975", "alien-1979", "star-wars-1977", "the-godfather-1972", "toy-story-1995"]
 HEADER = "customer,sku,ordered_at,kind,stars,qty,amount,marketing_ok"
+_PLUS_TWO = timezone(timedelta(hours=2))
 
 
 def _orders(tmp_path: Path, lines: list[str], name: str = "orders.csv") -> Path:
@@ -44,7 +46,8 @@ def _shop_log(users: int = 12) -> list[str]:
             f"{'yes' if u == 0 else ''}" for u in range(users) for k in range(len(ITEMS))]
 
 
-def test_importing_the_same_file_twice_stores_every_row_once(tmp_path, store, catalog, mapping):
+def test_importing_the_same_file_twice_stores_every_row_once(tmp_path, any_store, catalog, mapping):
+    store = any_store
     path = _orders(tmp_path, _shop_log())
 
     first = import_history(store, catalog, path, mapping, batch_rows=7)  # users span batches
@@ -87,7 +90,8 @@ def test_bad_rows_are_named_by_line_and_reason_and_nothing_of_them_is_stored(tmp
     assert [user for user in ("u2", "u3", "u4", "u5", "u6", "u7") if store.user(user)] == []
 
 
-def test_an_interrupted_import_is_resumed_by_running_it_again(tmp_path, store, catalog, mapping, monkeypatch):
+def test_an_interrupted_import_is_resumed_by_running_it_again(tmp_path, any_store, catalog, mapping, monkeypatch):
+    store = any_store
     path = _orders(tmp_path, _shop_log())
     batches = 0
     real = Store.import_events
@@ -112,7 +116,22 @@ def test_an_interrupted_import_is_resumed_by_running_it_again(tmp_path, store, c
     assert sum(len(store.events(f"u{u}")) for u in range(12)) == 60
 
 
-def test_ratings_become_likes_dislikes_or_views_by_the_mapping(tmp_path, store, catalog, mapping):
+def test_new_rows_among_stored_ones_and_a_row_twice_in_a_batch_are_counted_exactly(tmp_path, any_store, catalog,
+                                                                                  mapping):
+    """A newer export repeats old rows: in one batch, new rows, one of them twice, and stored
+    ones (on PostgreSQL, the way in for a batch that is not all new)."""
+    log = _shop_log()
+    import_history(any_store, catalog, _orders(tmp_path, log[:30]), mapping)
+    newer = _orders(tmp_path, [*log[30:40], log[33], *log[25:30]], name="newer.csv")
+
+    report = import_history(any_store, catalog, newer, mapping)
+
+    assert (report.rows, report.stored, report.already_stored) == (16, 10, 6)  # 5 stored before, and the repeat
+    assert sum(len(any_store.events(f"u{u}")) for u in range(12)) == 40
+
+
+def test_ratings_become_likes_dislikes_or_views_by_the_mapping(tmp_path, any_store, catalog, mapping):
+    store = any_store
     path = _orders(tmp_path, [
         "r1,jaws-1975,1700000000,,5,,,", "r1,alien-1979,1700000001,,2,,,", "r1,toy-story-1995,1700000002,,3,,,",
         "r1,star-wars-1977,1700000003,basket,1,,,",
@@ -125,7 +144,8 @@ def test_ratings_become_likes_dislikes_or_views_by_the_mapping(tmp_path, store, 
         ("star-wars-1977", "add_to_cart", 1.0)}  # the row's own type wins over its rating
 
 
-def test_json_lines_and_parquet_with_default_column_names(tmp_path, store, catalog):
+def test_json_lines_and_parquet_with_default_column_names(tmp_path, any_store, catalog):
+    store = any_store
     rows = [{"user": "j1", "item": "jaws-1975", "time": "2026-03-01T08:00:00+01:00"},
             {"user": "j1", "item": "alien-1979", "time": 1772352000, "type": "like"}]
     jsonl = tmp_path / "events.jsonl"
@@ -214,6 +234,20 @@ def test_on_postgresql_too_rows_are_stored_once_and_erased_users_stay_out(tmp_pa
     store.engine.dispose()
 
 
+def test_on_postgresql_a_quantity_beyond_its_integer_column_is_refused_not_wrapped_around(tmp_path, postgres_url,
+                                                                                         catalog, mapping):
+    """The binary COPY would write 2**31 as -2**31; the batch goes in as text, which the server refuses."""
+    from psycopg.errors import NumericValueOutOfRange
+
+    store = Store(postgres_url)
+    path = _orders(tmp_path, ["q1,jaws-1975,1700000000,order,,1,5,", f"q1,alien-1979,1700000000,order,,{2**31},5,"])
+
+    with pytest.raises(NumericValueOutOfRange):
+        import_history(store, catalog, path, mapping)
+    assert store.events("q1") == []
+    store.engine.dispose()
+
+
 @pytest.mark.parametrize(("text", "moment"), [
     ("1700000000", datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)),
     ("2026-03-01", datetime(2026, 3, 1, tzinfo=UTC)),
@@ -276,5 +310,6 @@ def test_imported_times_are_written_as_sqlalchemy_writes_them_in_sqlite():
     dialect = sqlite.dialect()
     sqlalchemy_writes = Event.__table__.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
     for moment in (datetime(2026, 3, 1, 10, tzinfo=UTC), datetime(1999, 12, 31, 23, 59, 59, 123456, tzinfo=UTC),
-                   parse_moment("2026-03-01T12:30:00+02:00")):
+                   parse_moment("2026-03-01T12:30:00+02:00"), datetime(2026, 3, 1, 12, 30, 0, 5, tzinfo=_PLUS_TWO),
+                   datetime(2026, 3, 1, 10, tzinfo=ZoneInfo("UTC"))):  # (UTC by another name: not the fast path)
         assert sqlite_time(moment) == sqlalchemy_writes(moment.astimezone(UTC))
