@@ -127,6 +127,8 @@ class HistoryMapping:
     def _type(self, named: Any, rating: float | None) -> EventType:
         """The row's own event name (through ``types``); else, for a rating, like, dislike or
         (between the two) view; else the default type."""
+        if isinstance(named, (list, dict)):  # JSON's arrays and objects name nothing (and are no dict keys)
+            raise ValueError(f"'{self.columns['type']}' must be an event name, got {named!r}")
         known = self._seen.get(named)  # a file names a few types over and over (never a blank)
         if known is not None:
             return known

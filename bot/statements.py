@@ -169,8 +169,9 @@ def _insert_imported_postgresql(cursor: Any, users: Collection[str], events: Seq
     """The missing users in one statement, then the events through COPY (many times faster than
     INSERTs), straight into the table in a savepoint: the server stores the rows a page at a
     time and writes nothing twice, a quarter less of its time than through a scratch table.
-    If an import key is stored already (a second import, or a concurrent one), the savepoint
-    is rolled back and the rows go through the scratch table, which leaves those keys out."""
+    If an import key is taken (a second import, a concurrent one, or a row twice in the batch),
+    the savepoint is rolled back and the rows go through the scratch table, which leaves those
+    keys out."""
     from psycopg.errors import UniqueViolation  # (the driver is loaded only where PostgreSQL is used)
 
     if users:
@@ -218,6 +219,23 @@ def _copy(cursor: Any, table: str, rows: list[tuple], binary: bool) -> None:
             copy.set_types(_COPIED_TYPES)
         for row in rows:
             copy.write_row(row)
+
+
+IMPORT_LOCK = 0x626F7468  # PostgreSQL's advisory lock key of history imports against erasures and withdrawals
+
+
+def import_lock(connection: Connection, exclusive: bool = False) -> None:
+    """Take, for the rest of the transaction, the lock that keeps a batch of imported history
+    and an erasure or consent withdrawal apart: a batch reads who is erased or declined and
+    writes their events in one transaction, which none of those may commit into. On
+    PostgreSQL an advisory lock, shared by batches (they may run side by side) and taken
+    ``exclusive`` by erasures and withdrawals (rare; they wait for at most a batch). SQLite has
+    one writer at a time: a batch begins its transaction as a writer (BEGIN IMMEDIATE) before
+    its reads, and the others' writes wait for it, so nothing is needed from them."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock{'' if exclusive else '_shared'}({IMPORT_LOCK})")
+    elif not exclusive:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def consent_decisions(connection: Connection, senders: Sequence[str]) -> dict[str, bool]:

@@ -45,6 +45,7 @@ from bot.statements import (
     consent_decisions,
     ensure_user,
     erased_among,
+    import_lock,
     insert_imported,
     insert_missing_user,
     lock_consenting_user,
@@ -210,22 +211,22 @@ class Store:
         known = known_users if known_users is not None else set()
         senders = list({event.sender_id: None for event in events})
         self._ensure_schema()
-        with unavailable_as_error(), self.engine.connect() as connection:  # reads first: the write below starts writing
+        with unavailable_as_error(), self.engine.begin() as connection:
+            import_lock(connection)  # no erasure or withdrawal commits between these reads and the writes
             decisions = consent_decisions(connection, senders)
             erased = erased_among(connection, senders)
-        blocked = {s for s in senders if decisions.get(s) is False or (s in erased and decisions.get(s) is not True)}
-        allowed = [event for event in events if event.sender_id not in blocked] if blocked else events
-        users = set(senders) - blocked  # each has an event in ``allowed``
-        consenting = [s for s in {e.sender_id: None for e in allowed if e.consent} if decisions.get(s) is None]
-        stored = 0
-        if users:
-            now = utcnow()
-            with unavailable_as_error(), self.engine.begin() as connection:
+            blocked = {s for s in senders if decisions.get(s) is False or (s in erased and decisions.get(s) is not True)}
+            allowed = [event for event in events if event.sender_id not in blocked] if blocked else events
+            users = set(senders) - blocked  # each has an event in ``allowed``
+            consenting = [s for s in {e.sender_id: None for e in allowed if e.consent} if decisions.get(s) is None]
+            stored = 0
+            if users:
+                now = utcnow()
                 stored = insert_imported(connection, users - known, allowed, now)
                 if consenting:
                     connection.execute(insert(Consent), [
                         {"sender_id": s, "granted": True, "channel": "import", "created_at": now} for s in consenting])
-            known |= users
+        known |= users
         skipped_rows = len(events) - len(allowed)
         return ImportedBatch(stored, len(allowed) - stored, skipped_rows, blocked, len(consenting), users)
 
@@ -389,6 +390,8 @@ class Store:
         """Record a consent decision; a withdrawal also deletes everything learned from the
         user (preferences, events) in the same transaction, so it is never used again."""
         with self.transaction() as session:
+            if not granted:
+                import_lock(session.connection(), exclusive=True)  # not amid a batch of imported history
             user = ensure_user(session, sender_id, lock="update")  # waits for consented writes
             if not granted:
                 session.execute(delete(Event).where(Event.sender_id == sender_id))
@@ -612,6 +615,7 @@ class Store:
         shop's history again leaves them out; True if there was anything to delete (else nothing
         is written)."""
         with self.transaction() as session:
+            import_lock(session.connection(), exclusive=True)  # not amid a batch of imported history
             aliases = list(session.scalars(select(SenderLink.alias).where(SenderLink.sender_id == sender_id)))
             for table in (Event, Preference, Consent, ExportToken, HandoffRequest, LinkCode):
                 session.execute(delete(table).where(table.sender_id.in_([sender_id, *aliases])))

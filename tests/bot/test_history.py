@@ -163,6 +163,63 @@ def test_json_lines_and_parquet_with_default_column_names(tmp_path, any_store, c
         ("alien-1979", "like", datetime(2026, 3, 1, 8, tzinfo=UTC))}
 
 
+def test_json_values_that_are_arrays_or_objects_are_bad_rows_named_by_line(tmp_path, store, catalog):
+    rows = [{"user": "j1", "item": "jaws-1975", "time": 1772352000, "type": ["like"]},
+            {"user": "j1", "item": "jaws-1975", "time": 1772352000, "type": {"name": "like"}},
+            {"user": ["j1"], "item": "jaws-1975", "time": 1772352000},
+            {"user": "j1", "item": "jaws-1975", "time": [1772352000]},
+            {"user": "j1", "item": "jaws-1975", "time": 1772352000, "rating": [5]},
+            {"user": "j1", "item": "alien-1979", "time": 1772352000, "type": "like"}]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+
+    report = import_history(store, catalog, path)
+
+    assert (report.rows, report.stored, report.bad_rows) == (6, 1, 5)
+    assert report.problems == [
+        f"{path}:1: 'type' must be an event name, got ['like']",
+        f"{path}:2: 'type' must be an event name, got {{'name': 'like'}}",
+        f"{path}:3: 'user' must be an id (text or a whole number), got ['j1']",
+        f"{path}:4: 'time' must be Unix seconds or an ISO 8601 date-time, got '[1772352000]'",
+        f"{path}:5: 'rating' must be a number, got [5]",
+    ]
+
+
+@pytest.mark.parametrize("leave", ["erase", "withdraw"])
+def test_an_erasure_or_withdrawal_during_a_batch_waits_for_it_and_then_deletes_what_it_stored(
+        tmp_path, any_store, catalog, mapping, monkeypatch, leave):
+    """The batch reads who is erased or declined and writes in one transaction that neither can
+    commit into: were one to slip between the two, the user's history would be stored again.
+    It is started after the batch has read, and given time to finish."""
+    import threading
+
+    from bot import store as store_module
+
+    store = any_store
+    store.set_consent("u1", True, channel="chat")
+    store.add_event("u1", EventType.LIKE, "jaws-1975", channel="chat")
+    erasing = threading.Thread(target=store.erase, args=("u1",)) if leave == "erase" else \
+        threading.Thread(target=store.set_consent, args=("u1", False, "chat"))
+    real_erased_among = store_module.erased_among
+
+    def erased_among_then_erase(connection, senders):
+        erased = real_erased_among(connection, senders)
+        if not erasing.is_alive() and not erasing.ident:
+            erasing.start()
+            erasing.join(timeout=1.0)  # done at once, were the batch not holding it off
+        return erased
+
+    monkeypatch.setattr(store_module, "erased_among", erased_among_then_erase)
+    report = import_history(store, catalog, _orders(tmp_path, _shop_log(2)), mapping)
+    erasing.join(timeout=30)
+
+    assert not erasing.is_alive()
+    assert report.stored == 10  # u1's rows went in before the erasure committed...
+    assert store.events("u1") == []  # ...and the erasure or withdrawal took them out
+    monkeypatch.undo()
+    assert import_history(store, catalog, _orders(tmp_path, _shop_log(2)), mapping).skipped_users == {"u1"}
+
+
 def test_a_bad_mapping_or_an_unreadable_file_imports_nothing(tmp_path, store, catalog):
     bad = tmp_path / "bad.yml"
     bad.write_text("columns: {customer: user}\ntypes: {order: refund}\nratings: {like_at: 2, dislike_at: 4}\n")
