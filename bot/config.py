@@ -218,8 +218,9 @@ def _positive_int(env: Mapping[str, str], key: str, default: str, unit: str) -> 
 
 
 def _whole_number(env: Mapping[str, str], key: str, default: str, unit: str) -> int:
-    value = env.get(key, default)
-    if not value.isdigit():
+    """Digits 0-9 around which spaces are left out ("²" is a digit to ``isdigit`` but no number)."""
+    value = env.get(key, default).strip()
+    if not (value.isascii() and value.isdigit()):
         raise ConfigError(f"{key}={value!r} must be a whole number of {unit}")
     return int(value)
 

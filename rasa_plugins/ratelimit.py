@@ -113,8 +113,9 @@ class SenderLimits:
 
 
 def per_minute(env: Mapping[str, str]) -> int:
+    """The limit as bot/config.py reads it for the action server (tests/rasa_plugins check both agree)."""
     value = env.get(LIMIT_VARIABLE, str(DEFAULT_PER_MINUTE)).strip()
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise InvalidConfigException(
             f"{LIMIT_VARIABLE}={value!r} must be a whole number of messages a minute (0: no limit)"
         )

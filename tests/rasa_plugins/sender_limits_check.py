@@ -9,7 +9,9 @@ check builds the limits it needs.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import socket
 import sys
 import uuid
@@ -22,6 +24,7 @@ from rasa_plugins import ratelimit
 from rasa_plugins.ratelimit import SenderLimits
 
 REDIS_URL = sys.argv[1]
+LIMIT_CASES = json.loads(os.environ["LIMIT_CASES"])  # value: the limit the engine's settings read, or None if refused
 TOO_FAST = "You're sending messages faster than I can read them."
 
 
@@ -94,6 +97,16 @@ def _():
     assert reply["recipient_id"] == "web-1" and reply["text"].startswith(TOO_FAST), reply
     assert processed == ["one", "two"]
     assert say("hello", sender="web-2")[0]["text"] == "normal answer"
+
+
+@check("the limit is read as the engine's settings read it, or refused alike")
+def _():
+    for value, expected in LIMIT_CASES.items():
+        try:
+            read = ratelimit.per_minute({"BOT_RATE_LIMIT_PER_SENDER": value})
+        except InvalidConfigException:
+            read = None
+        assert read == expected, (value, read, expected)
 
 
 @check("install: a malformed limit stops start-up naming the variable; 0 installs nothing")
