@@ -76,6 +76,19 @@ Eldest (Inheritance, #1-2)" for "eragon and eldest"), a predicate ("you're home 
 were perfect") or the head of a phrase ("get out of our heads"). Another title that is some
 other item's name is a tie of that name, for the other titles of the message to choose
 ("Northern Lights and The Subtle Knife": Pullman's).
+
+How people answer "which did you like?" in chat (issue 19, the fourth blind development sets):
+words as chat spells them, typed lowercase between words, are those words ("toy story 2 n 3",
+"catch me if u can"), and so is "and" in the languages people mix in ("Titanic y The Notebook",
+"la dolce vita e cinema paradiso"), while "E.T." and "ET" stay names; "w/" is "with" and "Pvt"
+"private"; "etc", "obvs", "every" ("elf and love actually every december") end a title; "even" before
+a word makes it one of the sentence ("catching fire even better"); a number after next year is
+no year ("Blade Runner (the original, not 2049)"); a series' name and a number name the book noted
+so ("twilight 2"), and a title of another script is no number ("2 ضباط" names no "2"); the last
+word of a short title, of no other title or category, typed capitalized in a list names it
+("Totoro and Mononoke"; not "Prisoners" of a long title). The request reader drops a title taken
+back ("Se7en, sorry I meant Zodiac") and one dismissed after it ("mockingjay not so much",
+"Allegiant I haven't read yet", "didn't read the death cure").
 """
 
 from __future__ import annotations
@@ -129,7 +142,9 @@ _SENTENCE_BREAK = re.compile(r"(?<=\w)\.\s+")  # "Das Parfum. Die Geschichte ein
 _TITLE_PARTS = re.compile(r"\s*:\s+|\s+-\s+")  # "Star Wars: Episode V - The Empire Strikes Back"
 # a dash between spaces breaks ("Heat - Mann"); a smiley ends a sentence ("good morning :) Help me")
 # an arrow breaks as a dash does ("Alien -> Aliens"); "20,000" is one number; "'79" a year
-_TOKEN = re.compile(r"(?<![a-z0-9])'\d\d(?![a-z0-9])|\d{1,3}(?:,\d{3})+(?![0-9])|[a-z0-9]+|&|[:;]-?[()]|-+>|=+>"
+# ("w/" is "with": "the girl who played w/ fire")
+_TOKEN = re.compile(r"(?<![a-z0-9])w/(?=\s*[a-z])"
+                    r"|(?<![a-z0-9])'\d\d(?![a-z0-9])|\d{1,3}(?:,\d{3})+(?![0-9])|[a-z0-9]+|&|[:;]-?[()]|-+>|=+>"
                     r"|[,;/\n.!?*+|=]|(?<!\S)-+(?!\S)")
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
@@ -152,7 +167,11 @@ _SPELLED = {int(digits): word for word, digits in _NUMBER_WORDS.items()} | {1: "
 # a digit standing for its number word inside a word: "Se7en" is "seven", "Thr3e" "three"
 _LEET = re.compile(r"^([a-z]+)(\d{1,2})([a-z]+)$")
 # and common abbreviations as the word ("Sunset Blvd", "Dr Zhivago", "Godfather Pt 2", "Alien vs Predator")
-_ABBREVIATIONS = {"blvd": "boulevard", "dr": "doctor", "mr": "mister", "pt": "part", "vol": "volume"}
+_ABBREVIATIONS = {"blvd": "boulevard", "dr": "doctor", "mr": "mister", "pt": "part", "pvt": "private", "vol": "volume"}
+# Words as chat spells them, and "and" in the languages people mix in: "toy story 2 n 3", "catch
+# me if u can", "me encantó Coco y Up", "la dolce vita e cinema paradiso". Read so only typed
+# lowercase between two words ("E.T.", "ET" and "Stephen King's N." stay names); "w/" always.
+_CHAT_WORDS = {"n": "and", "u": "you", "y": "and", "e": "and", "et": "and", "und": "and", "och": "and", "og": "and"}
 _VERSUS = {"vs": "v", "versus": "v"}  # between two names: "Ford vs Ferrari" is Ford v Ferrari
 # "Twenty Thousand Leagues Under the Sea" typed "20,000 Leagues ..."
 _MULTIPLIERS = {"hundred": 100, "thousand": 1000}
@@ -188,7 +207,7 @@ _SEPARATORS = frozenset({"and", "or", "plus", "nor"})
 # A title of one real word typed lowercase right after these is a word of the sentence: "my
 # daughter", "set in paris", "what next".
 _DETERMINERS = frozenset("""my your his her our their in at on what a an the this that some any about with for
-                           something anything nothing everything last next every each""".split())
+                           something anything nothing everything last next every each even""".split())
 # A pronoun and "be" before words typed lowercase make them a predicate: "you're home alone", "they were perfect"
 _SUBJECTS = frozenset("i you we they he she it".split())
 _COPULAS = frozenset("m re s am are is was were".split())
@@ -213,7 +232,7 @@ _FILLERS = _SEPARATORS | frozenset(
     made makes cry great amazing awesome style vibe vibes fan fans
     hi hello hey heya hiya yo morning evening afternoon lol haha omg btw tbh idk help up after ever
     adore adores adored rewatch rewatched rewatching watching binge binged recently hooked such between
-    under below above since go lets let big huge all vs versus first original
+    under below above since go lets let big huge all vs versus first original etc obvs obviously tho meh every
     """.split()
 )
 
@@ -294,7 +313,7 @@ def _asides_apart(text: str) -> str:
 def _aside_apart(aside: re.Match[str]) -> str:
     """One aside as breaks, or as its year alone in brackets when it has one."""
     said = aside.group(0)
-    year = _ASIDE_YEAR.search(said)
+    year = next((m for m in _ASIDE_YEAR.finditer(said) if _a_year(m.group(0))), None)
     if year is None:
         return said.replace("(", ";").replace(")", ";")
     opening = said.index("(")
@@ -311,7 +330,18 @@ def _tokenize(text: str) -> list[_Token]:
         if word in _PUNCTUATION and tokens and tokens[-1].word in _PUNCTUATION:
             continue  # "?!..." is one break
         tokens.append(_Token(word, origin[m.start()], origin[m.end() - 1] + 1))
-    return tokens
+    return [_Token(_CHAT_WORDS[t.word], t.start, t.end) if _a_chat_word(text, tokens, k) else t
+            for k, t in enumerate(tokens)]
+
+
+def _a_chat_word(text: str, tokens: list[_Token], k: int) -> bool:
+    """Whether token k is a word as chat spells it: typed lowercase between spaces, with a word
+    on each side ("Titanic y The Notebook", "catch me if u can"), not a letter of initials ("e.t.")."""
+    token = tokens[k]
+    if token.word not in _CHAT_WORDS or not 0 < k < len(tokens) - 1 or not text[token.start:token.end].islower():
+        return False
+    spaced = text[token.start - 1:token.start] == " " and text[token.end:token.end + 1] == " "
+    return spaced and tokens[k - 1].word.isalnum() and tokens[k + 1].word.isalnum()
 
 
 def _word(token: str) -> str:
@@ -319,6 +349,8 @@ def _word(token: str) -> str:
     full stop, "20,000" is 20000 and "'79" 1979."""
     if token.isalnum():
         return token
+    if token == "w/":
+        return "with"
     if token[0] in ":;" and len(token) > 1:
         return "."
     if token[0] == "'":
@@ -326,6 +358,11 @@ def _word(token: str) -> str:
     if token[0].isdigit() and "," in token:
         return token.replace(",", "")
     return "and" if token == "&" else "-" if token.startswith("-") or token.endswith(">") else token
+
+
+def _a_year(word: str) -> bool:
+    """Whether a word is a year a title may have: "1995", not "2049" (Blade Runner 2049)."""
+    return bool(_YEAR.match(word)) and int(word) <= date.today().year + 1
 
 
 def _full_year(two_digits: int) -> str:
@@ -466,7 +503,7 @@ class _Message:
         self.text = text
         self.tokens = _tokenize(text)[:MAX_TOKENS]
         self.punct = [t.word in _PUNCTUATION for t in self.tokens]
-        self.year = [bool(_YEAR.match(t.word)) for t in self.tokens]
+        self.year = [_a_year(t.word) for t in self.tokens]
         self.breaks = [p or t.word in _FILLERS or y for t, p, y in zip(self.tokens, self.punct, self.year)]
         self.hard = [p or t.word in _SEPARATORS for t, p in zip(self.tokens, self.punct)]
         self.asides = [aside.span() for aside in _ASIDE.finditer(text)]  # comments in brackets
@@ -583,6 +620,14 @@ def _short_names(items: Iterable[Item], titles: dict[str, str], shorten: Callabl
     return {i: key for i, key in keys.items() if key and key != titles[i] and not key.replace(" ", "").isdigit()}
 
 
+def _title_key(title: str) -> str:
+    """A title's key; none when its letters are not Latin and only a number is left ("2 ضباط"
+    is found by meaning, never as the "2" of "percy jackson 1 & 2")."""
+    key = normalize_title(title)
+    foreign = any(char.isalpha() and not _fold(char)[0].strip() for char in title)
+    return "" if foreign and not any(char.isalpha() for char in key) else key
+
+
 def _first_sentence(title: str) -> str:
     """A title without what follows a full stop, when both are of two words or more: "Das Parfum.
     Die Geschichte eines Mörders" is "Das Parfum"; "Dr. No" stays whole."""
@@ -627,11 +672,12 @@ class TitleMatcher:
         self.catalog = catalog
         self.index = index
         self.encoder = encoder
-        self._titles = {item.id: normalize_title(item.title) for item in catalog.items}
+        self._titles = {item.id: _title_key(item.title) for item in catalog.items}
         # with its article, without a note: "heat" is Heat, not The Heat; "red queen" is no "The Red Queen (...)"
         self._typed = {item.id: " ".join(_words(_TITLE_NOTE.sub("", item.title))) for item in catalog.items}
         self._marks = {i.id: _marks([t.word for t in _tokenize(_TITLE_NOTE.sub("", i.title))]) for i in catalog.items}
         self._categories = {normalize_title(c) for c in catalog.categories}
+        self._category_words = {word for category in self._categories for word in category.split()}
         # Shorter names people type, looked up after the whole titles: without a trailing note in
         # parentheses ("The Hunger Games (The Hunger Games, #1)"), then without the subtitle after
         # a colon ("Freakonomics: A Rogue Economist ..."), unless only a number is left ("2001").
@@ -1073,8 +1119,10 @@ class TitleMatcher:
                 marks = _marks([t.word for t in message.tokens[i:j]])
                 # a word alone may be an acronym: typed in capitals, or lowercase in a list or alone
                 capitals = True if j == i + 1 and message.in_capitals(i) else False if j == i + 1 and (whole or listed) else None
+                # a capitalized word of one title alone in a list names it: "Kiki, Totoro and Mononoke"
+                distinct = j == i + 1 and listed and message.capitalized(i)
                 found = self._match_span(message, words, year, named, fuzzy, marks=marks, capitals=capitals,
-                                         listed=listed or whole)
+                                         listed=listed or whole, distinct=distinct)
                 if found is None or (credited and not self._in_named_category(found.item_id, message)) or (
                         not (as_name or whole) and self._a_word_of_the_sentence(message, i, j, words, found.item_id, listed)):
                     continue
@@ -1251,6 +1299,7 @@ class TitleMatcher:
     def _match_span(
         self, message: _Message, words: list[str], year: int | None, as_name: bool, fuzzy: bool,
         lookalike: bool = False, marks: tuple[str, ...] = (), capitals: bool | None = None, listed: bool = False,
+        distinct: bool = False,
     ) -> _Found | None:
         """How the span's words name an item: exactly, with typos, as part of a title, or (when
         asked) as a lookalike. A title of filler words alone ("It") counts only typed as a name;
@@ -1270,6 +1319,8 @@ class TitleMatcher:
             return None
         if not ids and key.endswith(" 1") and not key[:-2].isdigit():  # "rocky 1", "die hard 1": the first
             ids = self._firsts(self._named(message, key[:-2], marks))
+        if not ids and key[-1:].isdigit():  # "twilight 2": New Moon (Twilight, #2)
+            ids = self._numbered_in_series(key)
         if not ids and capitals is not None and len(words) == 1:  # "LOTR", "acotar" (a word alone: ``capitals``
             ids = self._by_acronym(words[0], capitals)  # tells whether it was typed so)
         # a title of fillers counts typed as a name or with its year ("the thing 1982"); the name of
@@ -1296,7 +1347,7 @@ class TitleMatcher:
                     and _numbers(key) == _numbers(title)
                     and self._a_typo(key, title, words, self._typed[item_id])):
                 kind, rank = _TYPO, ratio
-            elif len(key) < len(title) and self._is_part(key, title):
+            elif len(key) < len(title) and (self._is_part(key, title) or distinct and self._a_distinct_word(key, title)):
                 kind, rank = _PART, fuzz.partial_ratio(key, title)
             elif lookalike and ratio >= LOOKALIKE_MIN_SCORE:
                 kind, rank = _LOOKALIKE, ratio
@@ -1307,6 +1358,13 @@ class TitleMatcher:
             if best is None or order > best[0]:
                 best = (order, _Found(item_id, float(ratio), kind, year_ok))
         return best[1] if best else None
+
+    def _numbered_in_series(self, key: str) -> list[str]:
+        """The item a series' name and a number name, by the series noted in titles: "twilight 2"
+        is New Moon (Twilight, #2), as "toy story 2" is Toy Story 2."""
+        head, _, number = key.rpartition(" ")
+        item_id = self._numbered.get((head, int(number))) if head and number.isdigit() else None
+        return [item_id] if item_id else []
 
     def _collects(self, message: _Message, ids: list[str], words: list[str]) -> bool:
         """Whether the items are collections ("Eragon & Eldest (Inheritance, #1-2)") of titles the
@@ -1396,6 +1454,16 @@ class TitleMatcher:
             return (len(words[0]) >= RARE_WORD_MIN_LENGTH  # ("Everything Everywhere": one real word)
                     and len({self._keys[p][0] for p in self._postings.get(words[0], ())}) == 1)
         return all(any(fuzz.ratio(w, t) >= TYPO_MIN_SCORE for t in title.split()) for w in words)
+
+    def _a_distinct_word(self, key: str, title: str) -> bool:
+        """Whether one word, RARE_WORD_MIN_LENGTH letters or more, is the last word of this short
+        title (three words at most) and of no other item's nor a category's ("Tolkien"): a name of
+        it typed as one in a list ("Totoro" of My Neighbor Totoro, "Mononoke"), where the last of
+        a long title is a word of the sentence ("Prisoners" is no Free Angela and All Political Prisoners)."""
+        words = title.split()
+        return (" " not in key and len(key) >= RARE_WORD_MIN_LENGTH and len(words) <= 3 and words[-1] == key
+                and key not in _FILLERS and key not in self._category_words
+                and len({self._keys[p][0] for p in self._postings.get(key, ())}) == 1)
 
     def _candidates(self, message: _Message, key: str) -> list[int]:
         """Titles sharing the most with the span: its words or the title words its typos stand for,

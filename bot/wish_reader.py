@@ -7,7 +7,9 @@ dropped are the topic ("candles", "christmas", "murder"), which the recommender 
 only vocabulary here is English request grammar; nothing is about a kind of item, except the
 catalog's own nouns (the questionnaire's "movie"/"book"). Praise is no negation ("nothing beats
 Heat"), what is not wanted ends at a bracket ("Oldboy (not the remake) & ..."), and a title that
-holds a negation ("Dr. No", "Never Let Me Go") is wanted.
+holds a negation ("Dr. No", "Never Let Me Go") is wanted. A title taken back for another ("Se7en,
+sorry I meant Zodiac") and one dismissed after it ("mockingjay not so much", "Allegiant I haven't
+read yet") are not.
 """
 
 from __future__ import annotations
@@ -24,11 +26,18 @@ _NOT_REALLY = (r"(?!sure\b|really sure\b|fussed\b|bothered\b|picky\b|matter\b|id
                r"|thanks\b|problem\b|beats?\b|tops?\b|compares?\b|comes? close\b)")
 _CUE = (r"(?:not a (?:big )?fan of|no more|can'?t stand|"  # the longer cues first: "not a fan of" is no "not"
         r"(?:don'?t|do not|dont|doesn'?t|won'?t) (?:want|like|need|show|give|recommend|suggest|include|care for)|"
+        r"(?:didn'?t|did not|haven'?t|have not) (?:read|see|seen|watch|watched|finish|finished|like)|"
         r"no|not|without|nothing|never|avoid|except|excluding|hate|dislike)")
 # what is not wanted ends at a break, or a bracket: "Oldboy (not the remake) & Memories of Murder"
 _NEGATION = re.compile(
     rf"\b(?P<cue>{_CUE})\s+{_NOT_REALLY}"
     r"(?P<what>[^,.;!?\n()]+?)(?=[^\S\n]*(?:[,.;!?\n()]|\bbut\b|\bthough\b|\binstead\b|\bplease\b|\bthanks\b|$))",
+    re.IGNORECASE,
+)
+# what a clause dismisses after it: "mockingjay not so much", "Allegiant I haven't read yet"
+_DISMISSAL = re.compile(
+    r"(?P<what>[^,.;!?\n()]+?)\s+(?:not so much|(?:which |that )?i (?:haven'?t|have not|didn'?t|did not) "
+    r"(?:read|seen|watched|finished)(?: (?:it|them))?(?: yet)?)(?=[^\S\n]*(?:[,.;!?\n()]|lol\b|$))",
     re.IGNORECASE,
 )
 _CUE_WORD = re.compile(rf"\b{_CUE}\b", re.IGNORECASE)  # in a title: "Dr. No", "The NeverEnding Story"
@@ -47,6 +56,10 @@ _FILLERS = frozenset("""
     this those to today tonight too try u up us ve very want wanna was watch we week weekend what whats which while
     will with would ya yeah yes you your
 """.split())
+# a title taken back for the next one: "Se7en, sorry I meant Zodiac", "Carrie, I mean Misery",
+# "The Da Vinci Code... no wait, Angels & Demons"
+_CORRECTION = re.compile(r"\b(?:(?:sorry|oops|no wait|wait no|or rather)\b[\s,.]*(?:i\s+)?(?:meant|mean)?|i\s+meant?)\b[\s,:.]*",
+                         re.IGNORECASE)
 _OF_THE_KIND = frozenset("item items thing things product products one ones".split())
 MAX_TOPIC_WORDS = 8
 MAX_TITLES = 10
@@ -98,7 +111,7 @@ class WishReader:
         self._nouns = _OF_THE_KIND | {noun.lower() for noun in item_nouns}
 
     def read(self, text: str) -> Wish:
-        text, titled = self._shield_constraint_titles(text)
+        text, titled = self._shield_constraint_titles(self._without_taken_back(text))
         constraints = parse_constraints(text)
         text, shielded = self._shield_titles(_unshield(without_constraints(text), titled))
         wanted, avoided, lasting = self._split_negations(text)
@@ -118,6 +131,23 @@ class WishReader:
                     topic=self._topic(self._without_categories(wanted)), avoid_categories=tuple(avoid_categories),
                     avoid_topics=avoid_topics, constraints=constraints,
                     lasting=lasting and bool(avoid_categories or avoid_topics))
+
+    def _without_taken_back(self, text: str) -> str:
+        """The text without the titles taken back: the one typed right before a correction
+        ("Se7en, sorry I meant Zodiac") when another follows it. A correction names no title
+        otherwise ("Heat, sorry for the typos", "I mean, anything by Nolan")."""
+        for cue in reversed(list(_CORRECTION.finditer(text))):
+            before, after = text[:cue.start()], text[cue.end():]
+            typed = before.rstrip(" ,.;:!?-")
+            named = self._sure_phrases(typed) if typed else []
+            if named and typed.lower().endswith(named[-1].lower()) and self._sure_phrases(after):
+                text = typed[:len(typed) - len(named[-1])] + " , " + after
+        return text
+
+    def _sure_phrases(self, text: str) -> list[str]:
+        """The phrases of the titles the text surely names, in order."""
+        matches, _ = self.matcher.match_many(text, limit=MAX_TITLES, by_meaning=False)
+        return [m.phrase for m in matches if m.sure or m.named]
 
     def _shield_constraint_titles(self, text: str) -> tuple[str, list[str]]:
         """The text with the titles that read like a constraint ("Mad Max 2": at most 2; "Up to
@@ -147,7 +177,9 @@ class WishReader:
     def _split_negations(text: str) -> tuple[str, list[str], bool]:
         """The wanted part of the text, the phrases said not to be wanted, and whether they
         were said as a standing dislike ("i hate musicals") rather than for now ("no musicals")."""
-        avoided = [match.group("what").strip() for match in _NEGATION.finditer(text)]
+        avoided = [match.group("what").strip() for match in _DISMISSAL.finditer(text)]
+        text = _DISMISSAL.sub(" ", text)
+        avoided += [match.group("what").strip() for match in _NEGATION.finditer(text)]
         lasting = any(_LASTING.search(match.group("cue")) for match in _NEGATION.finditer(text))
         return _NEGATION.sub(" ", text), [a for a in avoided if a], lasting
 
