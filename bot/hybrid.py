@@ -18,14 +18,17 @@ search, ``bot.evaluation.runner.ENGINE_SEARCH``: ``bot eval`` offline, ``bot tun
   (users clustered on their taste with bot.segments; a new user's segment is the one nearest
   their onboarding answers); off by default, swept by ``bot eval``;
 - diversity: maximal marginal relevance reorders the best items so the top is varied;
-- novelty: an optional penalty on all-time popularity (interactions before ``now``), a
-  control against popularity bias; off by default, swept by ``bot eval``.
+- novelty: all-time popularity (interactions before ``now``, log counts scaled like the
+  others) *subtracted* with its weight, in proportion to how far from the mainstream the user's
+  own likes are (1 - their mean popularity; nothing without likes): a control against
+  popularity bias calibrated to the user, so who picks what few others have is not pushed to
+  the bestsellers; searched per data set by ``bot eval``.
 
-The personal components (all but trend and segment) are trusted in proportion to how much
-is known: their weight is multiplied by n / (n + history_shrinkage) for a history of n items,
-so a user who only answered the questionnaire gets mostly what is fresh, nudged by their
+The personal components (all but trend, novelty and segment) are trusted in proportion to how
+much is known: their weight is multiplied by n / (n + history_shrinkage) for a history of n
+items, so a user who only answered the questionnaire gets mostly what is fresh, nudged by their
 taste. The segment prior takes the rest, history_shrinkage / (n + history_shrinkage): it
-speaks for a new user and fades as their own history grows.
+speaks for a new user and fades as their own history grows (``part_weights``).
 """
 
 from __future__ import annotations
@@ -68,8 +71,9 @@ DEFAULTS: dict[str, float] = {
 }
 # Parameters that change what `fit` learns; the others only weigh or read it (`with_params`).
 FIT_PARAMS = ("itemitem_l2",)
-TREND_STEP_S = 60  # a live request's trend row is recomputed at most this often
-PARTS = ("trend", "cooccurrence", "content", "era", "category", "segment", "itemitem")
+LIVE_STEP_S = 60  # a live request's trend and popularity rows are recomputed at most this often
+PARTS = ("trend", "novelty", "cooccurrence", "content", "era", "category", "segment", "itemitem")
+COSTLY_PARTS = ("novelty", "segment", "itemitem")  # computed only when they weigh something
 VECTOR_CHUNK = 50_000  # item vectors read at a time when fitting (a 1M catalog's are 1.5 GB)
 DIVERSITY_POOL = 30  # MMR re-ranks this many of the best items into the first places
 DIVERSITY_DEPTH = 10
@@ -87,6 +91,16 @@ class VectorRows(Protocol):
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+
+
+def part_weights(params: Mapping[str, float], known: np.ndarray | float) -> dict[str, np.ndarray | float]:
+    """Each part's signed weight in the score of users with ``known`` history items: the
+    personal parts trusted by n / (n + history_shrinkage), the segment prior given the rest,
+    the trend alike for everyone and the novelty subtracted alike. The offline score and the
+    live recommender both weigh the parts with it, so what is evaluated is what is served."""
+    trust = known / (known + params["history_shrinkage"])
+    share = {"trend": 1.0, "novelty": -1.0, "segment": 1.0 - trust}
+    return {name: params[name] * share.get(name, trust) for name in PARTS}
 
 
 def _scale_rows(matrix: np.ndarray) -> np.ndarray:
@@ -131,8 +145,8 @@ class HybridRanker(Ranker):
         self._event_segments = np.zeros(0, np.int32)  # the segment of each of _times' events
         self._segment_events: list[tuple[np.ndarray, np.ndarray]] = []  # (times, items) per segment
         self._segment_cache: dict[tuple[int, int], np.ndarray] = {}  # (segment, minute): live rows
-        self._trend_cache: tuple[int, np.ndarray] | None = None  # (minute, trend row) for live requests
-        self._rising: tuple[int, np.ndarray] | None = None  # (k, the trend row's best k rows) while cached
+        self._live_rows: dict[str, tuple[int, np.ndarray]] = {}  # part: (minute, whole-catalog row) for live requests
+        self._rising: tuple[int, int, np.ndarray] | None = None  # (minute, k, the trend row's best k rows)
 
     def settings(self) -> dict[str, object]:
         return dict(self.params)
@@ -145,7 +159,7 @@ class HybridRanker(Ranker):
             raise ValueError(f"cannot change {', '.join(changed or sorted(set(params) - set(DEFAULTS)))} without a fit")
         other = copy.copy(self)
         other.params = {**self.params, **params}
-        other._trend_cache, other._rising, other._segment_cache = None, None, {}
+        other._live_rows, other._rising, other._segment_cache = {}, None, {}
         return other
 
     def fit(self, log: InteractionLog) -> HybridRanker:
@@ -153,7 +167,7 @@ class HybridRanker(Ranker):
             raise ValueError(f"log has {log.n_items} items, the model {self.n_items}")
         positive = log.weights > 0
         order = np.argsort(log.times[positive], kind="stable")
-        self._trend_cache = None
+        self._live_rows, self._rising = {}, None
         self._times = log.times[positive][order]
         self._items = log.items[positive][order]
         users = sp.csr_matrix(
@@ -223,7 +237,7 @@ class HybridRanker(Ranker):
             if data["item_ids"].tolist() != list(item_ids):
                 return False
             self._times, self._items = data["times"], data["items"]
-            self._trend_cache = None
+            self._live_rows, self._rising = {}, None
             self._similar = sp.csr_matrix(
                 (data["values"], (data["rows"], data["cols"])), shape=(self.n_items, self.n_items)
             )
@@ -247,6 +261,7 @@ class HybridRanker(Ranker):
         recency = self._history_matrix(histories)
         compute = {
             "trend": lambda: self._trend(np.asarray(now, dtype=np.int64), columns),
+            "novelty": lambda: self._novelty(histories, np.asarray(now, dtype=np.int64), columns),
             "cooccurrence": lambda: self._cooccurrence(recency, columns),
             "content": lambda: self._content(recency, columns),
             "era": lambda: self._era(histories, columns),
@@ -259,18 +274,16 @@ class HybridRanker(Ranker):
 
     def parts_to_compute(self, weights: Mapping[str, float]) -> list[str]:
         """The components a score with these weights is made of, in ``PARTS`` order: the
-        segment prior and the item-item part only when they weigh something (they cost)."""
-        return [part for part in PARTS if part not in ("segment", "itemitem") or weights.get(part, 0.0) > 0]
+        novelty, the segment prior and the item-item part only when they weigh something (they cost)."""
+        return [part for part in PARTS if part not in COSTLY_PARTS or weights.get(part, 0.0) > 0]
 
     def score(self, histories: Sequence[History], now: np.ndarray) -> np.ndarray:
         parts = self.components(histories, now, parts=self.parts_to_compute(self.params))
         known = np.array([len(h.items) for h in histories], dtype=np.float32)[:, None]
-        trust = known / (known + self.params["history_shrinkage"])
-        total = self.params["trend"] * parts.pop("trend")
+        weights = part_weights(self.params, known)
+        total = np.zeros((len(histories), self.n_items), np.float32)
         for name, matrix in parts.items():
-            total += self.params[name] * (1.0 - trust if name == "segment" else trust) * matrix
-        if self.params["novelty"] > 0:
-            total -= self.params["novelty"] * self._popularity(np.asarray(now, dtype=np.int64))
+            total += weights[name] * matrix
         if self.params["diversity"] > 0:
             self._diversify(total, histories)
         return total
@@ -314,38 +327,47 @@ class HybridRanker(Ranker):
         return (chosen / np.where(peak > 0, peak, 1.0)[:, None]).astype(np.float32)
 
     def _trend(self, now: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
-        """What is rising: interactions before ``now`` decayed with the trend half-life.
-
-        A live request (``columns`` given) reads a whole-catalog row computed at most once a
-        minute (``TREND_STEP_S``): counting at 1M items is the one catalog-wide step left in a
-        request, and a minute moves a trend of hours' half-life by under 0.1%."""
+        """What is rising: interactions before ``now`` decayed with the trend half-life."""
         half_life = self.params["trend_half_life_hours"] * 3600.0
         if columns is None:
             return self._counts_before(now, half_life)
-        return np.stack([self._live_trend(int(moment), half_life)[columns] for moment in now])
+        return np.stack([self._live_row("trend", int(moment), half_life)[columns] for moment in now])
 
-    def _live_trend(self, moment: int, half_life: float) -> np.ndarray:
-        step = moment - moment % TREND_STEP_S
-        cached = self._trend_cache
+    def _novelty(self, histories: Sequence[History], now: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
+        """All-time popularity before ``now`` (no decay), times each user's distance from the
+        mainstream: 1 - the mean popularity of what they liked (0 with no likes: nothing to
+        calibrate to). A live request reads the popularity row cached like the trend's."""
+        rows = self._counts_before(now, np.inf) if columns is None else \
+            [self._live_row("novelty", int(moment), np.inf) for moment in now]
+        out = np.zeros((len(histories), self.n_items if columns is None else len(columns)), np.float32)
+        for k, (history, row) in enumerate(zip(histories, rows)):
+            liked = history.items[history.weights > 0]
+            if len(liked):
+                out[k] = (1.0 - float(row[liked].mean())) * (row if columns is None else row[columns])
+        return out
+
+    def _live_row(self, part: str, moment: int, half_life: float) -> np.ndarray:
+        """A live request's whole-catalog ``_counts_before`` row of the ``part`` (trend or novelty),
+        computed at most once a minute (``LIVE_STEP_S``): counting at 1M items is the one
+        catalog-wide step of a request, and a minute moves a trend of hours' half-life by under
+        0.1% (all-time counts by less)."""
+        step = moment - moment % LIVE_STEP_S
+        cached = self._live_rows.get(part)
         if cached is None or cached[0] != step:
-            cached = self._trend_cache = (step, self._counts_before(np.array([step]), half_life)[0])
-            self._rising = None
+            cached = self._live_rows[part] = (step, self._counts_before(np.array([step]), half_life)[0])
         return cached[1]
 
     def rising(self, moment: int, k: int) -> np.ndarray:
         """Rows of the (at most) ``k`` items trending most at ``moment``, best first: what a
         user with no taste yet is shown besides the all-time popular. Kept with the trend row."""
-        trend = self._live_trend(moment, self.params["trend_half_life_hours"] * 3600.0)
-        if self._rising is None or self._rising[0] < k:
+        trend = self._live_row("trend", moment, self.params["trend_half_life_hours"] * 3600.0)
+        step = moment - moment % LIVE_STEP_S
+        if self._rising is None or self._rising[0] != step or self._rising[1] < k:
             top = np.flatnonzero(trend)
             if len(top) > k:
                 top = top[np.argpartition(-trend[top], k - 1)[:k]]
-            self._rising = (k, top[np.argsort(-trend[top], kind="stable")])
-        return self._rising[1][:k]
-
-    def _popularity(self, now: np.ndarray) -> np.ndarray:
-        """All-time popularity before ``now`` (no decay), what the novelty penalty pushes down."""
-        return self._counts_before(now, np.inf)
+            self._rising = (step, k, top[np.argsort(-trend[top], kind="stable")])
+        return self._rising[2][:k]
 
     def _counts_before(self, now: np.ndarray, half_life: float) -> np.ndarray:
         """Log of decayed counts of interactions strictly before each user's ``now`` (no look-ahead).
@@ -400,7 +422,7 @@ class HybridRanker(Ranker):
     def _segment_row(self, segment: int, moment: int, live: bool) -> np.ndarray:
         """The segment's log counts before ``moment``; a live request's at most once a minute."""
         if live:
-            moment -= moment % TREND_STEP_S
+            moment -= moment % LIVE_STEP_S
             cached = self._segment_cache.get((segment, moment))
             if cached is not None:
                 return cached

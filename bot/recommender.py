@@ -19,7 +19,7 @@ from bot.catalog import Catalog, Item
 from bot.constraints import Constraints
 from bot.diversity import mmr_order
 from bot.encoder import Encoder
-from bot.hybrid import HybridRanker
+from bot.hybrid import HybridRanker, part_weights
 from bot.index import ItemIndex
 from bot.popularity import Popularity
 from bot.profiles import Profile, category_centroid, normalize, taste_vector
@@ -34,9 +34,10 @@ REPEAT_PENALTY = 0.15
 RECENT_IMPRESSIONS = 20  # shown this recently: demoted
 ANCHOR_MIN_SIMILARITY = 0.5
 SEED_WEIGHT = 0.7
-# The hybrid model's components as score parts; its content component is the taste part.
-PART_NAMES = {"trend": "trending", "cooccurrence": "also_liked", "era": "era", "category": "category",
-              "segment": "your_segment", "itemitem": "liked_with"}
+# The hybrid model's components as score parts; its content component is the taste part. The
+# novelty part is negative (all-time popularity pushed down) and is never given as a reason.
+PART_NAMES = {"trend": "trending", "novelty": "novelty", "cooccurrence": "also_liked", "era": "era",
+              "category": "category", "segment": "your_segment", "itemitem": "liked_with"}
 MODEL_REASON_MIN = 0.15  # a weighted trend, co-occurrence, item-item or segment part this large is worth naming
 INTEREST_CACHE_SIZE = 10_000  # free-text interest and topic vectors kept in memory
 INTEREST_REASON_MIN = 0.35  # an item this close to a stated free-text interest matches it
@@ -349,7 +350,7 @@ class Recommender:
         self, item_ids: list[str], profile: Profile, now: datetime | None, segment_prior: float | None = None,
     ) -> dict[str, np.ndarray]:
         """The trained model's components but content, named as score parts and weighted as in
-        its score (the segment prior by ``segment_prior`` if given).
+        its score (``hybrid.part_weights``; the segment prior by ``segment_prior`` if given).
 
         The taste part (which also folds in dislikes and stated categories) plays the
         hybrid's content component, so the others are scaled relative to its weight.
@@ -363,12 +364,8 @@ class Recommender:
         wanted = [name for name in self.model.parts_to_compute(params) if name in PART_NAMES]
         parts = self.model.components([history], np.array([int(moment.timestamp())]), columns,
                                       parts=wanted)  # not content: the taste part plays it
-        trust = len(history.items) / (len(history.items) + params["history_shrinkage"])
-        share = {"trend": 1.0, "segment": 1.0 - trust}  # the rest are trusted as the history grows
-        return {
-            PART_NAMES[name]: params[name] / params["content"] * share.get(name, trust) * parts[name][0]
-            for name in parts
-        }
+        weights = part_weights(params, float(len(history.items)))
+        return {PART_NAMES[name]: weights[name] / params["content"] * parts[name][0] for name in parts}
 
     def _diverse_top(
         self, item_ids: list[str], scores: dict[str, dict[str, float]], n: int, diversity: float

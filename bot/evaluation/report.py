@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.evaluation.runner import SUMMARY_KEYS, VARIANTS
+from bot.evaluation.runner import ENGINE_SEARCH, SUMMARY_KEYS, VARIANTS
 from bot.evaluation.split import MIN_INTERACTIONS
 from bot.hybrid import DIVERSITY_DEPTH, DIVERSITY_POOL
 
@@ -283,7 +283,11 @@ def tuning_section(results: dict[str, Any]) -> list[str]:
         "parameter in turn tries its values with the others fixed, two passes). The objective "
         "blends validation NDCG@10 with full histories and with the questionnaire's view of the "
         "same validation users (2 titles + 3 categories), since one setting serves both; the test "
-        "items are never looked at.",
+        "items are never looked at. The search is held to a coverage floor per variant: the "
+        "validation coverage@10 of the baseline with the best validation NDCG@10. If its best "
+        "setting falls below one, each novelty weight is tried from there; of the settings within "
+        f"{ENGINE_SEARCH.coverage_cost:.0%} of the best objective, the most accurate that meets the floors is chosen, else the "
+        "one with the least shortfall.",
         "",
         "| model | search | objective | start | chosen |",
         "|---|---|---|---:|---:|",
@@ -295,6 +299,9 @@ def tuning_section(results: dict[str, Any]) -> list[str]:
         changed = {key: value for key, value in tuned["chosen"].items() if tuned["start"].get(key) != value}
         text = ", ".join(f"{key}: {tuned['start'].get(key)} → {value}" for key, value in changed.items())
         parts += ["", f"Chosen for **{name}** (changed from the defaults): {text or 'nothing'}."]
+        if floors := tuned.get("coverage_floors"):
+            parts += ["", f"Validation coverage@10 floors of **{name}**: "
+                      + ", ".join(f"{variant} {floor:.4f}" for variant, floor in floors.items()) + "."]
     return [*parts, ""]
 
 
@@ -381,14 +388,16 @@ def fairness_sections(results: dict[str, Any]) -> list[str]:
         rows = results["sweep"][ENGINE]
         columns = {key: HEADERS[key] for key in SUMMARY_KEYS}
         parts += [
-            "## Controls of the engine that are off by default",
+            "## Controls of the engine",
             "",
-            "The engine's chosen setting with one control turned up at a time, on the test items "
-            "(shown here, never used to choose a setting). `diversity` is the weight of maximal "
-            f"marginal relevance, which reorders the best {DIVERSITY_POOL} items so the top "
-            f"{DIVERSITY_DEPTH} are less alike in embedding space; `novelty` subtracts its weight "
-            "times the item's log popularity before the user's moment (scaled to at most 1), which "
-            "lifts long-tail items. `segment` is the prior for new users: users are clustered on "
+            "The engine's chosen setting with one control set to each value at a time, the others "
+            "as chosen, on the test items (shown here, never used to choose a setting). `diversity` "
+            f"is the weight of maximal marginal relevance, which reorders the best {DIVERSITY_POOL} "
+            f"items so the top {DIVERSITY_DEPTH} are less alike in embedding space; `novelty` "
+            "subtracts its weight times the item's log popularity before the user's moment (scaled "
+            "to at most 1) times how far from the mainstream the user's own likes are (1 - their "
+            "mean popularity), which lifts long-tail items for users who choose them; it is "
+            "searched with the weights. `segment` is the prior for new users: users are clustered on "
             "their taste (as by `bot segments build`), a user's segment is the one nearest their "
             "titles and stated genres, and the weight times what that segment's users liked before "
             "the user's moment (log counts, scaled to at most 1) is added, fading as the user's own "

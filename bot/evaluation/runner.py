@@ -32,15 +32,15 @@ BATCH_SIZE = 256
 TOP_K = 10
 SUMMARY_KEYS = ("hr@10", "ndcg@10", "coverage@10", "mean_pop_rank@10", "long_tail@10", "ild@10")
 VARIANTS = {"full_history": "test", "cold_start": "cold_start"}
+VALIDATION_PHASES = {"full_history": "validation", "cold_start": "validation_cold_start"}  # tuning's view of each
 USER_GROUP_BOUNDS = (5, 20)  # train history lengths: light (<= 5), medium (6-20), heavy (> 20)
-# The engine's controls that are off by default, each swept from off with the others off: the
-# beyond-accuracy ones and the segment prior for new users.
+# The engine's controls, each set to these values with the others as chosen: the beyond-accuracy
+# ones and the segment prior for new users (the first row is the chosen setting, diversity off).
 ENGINE_SWEEP: list[dict[str, float]] = [
-    *({"diversity": weight, "novelty": 0.0, "segment": 0.0} for weight in (0.0, 0.1, 0.3, 0.5)),
-    *({"diversity": 0.0, "novelty": weight, "segment": 0.0} for weight in (0.1, 0.3, 0.5, 1.0)),
-    *({"diversity": 0.0, "novelty": 0.0, "segment": weight} for weight in (0.1, 0.2, 0.4)),
+    *({"diversity": weight} for weight in (0.0, 0.1, 0.3, 0.5)),
+    *({"novelty": weight} for weight in (0.0, 0.5, 1.0, 2.0, 3.0)),
+    *({"segment": weight} for weight in (0.1, 0.2, 0.4)),
 ]
-
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,14 @@ class CoordinateSearch:
     validation users by ``cold_start_share`` (one setting serves new and known users alike).
     A ranker with ``with_params`` is fitted once per value of the ``fit_params`` and re-weighted
     for the rest.
+
+    Given coverage floors (per variant, the validation coverage@10 of the baseline with the best
+    validation NDCG@10), a best setting that falls below one tries each value of the
+    ``coverage_axes`` from there, the rest fixed. Of the settings that cost at most
+    ``coverage_cost`` of the best objective, one that meets the floors wins (the most accurate),
+    else the one with the least shortfall: accuracy is not bought with a narrower catalog, nor
+    given away for coverage. (A coordinate search with the shortfall first walked off into
+    settings that met the floors at a tenth of the accuracy.)
     """
 
     start: dict[str, Any]
@@ -61,6 +69,8 @@ class CoordinateSearch:
     rounds: int = 2
     cold_start_share: float = 0.5
     fit_params: tuple[str, ...] = ()
+    coverage_axes: tuple[str, ...] = ()
+    coverage_cost: float = 0.01
 
     def __len__(self) -> int:  # the progress bar's guess of the number of fits
         return 1 + sum(len(values) - 1 for _, values in self.axes)
@@ -82,10 +92,12 @@ ENGINE_SEARCH = CoordinateSearch(
         ("history_shrinkage", (0.5, 1.0, 2.0, 4.0)),
         ("itemitem_half_life_items", (0.0, 3.0, 10.0)),
         ("itemitem_l2", (50.0, 200.0, 800.0)),
+        ("novelty", (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)),
     ),
     rounds=2,
     cold_start_share=0.5,
     fit_params=FIT_PARAMS,
+    coverage_axes=("novelty",),
 )
 
 Factory = Callable[[dict[str, Any]], Ranker]
@@ -140,7 +152,7 @@ def evaluate(
     scored ``batch_size`` at a time; their history items are excluded from the
     candidates. Popularity ranks for ``mean_pop_rank@10`` and the short head for
     ``long_tail@10`` come from the fitted log; ``ild@10`` compares the items' categories.
-    With ``ranking_only`` only HR@K and NDCG@K are computed (what tuning needs; no top lists).
+    With ``ranking_only`` only HR@K, NDCG@K and coverage@10 are computed (what tuning needs).
     """
     data = split.phase(phase)
     if fit_first:
@@ -159,18 +171,17 @@ def evaluate(
             )
         excluded = [data.excluded(k) for k in range(start, stop)]
         ranks[start:stop] = metrics.ranks_from_scores(scores, data.targets[start:stop], excluded, batch_size)
-        if not ranking_only:
-            top[start:stop] = metrics.top_k(scores, TOP_K, excluded)
+        top[start:stop] = metrics.top_k(scores, TOP_K, excluded)
     hr = metrics.hit_rate_curve(ranks, max(k_max, TOP_K))
     nd = metrics.ndcg_curve(ranks, max(k_max, TOP_K))
     values: dict[str, float] = {}
     for k in range(1, max(k_max, TOP_K) + 1):
         values[f"hr@{k}"] = float(hr[k - 1])
         values[f"ndcg@{k}"] = float(nd[k - 1])
+    values["coverage@10"] = metrics.coverage(top, n_items)
     if ranking_only:
         return Result(label, phase, ranks, top[:0], values, {"hr": hr[:k_max], "ndcg": nd[:k_max]})
     counts = np.bincount(data.log.items, minlength=n_items)
-    values["coverage@10"] = metrics.coverage(top, n_items)
     values["mean_pop_rank@10"] = metrics.mean_popularity_rank(top, metrics.popularity_ranks(counts))
     values["long_tail@10"] = metrics.long_tail_share(top, metrics.short_head(counts))
     values["ild@10"] = metrics.intra_list_diversity(top, split.item_categories)
@@ -185,14 +196,15 @@ def tune(
     *,
     progress: bool = False,
     on_result: Callable[[str, float], None] | None = None,
+    floors: dict[str, float] | None = None,
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """Try every setting on the validation phase; the best by NDCG@10 (ties: first) wins.
 
     Returns ``(best_params, {params_key: validation NDCG@10})``; ``on_result(key, value)``
-    is called after each setting (for progress reports).
+    is called after each setting (for progress reports). ``floors`` bind a coordinate search only.
     """
     if isinstance(grid, CoordinateSearch):
-        return coordinate_search(name, factory, grid, split, progress=progress, on_result=on_result)
+        return coordinate_search(name, factory, grid, split, progress=progress, on_result=on_result, floors=floors)
     grid = list(grid) or [{}]
     scores: dict[str, float] = {}
     best: dict[str, Any] | None = None
@@ -217,10 +229,13 @@ def coordinate_search(
     *,
     progress: bool = False,
     on_result: Callable[[str, float], None] | None = None,
+    floors: dict[str, float] | None = None,
 ) -> tuple[dict[str, Any], dict[str, float]]:
     """Tune by :class:`CoordinateSearch` on the validation items; ``(best, {key: objective})``
-    like :func:`tune`, every setting tried in the order tried (the start first)."""
+    like :func:`tune`, every setting tried in the order tried (the start first). ``floors``
+    (variant: validation coverage@10) bind it as :class:`CoordinateSearch` says."""
     scores: dict[str, float] = {}
+    coverages: dict[str, dict[str, float]] = {}
     fitted: dict[tuple, Ranker] = {}
 
     def objective(params: dict[str, Any]) -> float:
@@ -232,22 +247,50 @@ def coordinate_search(
             base = fitted[fit_key]
             ranker = base.with_params(**params) if hasattr(base, "with_params") else \
                 fit(factory(dict(params)), split, "validation")
-            value = evaluate(ranker, split, "validation", TOP_K, fit_first=False, progress=progress,
-                             name=name, ranking_only=True).metrics["ndcg@10"]
-            if search.cold_start_share > 0 and split.validation_cold_start is not None:
-                cold = evaluate(ranker, split, "validation_cold_start", TOP_K, fit_first=False,
-                                progress=progress, name=name, ranking_only=True).metrics["ndcg@10"]
-                value = (1 - search.cold_start_share) * value + search.cold_start_share * cold
+            results = {variant: evaluate(ranker, split, phase, TOP_K, fit_first=False, progress=progress,
+                                         name=name, ranking_only=True).metrics
+                       for variant, phase in _tuning_phases(search, split).items()}
+            value = results["full_history"]["ndcg@10"]
+            if "cold_start" in results:
+                value = (1 - search.cold_start_share) * value + search.cold_start_share * results["cold_start"]["ndcg@10"]
             scores[key] = round(value, 6)
+            coverages[key] = {variant: result["coverage@10"] for variant, result in results.items()}
             if on_result is not None:
                 on_result(key, value)
         return scores[key]
 
-    best = dict(search.start)
+    def shortfall(params: dict[str, Any]) -> float:
+        """How far the setting's validation coverage@10 falls below the floors, summed over variants."""
+        objective(params)
+        coverage = coverages[params_key(params)]
+        return round(sum(max(0.0, floor - coverage.get(variant, floor)) for variant, floor in (floors or {}).items()), 9)
+
+    best = _sweep(dict(search.start), search.axes, search.rounds, objective)
+    if shortfall(best) > 0:
+        affordable = objective(best) * (1.0 - search.coverage_cost)
+        tried = [best, *({**best, name: value} for name, values in search.axes if name in search.coverage_axes
+                         for value in values)]
+        best = max((params for params in tried if objective(params) >= affordable),
+                   key=lambda params: (-shortfall(params), objective(params)))
+    return best, scores
+
+
+def _tuning_phases(search: CoordinateSearch, split: Split) -> dict[str, str]:
+    """The validation phase of each variant the search's objective reads."""
+    cold = search.cold_start_share > 0 and split.validation_cold_start is not None
+    return {variant: phase for variant, phase in VALIDATION_PHASES.items() if cold or variant == "full_history"}
+
+
+def _sweep(
+    best: dict[str, Any], axes: Sequence[tuple[str, tuple[Any, ...]]], rounds: int,
+    objective: Callable[[dict[str, Any]], float],
+) -> dict[str, Any]:
+    """Coordinate passes from ``best``: each axis's values in turn, the others fixed; only a strict
+    improvement of ``objective`` moves it; stops early after a pass without."""
     best_value = objective(best)
-    for _ in range(search.rounds):
+    for _ in range(rounds):
         moved = False
-        for parameter, values in search.axes:
+        for parameter, values in axes:
             for value in values:
                 candidate = {**best, parameter: value}
                 score = objective(candidate)
@@ -255,7 +298,7 @@ def coordinate_search(
                     best, best_value, moved = candidate, score, True
         if not moved:
             break
-    return best, scores
+    return best
 
 
 def sweep(
@@ -273,18 +316,21 @@ def sweep(
 
     Shows what a control trades (accuracy for coverage, long tail, diversity); it never
     chooses a setting (the validation grid does), so scoring it on test items is fair.
-    Rows are ``{"setting", "params", **summary, "cold_start": summary}``;
-    ``on_result(setting, ndcg@10)`` follows each.
+    Rows are ``{"setting", "params", **summary, "cold_start": summary}``, ``params`` being every
+    swept control's value in that row; ``on_result(setting, ndcg@10)`` follows each.
     """
+    controls = list(dict.fromkeys(key for override in overrides for key in override))
     rows = []
     for override in overrides:
-        ranker = fit(factory({**params, **override}), split, "test")
+        setting = {**params, **override}
+        shown = {control: setting.get(control) for control in controls}
+        ranker = fit(factory(setting), split, "test")
         result = evaluate(ranker, split, "test", TOP_K, fit_first=False, progress=progress, name=name)
         cold = evaluate(ranker, split, "cold_start", TOP_K, fit_first=False, progress=progress, name=name)
-        rows.append({"setting": params_key(override), "params": dict(override), **result.summary(),
+        rows.append({"setting": params_key(shown), "params": shown, **result.summary(),
                      "cold_start": cold.summary()})
         if on_result is not None:
-            on_result(params_key(override), result.metrics["ndcg@10"])
+            on_result(params_key(shown), result.metrics["ndcg@10"])
     return rows
 
 
@@ -338,7 +384,8 @@ def run_protocol(
     ``sweeps`` maps a model name to parameter overrides of its chosen setting, each scored
     by :func:`sweep` (names of models not run are ignored). Besides the JSON keys the
     result carries ``"curves"``: ``{variant: {model: {"hr": [...], "ndcg": [...]}}}`` for
-    K = 1..k_max, used for the plots and not written to the JSON.
+    K = 1..k_max, used for the plots and not written to the JSON, and ``"baseline_validation"``:
+    each baseline's chosen setting on the validation items, whose coverage binds the engine's search.
     """
     started = time.perf_counter()
     sweeps = sweeps or {}
@@ -350,7 +397,8 @@ def run_protocol(
     steps = sum(_settings_to_try(grid) + 1 + len(sweeps.get(name, ())) for name, _, grid in models)
     with tqdm(total=steps, desc="evaluation", unit="fit", disable=not progress) as bar:
         for spec in models:
-            _run_model(out, spec, split, bar, groups, k_max=k_max, sweeps=sweeps, progress=progress)
+            floors = coverage_floors(out["baseline_validation"])
+            _run_model(out, spec, split, bar, groups, k_max=k_max, sweeps=sweeps, progress=progress, floors=floors)
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out
 
@@ -376,6 +424,7 @@ def _empty_results(split: Split, protocol: str) -> dict[str, Any]:
         "tuning": {},
         "seconds": 0.0,
         "curves": {variant: {} for variant in VARIANTS},
+        "baseline_validation": {},
     }
 
 
@@ -399,15 +448,20 @@ def _run_model(
     k_max: int,
     sweeps: dict[str, Sequence[dict[str, Any]]],
     progress: bool,
+    floors: dict[str, float],
 ) -> None:
     """Tune one model, score its best setting in both variants and sweep it, into ``out``.
 
     One fit per grid setting, the test fit and one per sweep override: each is a step of ``bar``.
+    A coordinate search is held to the coverage ``floors``; a grid's best setting is scored on
+    the validation items of both variants, for the floors of the models after it.
     """
     name, factory, grid = spec
     done = _progress_step(bar, name)
     bar.set_postfix_str(f"{name}: tuning")
-    best, validation = tune(name, factory, grid, split, progress=progress, on_result=done)
+    best, validation = tune(name, factory, grid, split, progress=progress, on_result=done, floors=floors)
+    if not isinstance(grid, CoordinateSearch):
+        out["baseline_validation"][name] = validation_summary(fit(factory(dict(best)), split, "validation"), split)
     bar.set_postfix_str(f"{name}: test")
     ranker = fit(factory(dict(best)), split, "test")
     for variant, phase in VARIANTS.items():
@@ -423,10 +477,32 @@ def _run_model(
                          f"cold start {grid.cold_start_share:g}",
             "start": _jsonable(grid.start), "start_validation": validation[start],
             "chosen": _jsonable(best), "chosen_validation": validation[params_key(best)],
+            "coverage_floors": _rounded(floors),
         }
     bar.update(1)
     if name in sweeps:
         out["sweep"][name] = sweep(name, factory, best, sweeps[name], split, progress=progress, on_result=done)
+
+
+def validation_summary(ranker: Ranker, split: Split) -> dict[str, dict[str, float]]:
+    """A fitted ranker's NDCG@10 and coverage@10 on the validation items, per variant."""
+    summary = {}
+    for variant, phase in VALIDATION_PHASES.items():
+        if split.phase(phase) is not None:
+            result = evaluate(ranker, split, phase, TOP_K, fit_first=False, ranking_only=True)
+            summary[variant] = {key: round(result.metrics[key], 6) for key in ("ndcg@10", "coverage@10")}
+    return summary
+
+
+def coverage_floors(summaries: dict[str, dict[str, dict[str, float]]]) -> dict[str, float]:
+    """Per variant, the validation coverage@10 of the baseline with the best validation NDCG@10
+    (first on ties): the engine must not beat it by recommending from a narrower catalog."""
+    floors = {}
+    for variant in VALIDATION_PHASES:
+        rows = [summary[variant] for summary in summaries.values() if variant in summary]
+        if rows:
+            floors[variant] = max(rows, key=lambda row: row["ndcg@10"])["coverage@10"]
+    return floors
 
 
 def _record_variant(

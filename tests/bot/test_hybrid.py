@@ -230,3 +230,42 @@ def test_the_segments_survive_a_save_and_load(tmp_path):
     user, moment = [history(categories=("A",))], np.array([NOW])
     np.testing.assert_array_equal(loaded.components(user, moment, parts=["segment"])["segment"],
                                   model.components(user, moment, parts=["segment"])["segment"])
+
+
+def test_the_live_recommender_ranks_its_candidates_as_the_offline_score_novelty_included(catalog, index):
+    """The served engine is the evaluated one: the recommender's taste part plus the model's
+    named parts equal ``HybridRanker.score`` over the candidates (divided by the content weight)
+    for a one-title history, fully trusted (``history_shrinkage`` 0), whose taste part is the
+    content component. The novelty weight reorders them, so leaving it out live would fail."""
+    from datetime import UTC, datetime
+
+    from bot.profiles import Profile
+    from bot.recommender import Recommender, Request
+    from bot.trained_model import new_ranker, profile_history
+
+    ids = [item.id for item in catalog.items]
+    moment = datetime(2024, 6, 1, tzinfo=UTC)  # on the minute, as the live rows are computed
+    rng = np.random.default_rng(7)
+    users, items = rng.integers(0, 40, 400), np.minimum(rng.zipf(1.6, 400) - 1, len(ids) - 1)
+    hours = rng.integers(1, 2000, 400)
+    log = InteractionLog([f"u{u}" for u in range(40)], ids, users.astype(np.int32), items.astype(np.int32),
+                         int(moment.timestamp()) - HOUR * hours.astype(np.int64), np.ones(400, np.float32))
+    params = dict(trend=0.5, novelty=1.5, cooccurrence=0.8, content=0.9, itemitem=1.0, history_shrinkage=0.0)
+    model = new_ranker(catalog, index, **params).fit(log)
+    counts = np.bincount(items, minlength=len(ids))
+    seed = int(np.flatnonzero(counts == counts[counts > 0].min())[0])  # a niche like: novelty applies
+    profile = Profile("u", known=True, onboarded=True, loved_items=(ids[seed],))
+    columns = np.delete(np.arange(len(ids)), seed)
+    candidates = [ids[column] for column in columns]
+    recommender = Recommender(catalog, index, model=model)
+
+    scores = recommender.score_items(candidates, recommender.query_vector(profile, Request(), moment), profile, {},
+                                     moment)
+    live = np.array([scores[item]["total"] for item in candidates])
+    history, now = [profile_history(profile, recommender._rows, moment)], np.array([int(moment.timestamp())])
+    offline = model.score(history, now)[0, columns] / params["content"]
+    without_novelty = model.with_params(novelty=0.0).score(history, now)[0, columns]
+
+    np.testing.assert_allclose(live, offline, rtol=1e-4, atol=1e-5)
+    assert all(scores[item]["novelty"] <= 0 for item in candidates)
+    assert list(np.argsort(-offline)[:10]) != list(np.argsort(-without_novelty)[:10])

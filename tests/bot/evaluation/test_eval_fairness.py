@@ -93,8 +93,9 @@ NOW = 1_000_000
 HOUR = 3600
 
 
-def _novelty_scores(novelty: float) -> np.ndarray:
-    """Only the novelty penalty on: item 0 had 3 interactions, item 1 one, item 2 one after ``now``."""
+def _novelty_scores(novelty: float, liked: tuple[int, ...] = (2,)) -> np.ndarray:
+    """Only the novelty penalty on: item 0 had 3 interactions, item 1 one, item 2 one after ``now``;
+    the user liked ``liked`` (by default item 2, which no one had before ``now``: all niche)."""
     events = [(0, 0, NOW - 900 * HOUR), (1, 0, NOW - 900 * HOUR), (2, 0, NOW - HOUR),
               (0, 1, NOW - 9 * HOUR), (1, 2, NOW + HOUR)]
     users, items, times = (np.array(column) for column in zip(*events))
@@ -102,8 +103,8 @@ def _novelty_scores(novelty: float) -> np.ndarray:
                          times.astype(np.int64), np.ones(len(users), np.float32))
     model = HybridRanker(np.eye(3, dtype=np.float32), [()] * 3, trend=0.0, cooccurrence=0.0, content=0.0,
                          era=0.0, category=0.0, novelty=novelty).fit(log)
-    empty = History(np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.float32))
-    return model.score([empty], np.array([NOW]))[0]
+    user = History(np.array(liked, np.int32), np.full(len(liked), NOW - HOUR, np.int64), np.ones(len(liked), np.float32))
+    return model.score([user], np.array([NOW]))[0]
 
 
 def test_novelty_penalises_popularity_before_now_only():
@@ -111,3 +112,11 @@ def test_novelty_penalises_popularity_before_now_only():
     # log1p counts scaled to the most popular: item 0 -> 1, item 1 -> log 2 / log 4; item 2 is
     # only interacted with after now, so it has no popularity yet (no look-ahead)
     np.testing.assert_allclose(_novelty_scores(0.5), [-0.5, -0.5 * math.log(2) / math.log(4), 0.0], rtol=1e-6)
+
+
+def test_novelty_is_calibrated_to_how_mainstream_the_users_own_likes_are():
+    niche_item = math.log(2) / math.log(4)  # item 1's popularity, item 0's is 1
+    mainstream, between = _novelty_scores(0.5, liked=(0,)), _novelty_scores(0.5, liked=(1,))
+    assert mainstream.tolist() == [0.0, 0.0, 0.0]  # who likes the bestseller is not steered away from it
+    np.testing.assert_allclose(between, (1 - niche_item) * _novelty_scores(0.5), rtol=1e-6)
+    assert _novelty_scores(0.5, liked=()).tolist() == [0.0, 0.0, 0.0]  # no likes: nothing to calibrate to

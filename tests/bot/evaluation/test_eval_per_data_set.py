@@ -218,3 +218,47 @@ def _index(settings, catalog):
     from bot.encoder import Encoder
 
     return indexing.load_or_build_index(settings, catalog, Encoder(settings.embedding_cache_path))
+
+
+def test_a_search_below_the_coverage_floor_tries_the_coverage_axis_and_gives_up_little_accuracy(toy_split,
+                                                                                                monkeypatch):
+    from types import SimpleNamespace
+
+    from bot.evaluation import runner
+
+    # validation (NDCG@10, coverage@10) per (cut, boost): the most accurate setting covers least
+    table = {(0, 0.0): (0.5, 0.2), (3, 0.0): (0.6, 0.1), (3, 1.0): (0.597, 0.3), (3, 2.0): (0.595, 0.5),
+             (3, 4.0): (0.5, 0.9)}
+    monkeypatch.setattr(runner, "evaluate", lambda ranker, *args, **kwargs: SimpleNamespace(
+        metrics=dict(zip(("ndcg@10", "coverage@10"), table[(ranker.cut, ranker.boost)]))))
+    search = CoordinateSearch(start={"cut": 0, "boost": 0.0}, axes=(("cut", (0, 3)), ("boost", (0.0, 1.0, 2.0, 4.0))),
+                              cold_start_share=0.0, coverage_axes=("boost",), coverage_cost=0.01)
+
+    def chosen(floors):
+        return tune("threshold", lambda p: Threshold(**p), search, toy_split, floors=floors)[0]
+
+    assert chosen(None) == {"cut": 3, "boost": 0.0}
+    assert chosen({"full_history": 0.05}) == {"cut": 3, "boost": 0.0}  # met: nothing changes
+    assert chosen({"full_history": 0.25}) == {"cut": 3, "boost": 1.0}  # the most accurate that meets it
+    assert chosen({"full_history": 0.45}) == {"cut": 3, "boost": 2.0}
+    # only a sixth of the accuracy given away would meet it: the least shortfall within 1% instead
+    assert chosen({"full_history": 0.8}) == {"cut": 3, "boost": 2.0}
+
+
+def test_the_engines_coverage_floor_is_that_of_the_baseline_most_accurate_on_validation(toy_split, tmp_path):
+    from bot.evaluation.runner import fit, validation_summary
+
+    def factory(params):
+        return Threshold(**params)
+
+    search = CoordinateSearch(start={"cut": 0, "boost": 0.0}, axes=(("cut", (0, 3)),))
+    models = [("wide", factory, [{"cut": 0, "boost": 1.0}]), ("narrow", factory, [{"cut": 6}]), ("engine", factory, search)]
+    results = run_protocol(models, toy_split, progress=False)
+
+    summaries = {name: validation_summary(fit(factory(grid[0]), toy_split, "validation"), toy_split)
+                 for name, _, grid in models[:2]}
+    floors = results["tuning"]["engine"]["coverage_floors"]
+    for variant, floor in floors.items():
+        best = max(summaries.values(), key=lambda summary: summary[variant]["ndcg@10"])
+        assert floor == pytest.approx(best[variant]["coverage@10"])
+    assert set(floors) == {"full_history", "cold_start"}
