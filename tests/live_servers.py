@@ -5,13 +5,14 @@ server set shared by several folders is started once a run.
 Rasa takes a minute or more to start on two busy cores, so tests share servers wherever their
 settings allow: ``services`` (plain, the demo catalog) and ``web_services`` (a shop's site: user
 tokens, the web app and the demo shop) are started once for the whole run; a module needs servers
-of its own (``services_factory``) only for settings that would change what the others test.
-Tests that share servers use senders of their own."""
+of its own only for settings that would change what the others test (``OwnServers``, begun ahead
+of the module's tests, or ``services_factory``). Tests that share servers use senders of their own."""
 
 from __future__ import annotations
 
 import json
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -153,16 +154,65 @@ SHARED_ENV = {"BOT_SUPPORT_CONTACT": SUPPORT_CONTACT, "BOT_RATE_LIMIT_PER_SENDER
 GOODBOOKS_LOOKUPS = "build/nlu-goodbooks"  # where the goodbooks Rasa model's lookup tables are written
 
 
+LOOKAHEAD = 3  # modules' own server sets started ahead and not yet taken (about 1.5 GB each)
+
+
+@dataclass(frozen=True)
+class OwnServers:
+    """A module's own server set (settings the shared ones must not have), which the warm-up
+    begins ahead of the module's tests; declared at module level with :func:`own_servers`.
+    ``env(request)`` gives the settings (run at the start of the run, with the run's request:
+    fixtures of tests/conftest.py only); ``fixture`` is the module's fixture that takes the set,
+    ``param`` the fixture's parameter that needs it, if only one does; ``options`` are more
+    ``Services`` fields (endpoints, rasa_servers, start_timeout)."""
+
+    name: str
+    fixture: str
+    env: Callable[[pytest.FixtureRequest], dict[str, str]]
+    param: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def needed_by(self, item: pytest.Item) -> bool:
+        if self.fixture not in item.fixturenames:
+            return False
+        return self.param is None or getattr(item, "callspec", None) is not None and \
+            item.callspec.params.get(self.fixture) == self.param
+
+
+OWN_SERVERS: dict[str, OwnServers] = {}
+
+
+def own_servers(name: str, fixture: str, env: Callable[[pytest.FixtureRequest], dict[str, str]],
+                param: str | None = None, **options: Any) -> OwnServers:
+    """Declare a module's own server set (:class:`OwnServers`), so the warm-up can begin it."""
+    OWN_SERVERS[name] = OwnServers(name, fixture, env, param, options)
+    return OWN_SERVERS[name]
+
+
+def _maker(request: pytest.FixtureRequest, spec: OwnServers) -> Callable[[], Services]:
+    """The set, not yet started; its settings are read now, in the test thread."""
+    request.getfixturevalue("index")  # every item embedding cached in state_dir
+    model, state_dir, rasa_env = (request.getfixturevalue(name) for name in ("rasa_model", "state_dir", "rasa_env"))
+    workdir, env = request.getfixturevalue("tmp_path_factory").mktemp(spec.name), spec.env(request)
+    return lambda: Services(model=model, workdir=workdir, state_dir=state_dir, rasa_env=rasa_env,
+                            extra_env=env, **spec.options)
+
+
 @dataclass
 class WarmUp:
     """Slow set-up begun in one background thread as the run starts (the shared servers, the
-    goodbooks Rasa model), so it overlaps the unit tests, which leave the second core idle; the
-    fixture that needs it takes the result then, or does the work itself if it was not begun.
-    Server sets started through it are stopped at the end of the run."""
+    goodbooks Rasa model, then the modules' own server sets in the order the run needs them, at
+    most ``LOOKAHEAD`` not yet taken), so it overlaps the unit tests, which leave the second core
+    idle, and then the tests of the modules before; the fixture that needs it takes the result
+    then, or does the work itself if it was not begun. Server sets started through it are
+    stopped when taken sets are given back (``take``) or at the end of the run."""
 
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=1))
     begun: dict[str, Future] = field(default_factory=dict)
     servers: list[ServerProcesses] = field(default_factory=list)
+    ahead: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(LOOKAHEAD))
+    stopping: threading.Event = field(default_factory=threading.Event)
+    ahead_order: list[str] = field(default_factory=list)  # the sets begun ahead, in the order begun
 
     def begin(self, name: str, make: Callable[[], Any]) -> None:
         self.begun[name] = self.pool.submit(make)
@@ -171,6 +221,37 @@ class WarmUp:
         begun = self.begun.pop(name, None)
         return make() if begun is None else begun.result()
 
+    def begin_ahead(self, name: str, make: Callable[[], Services]) -> None:
+        """Begin a module's own set once fewer than ``LOOKAHEAD`` begun so wait to be taken."""
+        def start() -> Services | None:
+            self.ahead.acquire()
+            return None if self.stopping.is_set() else self.started(make())
+
+        self.ahead_order.append(name)
+        self.begin(name, start)
+
+    def take(self, name: str, make: Callable[[], Services]) -> Iterator[Services]:
+        """The set begun ahead (or started now), for a fixture to yield; stopped after it. Sets
+        begun for earlier tests and never taken (their tests failed first) give up their turn,
+        else the sets after them would never start."""
+        if name in self.ahead_order:
+            for passed_over in self.ahead_order[:self.ahead_order.index(name)]:
+                if self.begun.pop(passed_over, None) is not None:
+                    self.ahead.release()
+        begun = self.begun.pop(name, None)
+        if begun is None:
+            servers = self.started(make())
+        else:
+            try:
+                servers = begun.result()
+            finally:
+                self.ahead.release()
+        try:
+            yield servers
+        finally:
+            servers.stop()
+            self.servers.remove(servers)
+
     def started(self, servers: Services) -> Services:
         """``servers`` started (stopped with the rest at the end, even if they fail to start)."""
         self.servers.append(servers)
@@ -178,8 +259,11 @@ class WarmUp:
         return servers
 
     def stop(self) -> None:
+        self.stopping.set()
         for begun in self.begun.values():
             begun.cancel()
+        for _ in self.begun:  # sets begun ahead that wait for a turn: none will be taken now
+            self.ahead.release()
         self.pool.shutdown(wait=True)
         for servers in self.servers:
             servers.stop()
@@ -189,7 +273,8 @@ class WarmUp:
 def warm_up(request) -> Iterator[WarmUp]:
     """Begin what this run's tests will need, in the order they need it (tests/browser before
     tests/e2e); a run without them begins nothing."""
-    needed = {name for item in request.session.items for name in item.fixturenames}
+    items = request.session.items
+    needed = {name for item in items for name in item.fixturenames}
     warm = WarmUp()
     try:
         for name in ("web_services", "services"):
@@ -199,9 +284,20 @@ def warm_up(request) -> Iterator[WarmUp]:
         if "books_services" in needed:
             train, env = request.getfixturevalue("train_rasa"), request.getfixturevalue("goodbooks_env")
             warm.begin("goodbooks_model", lambda: train(GOODBOOKS_LOOKUPS, env))
+        first_need = {spec.name: next((k for k, item in enumerate(items) if spec.needed_by(item)), None)
+                      for spec in OWN_SERVERS.values()}
+        for name in sorted((name for name, k in first_need.items() if k is not None), key=first_need.get):
+            warm.begin_ahead(name, _maker(request, OWN_SERVERS[name]))
         yield warm
     finally:
         warm.stop()
+
+
+@pytest.fixture(scope="session")
+def own_set(request, warm_up) -> Callable[[OwnServers], Iterator[Services]]:
+    """own_set(spec) -> for a module's fixture to ``yield from``: its own servers, begun ahead by
+    the warm-up or started now, stopped when the fixture ends."""
+    return lambda spec: warm_up.take(spec.name, lambda: _maker(request, spec)())
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,18 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from live_servers import own_servers
 
 TOO_FAST = "You're sending messages faster than I can read them. Give me "
 
 
+RATE_LIMITED = own_servers("rate_limited", "limited",
+                           lambda request: {"BOT_RATE_LIMIT_PER_SENDER": "5", "BOT_REDIS_URL": ""})
+
+
 @pytest.fixture(scope="module")
-def limited(rasa_model, index, state_dir, services_factory) -> Iterator:
-    yield from services_factory(rasa_model, state_dir, {"BOT_RATE_LIMIT_PER_SENDER": "5", "BOT_REDIS_URL": ""})
+def limited(own_set) -> Iterator:
+    yield from own_set(RATE_LIMITED)
 
 
 def stored_user_texts(services, sender: str) -> list[str]:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from live_servers import own_servers
 from sqlalchemy import String, Text, create_engine, inspect, text
 
 from bot.config import Settings
@@ -21,8 +22,17 @@ from bot.engine import Engine
 SECRET = "Zorblax-" + uuid.uuid4().hex[:8]  # a phrase only the leaving user ever types
 
 
+def _on_postgresql(request: pytest.FixtureRequest) -> dict[str, str]:
+    engine_url, tracker_url = (request.getfixturevalue("new_postgres_db")() for _ in range(2))
+    return {"BOT_DATABASE_URL": engine_url, "BOT_TRACKER_URL": tracker_url,
+            "TRACKER_DIALECT": "postgresql", "TRACKER_HOST": tracker_url, "TRACKER_DB": ""}
+
+
+ON_POSTGRESQL = own_servers("privacy_postgresql", "bot", _on_postgresql, param="postgresql")
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def bot(request, rasa_model, index, state_dir, services_factory, new_postgres_db) -> Iterator:
+def bot(request, own_set) -> Iterator:
     """Both servers with the engine database and the tracker store on one backend: SQLite, as
     the run's shared servers have them, or PostgreSQL, on servers of their own."""
     if request.param == "sqlite":
@@ -30,11 +40,8 @@ def bot(request, rasa_model, index, state_dir, services_factory, new_postgres_db
         running.urls = (running.env["BOT_DATABASE_URL"], running.env["BOT_TRACKER_URL"])
         yield running
         return
-    engine_url, tracker_url = new_postgres_db(), new_postgres_db()
-    env = {"BOT_DATABASE_URL": engine_url, "BOT_TRACKER_URL": tracker_url,
-           "TRACKER_DIALECT": "postgresql", "TRACKER_HOST": tracker_url, "TRACKER_DB": ""}
-    for running in services_factory(rasa_model, state_dir, env):
-        running.urls = (engine_url, tracker_url)
+    for running in own_set(ON_POSTGRESQL):
+        running.urls = (running.env["BOT_DATABASE_URL"], running.env["BOT_TRACKER_URL"])
         yield running
 
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from live_servers import own_servers
 from server_processes import OFFERED_BY_TEST
 
 from bot.store import Store
@@ -45,31 +46,33 @@ def redis(*command: str) -> list[str]:
     return result.stdout.split()
 
 
-@pytest.fixture(scope="module")
-def lock_prefix() -> Iterator[str]:
-    """A Redis key prefix of this run's locks only (Rasa wants letters and digits)."""
-    prefix = "e2e" + uuid.uuid4().hex[:12]
-    assert redis("PING") == ["PONG"]
-    yield prefix
-    leftover = redis("--scan", "--pattern", f"{prefix}:*")
-    if leftover:
-        redis("DEL", *leftover)
-
-
-@pytest.fixture(scope="module")
-def two_servers(rasa_model, index, state_dir, services_factory, new_postgres_db, lock_prefix) -> Iterator:
-    """Action server and Rasa servers A and B (started together) on fresh PostgreSQL databases."""
-    engine_url, tracker_url = new_postgres_db(), new_postgres_db()
-    env = {
+def _scale_out(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Fresh PostgreSQL databases and a Redis key prefix of this run's locks only (Rasa wants
+    letters and digits)."""
+    engine_url, tracker_url = (request.getfixturevalue("new_postgres_db")() for _ in range(2))
+    return {
         "BOT_DATABASE_URL": engine_url, "BOT_TRACKER_URL": tracker_url,
         "TRACKER_DIALECT": "postgresql", "TRACKER_HOST": tracker_url, "TRACKER_DB": "",
         "REDIS_HOST": REDIS_HOST, "REDIS_PORT": REDIS_PORT, "REDIS_DB": REDIS_DB,
-        "REDIS_KEY_PREFIX": lock_prefix,
+        "REDIS_KEY_PREFIX": "e2e" + uuid.uuid4().hex[:12],
     }
-    for running in services_factory(rasa_model, state_dir, env, endpoints="endpoints.scale.yml", rasa_servers=2,
-                                    start_timeout=840):  # two Rasa servers loading at once, busy cores
-        running.engine_url = engine_url
+
+
+TWO_SERVERS = own_servers("two_rasa_servers", "two_servers", _scale_out, endpoints="endpoints.scale.yml",
+                          rasa_servers=2, start_timeout=840)  # two Rasa servers loading at once, busy cores
+
+
+@pytest.fixture(scope="module")
+def two_servers(own_set) -> Iterator:
+    """Action server and Rasa servers A and B (started together) on fresh PostgreSQL databases;
+    the locks left in Redis are deleted after."""
+    assert redis("PING") == ["PONG"]
+    for running in own_set(TWO_SERVERS):
+        running.engine_url, running.lock_prefix = running.env["BOT_DATABASE_URL"], running.env["REDIS_KEY_PREFIX"]
         yield running
+        leftover = redis("--scan", "--pattern", f"{running.lock_prefix}:*")
+        if leftover:
+            redis("DEL", *leftover)
 
 
 def turns(events: list[dict]) -> list[tuple[str, list[str]]]:
@@ -136,8 +139,9 @@ def test_a_conversation_goes_on_whichever_server_gets_each_turn(two_servers, cat
     assert sum(e["event"] == "session_started" for e in events) == 1
 
 
-def test_messages_sent_at_once_to_both_servers_are_handled_one_at_a_time(two_servers, catalog, lock_prefix):
+def test_messages_sent_at_once_to_both_servers_are_handled_one_at_a_time(two_servers, catalog):
     bot, user = two_servers, f"burst-{uuid.uuid4().hex[:8]}"
+    lock_prefix = bot.lock_prefix
     items = list(catalog.items[:CONCURRENT])
     messages = [f'/not_interested{{"item_id": "{item.id}"}}' for item in items]
     bot.offer(user, ["/give_consent", *messages], A)  # also starts the session
