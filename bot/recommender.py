@@ -353,7 +353,10 @@ class Recommender:
         its score (``hybrid.part_weights``; the segment prior by ``segment_prior`` if given).
 
         The taste part (which also folds in dislikes and stated categories) plays the
-        hybrid's content component, so the others are scaled relative to its weight.
+        hybrid's content component, so the others are scaled relative to its weight, trust
+        included: for a short history the trend counts as much against taste as offline. With
+        no history the content weight is nought and the taste part is the stated categories
+        alone, which the offline score has no part for: the untrusted content weight scales then.
         """
         if self.model is None:
             return {}
@@ -365,7 +368,8 @@ class Recommender:
         parts = self.model.components([history], np.array([int(moment.timestamp())]), columns,
                                       parts=wanted)  # not content: the taste part plays it
         weights = part_weights(params, float(len(history.items)))
-        return {PART_NAMES[name]: weights[name] / params["content"] * parts[name][0] for name in parts}
+        taste = weights["content"] or params["content"]
+        return {PART_NAMES[name]: weights[name] / taste * parts[name][0] for name in parts}
 
     def _diverse_top(
         self, item_ids: list[str], scores: dict[str, dict[str, float]], n: int, diversity: float

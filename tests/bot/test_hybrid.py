@@ -232,11 +232,13 @@ def test_the_segments_survive_a_save_and_load(tmp_path):
                                   model.components(user, moment, parts=["segment"])["segment"])
 
 
-def test_the_live_recommender_ranks_its_candidates_as_the_offline_score_novelty_included(catalog, index):
+@pytest.mark.parametrize("shrinkage", [0.0, 2.0])
+def test_the_live_recommender_ranks_its_candidates_as_the_offline_score_novelty_included(catalog, index, shrinkage):
     """The served engine is the evaluated one: the recommender's taste part plus the model's
-    named parts equal ``HybridRanker.score`` over the candidates (divided by the content weight)
-    for a one-title history, fully trusted (``history_shrinkage`` 0), whose taste part is the
-    content component. The novelty weight reorders them, so leaving it out live would fail."""
+    named parts equal ``HybridRanker.score`` over the candidates (divided by the content weight
+    as trusted for one title: fully with ``history_shrinkage`` 0, a third with 2), whose taste
+    part is the content component. The novelty weight reorders them, so leaving it out live
+    would fail."""
     from datetime import UTC, datetime
 
     from bot.profiles import Profile
@@ -250,7 +252,7 @@ def test_the_live_recommender_ranks_its_candidates_as_the_offline_score_novelty_
     hours = rng.integers(1, 2000, 400)
     log = InteractionLog([f"u{u}" for u in range(40)], ids, users.astype(np.int32), items.astype(np.int32),
                          int(moment.timestamp()) - HOUR * hours.astype(np.int64), np.ones(400, np.float32))
-    params = dict(trend=0.5, novelty=1.5, cooccurrence=0.8, content=0.9, itemitem=1.0, history_shrinkage=0.0)
+    params = dict(trend=0.5, novelty=1.5, cooccurrence=0.8, content=0.9, itemitem=1.0, history_shrinkage=shrinkage)
     model = new_ranker(catalog, index, **params).fit(log)
     counts = np.bincount(items, minlength=len(ids))
     seed = int(np.flatnonzero(counts == counts[counts > 0].min())[0])  # a niche like: novelty applies
@@ -263,7 +265,7 @@ def test_the_live_recommender_ranks_its_candidates_as_the_offline_score_novelty_
                                      moment)
     live = np.array([scores[item]["total"] for item in candidates])
     history, now = [profile_history(profile, recommender._rows, moment)], np.array([int(moment.timestamp())])
-    offline = model.score(history, now)[0, columns] / params["content"]
+    offline = model.score(history, now)[0, columns] / (params["content"] / (1.0 + shrinkage))
     without_novelty = model.with_params(novelty=0.0).score(history, now)[0, columns]
 
     np.testing.assert_allclose(live, offline, rtol=1e-4, atol=1e-5)
