@@ -195,8 +195,14 @@ _TAIL_CUTS = frozenset({"of", "and", "s"})  # where the end of a title people ty
 _INTERJECTIONS = frozenset("hi hello hey hiya yo ok okay yes yeah no nope well so thanks please sorry oh um hmm wow also".split())
 # what people do with titles they name: a list after these begins with a title ("love up and coco")
 _TASTE_VERBS = frozenset("""love loved loves like liked likes enjoy enjoyed enjoys adore adored adores watched rewatched
+                            watch watches rewatch rewatches reads
                             seen saw read reread finished downloaded bought""".split())
 _INTENSIFIERS = frozenset("big huge great good real really very so little nice".split())
+# A word typed lowercase right after these is an adjective or a verb of the sentence: "flynn is so
+# dark", "still waiting for book 3", "haven't started the third" (the "t" of "n't")
+_DEGREE = frozenset("so still too very quite pretty super kinda rather t".split())
+# an object pronoun typed lowercase is one, not a title ("something for both of us"), unless listed
+_PRONOUNS = frozenset("us me him them".split())
 _PREPOSITIONS = frozenset("about with for in at on".split())
 # "want to drive": the word after these and "to" is a verb
 _WANTING = frozenset("want wants wanted wanna need needs like love would going have has try trying able".split())
@@ -641,18 +647,22 @@ def _tails(items: Iterable[Item], taken: set[str]) -> dict[str, list[str]]:
     """Key -> item of the ends of titles after their first words, cut at "of", "and" or a
     possessive ("Monty Python and the Holy Grail", "The Picture of Dorian Gray", "Monty Python's
     Life of Brian"), as people type them in a list: of two real words at least, of one title alone
-    and no other name, of titles without a subtitle (whose ends are other words: "A Biography of
-    Kurt Cobain")."""
+    and no other name, cut in the main part of a title with a subtitle (whose ends are other words:
+    "A Biography of Kurt Cobain"), with or without the subtitle ("the deathly hallows part 2")."""
     ends: dict[str, set[str]] = {}
+    subtitled: dict[str, set[str]] = {}
     for item in items:
         plain = _TITLE_NOTE.sub("", item.title)
-        if _TITLE_PARTS.search(plain):
-            continue
-        words = _words(plain)
+        main = _TITLE_PARTS.split(plain)[0]  # cut in the main part only ("... and the Deathly Hallows: Part 2")
+        words, rest = _words(main), _words(plain)[len(_words(main)):]
         for cut, word in enumerate(words[:-2]):
-            key = _key(words[cut + 1:]) if word in _TAIL_CUTS else ""
-            if sum(w not in _FILLERS for w in key.split()) >= 2 and key not in taken:
-                ends.setdefault(key, set()).add(item.id)
+            if word not in _TAIL_CUTS:
+                continue
+            for key in {_key(words[cut + 1:]), _key(words[cut + 1:] + rest)}:
+                if sum(w not in _FILLERS for w in key.split()) >= 2 and key not in taken:
+                    (subtitled if rest else ends).setdefault(key, set()).add(item.id)
+    for key, ids in subtitled.items():  # the ends of titles without a subtitle first
+        ends.setdefault(key, ids)
     return {key: list(ids) for key, ids in ends.items() if len(ids) == 1}
 
 
@@ -907,7 +917,8 @@ class TitleMatcher:
         Prince". Only sure readings (a title up to typos, or part of one with the number typed)."""
         before = [s for s in spans if s.end <= stretch[0]]
         context: list[str] = []
-        if before and all(message.hard[k] or message.punct[k] for k in range(before[-1].end, stretch[0])):
+        if (before and any(message.hard[k] for k in range(before[-1].end, stretch[2]))  # "life of pi are beautiful"
+                and all(message.hard[k] or message.punct[k] for k in range(before[-1].end, stretch[0]))):
             last = before[-1]
             end = last.end - (last.end - 1 > last.start and message.year[last.end - 1])
             context = message.words(last.start, end)
@@ -1205,8 +1216,9 @@ class TitleMatcher:
         real_words = [w for w in words if w not in _FILLERS]
         if len(real_words) > 2:
             return False
-        if words[0] in _ARTICLES and (self._typed[item_id].split() or [""])[0] != words[0]:
-            return True
+        if words[0] in _ARTICLES and (self._typed[item_id].split() or [""])[0] != words[0] and not (
+                f" {' '.join(words)} " in f" {self._typed[item_id]} " and self._opens_an_item(message, start)):
+            return True  # (an article the end of a title has is its own: "the prisoner of azkaban and ...")
         before = message.tokens[start - 1].word if start > 0 else ""
         if (len(words) == 1 and before in _SEPARATORS and start >= 3 and message.tokens[start - 3].word in _PREPOSITIONS
                 and not message.punct[start - 2] and not message.capitalized(start - 2)
@@ -1214,6 +1226,9 @@ class TitleMatcher:
             return True  # the next word of a list of words after a preposition: "about space and aliens"
         if listed:
             return False
+        if (len(real_words) <= 1 and start > 0 and message.tokens[start - 1].word in _DEGREE) or (
+                len(words) == 1 and words[0] in _PRONOUNS):
+            return True  # "so dark", "still waiting", "haven't started", "both of us"
         after = message.tokens[end].word if end < len(message) else ""
         k = start - 1
         while k > 0 and message.tokens[k].word in _INTENSIFIERS:  # "a big heist", "my very own"
@@ -1225,6 +1240,13 @@ class TitleMatcher:
             return True
         infinitive = before == "to" and start > 1 and message.tokens[start - 2].word in _WANTING
         return len(real_words) <= 1 and (after in _KIND_NOUNS or infinitive)
+
+    @staticmethod
+    def _opens_an_item(message: _Message, start: int) -> bool:
+        """Whether token ``start`` opens the message or an item of a list that does not go on from a
+        capitalized word before it ("Charlie and the Chocolate Factory" names no "... and the
+        Chocolate Factory")."""
+        return start == 0 or (message.hard[start - 1] and not message.capitalized(start - 2))
 
     @staticmethod
     def _goes_on_with_of(message: _Message, end: int) -> bool:
