@@ -515,6 +515,7 @@ class _Message:
         self.asides = [aside.span() for aside in _ASIDE.finditer(text)]  # comments in brackets
         self.spellings: dict[str, list[str]] = {}  # typo readings, looked up once per message
         self.categories: set[str] | None = None  # the catalog's categories it names, when asked
+        self.ordinary: set[int] = set()  # words read as words of the sentence, not titles ("short and beautiful")
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -556,8 +557,9 @@ class _Message:
     def refers_back(self, start: int, end: int) -> bool:
         """Whether tokens start..end-1 are only fillers and separators, in one sentence: what
         follows still speaks of the title before ("Toy Story and then the second one")."""
-        return all((self.hard[k] or self.tokens[k].word in _FILLERS) and self.tokens[k].word not in _SENTENCE_ENDS
-                   for k in range(start, end))
+        return all((self.hard[k] or self.tokens[k].word in _FILLERS) and (
+            self.tokens[k].word not in _SENTENCE_ENDS or (k + 1 < end and self.tokens[k + 1].word in ("and", "also")))
+                   for k in range(start, end))  # (a sentence going on with "and": "Back to the Future! and the second one")
 
     def possessive(self, k: int) -> bool:
         """Whether token k is a name in the possessive typed without an apostrophe: "Tarantinos"."""
@@ -600,7 +602,10 @@ class _Message:
         "Similar to Inception"."""
         k = start - 1
         return (self.capitalized(start) and k >= 2 and self.tokens[k].word in _JOINS and self.capitalized(k - 1)
-                and self.tokens[k - 2].word not in _SENTENCE_ENDS)
+                and self.tokens[k - 2].word not in _SENTENCE_ENDS) or (
+            self.capitalized(start) and k >= 1 and self.capitalized(k) and self.tokens[k].word in _FILLERS
+            and self.tokens[k].word != "i" and self.tokens[k - 1].word in _ARTICLES and self.capitalized(k - 1))
+            # (or after an article and a word of the sentence typed as a name: "The Great Alone")
 
     def listed(self, start: int, end: int) -> bool:
         """Between the marks of a list ("finding nemo, up and coco", "saw and saw 2"), so a title
@@ -867,7 +872,7 @@ class TitleMatcher:
         Hal and The Wedding Singer"), within MAX_MEANING_LOOKUPS.
         """
         message = _Message(text)
-        spans, sequels = self._sequels(message, self._coherent(self._segment(message)))
+        spans, sequels = self._sequels(message, self._coherent(self._without_ordinary_pairs(message, self._segment(message))))
         found = [(message.tokens[s.start].start, self._as_match(s.found, message.original(s.start, s.end)), s.value)
                  for s in spans]
         unmatched: list[str] = []
@@ -1234,7 +1239,7 @@ class TitleMatcher:
         while k > 0 and message.tokens[k].word in _INTENSIFIERS:  # "a big heist", "my very own"
             k -= 1
         before = message.tokens[k].word if k >= 0 else ""
-        if (before in _DETERMINERS and (len(real_words) <= 1 or before in ("a", "an", "for", "about", "with"))
+        if (before in _DETERMINERS and (len(real_words) <= 1 or before in ("a", "an", "for", "about", "with", "in"))
                 or (before in _COPULAS and k > 0 and message.tokens[k - 1].word in _SUBJECTS)
                 or self._goes_on_with_of(message, end)):
             return True
@@ -1294,7 +1299,8 @@ class TitleMatcher:
                  by_meaning: bool = True) -> tuple[TitleMatch, float] | None:
         """What a stretch no span covers names, unsure: by meaning first, then a lookalike title
         (or a title the segmentation could not reach: past the fuzzy budget, after a filler)."""
-        if message.remarked(first):
+        if message.remarked(first) or all(message.tokens[k].word in _FILLERS or k in message.ordinary
+                                          for k in range(first, last) if not message.hard[k]):
             return None
         said = message.original(first, last)
         year = int(message.tokens[last].word) if last < end and message.year[last] else None
@@ -1529,6 +1535,44 @@ class TitleMatcher:
         def rank(i: str) -> tuple:
             return year is not None and self._year_fit(i, year), self._in_named_category(i, message), self._typed[i] == typed
         return tuple(i for i in ids if i != best and rank(i) == rank(best))
+
+    def _without_ordinary_pairs(self, message: _Message, spans: list[_Span]) -> list[_Span]:
+        """The spans but those of one word typed lowercase joined by "and" or "or" to one ordinary
+        word that no span covers, a word of the catalog's titles that is no title itself: "short and
+        beautiful", "life and death", "loves magic and animals", "the sea and sailing" name nothing,
+        while "frozen and zootopia" (a title) and "frozen and moana" (no word of the catalog) do."""
+        covered = {k for span in spans for k in range(span.start, span.end)}
+        kept = []
+        for span in spans:
+            partner = self._ordinary_partner(message, span, covered)
+            if partner is None:
+                kept.append(span)
+            else:
+                message.ordinary.update((*range(span.start, span.end), partner))
+        return kept
+
+    def _ordinary_partner(self, message: _Message, span: _Span, covered: set[int]) -> int | None:
+        """The ordinary word a span of one lowercase word is joined to, or None."""
+        n = len(message)
+        real = [k for k in range(span.start, span.end) if not message.punct[k] and message.tokens[k].word not in _FILLERS]
+        if len(real) != 1 or any(message.capitalized(k) for k in range(span.start, span.end)) or message.year[real[0]]:
+            return None
+        partner = None
+        if span.end + 1 < n and message.tokens[span.end].word in ("and", "or"):
+            k = span.end + 1 + (span.end + 2 < n and message.tokens[span.end + 1].word in _ARTICLES)
+            if k < n and (k + 1 == n or message.breaks[k + 1]):
+                partner = k
+        elif span.start >= 2 and message.tokens[span.start - 1].word in ("and", "or"):
+            k = span.start - 2
+            if k == 0 or message.breaks[k - 1]:
+                partner = k
+        if partner is None or partner >= n or partner in covered or message.punct[partner] or message.year[partner]:
+            return None
+        word = message.tokens[partner].word
+        if (message.capitalized(partner) or word in _FILLERS or word not in self._postings
+                or self._named(message, _key([word]), ()) or self._a_category(word)):
+            return None
+        return partner
 
     def _coherent(self, spans: list[_Span]) -> list[_Span]:
         """Among the items of a name the one that shares a category (an author) with the other

@@ -37,7 +37,7 @@ _NEGATION = re.compile(
 # what a clause dismisses after it: "mockingjay not so much", "Allegiant I haven't read yet"
 _DISMISSAL = re.compile(
     r"(?P<what>[^,.;!?\n()]+?)\s+(?:not so much|(?:which |that )?i (?:haven'?t|have not|didn'?t|did not) "
-    r"(?:read|seen|watched|finished)(?: (?:it|them))?(?: yet)?)(?=[^\S\n]*(?:[,.;!?\n()]|lol\b|$))",
+    r"(?:read|see|seen|watch|watched|finish|finished)(?: (?:it|them))?(?: yet)?)(?=[^\S\n]*(?:[,.;!?\n()]|lol\b|$))",
     re.IGNORECASE,
 )
 _CUE_WORD = re.compile(rf"\b{_CUE}\b", re.IGNORECASE)  # in a title: "Dr. No", "The NeverEnding Story"
