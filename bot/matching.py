@@ -1056,7 +1056,20 @@ class TitleMatcher:
         if note:
             return self._numbered.get((normalize_title(note.group(1)), number))
         series = [w for w in self._typed[item_id].split() if w not in _NUMBERS and not w.isdigit()]  # "toy story"
-        return self._member(message, series, number)
+        return self._member(message, series, number) or (self._subtitled_sequel(item_id) if number == own + 1 else None)
+
+    def _subtitled_sequel(self, item_id: str) -> str | None:
+        """The next item, by year, whose title is the main part of this one's with another subtitle:
+        "Spider-Man: Into the Spider-Verse and its sequel" is Spider-Man: Across the Spider-Verse;
+        "Top Gun and its sequel" Top Gun: Maverick."""
+        item = self.catalog.by_id[item_id]
+        main = _words(_TITLE_PARTS.split(_TITLE_NOTE.sub("", item.title))[0])
+        if item.year is None or sum(w not in _FILLERS for w in main) < 1:
+            return None
+        later = [other for other in self.catalog.items if other.year is not None and other.year > item.year
+                 and _words(_TITLE_PARTS.split(_TITLE_NOTE.sub("", other.title))[0]) == main
+                 and _TITLE_PARTS.search(_TITLE_NOTE.sub("", other.title))]
+        return min(later, key=lambda other: other.year).id if later else None
 
     def _series_key(self, words: list[str]) -> str:
         """The key of the series the words name, by its name or its acronym ("hp 1-3": Harry
@@ -1244,7 +1257,11 @@ class TitleMatcher:
                 or self._goes_on_with_of(message, end)):
             return True
         infinitive = before == "to" and start > 1 and message.tokens[start - 2].word in _WANTING
-        return len(real_words) <= 1 and (after in _KIND_NOUNS or infinitive)
+        # (a title with its own article before the noun and then a list mark is named: "the matrix movie and ...")
+        kind_of = after in _KIND_NOUNS and not (
+            words[0] in _ARTICLES and self._typed[item_id].split()[:1] == words[:1]
+            and (end + 1 == len(message) or message.tokens[end + 1].word in _LIST_MARKS))
+        return len(real_words) <= 1 and (kind_of or infinitive)
 
     @staticmethod
     def _opens_an_item(message: _Message, start: int) -> bool:
@@ -1540,15 +1557,18 @@ class TitleMatcher:
         """The spans but those of one word typed lowercase joined by "and" or "or" to one ordinary
         word that no span covers, a word of the catalog's titles that is no title itself: "short and
         beautiful", "life and death", "loves magic and animals", "the sea and sailing" name nothing,
-        while "frozen and zootopia" (a title) and "frozen and moana" (no word of the catalog) do."""
+        while "frozen and zootopia" (a title) and "frozen and moana" (no word of the catalog) do; nor
+        the last name of an author of the other titles ("..., king at his best")."""
         covered = {k for span in spans for k in range(span.start, span.end)}
         kept = []
         for span in spans:
             partner = self._ordinary_partner(message, span, covered)
-            if partner is None:
-                kept.append(span)
-            else:
+            if partner is not None:
                 message.ordinary.update((*range(span.start, span.end), partner))
+            elif self._an_author_named(message, span, spans):
+                message.ordinary.update(range(span.start, span.end))
+            else:
+                kept.append(span)
         return kept
 
     def _ordinary_partner(self, message: _Message, span: _Span, covered: set[int]) -> int | None:
@@ -1569,10 +1589,21 @@ class TitleMatcher:
         if partner is None or partner >= n or partner in covered or message.punct[partner] or message.year[partner]:
             return None
         word = message.tokens[partner].word
-        if (message.capitalized(partner) or word in _FILLERS or word not in self._postings
-                or self._named(message, _key([word]), ()) or self._a_category(word)):
+        if message.capitalized(partner) or word in _FILLERS or word not in self._postings or self._a_category(word):
             return None
         return partner
+
+    def _an_author_named(self, message: _Message, span: _Span, spans: list[_Span]) -> bool:
+        """Whether a span of one word typed lowercase is the last name of a category (an author) of
+        another title of the message that its own item lacks: "the green mile and the gunslinger,
+        king at his best" speaks of Stephen King, not of the book King."""
+        words = message.words(span.start, span.end)
+        if len(words) != 1 or message.capitalized(span.start):
+            return False
+        own = set(self.catalog.by_id[span.found.item_id].categories)
+        return any(normalize_title(category).split()[-1:] == words and category not in own
+                   for other in spans if other is not span
+                   for category in self.catalog.by_id[other.found.item_id].categories)
 
     def _coherent(self, spans: list[_Span]) -> list[_Span]:
         """Among the items of a name the one that shares a category (an author) with the other
