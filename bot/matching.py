@@ -602,10 +602,14 @@ class _Message:
         "Similar to Inception"."""
         k = start - 1
         return (self.capitalized(start) and k >= 2 and self.tokens[k].word in _JOINS and self.capitalized(k - 1)
-                and self.tokens[k - 2].word not in _SENTENCE_ENDS) or (
-            self.capitalized(start) and k >= 1 and self.capitalized(k) and self.tokens[k].word in _FILLERS
-            and self.tokens[k].word != "i" and self.tokens[k - 1].word in _ARTICLES and self.capitalized(k - 1))
-            # (or after an article and a word of the sentence typed as a name: "The Great Alone")
+                and self.tokens[k - 2].word not in _SENTENCE_ENDS)
+
+    def continues_a_name(self, start: int) -> bool:
+        """A capitalized span after an article and a word of the sentence typed capitalized: the end
+        of a name ("Alone" of "The Great Alone", a title the catalog may lack)."""
+        k = start - 1
+        return (self.capitalized(start) and k >= 1 and self.capitalized(k) and self.tokens[k].word in _FILLERS
+                and self.tokens[k].word != "i" and self.tokens[k - 1].word in _ARTICLES and self.capitalized(k - 1))
 
     def listed(self, start: int, end: int) -> bool:
         """Between the marks of a list ("finding nemo, up and coco", "saw and saw 2"), so a title
@@ -1155,7 +1159,7 @@ class TitleMatcher:
                 if found is None or (credited and not self._in_named_category(found.item_id, message)) or (
                         not (as_name or whole) and self._a_word_of_the_sentence(message, i, j, words, found.item_id, listed)):
                     continue
-                if (not whole and (message.cuts_a_name(i, j) or (found.kind < _TYPO and (
+                if (not whole and (message.cuts_a_name(i, j) or message.continues_a_name(i) or (found.kind < _TYPO and (
                         message.ends_a_name(i) or self._goes_on(message, i, j, found.item_id, spans_from))))
                         or (open_end and found.kind < _TYPO)):
                     continue
@@ -1316,7 +1320,7 @@ class TitleMatcher:
                  by_meaning: bool = True) -> tuple[TitleMatch, float] | None:
         """What a stretch no span covers names, unsure: by meaning first, then a lookalike title
         (or a title the segmentation could not reach: past the fuzzy budget, after a filler)."""
-        if message.remarked(first) or all(message.tokens[k].word in _FILLERS or k in message.ordinary
+        if message.remarked(first) or message.continues_a_name(first) or all(message.tokens[k].word in _FILLERS or k in message.ordinary
                                           for k in range(first, last) if not message.hard[k]):
             return None
         said = message.original(first, last)
