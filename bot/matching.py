@@ -1320,8 +1320,9 @@ class TitleMatcher:
                  by_meaning: bool = True) -> tuple[TitleMatch, float] | None:
         """What a stretch no span covers names, unsure: by meaning first, then a lookalike title
         (or a title the segmentation could not reach: past the fuzzy budget, after a filler)."""
-        if message.remarked(first) or message.continues_a_name(first) or all(message.tokens[k].word in _FILLERS or k in message.ordinary
-                                          for k in range(first, last) if not message.hard[k]):
+        ordinary = all(message.tokens[k].word in _FILLERS or k in message.ordinary
+                       for k in range(first, last) if not message.hard[k])  # "short and beautiful"
+        if message.remarked(first) or message.continues_a_name(first) or ordinary:
             return None
         said = message.original(first, last)
         year = int(message.tokens[last].word) if last < end and message.year[last] else None
