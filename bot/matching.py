@@ -89,6 +89,24 @@ word of a short title, of no other title or category, typed capitalized in a lis
 ("Totoro and Mononoke"; not "Prisoners" of a long title). The request reader drops a title taken
 back ("Se7en, sorry I meant Zodiac") and one dismissed after it ("mockingjay not so much",
 "Allegiant I haven't read yet", "didn't read the death cure").
+
+How titles are named in recommendation dialogues when asked for a few one loved (issue 19, the
+fifth blind development sets): the end of a title keeps the article it has there ("the prisoner
+of azkaban and the deathly hallows part 2", and the ends of titles with a subtitle are names too),
+unless it goes on from a capitalized word ("Charlie and the Chocolate Factory" is no Willy Wonka);
+a title with its own article before the noun of the items is named ("the matrix movie and ..."),
+and present forms of the verbs of taste head a list ("watches frozen and zootopia"). A sequel is
+named after a sentence that goes on with "and" ("Back to the Future! and the second one") and by
+another subtitle of the same main title ("Spider-Man: Into the Spider-Verse and its sequel", "Top
+Gun and its sequel"). What titles share is put back only across a separator ("life of pi are
+beautiful" is no Life Is Beautiful). Words of the sentence are no titles: one word typed lowercase
+after "so", "still", "too" or a "n't" ("flynn is so dark", "still waiting", "haven't started"), an
+object pronoun ("both of us"), two words after "in" ("in high school"), one word joined by "and" or
+"or" to an ordinary word of the catalog's titles that no title covers ("short and beautiful",
+"life and death", "the sea and sailing", "light and funny"; "frozen and moana" keeps Frozen), the
+last name of an author of the other titles ("the green mile and the gunslinger, king at his
+best"), and the end of a capitalized name after an article and a word of the sentence ("The Great
+Alone").
 """
 
 from __future__ import annotations
