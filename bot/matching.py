@@ -105,8 +105,9 @@ object pronoun ("both of us"), two words after "in" ("in high school"), one word
 "or" to an ordinary word of the catalog's titles that no title covers ("short and beautiful",
 "life and death", "the sea and sailing", "light and funny"; "frozen and moana" keeps Frozen), the
 last name of an author of the other titles ("the green mile and the gunslinger, king at his
-best"), and the end of a capitalized name after an article and a word of the sentence ("The Great
-Alone").
+best"), the end of a capitalized name after an article and a word of the sentence ("The Great
+Alone"), a title beginning with a preposition after an infinitive ("something to read on the road",
+"on the beach") and a word in "-ing" before an article or a possessive ("help finding a book").
 """
 
 from __future__ import annotations
@@ -222,6 +223,7 @@ _DEGREE = frozenset("so still too very quite pretty super kinda rather t".split(
 # an object pronoun typed lowercase is one, not a title ("something for both of us"), unless listed
 _PRONOUNS = frozenset("us me him them".split())
 _PREPOSITIONS = frozenset("about with for in at on".split())
+_OBJECT_DETERMINERS = frozenset("a an the my your his her our their".split())  # "finding a book"
 # "want to drive": the word after these and "to" is a verb
 _WANTING = frozenset("want wants wanted wanna need needs like love would going have has try trying able".split())
 # Endings that make another English word of a title's word: "artists" is no typo of "The Artist"
@@ -1269,6 +1271,11 @@ class TitleMatcher:
         if (len(real_words) <= 1 and start > 0 and message.tokens[start - 1].word in _DEGREE) or (
                 len(words) == 1 and words[0] in _PRONOUNS):
             return True  # "so dark", "still waiting", "haven't started", "both of us"
+        if words[0] in _PREPOSITIONS and start >= 2 and message.tokens[start - 2].word == "to":
+            return True  # where or how after an infinitive: "something to read on the road"
+        if (len(words) == 1 and words[0].endswith("ing") and end + 1 < len(message)
+                and message.tokens[end].word in _OBJECT_DETERMINERS and not message.punct[end + 1]):
+            return True  # a verb and its object: "i need help finding a book"
         after = message.tokens[end].word if end < len(message) else ""
         k = start - 1
         while k > 0 and message.tokens[k].word in _INTENSIFIERS:  # "a big heist", "my very own"

@@ -132,3 +132,23 @@ def test_the_end_of_a_capitalized_name_is_none(books, text, expected):
 
 def test_two_words_after_in_are_the_sentences(books):
     assert found(books, "The Perks of Being a Wallflower in high school") == ["pw"]
+
+
+@pytest.fixture(scope="module")
+def trips() -> TitleMatcher:
+    return matcher_of(("or", "On the Road", 1957, ("Jack Kerouac",)), ("ob", "On the Beach", 1957, ("Nevil Shute",)),
+                      ("db", "The Dharma Bums", 1958, ("Jack Kerouac",)),
+                      ("fi", "The Finding (Law of the Lycans, #5)", 2013, ("Nicky Charles",)),
+                      ("tw", "Twilight (Twilight, #1)", 2005, ("Stephenie Meyer",)))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("something to read on the road, I'm going on a long trip", []),
+    ("something funny to read on the beach", []),
+    ("I need help finding a book for my mum", []),
+    ("on the road and the dharma bums", ["or", "db"]),
+    ("loved on the road", ["or"]),
+    ("finding and twilight", ["fi", "tw"]),
+])
+def test_what_a_verb_goes_on_with_is_no_title(trips, text, expected):
+    assert found(trips, text) == expected
