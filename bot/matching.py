@@ -107,7 +107,8 @@ object pronoun ("both of us"), two words after "in" ("in high school"), one word
 last name of an author of the other titles ("the green mile and the gunslinger, king at his
 best"), the end of a capitalized name after an article and a word of the sentence ("The Great
 Alone"), a title beginning with a preposition after an infinitive ("something to read on the road",
-"on the beach") and a word in "-ing" before an article or a possessive ("help finding a book").
+"on the beach") and a word in "-ing" before an article or a possessive ("help finding a book"). A
+capitalized word before a colon is a heading, not the start of a name ("Kubrick: Dr. Strangelove").
 """
 
 from __future__ import annotations
@@ -1146,7 +1147,9 @@ class TitleMatcher:
             inside = not (i == 0 or message.breaks[i - 1] or message.year[i])
             # the middle of a capitalized run ("Quentin Tarantino"), unless after a possessive typed
             # without its apostrophe ("Tarantinos Jackie Brown": then a title of two real words)
-            after_possessive = inside and as_name and message.text[message.tokens[i - 1].start].isupper()
+            # (not after a heading: "Kubrick: Dr. Strangelove, ...")
+            after_possessive = (inside and as_name and message.text[message.tokens[i - 1].start].isupper()
+                                and ":" not in message.text[message.tokens[i - 1].end:message.tokens[i].start])
             if after_possessive and not message.possessive(i - 1):
                 continue
             hard_start = i == 0 or message.hard[i - 1]

@@ -152,3 +152,10 @@ def trips() -> TitleMatcher:
 ])
 def test_what_a_verb_goes_on_with_is_no_title(trips, text, expected):
     assert found(trips, text) == expected
+
+
+def test_a_title_after_a_heading_with_a_colon_is_no_middle_of_a_name():
+    matcher = matcher_of(("ds", "Dr. Strangelove or: How I Learned to Stop Worrying and Love the Bomb", 1964, ()),
+                         ("bl", "Barry Lyndon", 1975, ()), ("sw", "Star Wars: The Force Awakens", 2015, ()))
+    assert found(matcher, "Kubrick: Dr. Strangelove and Barry Lyndon") == ["ds", "bl"]
+    assert found(matcher, "Star Wars: The Force Awakens") == ["sw"]
