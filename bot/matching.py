@@ -1271,10 +1271,12 @@ class TitleMatcher:
             return True  # the next word of a list of words after a preposition: "about space and aliens"
         if listed:
             return False
-        if (len(real_words) <= 1 and start > 0 and message.tokens[start - 1].word in _DEGREE) or (
-                len(words) == 1 and words[0] in _PRONOUNS):
-            return True  # "so dark", "still waiting", "haven't started", "both of us"
-        if words[0] in _PREPOSITIONS and start >= 2 and message.tokens[start - 2].word == "to":
+        degree = start > 0 and message.tokens[start - 1].word in _DEGREE and (
+            message.tokens[start - 1].word in ("still", "t") or (start >= 2 and not message.punct[start - 2]))
+        if (len(real_words) <= 1 and degree) or (len(words) == 1 and words[0] in _PRONOUNS):
+            return True  # "so dark", "still waiting", "haven't started", "both of us"; not "so jaws and alien"
+        if (words[0] in _PREPOSITIONS and sum(w not in _JOINS | _ARTICLES for w in words) <= 1 and start >= 2
+                and message.tokens[start - 2].word == "to"):
             return True  # where or how after an infinitive: "something to read on the road"
         if (len(words) == 1 and words[0].endswith("ing") and end + 1 < len(message)
                 and message.tokens[end].word in _OBJECT_DETERMINERS and not message.punct[end + 1]):

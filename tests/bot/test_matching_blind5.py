@@ -159,3 +159,10 @@ def test_a_title_after_a_heading_with_a_colon_is_no_middle_of_a_name():
                          ("bl", "Barry Lyndon", 1975, ()), ("sw", "Star Wars: The Force Awakens", 2015, ()))
     assert found(matcher, "Kubrick: Dr. Strangelove and Barry Lyndon") == ["ds", "bl"]
     assert found(matcher, "Star Wars: The Force Awakens") == ["sw"]
+
+
+def test_a_discourse_word_or_a_long_title_after_a_verb_still_names():
+    matcher = matcher_of(("ja", "Jaws", 1975, ()), ("al", "Alien", 1979, ()),
+                         ("mo", "In the Mood for Love", 2000, ()), ("or", "On the Road", 1957, ()))
+    assert found(matcher, "so jaws and alien are my favorites") == ["ja", "al"]
+    assert found(matcher, "I want to watch in the mood for love") == ["mo"]
