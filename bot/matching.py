@@ -1590,8 +1590,9 @@ class TitleMatcher:
 
     def _without_ordinary_pairs(self, message: _Message, spans: list[_Span]) -> list[_Span]:
         """The spans but those of one word typed lowercase joined by "and" or "or" to one ordinary
-        word that no span covers, a word of the catalog's titles that is no title itself: "short and
-        beautiful", "life and death", "loves magic and animals", "the sea and sailing" name nothing,
+        word that no span covers, a word of the catalog's titles (a title too, when the sentence took
+        it as its word: "about the sea"): "short and beautiful", "life and death", "loves magic and
+        animals", "the sea and sailing" name nothing,
         while "frozen and zootopia" (a title) and "frozen and moana" (no word of the catalog) do; nor
         the last name of an author of the other titles ("..., king at his best")."""
         covered = {k for span in spans for k in range(span.start, span.end)}
