@@ -108,7 +108,9 @@ last name of an author of the other titles ("the green mile and the gunslinger, 
 best"), the end of a capitalized name after an article and a word of the sentence ("The Great
 Alone"), a title beginning with a preposition after an infinitive ("something to read on the road",
 "on the beach") and a word in "-ing" before an article or a possessive ("help finding a book"). A
-capitalized word before a colon is a heading, not the start of a name ("Kubrick: Dr. Strangelove").
+capitalized word before a colon is a heading, not the start of a name ("Kubrick: Dr. Strangelove"),
+and a number that is all of a title's main part names it between the titles of a list, where it is
+no year of the title before ("Dr. Strangelove, 2001 and Barry Lyndon"; not "Amelie, 2001 and ...").
 """
 
 from __future__ import annotations
@@ -739,6 +741,13 @@ class TitleMatcher:
                    and key != notes.get(i) and not any(w.isdigit() or w in _ROMAN for w in raw_endings[i])
                    and sum(w not in _FILLERS for w in key.split()) >= 2}
         # (series key, number) -> item, from the notes of series ("Catching Fire (The Hunger Games, #2)")
+        # a number that is all of a title's main part ("2001" of "2001: A Space Odyssey"), a name of
+        # it only between titles of a list, where it is no year of theirs ("Dr. Strangelove, 2001 and ...")
+        self._number_names: dict[str, list[str]] = {}
+        for item in catalog.items:
+            main = normalize_title(_TITLE_PARTS.split(_TITLE_NOTE.sub("", item.title))[0])  # not "3:10 to Yuma"
+            if main.isdigit() and main != self._titles[item.id]:
+                self._number_names.setdefault(main, []).append(item.id)
         self._numbered: dict[tuple[str, int], str] = {}
         for item in catalog.items:
             note = _SERIES_NOTE.search(item.title)
@@ -1176,7 +1185,7 @@ class TitleMatcher:
                 # a word alone may be an acronym: typed in capitals, or lowercase in a list or alone
                 capitals = True if j == i + 1 and message.in_capitals(i) else False if j == i + 1 and (whole or listed) else None
                 # a capitalized word of one title alone in a list names it: "Kiki, Totoro and Mononoke"
-                distinct = j == i + 1 and listed and message.capitalized(i)
+                distinct = j == i + 1 and listed and (message.capitalized(i) or (message.year[i] and i > 0))
                 found = self._match_span(message, words, year, named, fuzzy, marks=marks, capitals=capitals,
                                          listed=listed or whole, distinct=distinct)
                 if found is None or (credited and not self._in_named_category(found.item_id, message)) or (
@@ -1397,6 +1406,8 @@ class TitleMatcher:
             ids = [i for i in ids if self._a_number_of(i, key, words, as_name)]  # ("Eight")
         if ids and self._collects(message, ids, words):
             return None
+        if not ids and distinct and len(words) == 1 and words[0].isdigit():
+            ids = self._number_names.get(key, [])  # "Dr. Strangelove, 2001 and Barry Lyndon"
         if not ids and key.endswith(" 1") and not key[:-2].isdigit():  # "rocky 1", "die hard 1": the first
             ids = self._firsts(self._named(message, key[:-2], marks))
         if not ids and key[-1:].isdigit():  # "twilight 2": New Moon (Twilight, #2)
@@ -1601,7 +1612,7 @@ class TitleMatcher:
             partner = self._ordinary_partner(message, span, covered)
             if partner is not None:
                 message.ordinary.update((*range(span.start, span.end), partner))
-            elif self._an_author_named(message, span, spans):
+            elif self._an_author_named(message, span, spans) or self._a_year_of(message, span, kept):
                 message.ordinary.update(range(span.start, span.end))
             else:
                 kept.append(span)
@@ -1628,6 +1639,15 @@ class TitleMatcher:
         if message.capitalized(partner) or word in _FILLERS or word not in self._postings or self._a_category(word):
             return None
         return partner
+
+    def _a_year_of(self, message: _Message, span: _Span, before: list[_Span]) -> bool:
+        """Whether a number read as a title by its main part ("2001") is rather the year of the title
+        before it ("Amelie, 2001 and ...")."""
+        word = message.tokens[span.start].word
+        if span.end != span.start + 1 or span.found.item_id not in self._number_names.get(word, ()) or not before:
+            return False
+        year = self.catalog.by_id[before[-1].found.item_id].year
+        return year is not None and abs(year - int(word)) <= YEAR_TOLERANCE
 
     def _an_author_named(self, message: _Message, span: _Span, spans: list[_Span]) -> bool:
         """Whether a span of one word typed lowercase is the last name of a category (an author) of

@@ -166,3 +166,22 @@ def test_a_discourse_word_or_a_long_title_after_a_verb_still_names():
                          ("mo", "In the Mood for Love", 2000, ()), ("or", "On the Road", 1957, ()))
     assert found(matcher, "so jaws and alien are my favorites") == ["ja", "al"]
     assert found(matcher, "I want to watch in the mood for love") == ["mo"]
+
+
+@pytest.fixture(scope="module")
+def numbers() -> TitleMatcher:
+    return matcher_of(("so", "2001: A Space Odyssey", 1968, ()), ("ds", "Dr. Strangelove", 1964, ()),
+                      ("bl", "Barry Lyndon", 1975, ()), ("am", "Amélie", 2001, ()), ("mo", "In the Mood for Love", 2000, ()),
+                      ("yu", "3:10 to Yuma", 2007, ()), ("gf", "The Godfather", 1972, ()),
+                      ("gf2", "The Godfather Part II", 1974, ()), ("gf3", "The Godfather Part III", 1990, ()))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Kubrick: Dr. Strangelove, 2001 and Barry Lyndon", ["ds", "so", "bl"]),
+    ("Amelie, 2001 and In the Mood for Love, 2000", ["am", "mo"]),
+    ("Godfather I, II, III", ["gf", "gf2", "gf3"]),
+    ("2001", []),
+    ("I was born in 2001, and I love barry lyndon", ["bl"]),
+])
+def test_a_number_that_is_a_titles_main_part_names_it_between_titles(numbers, text, expected):
+    assert found(numbers, text) == expected
