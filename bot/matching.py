@@ -89,6 +89,28 @@ word of a short title, of no other title or category, typed capitalized in a lis
 ("Totoro and Mononoke"; not "Prisoners" of a long title). The request reader drops a title taken
 back ("Se7en, sorry I meant Zodiac") and one dismissed after it ("mockingjay not so much",
 "Allegiant I haven't read yet", "didn't read the death cure").
+
+How titles are named in recommendation dialogues when asked for a few one loved (issue 19, the
+fifth blind development sets): the end of a title keeps the article it has there ("the prisoner
+of azkaban and the deathly hallows part 2", and the ends of titles with a subtitle are names too),
+unless it goes on from a capitalized word ("Charlie and the Chocolate Factory" is no Willy Wonka);
+a title with its own article before the noun of the items is named ("the matrix movie and ..."),
+and present forms of the verbs of taste head a list ("watches frozen and zootopia"). A sequel is
+named after a sentence that goes on with "and" ("Back to the Future! and the second one") and by
+another subtitle of the same main title ("Spider-Man: Into the Spider-Verse and its sequel", "Top
+Gun and its sequel"). What titles share is put back only across a separator ("life of pi are
+beautiful" is no Life Is Beautiful). Words of the sentence are no titles: one word typed lowercase
+after "so", "still", "too" or a "n't" ("flynn is so dark", "still waiting", "haven't started"), an
+object pronoun ("both of us"), two words after "in" ("in high school"), one word joined by "and" or
+"or" to an ordinary word of the catalog's titles that no title covers ("short and beautiful",
+"life and death", "the sea and sailing", "light and funny"; "frozen and moana" keeps Frozen), the
+last name of an author of the other titles ("the green mile and the gunslinger, king at his
+best"), the end of a capitalized name after an article and a word of the sentence ("The Great
+Alone"), a title beginning with a preposition after an infinitive ("something to read on the road",
+"on the beach") and a word in "-ing" before an article or a possessive ("help finding a book"). A
+capitalized word before a colon is a heading, not the start of a name ("Kubrick: Dr. Strangelove"),
+and a number that is all of a title's main part names it between the titles of a list, where it is
+no year of the title before ("Dr. Strangelove, 2001 and Barry Lyndon"; not "Amelie, 2001 and ...").
 """
 
 from __future__ import annotations
@@ -195,9 +217,16 @@ _TAIL_CUTS = frozenset({"of", "and", "s"})  # where the end of a title people ty
 _INTERJECTIONS = frozenset("hi hello hey hiya yo ok okay yes yeah no nope well so thanks please sorry oh um hmm wow also".split())
 # what people do with titles they name: a list after these begins with a title ("love up and coco")
 _TASTE_VERBS = frozenset("""love loved loves like liked likes enjoy enjoyed enjoys adore adored adores watched rewatched
+                            watch watches rewatch rewatches reads
                             seen saw read reread finished downloaded bought""".split())
 _INTENSIFIERS = frozenset("big huge great good real really very so little nice".split())
+# A word typed lowercase right after these is an adjective or a verb of the sentence: "flynn is so
+# dark", "still waiting for book 3", "haven't started the third" (the "t" of "n't")
+_DEGREE = frozenset("so still too very quite pretty super kinda rather t".split())
+# an object pronoun typed lowercase is one, not a title ("something for both of us"), unless listed
+_PRONOUNS = frozenset("us me him them".split())
 _PREPOSITIONS = frozenset("about with for in at on".split())
+_OBJECT_DETERMINERS = frozenset("a an the my your his her our their".split())  # "finding a book"
 # "want to drive": the word after these and "to" is a verb
 _WANTING = frozenset("want wants wanted wanna need needs like love would going have has try trying able".split())
 # Endings that make another English word of a title's word: "artists" is no typo of "The Artist"
@@ -509,6 +538,7 @@ class _Message:
         self.asides = [aside.span() for aside in _ASIDE.finditer(text)]  # comments in brackets
         self.spellings: dict[str, list[str]] = {}  # typo readings, looked up once per message
         self.categories: set[str] | None = None  # the catalog's categories it names, when asked
+        self.ordinary: set[int] = set()  # words read as words of the sentence, not titles ("short and beautiful")
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -550,8 +580,9 @@ class _Message:
     def refers_back(self, start: int, end: int) -> bool:
         """Whether tokens start..end-1 are only fillers and separators, in one sentence: what
         follows still speaks of the title before ("Toy Story and then the second one")."""
-        return all((self.hard[k] or self.tokens[k].word in _FILLERS) and self.tokens[k].word not in _SENTENCE_ENDS
-                   for k in range(start, end))
+        return all((self.hard[k] or self.tokens[k].word in _FILLERS) and (
+            self.tokens[k].word not in _SENTENCE_ENDS or (k + 1 < end and self.tokens[k + 1].word in ("and", "also")))
+                   for k in range(start, end))  # (a sentence going on with "and": "Back to the Future! and the second one")
 
     def possessive(self, k: int) -> bool:
         """Whether token k is a name in the possessive typed without an apostrophe: "Tarantinos"."""
@@ -595,6 +626,13 @@ class _Message:
         k = start - 1
         return (self.capitalized(start) and k >= 2 and self.tokens[k].word in _JOINS and self.capitalized(k - 1)
                 and self.tokens[k - 2].word not in _SENTENCE_ENDS)
+
+    def continues_a_name(self, start: int) -> bool:
+        """A capitalized span after an article and a word of the sentence typed capitalized: the end
+        of a name ("Alone" of "The Great Alone", a title the catalog may lack)."""
+        k = start - 1
+        return (self.capitalized(start) and k >= 1 and self.capitalized(k) and self.tokens[k].word in _FILLERS
+                and self.tokens[k].word != "i" and self.tokens[k - 1].word in _ARTICLES and self.capitalized(k - 1))
 
     def listed(self, start: int, end: int) -> bool:
         """Between the marks of a list ("finding nemo, up and coco", "saw and saw 2"), so a title
@@ -641,18 +679,22 @@ def _tails(items: Iterable[Item], taken: set[str]) -> dict[str, list[str]]:
     """Key -> item of the ends of titles after their first words, cut at "of", "and" or a
     possessive ("Monty Python and the Holy Grail", "The Picture of Dorian Gray", "Monty Python's
     Life of Brian"), as people type them in a list: of two real words at least, of one title alone
-    and no other name, of titles without a subtitle (whose ends are other words: "A Biography of
-    Kurt Cobain")."""
+    and no other name, cut in the main part of a title with a subtitle (whose ends are other words:
+    "A Biography of Kurt Cobain"), with or without the subtitle ("the deathly hallows part 2")."""
     ends: dict[str, set[str]] = {}
+    subtitled: dict[str, set[str]] = {}
     for item in items:
         plain = _TITLE_NOTE.sub("", item.title)
-        if _TITLE_PARTS.search(plain):
-            continue
-        words = _words(plain)
+        main = _TITLE_PARTS.split(plain)[0]  # cut in the main part only ("... and the Deathly Hallows: Part 2")
+        words, rest = _words(main), _words(plain)[len(_words(main)):]
         for cut, word in enumerate(words[:-2]):
-            key = _key(words[cut + 1:]) if word in _TAIL_CUTS else ""
-            if sum(w not in _FILLERS for w in key.split()) >= 2 and key not in taken:
-                ends.setdefault(key, set()).add(item.id)
+            if word not in _TAIL_CUTS:
+                continue
+            for key in {_key(words[cut + 1:]), _key(words[cut + 1:] + rest)}:
+                if sum(w not in _FILLERS for w in key.split()) >= 2 and key not in taken:
+                    (subtitled if rest else ends).setdefault(key, set()).add(item.id)
+    for key, ids in subtitled.items():  # the ends of titles without a subtitle first
+        ends.setdefault(key, ids)
     return {key: list(ids) for key, ids in ends.items() if len(ids) == 1}
 
 
@@ -699,6 +741,13 @@ class TitleMatcher:
                    and key != notes.get(i) and not any(w.isdigit() or w in _ROMAN for w in raw_endings[i])
                    and sum(w not in _FILLERS for w in key.split()) >= 2}
         # (series key, number) -> item, from the notes of series ("Catching Fire (The Hunger Games, #2)")
+        # a number that is all of a title's main part ("2001" of "2001: A Space Odyssey"), a name of
+        # it only between titles of a list, where it is no year of theirs ("Dr. Strangelove, 2001 and ...")
+        self._number_names: dict[str, list[str]] = {}
+        for item in catalog.items:
+            main = normalize_title(_TITLE_PARTS.split(_TITLE_NOTE.sub("", item.title))[0])  # not "3:10 to Yuma"
+            if main.isdigit() and main != self._titles[item.id]:
+                self._number_names.setdefault(main, []).append(item.id)
         self._numbered: dict[tuple[str, int], str] = {}
         for item in catalog.items:
             note = _SERIES_NOTE.search(item.title)
@@ -857,7 +906,7 @@ class TitleMatcher:
         Hal and The Wedding Singer"), within MAX_MEANING_LOOKUPS.
         """
         message = _Message(text)
-        spans, sequels = self._sequels(message, self._coherent(self._segment(message)))
+        spans, sequels = self._sequels(message, self._coherent(self._without_ordinary_pairs(message, self._segment(message))))
         found = [(message.tokens[s.start].start, self._as_match(s.found, message.original(s.start, s.end)), s.value)
                  for s in spans]
         unmatched: list[str] = []
@@ -907,7 +956,8 @@ class TitleMatcher:
         Prince". Only sure readings (a title up to typos, or part of one with the number typed)."""
         before = [s for s in spans if s.end <= stretch[0]]
         context: list[str] = []
-        if before and all(message.hard[k] or message.punct[k] for k in range(before[-1].end, stretch[0])):
+        if (before and any(message.hard[k] for k in range(before[-1].end, stretch[2]))  # "life of pi are beautiful"
+                and all(message.hard[k] or message.punct[k] for k in range(before[-1].end, stretch[0]))):
             last = before[-1]
             end = last.end - (last.end - 1 > last.start and message.year[last.end - 1])
             context = message.words(last.start, end)
@@ -1040,7 +1090,20 @@ class TitleMatcher:
         if note:
             return self._numbered.get((normalize_title(note.group(1)), number))
         series = [w for w in self._typed[item_id].split() if w not in _NUMBERS and not w.isdigit()]  # "toy story"
-        return self._member(message, series, number)
+        return self._member(message, series, number) or (self._subtitled_sequel(item_id) if number == own + 1 else None)
+
+    def _subtitled_sequel(self, item_id: str) -> str | None:
+        """The next item, by year, whose title is the main part of this one's with another subtitle:
+        "Spider-Man: Into the Spider-Verse and its sequel" is Spider-Man: Across the Spider-Verse;
+        "Top Gun and its sequel" Top Gun: Maverick."""
+        item = self.catalog.by_id[item_id]
+        main = _words(_TITLE_PARTS.split(_TITLE_NOTE.sub("", item.title))[0])
+        if item.year is None or sum(w not in _FILLERS for w in main) < 1:
+            return None
+        later = [other for other in self.catalog.items if other.year is not None and other.year > item.year
+                 and _words(_TITLE_PARTS.split(_TITLE_NOTE.sub("", other.title))[0]) == main
+                 and _TITLE_PARTS.search(_TITLE_NOTE.sub("", other.title))]
+        return min(later, key=lambda other: other.year).id if later else None
 
     def _series_key(self, words: list[str]) -> str:
         """The key of the series the words name, by its name or its acronym ("hp 1-3": Harry
@@ -1093,7 +1156,9 @@ class TitleMatcher:
             inside = not (i == 0 or message.breaks[i - 1] or message.year[i])
             # the middle of a capitalized run ("Quentin Tarantino"), unless after a possessive typed
             # without its apostrophe ("Tarantinos Jackie Brown": then a title of two real words)
-            after_possessive = inside and as_name and message.text[message.tokens[i - 1].start].isupper()
+            # (not after a heading: "Kubrick: Dr. Strangelove, ...")
+            after_possessive = (inside and as_name and message.text[message.tokens[i - 1].start].isupper()
+                                and ":" not in message.text[message.tokens[i - 1].end:message.tokens[i].start])
             if after_possessive and not message.possessive(i - 1):
                 continue
             hard_start = i == 0 or message.hard[i - 1]
@@ -1120,13 +1185,13 @@ class TitleMatcher:
                 # a word alone may be an acronym: typed in capitals, or lowercase in a list or alone
                 capitals = True if j == i + 1 and message.in_capitals(i) else False if j == i + 1 and (whole or listed) else None
                 # a capitalized word of one title alone in a list names it: "Kiki, Totoro and Mononoke"
-                distinct = j == i + 1 and listed and message.capitalized(i)
+                distinct = j == i + 1 and listed and (message.capitalized(i) or (message.year[i] and i > 0))
                 found = self._match_span(message, words, year, named, fuzzy, marks=marks, capitals=capitals,
                                          listed=listed or whole, distinct=distinct)
                 if found is None or (credited and not self._in_named_category(found.item_id, message)) or (
                         not (as_name or whole) and self._a_word_of_the_sentence(message, i, j, words, found.item_id, listed)):
                     continue
-                if (not whole and (message.cuts_a_name(i, j) or (found.kind < _TYPO and (
+                if (not whole and (message.cuts_a_name(i, j) or message.continues_a_name(i) or (found.kind < _TYPO and (
                         message.ends_a_name(i) or self._goes_on(message, i, j, found.item_id, spans_from))))
                         or (open_end and found.kind < _TYPO)):
                     continue
@@ -1205,8 +1270,9 @@ class TitleMatcher:
         real_words = [w for w in words if w not in _FILLERS]
         if len(real_words) > 2:
             return False
-        if words[0] in _ARTICLES and (self._typed[item_id].split() or [""])[0] != words[0]:
-            return True
+        if words[0] in _ARTICLES and (self._typed[item_id].split() or [""])[0] != words[0] and not (
+                f" {' '.join(words)} " in f" {self._typed[item_id]} " and self._opens_an_item(message, start)):
+            return True  # (an article the end of a title has is its own: "the prisoner of azkaban and ...")
         before = message.tokens[start - 1].word if start > 0 else ""
         if (len(words) == 1 and before in _SEPARATORS and start >= 3 and message.tokens[start - 3].word in _PREPOSITIONS
                 and not message.punct[start - 2] and not message.capitalized(start - 2)
@@ -1214,17 +1280,38 @@ class TitleMatcher:
             return True  # the next word of a list of words after a preposition: "about space and aliens"
         if listed:
             return False
+        degree = start > 0 and message.tokens[start - 1].word in _DEGREE and (
+            message.tokens[start - 1].word in ("still", "t") or (start >= 2 and not message.punct[start - 2]))
+        if (len(real_words) <= 1 and degree) or (len(words) == 1 and words[0] in _PRONOUNS):
+            return True  # "so dark", "still waiting", "haven't started", "both of us"; not "so jaws and alien"
+        if (words[0] in _PREPOSITIONS and sum(w not in _JOINS | _ARTICLES for w in words) <= 1 and start >= 2
+                and message.tokens[start - 2].word == "to"):
+            return True  # where or how after an infinitive: "something to read on the road"
+        if (len(words) == 1 and words[0].endswith("ing") and end + 1 < len(message)
+                and message.tokens[end].word in _OBJECT_DETERMINERS and not message.punct[end + 1]):
+            return True  # a verb and its object: "i need help finding a book"
         after = message.tokens[end].word if end < len(message) else ""
         k = start - 1
         while k > 0 and message.tokens[k].word in _INTENSIFIERS:  # "a big heist", "my very own"
             k -= 1
         before = message.tokens[k].word if k >= 0 else ""
-        if (before in _DETERMINERS and (len(real_words) <= 1 or before in ("a", "an", "for", "about", "with"))
+        if (before in _DETERMINERS and (len(real_words) <= 1 or before in ("a", "an", "for", "about", "with", "in"))
                 or (before in _COPULAS and k > 0 and message.tokens[k - 1].word in _SUBJECTS)
                 or self._goes_on_with_of(message, end)):
             return True
         infinitive = before == "to" and start > 1 and message.tokens[start - 2].word in _WANTING
-        return len(real_words) <= 1 and (after in _KIND_NOUNS or infinitive)
+        # (a title with its own article before the noun and then a list mark is named: "the matrix movie and ...")
+        kind_of = after in _KIND_NOUNS and not (
+            words[0] in _ARTICLES and self._typed[item_id].split()[:1] == words[:1]
+            and (end + 1 == len(message) or message.tokens[end + 1].word in _LIST_MARKS))
+        return len(real_words) <= 1 and (kind_of or infinitive)
+
+    @staticmethod
+    def _opens_an_item(message: _Message, start: int) -> bool:
+        """Whether token ``start`` opens the message or an item of a list that does not go on from a
+        capitalized word before it ("Charlie and the Chocolate Factory" names no "... and the
+        Chocolate Factory")."""
+        return start == 0 or (message.hard[start - 1] and not message.capitalized(start - 2))
 
     @staticmethod
     def _goes_on_with_of(message: _Message, end: int) -> bool:
@@ -1272,7 +1359,9 @@ class TitleMatcher:
                  by_meaning: bool = True) -> tuple[TitleMatch, float] | None:
         """What a stretch no span covers names, unsure: by meaning first, then a lookalike title
         (or a title the segmentation could not reach: past the fuzzy budget, after a filler)."""
-        if message.remarked(first):
+        ordinary = all(message.tokens[k].word in _FILLERS or k in message.ordinary
+                       for k in range(first, last) if not message.hard[k])  # "short and beautiful"
+        if message.remarked(first) or message.continues_a_name(first) or ordinary:
             return None
         said = message.original(first, last)
         year = int(message.tokens[last].word) if last < end and message.year[last] else None
@@ -1317,6 +1406,8 @@ class TitleMatcher:
             ids = [i for i in ids if self._a_number_of(i, key, words, as_name)]  # ("Eight")
         if ids and self._collects(message, ids, words):
             return None
+        if not ids and distinct and len(words) == 1 and words[0].isdigit():
+            ids = self._number_names.get(key, [])  # "Dr. Strangelove, 2001 and Barry Lyndon"
         if not ids and key.endswith(" 1") and not key[:-2].isdigit():  # "rocky 1", "die hard 1": the first
             ids = self._firsts(self._named(message, key[:-2], marks))
         if not ids and key[-1:].isdigit():  # "twilight 2": New Moon (Twilight, #2)
@@ -1507,6 +1598,68 @@ class TitleMatcher:
         def rank(i: str) -> tuple:
             return year is not None and self._year_fit(i, year), self._in_named_category(i, message), self._typed[i] == typed
         return tuple(i for i in ids if i != best and rank(i) == rank(best))
+
+    def _without_ordinary_pairs(self, message: _Message, spans: list[_Span]) -> list[_Span]:
+        """The spans but those of one word typed lowercase joined by "and" or "or" to one ordinary
+        word that no span covers, a word of the catalog's titles (a title too, when the sentence took
+        it as its word: "about the sea"): "short and beautiful", "life and death", "loves magic and
+        animals", "the sea and sailing" name nothing,
+        while "frozen and zootopia" (a title) and "frozen and moana" (no word of the catalog) do; nor
+        the last name of an author of the other titles ("..., king at his best")."""
+        covered = {k for span in spans for k in range(span.start, span.end)}
+        kept = []
+        for span in spans:
+            partner = self._ordinary_partner(message, span, covered)
+            if partner is not None:
+                message.ordinary.update((*range(span.start, span.end), partner))
+            elif self._an_author_named(message, span, spans) or self._a_year_of(message, span, kept):
+                message.ordinary.update(range(span.start, span.end))
+            else:
+                kept.append(span)
+        return kept
+
+    def _ordinary_partner(self, message: _Message, span: _Span, covered: set[int]) -> int | None:
+        """The ordinary word a span of one lowercase word is joined to, or None."""
+        n = len(message)
+        real = [k for k in range(span.start, span.end) if not message.punct[k] and message.tokens[k].word not in _FILLERS]
+        if len(real) != 1 or any(message.capitalized(k) for k in range(span.start, span.end)) or message.year[real[0]]:
+            return None
+        partner = None
+        if span.end + 1 < n and message.tokens[span.end].word in ("and", "or"):
+            k = span.end + 1 + (span.end + 2 < n and message.tokens[span.end + 1].word in _ARTICLES)
+            if k < n and (k + 1 == n or message.breaks[k + 1]):
+                partner = k
+        elif span.start >= 2 and message.tokens[span.start - 1].word in ("and", "or"):
+            k = span.start - 2
+            if k == 0 or message.breaks[k - 1]:
+                partner = k
+        if partner is None or partner >= n or partner in covered or message.punct[partner] or message.year[partner]:
+            return None
+        word = message.tokens[partner].word
+        if message.capitalized(partner) or word in _FILLERS or word not in self._postings or self._a_category(word):
+            return None
+        return partner
+
+    def _a_year_of(self, message: _Message, span: _Span, before: list[_Span]) -> bool:
+        """Whether a number read as a title by its main part ("2001") is rather the year of the title
+        before it ("Amelie, 2001 and ...")."""
+        word = message.tokens[span.start].word
+        if span.end != span.start + 1 or span.found.item_id not in self._number_names.get(word, ()) or not before:
+            return False
+        year = self.catalog.by_id[before[-1].found.item_id].year
+        return year is not None and abs(year - int(word)) <= YEAR_TOLERANCE
+
+    def _an_author_named(self, message: _Message, span: _Span, spans: list[_Span]) -> bool:
+        """Whether a span of one word typed lowercase is the last name of a category (an author) of
+        another title of the message that its own item lacks: "the green mile and the gunslinger,
+        king at his best" speaks of Stephen King, not of the book King."""
+        words = message.words(span.start, span.end)
+        if len(words) != 1 or message.capitalized(span.start):
+            return False
+        own = set(self.catalog.by_id[span.found.item_id].categories)
+        return any(normalize_title(category).split()[-1:] == words and category not in own
+                   for other in spans if other is not span
+                   for category in self.catalog.by_id[other.found.item_id].categories)
 
     def _coherent(self, spans: list[_Span]) -> list[_Span]:
         """Among the items of a name the one that shares a category (an author) with the other

@@ -9,7 +9,7 @@ catalog's own nouns (the questionnaire's "movie"/"book"). Praise is no negation 
 Heat"), what is not wanted ends at a bracket ("Oldboy (not the remake) & ..."), and a title that
 holds a negation ("Dr. No", "Never Let Me Go") is wanted. A title taken back for another ("Se7en,
 sorry I meant Zodiac") and one dismissed after it ("mockingjay not so much", "Allegiant I haven't
-read yet") are not.
+read yet", "eclipse and breaking dawn I didn't finish") are not.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ _NEGATION = re.compile(
 # what a clause dismisses after it: "mockingjay not so much", "Allegiant I haven't read yet"
 _DISMISSAL = re.compile(
     r"(?P<what>[^,.;!?\n()]+?)\s+(?:not so much|(?:which |that )?i (?:haven'?t|have not|didn'?t|did not) "
-    r"(?:read|seen|watched|finished)(?: (?:it|them))?(?: yet)?)(?=[^\S\n]*(?:[,.;!?\n()]|lol\b|$))",
+    r"(?:read|see|seen|watch|watched|finish|finished)(?: (?:it|them))?(?: yet)?)(?=[^\S\n]*(?:[,.;!?\n()]|lol\b|$))",
     re.IGNORECASE,
 )
 _CUE_WORD = re.compile(rf"\b{_CUE}\b", re.IGNORECASE)  # in a title: "Dr. No", "The NeverEnding Story"
