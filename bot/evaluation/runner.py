@@ -13,6 +13,7 @@ length) and, for models given a sweep, what a control such as diversity trades.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -56,8 +57,9 @@ class CoordinateSearch:
     for the rest.
 
     Given coverage floors (per variant, the validation coverage@10 of the baseline with the best
-    validation NDCG@10), a best setting that falls below one tries each value of the
-    ``coverage_axes`` from there, the rest fixed. Of the settings that cost at most
+    validation NDCG@10), a best setting that falls below one tries every combination of the
+    ``coverage_axes``' values from there, the rest fixed (one axis at a time misses what two
+    small steps buy together: less trend and more novelty). Of the settings that cost at most
     ``coverage_cost`` of the best objective, one that meets the floors wins (the most accurate),
     else the one with the least shortfall: accuracy is not bought with a narrower catalog, nor
     given away for coverage. (A coordinate search with the shortfall first walked off into
@@ -242,11 +244,12 @@ def coordinate_search(
         key = params_key(params)
         if key not in scores:
             fit_key = tuple((p, params.get(p)) for p in search.fit_params)
-            if fit_key not in fitted:
-                fitted[fit_key] = fit(factory(dict(params)), split, "validation")
-            base = fitted[fit_key]
-            ranker = base.with_params(**params) if hasattr(base, "with_params") else \
-                fit(factory(dict(params)), split, "validation")
+            if fit_key in fitted:
+                ranker = fitted[fit_key].with_params(**params)
+            else:
+                ranker = fit(factory(dict(params)), split, "validation")
+                if hasattr(ranker, "with_params"):  # re-weighted for the other settings of this fit
+                    fitted[fit_key] = ranker
             results = {variant: evaluate(ranker, split, phase, TOP_K, fit_first=False, progress=progress,
                                          name=name, ranking_only=True).metrics
                        for variant, phase in _tuning_phases(search, split).items()}
@@ -268,8 +271,9 @@ def coordinate_search(
     best = _sweep(dict(search.start), search.axes, search.rounds, objective)
     if shortfall(best) > 0:
         affordable = objective(best) * (1.0 - search.coverage_cost)
-        tried = [best, *({**best, name: value} for name, values in search.axes if name in search.coverage_axes
-                         for value in values)]
+        axes = [(name, values) for name, values in search.axes if name in search.coverage_axes]
+        tried = [best, *({**best, **dict(zip((name for name, _ in axes), point))}
+                         for point in itertools.product(*(values for _, values in axes)))]
         best = max((params for params in tried if objective(params) >= affordable),
                    key=lambda params: (-shortfall(params), objective(params)))
     return best, scores

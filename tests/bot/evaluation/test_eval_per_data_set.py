@@ -245,6 +245,27 @@ def test_a_search_below_the_coverage_floor_tries_the_coverage_axis_and_gives_up_
     assert chosen({"full_history": 0.8}) == {"cut": 3, "boost": 2.0}
 
 
+def test_the_coverage_axes_are_tried_together_when_one_at_a_time_cannot_meet_the_floor(toy_split, monkeypatch):
+    from types import SimpleNamespace
+
+    from bot.evaluation import runner
+
+    # (NDCG@10, coverage@10) per (cut, boost): only moving both from the best (3, 0.0) meets 0.35 cheaply
+    table = {(0, 0.0): (0.5, 0.3), (0, 1.0): (0.596, 0.4), (0, 2.0): (0.4, 0.9),
+             (3, 0.0): (0.6, 0.1), (3, 1.0): (0.597, 0.2), (3, 2.0): (0.55, 0.5)}
+    monkeypatch.setattr(runner, "evaluate", lambda ranker, *args, **kwargs: SimpleNamespace(
+        metrics=dict(zip(("ndcg@10", "coverage@10"), table[(ranker.cut, ranker.boost)]))))
+    axes = (("cut", (0, 3)), ("boost", (0.0, 1.0, 2.0)))
+
+    def chosen(coverage_axes):
+        search = CoordinateSearch(start={"cut": 0, "boost": 0.0}, axes=axes, cold_start_share=0.0,
+                                  coverage_axes=coverage_axes, coverage_cost=0.01)
+        return tune("threshold", lambda p: Threshold(**p), search, toy_split, floors={"full_history": 0.35})[0]
+
+    assert chosen(("boost",)) == {"cut": 3, "boost": 1.0}  # one axis: the least shortfall within 1%
+    assert chosen(("cut", "boost")) == {"cut": 0, "boost": 1.0}
+
+
 def test_the_engines_coverage_floor_is_that_of_the_baseline_most_accurate_on_validation(toy_split, tmp_path):
     from bot.evaluation.runner import fit, validation_summary
 
