@@ -223,6 +223,11 @@ _INTENSIFIERS = frozenset("big huge great good real really very so little nice".
 # A word typed lowercase right after these is an adjective or a verb of the sentence: "flynn is so
 # dark", "still waiting for book 3", "haven't started the third" (the "t" of "n't")
 _DEGREE = frozenset("so still too very quite pretty super kinda rather t".split())
+# A verb in the past tense after a title typed lowercase, then one of these, begins the predicate
+# the title is the subject of ("gone girl wrecked me", "primer messed with my head"); the regular
+# ones end in "-ed", these do not
+_IRREGULAR_PASTS = frozenset("blew broke got kept left took gave felt became stole won hit ruined".split())
+_OBJECTS_AFTER_VERBS = frozenset("me us him her them you it my our everyone everybody with up out away".split())
 # an object pronoun typed lowercase is one, not a title ("something for both of us"), unless listed
 _PRONOUNS = frozenset("us me him them".split())
 _PREPOSITIONS = frozenset("about with for in at on".split())
@@ -633,6 +638,15 @@ class _Message:
         k = start - 1
         return (self.capitalized(start) and k >= 1 and self.capitalized(k) and self.tokens[k].word in _FILLERS
                 and self.tokens[k].word != "i" and self.tokens[k - 1].word in _ARTICLES and self.capitalized(k - 1))
+
+    def predicate_at(self, k: int) -> bool:
+        """Whether token k, typed lowercase, is a verb in the past tense that a pronoun, a
+        preposition or the end follows ("wrecked me", "scared me as a kid", "messed with my head",
+        "destroyed me"): what the words before it are the subject of."""
+        word = self.tokens[k].word
+        if self.capitalized(k) or not (word in _IRREGULAR_PASTS or (len(word) >= 5 and word.endswith("ed"))):
+            return False
+        return k + 1 == len(self.tokens) or self.punct[k + 1] or self.tokens[k + 1].word in _OBJECTS_AFTER_VERBS
 
     def listed(self, start: int, end: int) -> bool:
         """Between the marks of a list ("finding nemo, up and coco", "saw and saw 2"), so a title
@@ -1163,10 +1177,12 @@ class TitleMatcher:
                 continue
             hard_start = i == 0 or message.hard[i - 1]
             for j in range(i + 1, n + 1):
-                # a span ends before a break, or where a name typed capitalized ends ("World War Z back to back")
+                # a span ends before a break, or where a name typed capitalized ends ("World War Z back
+                # to back"), or where a predicate begins after a whole item of a list ("gone girl wrecked me")
                 open_end = j < n and not message.breaks[j]
-                if message.punct[j - 1] or (open_end and not (as_name and message.capitalized(j - 1)
-                                                               and not message.capitalized(j))):
+                predicate = open_end and hard_start and message.predicate_at(j)
+                if message.punct[j - 1] or (open_end and not predicate and not (
+                        as_name and message.capitalized(j - 1) and not message.capitalized(j))):
                     continue
                 words = message.words(i, j)
                 if len(words) > self._max_words:
@@ -1295,7 +1311,9 @@ class TitleMatcher:
         while k > 0 and message.tokens[k].word in _INTENSIFIERS:  # "a big heist", "my very own"
             k -= 1
         before = message.tokens[k].word if k >= 0 else ""
-        if (before in _DETERMINERS and (len(real_words) <= 1 or before in ("a", "an", "for", "about", "with", "in"))
+        own_article = len(words) >= 3 and words[0] in _ARTICLES and " ".join(words) == self._typed[item_id]
+        if (before in _DETERMINERS and not own_article  # ("grew up on the jungle book")
+                and (len(real_words) <= 1 or before in ("a", "an", "for", "about", "with", "in"))
                 or (before in _COPULAS and k > 0 and message.tokens[k - 1].word in _SUBJECTS)
                 or self._goes_on_with_of(message, end)):
             return True
@@ -1588,10 +1606,24 @@ class TitleMatcher:
     def _pick(self, ids: list[str], year: int | None, typed: str, message: _Message) -> tuple[str, bool]:
         """Among same-titled items: the one of the year typed (or the year next to it), else the
         one of a category the message names ("dracula by bram stoker"), else the one whose article
-        was typed too ("heat": Heat, not The Heat), else the most recent."""
+        was typed too ("heat": Heat, not The Heat), else, of parts all numbered, the first ("kill bill":
+        Vol. 1), else the most recent."""
         best = max(ids, key=lambda i: (year is not None and self._year_fit(i, year), self._in_named_category(i, message),
-                                       self._typed[i] == typed, self.catalog.by_id[i].year or 0))
+                                       self._typed[i] == typed, self._first_part(ids) == i,
+                                       self.catalog.by_id[i].year or 0))
         return best, self._of_year(best, year)
+
+    def _first_part(self, ids: list[str]) -> str | None:
+        """Of items whose titles, without their notes, have each a number of its own ("Kill Bill:
+        Vol. 1", "Vol. 2"), the one numbered 1; None for others ("Twilight (Twilight, #1)" and
+        "Twilight (Warriors: The New Prophecy, #5)" are two series' books, not parts of one)."""
+        if len(ids) < 2:
+            return None
+        numbers = [_numbers(self._typed[i]) for i in ids]
+        shared = set.intersection(*numbers)
+        own = [n - shared for n in numbers]
+        firsts = [i for i, n in zip(ids, own) if n == {"1"}]
+        return firsts[0] if len(firsts) == 1 and all(own) else None
 
     def _ties(self, ids: list[str], best: str, year: int | None, typed: str, message: _Message) -> tuple[str, ...]:
         """The items of ``ids`` that _pick put after ``best`` only for being older."""
@@ -1638,6 +1670,8 @@ class TitleMatcher:
         word = message.tokens[partner].word
         if message.capitalized(partner) or word in _FILLERS or word not in self._postings or self._a_category(word):
             return None
+        if partner > span.start and self._continuing(message, message.words(span.start, span.end), [word]):
+            return None  # what titles share left out: "the avengers and endgame"
         return partner
 
     def _a_year_of(self, message: _Message, span: _Span, before: list[_Span]) -> bool:
