@@ -227,6 +227,7 @@ _DEGREE = frozenset("so still too very quite pretty super kinda rather t".split(
 # the title is the subject of ("gone girl wrecked me", "primer messed with my head"); the regular
 # ones end in "-ed", these do not
 _IRREGULAR_PASTS = frozenset("blew broke got kept left took gave felt became stole won hit ruined".split())
+_CLAUSE_OPENERS = frozenset("when while because cause cuz coz though although whenever".split())
 _OBJECTS_AFTER_VERBS = frozenset("me us him her them you it my our everyone everybody with up out away".split())
 # an object pronoun typed lowercase is one, not a title ("something for both of us"), unless listed
 _PRONOUNS = frozenset("us me him them".split())
@@ -234,6 +235,8 @@ _PREPOSITIONS = frozenset("about with for in at on".split())
 _OBJECT_DETERMINERS = frozenset("a an the my your his her our their".split())  # "finding a book"
 # "want to drive": the word after these and "to" is a verb
 _WANTING = frozenset("want wants wanted wanna need needs like love would going have has try trying able".split())
+# a verb follows these: "that will make me cry", "it might change your life"
+_MODALS = frozenset("will would can could should might must shall may".split())
 # Endings that make another English word of a title's word: "artists" is no typo of "The Artist"
 _INFLECTIONS = ("s", "es", "y", "ed", "ing", "er", "ers", "ly", "ish")
 _SENTENCE_ENDS = frozenset(".!?\n")
@@ -644,6 +647,8 @@ class _Message:
         preposition or the end follows ("wrecked me", "scared me as a kid", "messed with my head",
         "destroyed me"): what the words before it are the subject of."""
         word = self.tokens[k].word
+        if word in _CLAUSE_OPENERS and not self.capitalized(k):
+            return True  # a clause about the title: "eldest when i was 12"
         if self.capitalized(k) or not (word in _IRREGULAR_PASTS or (len(word) >= 5 and word.endswith("ed"))):
             return False
         return k + 1 == len(self.tokens) or self.punct[k + 1] or self.tokens[k + 1].word in _OBJECTS_AFTER_VERBS
@@ -1287,10 +1292,12 @@ class TitleMatcher:
         if len(real_words) > 2:
             return False
         if words[0] in _ARTICLES and (self._typed[item_id].split() or [""])[0] != words[0] and not (
-                f" {' '.join(words)} " in f" {self._typed[item_id]} " and self._opens_an_item(message, start)):
+                f" {' '.join(words)} " in f" {self._typed[item_id]} " and (self._opens_an_item(message, start) or (
+                    listed and start > 0 and message.tokens[start - 1].word in _TASTE_VERBS))):
             return True  # (an article the end of a title has is its own: "the prisoner of azkaban and ...")
         before = message.tokens[start - 1].word if start > 0 else ""
         if (len(words) == 1 and before in _SEPARATORS and start >= 3 and message.tokens[start - 3].word in _PREPOSITIONS
+                and (start == 3 or message.breaks[start - 4])
                 and not message.punct[start - 2] and not message.capitalized(start - 2)
                 and not any(_key([message.tokens[start - 2].word]) in names for names in self._names)):
             return True  # the next word of a list of words after a preposition: "about space and aliens"
@@ -1317,6 +1324,8 @@ class TitleMatcher:
                 or (before in _COPULAS and k > 0 and message.tokens[k - 1].word in _SUBJECTS)
                 or self._goes_on_with_of(message, end)):
             return True
+        if before in _MODALS and len(real_words) <= 2 and not message.capitalized(start):
+            return True  # a verb after a modal: "a book that will make me cry"
         infinitive = before == "to" and start > 1 and message.tokens[start - 2].word in _WANTING
         # (a title with its own article before the noun and then a list mark is named: "the matrix movie and ...")
         kind_of = after in _KIND_NOUNS and not (
@@ -1663,7 +1672,9 @@ class TitleMatcher:
                 partner = k
         elif span.start >= 2 and message.tokens[span.start - 1].word in ("and", "or"):
             k = span.start - 2
-            if k == 0 or message.breaks[k - 1]:
+            # (not the end of a longer name: "lessons in chemistry and the goldfinch")
+            if (k == 0 or message.breaks[k - 1]) and not (
+                    k >= 2 and message.tokens[k - 1].word in _JOINS and not message.breaks[k - 2]):
                 partner = k
         if partner is None or partner >= n or partner in covered or message.punct[partner] or message.year[partner]:
             return None
