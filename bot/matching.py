@@ -490,6 +490,22 @@ def _sequel_ordinal(message: _Message, k: int) -> int | None:
     return _ORDINALS.get(word) if after in _KIND_NOUNS or after in ("one", "part") else None
 
 
+def _small_words_left_out(key: str, title: str) -> bool:
+    """Whether a title of three real words or more is typed with only its small words ("and",
+    "the", "of"...) left out, in its order: "monty python holy grail", "indiana jones temple of
+    doom", "harry potter goblet of fire"."""
+    typed, words = key.split(), title.split()
+    if len(typed) >= len(words) or sum(w not in _FILLERS for w in typed) < 3:
+        return False
+    k = 0
+    for word in words:
+        if k < len(typed) and typed[k] == word:
+            k += 1
+        elif word not in _JOINS and word not in _SEPARATORS and word not in _ARTICLES:
+            return False
+    return k == len(typed)
+
+
 def _spelled_alike(key: str, title: str) -> bool:
     """Whether the words are the title's but for spellings of the same word ("jacky brown" for
     Jackie Brown, "colour", "theatre"), which differ by more letters than a typo."""
@@ -697,7 +713,8 @@ def _first_sentence(title: str) -> str:
 def _tails(items: Iterable[Item], taken: set[str]) -> dict[str, list[str]]:
     """Key -> item of the ends of titles after their first words, cut at "of", "and" or a
     possessive ("Monty Python and the Holy Grail", "The Picture of Dorian Gray", "Monty Python's
-    Life of Brian"), as people type them in a list: of two real words at least, of one title alone
+    Life of Brian"), as people type them in a list: of two real words at least (or one and a word
+    of chat that is no small word: "the Last Crusade"), of one title alone
     and no other name, cut in the main part of a title with a subtitle (whose ends are other words:
     "A Biography of Kurt Cobain"), with or without the subtitle ("the deathly hallows part 2")."""
     ends: dict[str, set[str]] = {}
@@ -710,7 +727,10 @@ def _tails(items: Iterable[Item], taken: set[str]) -> dict[str, list[str]]:
             if word not in _TAIL_CUTS:
                 continue
             for key in {_key(words[cut + 1:]), _key(words[cut + 1:] + rest)}:
-                if sum(w not in _FILLERS for w in key.split()) >= 2 and key not in taken:
+                real = [w for w in key.split() if w not in _FILLERS]
+                content = [w for w in key.split() if w not in _JOINS and w not in _SEPARATORS and w not in _ARTICLES]
+                # (a filler that is no small word counts with a real word: "the Last Crusade")
+                if (len(real) >= 2 or (real and len(content) >= 2)) and key not in taken:
                     (subtitled if rest else ends).setdefault(key, set()).add(item.id)
     for key, ids in subtitled.items():  # the ends of titles without a subtitle first
         ends.setdefault(key, ids)
@@ -1460,7 +1480,7 @@ class TitleMatcher:
                 continue
             # run together or apart, a title is the same: "brave heart" is Braveheart, not Brave Hearts
             ratio = 100.0 if key.replace(" ", "") == title.replace(" ", "") else fuzz.ratio(key, title)
-            if ((ratio >= SURE_SCORE or (listed and _one_slip(key, title))
+            if ((ratio >= SURE_SCORE or (listed and _one_slip(key, title)) or _small_words_left_out(key, title)
                  or (ratio >= LOOKALIKE_MIN_SCORE and _spelled_alike(key, title)))
                     and _numbers(key) == _numbers(title)
                     and self._a_typo(key, title, words, self._typed[item_id])):
