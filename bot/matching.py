@@ -278,6 +278,10 @@ _FILLERS = _SEPARATORS | frozenset(
 ALTERNATIVE_TITLE_ATTRIBUTES = ("alternative_titles", "alternative_title", "alt_titles", "alt_title", "aka",
                                 "also_known_as", "other_titles", "original_title")
 _ALTERNATIVES_SPLIT = re.compile(r"\s*[|;]\s*")
+# and how many people rated or reviewed an item in one of these (goodbooks-10k's "ratings_count"):
+# of same-titled items with nothing else to choose by, the best known is meant ("wicked": Maguire's)
+POPULARITY_ATTRIBUTES = ("ratings_count", "work_ratings_count", "num_ratings", "rating_count", "votes", "num_votes",
+                         "review_count", "reviews_count", "popularity")
 # Acronyms of titles ("LOTR", "ACOTAR", "T2") are looked up only for a word typed in capitals, or
 # lowercase of ACRONYM_MIN_LETTERS or more that one item alone has; never for what chat abbreviates otherwise.
 _CHAT_ACRONYMS = frozenset("""
@@ -504,6 +508,17 @@ def _small_words_left_out(key: str, title: str) -> bool:
         elif word not in _JOINS and word not in _SEPARATORS and word not in _ARTICLES:
             return False
     return k == len(typed)
+
+
+def _popularity(item: Item) -> float:
+    """How many rated the item, by the first of POPULARITY_ATTRIBUTES it has as a number; 0 without."""
+    for name in POPULARITY_ATTRIBUTES:
+        value = item.attributes.get(name)
+        try:
+            return float(value) if value is not None and not isinstance(value, bool) else 0.0
+        except (TypeError, ValueError):
+            continue
+    return 0.0
 
 
 def _spelled_alike(key: str, title: str) -> bool:
@@ -758,6 +773,7 @@ class TitleMatcher:
         self._typed = {item.id: " ".join(_words(_TITLE_NOTE.sub("", item.title))) for item in catalog.items}
         self._marks = {i.id: _marks([t.word for t in _tokenize(_TITLE_NOTE.sub("", i.title))]) for i in catalog.items}
         self._categories = {normalize_title(c) for c in catalog.categories}
+        self._popularity = {item.id: _popularity(item) for item in catalog.items}
         self._category_words = {word for category in self._categories for word in category.split()}
         # Shorter names people type, looked up after the whole titles: without a trailing note in
         # parentheses ("The Hunger Games (The Hunger Games, #1)"), then without the subtitle after
@@ -1636,9 +1652,11 @@ class TitleMatcher:
         """Among same-titled items: the one of the year typed (or the year next to it), else the
         one of a category the message names ("dracula by bram stoker"), else the one whose article
         was typed too ("heat": Heat, not The Heat), else, of parts all numbered, the first ("kill bill":
-        Vol. 1), else the most recent."""
+        Vol. 1), else the one the most people rated where the catalog says (POPULARITY_ATTRIBUTES:
+        "wicked" is Maguire's), else the most recent."""
+        first = self._first_part(ids)
         best = max(ids, key=lambda i: (year is not None and self._year_fit(i, year), self._in_named_category(i, message),
-                                       self._typed[i] == typed, self._first_part(ids) == i,
+                                       self._typed[i] == typed, first == i, self._popularity[i],
                                        self.catalog.by_id[i].year or 0))
         return best, self._of_year(best, year)
 
@@ -1671,13 +1689,27 @@ class TitleMatcher:
         kept = []
         for span in spans:
             partner = self._ordinary_partner(message, span, covered)
-            if partner is not None:
+            if len(spans) == 1 and self._a_lone_chat_word(message, span):
+                message.ordinary.update(range(span.start, span.end))
+            elif partner is not None:
                 message.ordinary.update((*range(span.start, span.end), partner))
             elif self._an_author_named(message, span, spans) or self._a_year_of(message, span, kept):
                 message.ordinary.update(range(span.start, span.end))
             else:
                 kept.append(span)
         return kept
+
+    @staticmethod
+    def _a_lone_chat_word(message: _Message, span: _Span) -> bool:
+        """Whether a title of chat words alone, typed lowercase, is the only title of a message it is
+        not the whole of: then a comma before it ends a clause, not a list ("i'm in a reading slump,
+        help"), while "finding nemo, up and coco" lists it."""
+        words = range(span.start, span.end)
+        if span.start == 0 or message.tokens[span.start - 1].word not in (",", *_SENTENCE_ENDS):
+            return False  # ("toy story 1-3 + up")
+        return (not all(message.punct[k] or message.year[k] for k in [*range(span.start), *range(span.end, len(message))])
+                and all(message.tokens[k].word in _FILLERS for k in words)
+                and not any(message.capitalized(k) for k in words))
 
     def _ordinary_partner(self, message: _Message, span: _Span, covered: set[int]) -> int | None:
         """The ordinary word a span of one lowercase word is joined to, or None."""
