@@ -1243,8 +1243,12 @@ class TitleMatcher:
                 capitals = True if j == i + 1 and message.in_capitals(i) else False if j == i + 1 and (whole or listed) else None
                 # a capitalized word of one title alone in a list names it: "Kiki, Totoro and Mononoke"
                 distinct = j == i + 1 and listed and (message.capitalized(i) or (message.year[i] and i > 0))
+                # and lowercase, a word of one title alone before another title of the list ("fellowship and
+                # return of the king", "totoro and kikis delivery service")
+                rare = (j == i + 1 and (listed or hard_start) and not distinct
+                        and self._a_title_follows(message, j, spans_from))
                 found = self._match_span(message, words, year, named, fuzzy, marks=marks, capitals=capitals,
-                                         listed=listed or whole, distinct=distinct)
+                                         listed=listed or whole, distinct=distinct, rare=rare)
                 if found is None or (credited and not self._in_named_category(found.item_id, message)) or (
                         not (as_name or whole) and self._a_word_of_the_sentence(message, i, j, words, found.item_id, listed)):
                     continue
@@ -1451,7 +1455,7 @@ class TitleMatcher:
     def _match_span(
         self, message: _Message, words: list[str], year: int | None, as_name: bool, fuzzy: bool,
         lookalike: bool = False, marks: tuple[str, ...] = (), capitals: bool | None = None, listed: bool = False,
-        distinct: bool = False,
+        distinct: bool = False, rare: bool = False,
     ) -> _Found | None:
         """How the span's words name an item: exactly, with typos, as part of a title, or (when
         asked) as a lookalike. A title of filler words alone ("It") counts only typed as a name;
@@ -1501,7 +1505,8 @@ class TitleMatcher:
                     and _numbers(key) == _numbers(title)
                     and self._a_typo(key, title, words, self._typed[item_id])):
                 kind, rank = _TYPO, ratio
-            elif len(key) < len(title) and (self._is_part(key, title) or distinct and self._a_distinct_word(key, title)):
+            elif len(key) < len(title) and (self._is_part(key, title) or distinct and self._a_distinct_word(key, title)
+                                            or rare and self._a_rare_word(key, title)):
                 kind, rank = _PART, fuzz.partial_ratio(key, title)
             elif lookalike and ratio >= LOOKALIKE_MIN_SCORE:
                 kind, rank = _LOOKALIKE, ratio
@@ -1618,6 +1623,21 @@ class TitleMatcher:
         return (" " not in key and len(key) >= RARE_WORD_MIN_LENGTH and len(words) <= 3 and words[-1] == key
                 and key not in _FILLERS and key not in self._category_words
                 and len({self._keys[p][0] for p in self._postings.get(key, ())}) == 1)
+
+    def _a_rare_word(self, key: str, title: str) -> bool:
+        """Whether one word, RARE_WORD_MIN_LENGTH letters or more, is a word of this title and of no
+        other item's, nor a category's: a name of it typed in a list before another title, however
+        long the title ("fellowship" of The Lord of the Rings: The Fellowship of the Ring)."""
+        return (" " not in key and len(key) >= RARE_WORD_MIN_LENGTH and key in title.split()
+                and key not in _FILLERS and key not in self._category_words
+                and len({self._keys[p][0] for p in self._postings.get(key, ())}) == 1)
+
+    @staticmethod
+    def _a_title_follows(message: _Message, end: int, spans_from: list[list[_Span]]) -> bool:
+        """Whether a list mark follows ``end`` and then a whole title (up to typos)."""
+        if end + 1 >= len(message) or message.tokens[end].word not in _LIST_MARKS:
+            return False
+        return any(span.found.kind >= _TYPO for span in spans_from[end + 1])
 
     def _candidates(self, message: _Message, key: str) -> list[int]:
         """Titles sharing the most with the span: its words or the title words its typos stand for,
