@@ -1634,10 +1634,12 @@ class TitleMatcher:
 
     @staticmethod
     def _a_title_follows(message: _Message, end: int, spans_from: list[list[_Span]]) -> bool:
-        """Whether a list mark follows ``end`` and then a whole title (up to typos)."""
+        """Whether a list mark follows ``end`` and then a whole title (up to typos) of two real words
+        or more, no words of a sentence ("wizards and the sea" names nothing)."""
         if end + 1 >= len(message) or message.tokens[end].word not in _LIST_MARKS:
             return False
-        return any(span.found.kind >= _TYPO for span in spans_from[end + 1])
+        return any(span.found.kind >= _TYPO and sum(w not in _FILLERS for w in message.words(span.start, span.end)) >= 2
+                   for span in spans_from[end + 1])
 
     def _candidates(self, message: _Message, key: str) -> list[int]:
         """Titles sharing the most with the span: its words or the title words its typos stand for,
