@@ -27,6 +27,7 @@ _NOT_REALLY = (r"(?!sure\b|really sure\b|fussed\b|bothered\b|picky\b|matter\b|id
 _CUE = (r"(?:not a (?:big )?fan of|no more|can'?t stand|"  # the longer cues first: "not a fan of" is no "not"
         r"(?:don'?t|do not|dont|doesn'?t|won'?t) (?:want|like|need|show|give|recommend|suggest|include|care for)|"
         r"(?:didn'?t|did not|haven'?t|have not) (?:read|see|seen|watch|watched|finish|finished|like)|"
+        r"(?:still (?:have|need) to|have yet to) (?:read|see|watch)|"  # not yet read: "still have to read X"
         r"no|not|without|nothing|never|avoid|except|excluding|hate|dislike)")
 # what is not wanted ends at a break, or a bracket: "Oldboy (not the remake) & Memories of Murder"
 _NEGATION = re.compile(
