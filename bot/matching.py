@@ -227,6 +227,7 @@ _DEGREE = frozenset("so still too very quite pretty super kinda rather t".split(
 # the title is the subject of ("gone girl wrecked me", "primer messed with my head"); the regular
 # ones end in "-ed", these do not
 _IRREGULAR_PASTS = frozenset("blew broke got kept left took gave felt became stole won hit ruined".split())
+_BACK_REFERENCES = frozenset("it that this them both".split())  # "the help, loved it"
 _CLAUSE_OPENERS = frozenset("when while because cause cuz coz though although whenever".split())
 _OBJECTS_AFTER_VERBS = frozenset("me us him her them you it my our everyone everybody with up out away".split())
 # an object pronoun typed lowercase is one, not a title ("something for both of us"), unless listed
@@ -672,6 +673,13 @@ class _Message:
         k = start - 1
         return (self.capitalized(start) and k >= 1 and self.capitalized(k) and self.tokens[k].word in _FILLERS
                 and self.tokens[k].word != "i" and self.tokens[k - 1].word in _ARTICLES and self.capitalized(k - 1))
+
+    def commented(self, start: int, end: int) -> bool:
+        """Whether the words start..end-1 open a sentence and a comment of taste on them follows a
+        comma ("the help, loved it. also ..."): then they are a name, as an item of a list is."""
+        return ((start == 0 or self.tokens[start - 1].word in _SENTENCE_ENDS) and end + 2 < len(self.tokens)
+                and self.tokens[end].word == "," and self.tokens[end + 1].word in _TASTE_VERBS
+                and self.tokens[end + 2].word in _BACK_REFERENCES)
 
     def predicate_at(self, k: int) -> bool:
         """Whether token k, typed lowercase, is a verb in the past tense that a pronoun, a
@@ -1233,7 +1241,7 @@ class TitleMatcher:
                 fuzzy_budget -= fuzzy
                 whole = i == first_word and j - 1 == last_word
                 partnered = self._heads_a_taste_list(message, i, j, spans_from)
-                listed = message.listed(i, j) or partnered
+                listed = message.listed(i, j) or partnered or message.commented(i, j)
                 credited = not (as_name or whole or listed) and self._credited(message, j)
                 named = as_name or whole or listed or credited
                 dated_at = message.dated_at(j)

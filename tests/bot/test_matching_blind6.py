@@ -83,7 +83,8 @@ def books() -> TitleMatcher:
         ("el", "Eldest (The Inheritance Cycle, #2)", 2005, ("Christopher Paolini",)),
         ("mm", "Make Me (Jack Reacher, #20)", 2015, ("Lee Child",)), ("th", "The Help", 2009, ("Kathryn Stockett",)),
         ("up", "Up", 2009, ("Pete Docter",)), ("nm", "Finding Nemo", 2003, ("Andrew Stanton",)),
-        ("se", "The Sea", 2005, ("John Banville",)), ("wz", "The Last of the Wizards", 2017, ("Cressida Cowell",)),
+        ("se", "The Sea", 2005, ("John Banville",)), ("sb", "The Secret Life of Bees", 2001, ("Sue Monk Kidd",)),
+        ("wz", "The Last of the Wizards", 2017, ("Cressida Cowell",)),
     )
 
 
@@ -94,6 +95,15 @@ def books() -> TitleMatcher:
     ("eragon and eldest when i was 12", ["er", "el"]),
 ])
 def test_titles_among_words_of_the_sentence_are_named(books, text, expected):
+    assert found(books, text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("the help, loved it. also the secret life of bees", ["th", "sb"]),
+    ("up, liked it a lot", ["up"]),
+    ("hello, loved it", []),  # a control: no title
+])
+def test_a_title_opening_a_sentence_before_a_comment_on_it_is_named(books, text, expected):
     assert found(books, text) == expected
 
 
