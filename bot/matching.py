@@ -111,6 +111,27 @@ Alone"), a title beginning with a preposition after an infinitive ("something to
 capitalized word before a colon is a heading, not the start of a name ("Kubrick: Dr. Strangelove"),
 and a number that is all of a title's main part names it between the titles of a list, where it is
 no year of the title before ("Dr. Strangelove, 2001 and Barry Lyndon"; not "Amelie, 2001 and ...").
+
+How seekers open a recommendation dialogue (issue 19, the sixth blind development sets): a title
+typed lowercase at the start of a list item ends where its predicate begins, a verb in the past
+tense before an object or a preposition ("gone girl wrecked me", "primer messed with my head") or
+a clause opener ("eldest when i was 12"), and a title opening a sentence is a name before a comma
+and a comment of taste ("the help, loved it"). A whole title of three words with its own article
+is named after a preposition ("grew up on the jungle book"); a title typed with its small words
+left out is that title ("monty python holy grail", "indiana jones temple of doom"), and an end of
+a title may hold a chat word that is no small word ("the Last Crusade"). A word of six letters or
+more of one title alone, no category's, names it typed lowercase before another title of two real
+words ("fellowship and return of the king", "totoro and kikis delivery service"; "wizards and the
+sea" names nothing). What two titles share left out keeps the first ("the avengers and endgame"),
+and the end of a title after a verb of taste heading a list keeps its article ("finished the
+prisoner of azkaban & ..."). Of parts numbered in their titles the name is the first part ("kill
+bill": Vol. 1); of same-titled items with nothing else to choose by, the one most rated where the
+catalog says (POPULARITY_ATTRIBUTES), before the most recent. Words of the sentence are no titles:
+lowercase words after a modal ("will make me cry"), a title of chat words alone after a comma
+that is the only one of its message ("a reading slump, help"); while the last word of a title
+before "and" is no word of a preposition's phrase ("v for vendetta and watchmen"), nor is a title
+after "and" one of a pair of ordinary words when a longer name ends before it ("lessons in
+chemistry and the goldfinch").
 """
 
 from __future__ import annotations
