@@ -115,7 +115,8 @@ no year of the title before ("Dr. Strangelove, 2001 and Barry Lyndon"; not "Amel
 How seekers open a recommendation dialogue (issue 19, the sixth blind development sets): a title
 typed lowercase at the start of a list item ends where its predicate begins, a verb in the past
 tense before an object or a preposition ("gone girl wrecked me", "primer messed with my head") or
-a clause opener ("eldest when i was 12"), and a title opening a sentence is a name before a comma
+a clause opener ("eldest when i was 12"; one word opening the message only with an article: "the
+road destroyed me", while "life changed me" names nothing), and a title opening a sentence is a name before a comma
 and a comment of taste ("the help, loved it"). A whole title of three words with its own article
 is named after a preposition ("grew up on the jungle book"); a title typed with its small words
 left out is that title ("monty python holy grail", "indiana jones temple of doom"), and an end of
@@ -1250,7 +1251,10 @@ class TitleMatcher:
                 # a span ends before a break, or where a name typed capitalized ends ("World War Z back
                 # to back"), or where a predicate begins after a whole item of a list ("gone girl wrecked me")
                 open_end = j < n and not message.breaks[j]
-                predicate = open_end and hard_start and message.predicate_at(j)
+                # (one word at the message's start is rather its subject, "life changed me", unless
+                # with an article: "the road destroyed me")
+                predicate = open_end and hard_start and message.predicate_at(j) and (
+                    i > 0 or message.tokens[i].word in _ARTICLES or sum(w not in _FILLERS for w in message.words(i, j)) >= 2)
                 if message.punct[j - 1] or (open_end and not predicate and not (
                         as_name and message.capitalized(j - 1) and not message.capitalized(j))):
                     continue

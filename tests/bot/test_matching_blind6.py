@@ -35,6 +35,7 @@ def films() -> TitleMatcher:
     ("psycho and the birds scared me as a kid", ["ps", "bi"]),
     ("donnie darko and primer messed with my head", ["dd", "pm"]),
     ("heat and drive when i was sick", ["he", "dr"]),
+    ("drive ruined me", []),  # one word opening the message is rather its subject
 ])
 def test_a_lowercase_title_ends_where_its_predicate_begins(films, text, expected):
     assert found(films, text) == expected
