@@ -126,8 +126,10 @@ words ("fellowship and return of the king", "totoro and kikis delivery service";
 sea" names nothing). What two titles share left out keeps the first ("the avengers and endgame"),
 and the end of a title after a verb of taste heading a list keeps its article ("finished the
 prisoner of azkaban & ..."). Of parts numbered in their titles the name is the first part ("kill
-bill": Vol. 1); of same-titled items with nothing else to choose by, the one most rated where the
-catalog says (POPULARITY_ATTRIBUTES), before the most recent. Words of the sentence are no titles:
+bill": Vol. 1), and a number typed after a name stands after it in the title, maybe after "part"
+or "chapter" ("john wick 2"; "harry potter 2" is no Deathly Hallows: Part 2); of same-titled
+items with nothing else to choose by, the one most rated where the catalog says
+(POPULARITY_ATTRIBUTES), before the most recent. Words of the sentence are no titles:
 lowercase words after a modal ("will make me cry"), a title of chat words alone after a comma
 that is the only one of its message ("a reading slump, help"); while the last word of a title
 before "and" is no word of a preposition's phrase ("v for vendetta and watchmen"), nor is a title
@@ -515,6 +517,28 @@ def _sequel_ordinal(message: _Message, k: int) -> int | None:
         return 0
     after = message.tokens[k + 1].word if k + 1 < len(message) else ""
     return _ORDINALS.get(word) if after in _KIND_NOUNS or after in ("one", "part") else None
+
+
+_PART_WORDS = frozenset("part chapter vol volume episode book".split())  # "John Wick: Chapter 2"
+
+
+def _number_in_place(key: str, title: str) -> bool:
+    """Whether a number typed after words stands after those words in the title, maybe after
+    "part" or "chapter" ("john wick 2" of John Wick: Chapter 2, "back to the future 2" of ... Part
+    II), not elsewhere ("harry potter 2" is no Harry Potter and the Deathly Hallows: Part 2)."""
+    typed, words = key.split(), title.split()
+    at = next((k for k, w in enumerate(typed) if _NUMBERS.get(w, w).isdigit()), None)
+    if not at:
+        return True
+    number, before = _NUMBERS.get(typed[at], typed[at]), typed[at - 1]
+    for k, word in enumerate(words):
+        if _NUMBERS.get(word, word) == number:
+            j = k - 1
+            while j >= 0 and words[j] in _PART_WORDS:
+                j -= 1
+            if j >= 0 and fuzz.ratio(words[j], before) >= TYPO_MIN_SCORE:
+                return True
+    return False
 
 
 def _small_words_left_out(key: str, title: str) -> bool:
@@ -1539,7 +1563,7 @@ class TitleMatcher:
                     and self._a_typo(key, title, words, self._typed[item_id])):
                 kind, rank = _TYPO, ratio
             elif len(key) < len(title) and (self._is_part(key, title) or distinct and self._a_distinct_word(key, title)
-                                            or rare and self._a_rare_word(key, title)):
+                                            or rare and self._a_rare_word(key, title)) and _number_in_place(key, title):
                 kind, rank = _PART, fuzz.partial_ratio(key, title)
             elif lookalike and ratio >= LOOKALIKE_MIN_SCORE:
                 kind, rank = _LOOKALIKE, ratio

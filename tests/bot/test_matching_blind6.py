@@ -27,6 +27,7 @@ def films() -> TitleMatcher:
         ("rk", "The Lord of the Rings: The Return of the King", 2003, ()),
         ("to", "My Neighbor Totoro", 1988, ()), ("ki", "Kiki's Delivery Service", 1989, ()),
         ("he", "Heat", 1995, ()), ("dr", "Drive", 2011, ()),
+        ("hp7", "Harry Potter and the Deathly Hallows: Part 2", 2011, ()), ("jw2", "John Wick: Chapter 2", 2017, ()),
     )
 
 
@@ -47,6 +48,14 @@ def test_a_whole_title_with_its_own_article_after_a_preposition_is_named(films):
 
 def test_what_two_titles_share_left_out_keeps_the_first(films):
     assert found(films, "i watched the avengers and endgame") == ["av", "ae"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("harry potter 2 and heat", ["he"]),  # the "2" of "Part 2" follows other words
+    ("john wick 2 and heat", ["jw2", "he"]),  # a control: "Chapter 2" follows "John Wick"
+])
+def test_a_number_typed_after_a_name_stands_after_it_in_the_title(films, text, expected):
+    assert found(films, text) == expected
 
 
 def test_a_name_of_numbered_parts_is_the_first_part(films):
