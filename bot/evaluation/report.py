@@ -7,7 +7,7 @@ so the Markdown and the JSON always show the same run.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -285,7 +285,9 @@ def tuning_section(results: dict[str, Any]) -> list[str]:
         "same validation users (2 titles + 3 categories), since one setting serves both; the test "
         "items are never looked at. The search is held to a coverage floor per variant: the "
         "validation coverage@10 of the baseline with the best validation NDCG@10. If its best "
-        "setting falls below one, each novelty weight is tried from there; of the settings within "
+        "setting falls below one, every combination of "
+        f"{_coverage_axes_text(ENGINE_SEARCH.coverage_axes)} is tried from there (each also at its "
+        "chosen value); of the settings within "
         f"{ENGINE_SEARCH.coverage_cost:.0%} of the best objective, the most accurate that meets the floors is chosen, else the "
         "one with the least shortfall.",
         "",
@@ -303,6 +305,11 @@ def tuning_section(results: dict[str, Any]) -> list[str]:
             parts += ["", f"Validation coverage@10 floors of **{name}**: "
                       + ", ".join(f"{variant} {floor:.4f}" for variant, floor in floors.items()) + "."]
     return [*parts, ""]
+
+
+def _coverage_axes_text(axes: Sequence[tuple[str, Sequence[Any]]]) -> str:
+    """The coverage phase's grid in words: "novelty 2, 3 × trend 0.5, 1"."""
+    return " × ".join(f"{name} {', '.join(f'{value:g}' for value in values)}" for name, values in axes)
 
 
 def _setting_name(key: str, start: Mapping[str, Any] | None) -> str:

@@ -232,7 +232,8 @@ def test_a_search_below_the_coverage_floor_tries_the_coverage_axis_and_gives_up_
     monkeypatch.setattr(runner, "evaluate", lambda ranker, *args, **kwargs: SimpleNamespace(
         metrics=dict(zip(("ndcg@10", "coverage@10"), table[(ranker.cut, ranker.boost)]))))
     search = CoordinateSearch(start={"cut": 0, "boost": 0.0}, axes=(("cut", (0, 3)), ("boost", (0.0, 1.0, 2.0, 4.0))),
-                              cold_start_share=0.0, coverage_axes=("boost",), coverage_cost=0.01)
+                              cold_start_share=0.0, coverage_axes=(("boost", (0.0, 1.0, 2.0, 4.0)),),
+                              coverage_cost=0.01)
 
     def chosen(floors):
         return tune("threshold", lambda p: Threshold(**p), search, toy_split, floors=floors)[0]
@@ -257,13 +258,15 @@ def test_the_coverage_axes_are_tried_together_when_one_at_a_time_cannot_meet_the
         metrics=dict(zip(("ndcg@10", "coverage@10"), table[(ranker.cut, ranker.boost)]))))
     axes = (("cut", (0, 3)), ("boost", (0.0, 1.0, 2.0)))
 
-    def chosen(coverage_axes):
+    def chosen(coverage_axes, floor=0.35):
         search = CoordinateSearch(start={"cut": 0, "boost": 0.0}, axes=axes, cold_start_share=0.0,
                                   coverage_axes=coverage_axes, coverage_cost=0.01)
-        return tune("threshold", lambda p: Threshold(**p), search, toy_split, floors={"full_history": 0.35})[0]
+        return tune("threshold", lambda p: Threshold(**p), search, toy_split, floors={"full_history": floor})[0]
 
-    assert chosen(("boost",)) == {"cut": 3, "boost": 1.0}  # one axis: the least shortfall within 1%
-    assert chosen(("cut", "boost")) == {"cut": 0, "boost": 1.0}
+    assert chosen((("boost", (1.0, 2.0)),)) == {"cut": 3, "boost": 1.0}  # one axis: the least shortfall within 1%
+    assert chosen((("cut", (0,)), ("boost", (1.0, 2.0)))) == {"cut": 0, "boost": 1.0}
+    # each axis also keeps the best setting's value: one axis moved alone is still tried
+    assert chosen((("cut", (0,)), ("boost", (1.0,))), floor=0.15) == {"cut": 3, "boost": 1.0}
 
 
 def test_the_engines_coverage_floor_is_that_of_the_baseline_most_accurate_on_validation(toy_split, tmp_path):
