@@ -779,6 +779,12 @@ def _first_sentence(title: str) -> str:
     return parts[0] if len(parts) == 2 and all(len(part.split()) >= 2 for part in parts) else title
 
 
+def _main_part(title: str) -> str:
+    """The title without its note in parentheses and before its subtitle: "Spider-Man" of
+    "Spider-Man: Into the Spider-Verse", "Harry Potter and the Deathly Hallows" of "...: Part 2"."""
+    return _TITLE_PARTS.split(_TITLE_NOTE.sub("", title))[0]
+
+
 def _tails(items: Iterable[Item], taken: set[str]) -> dict[str, list[str]]:
     """Key -> item of the ends of titles after their first words, cut at "of", "and" or a
     possessive ("Monty Python and the Holy Grail", "The Picture of Dorian Gray", "Monty Python's
@@ -790,7 +796,7 @@ def _tails(items: Iterable[Item], taken: set[str]) -> dict[str, list[str]]:
     subtitled: dict[str, set[str]] = {}
     for item in items:
         plain = _TITLE_NOTE.sub("", item.title)
-        main = _TITLE_PARTS.split(plain)[0]  # cut in the main part only ("... and the Deathly Hallows: Part 2")
+        main = _main_part(item.title)  # cut in the main part only ("... and the Deathly Hallows: Part 2")
         words, rest = _words(main), _words(plain)[len(_words(main)):]
         for cut, word in enumerate(words[:-2]):
             if word not in _TAIL_CUTS:
@@ -854,9 +860,15 @@ class TitleMatcher:
         # it only between titles of a list, where it is no year of theirs ("Dr. Strangelove, 2001 and ...")
         self._number_names: dict[str, list[str]] = {}
         for item in catalog.items:
-            main = normalize_title(_TITLE_PARTS.split(_TITLE_NOTE.sub("", item.title))[0])  # not "3:10 to Yuma"
+            main = normalize_title(_main_part(item.title))  # not "3:10 to Yuma"
             if main.isdigit() and main != self._titles[item.id]:
                 self._number_names.setdefault(main, []).append(item.id)
+        # the dated items with a subtitle by the words of their main part, oldest first, for the
+        # sequel of a title with another subtitle (_subtitled_sequel)
+        self._subtitled: dict[tuple[str, ...], list[Item]] = {}
+        for item in sorted((i for i in catalog.items if i.year is not None), key=lambda i: i.year):
+            if _TITLE_PARTS.search(_TITLE_NOTE.sub("", item.title)):
+                self._subtitled.setdefault(tuple(_words(_main_part(item.title))), []).append(item)
         self._numbered: dict[tuple[str, int], str] = {}
         for item in catalog.items:
             note = _SERIES_NOTE.search(item.title)
@@ -1206,13 +1218,10 @@ class TitleMatcher:
         "Spider-Man: Into the Spider-Verse and its sequel" is Spider-Man: Across the Spider-Verse;
         "Top Gun and its sequel" Top Gun: Maverick."""
         item = self.catalog.by_id[item_id]
-        main = _words(_TITLE_PARTS.split(_TITLE_NOTE.sub("", item.title))[0])
+        main = _words(_main_part(item.title))
         if item.year is None or sum(w not in _FILLERS for w in main) < 1:
             return None
-        later = [other for other in self.catalog.items if other.year is not None and other.year > item.year
-                 and _words(_TITLE_PARTS.split(_TITLE_NOTE.sub("", other.title))[0]) == main
-                 and _TITLE_PARTS.search(_TITLE_NOTE.sub("", other.title))]
-        return min(later, key=lambda other: other.year).id if later else None
+        return next((other.id for other in self._subtitled.get(tuple(main), ()) if other.year > item.year), None)
 
     def _series_key(self, words: list[str]) -> str:
         """The key of the series the words name, by its name or its acronym ("hp 1-3": Harry
