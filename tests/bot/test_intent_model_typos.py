@@ -91,3 +91,16 @@ def test_a_model_with_copies_reads_misspelled_requests_and_its_choice_is_in_the_
     texts = ["recomend me somthing", "sugest somethng plese", "exprot my data"]
     assert [r.intent for r in model.read_many(texts, encoder.encode(texts))] == \
         ["request_recommendations", "request_recommendations", "export_data"]
+
+
+def test_copies_weigh_in_the_classifier_as_the_choice_says():
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(12, 3))
+    labels = np.array([0, 1] * 6)
+    plain = intent_model._classifier(features[:8], labels[:8], Choice())
+    # four copies that weigh nothing leave the classifier as it was; weighing as much as a phrase, they change it
+    unweighed = intent_model._classifier(features, labels, Choice(typo_copies=1, typo_weight=0.0), copies=4)
+    weighed = intent_model._classifier(features, labels, Choice(typo_copies=1), copies=4)
+    assert np.allclose(unweighed.coef_, plain.coef_, atol=1e-3)
+    assert not np.allclose(weighed.coef_, plain.coef_, atol=1e-3)
+    assert "1 misspelled copy weighing 0.3" in Choice(typo_copies=1, typo_weight=0.3).describe()

@@ -42,6 +42,8 @@ SEED = 1  # of the folds
 # What `bot nlu cv` compares by default: the chosen model and its nearest alternatives.
 CANDIDATES: tuple[Choice, ...] = (
     CHOSEN,
+    Choice(),  # without misspelled copies (chosen until the sixth blind round)
+    Choice(typo_copies=1),  # the copies weighing as much as their phrases
     Choice(regularization=16.0, ngram_scale=0.0),
     Choice(regularization=4.0, ngram_scale=0.5),
     Choice(regularization=32.0, ngram_scale=0.5),
