@@ -19,9 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,14 +53,19 @@ class Choice:
     max_task_misread: float = 0.03  # of the non-task phrases read (out of fold) as a task, at most
     thresholds: bool = True  # False: every message gets the classifier's best intent
     balanced: bool = False  # weigh each intent's phrases inversely to how many it has
+    typo_copies: int = 0  # misspelled copies of each training phrase trained on beside it (0: none)
+    typo_examples: bool = True  # the copies are examples of their intents too (for the distance to each intent)
+    typo_weight: float = 1.0  # a copy's weight in the classifier's loss, against its phrase's 1
 
     def describe(self) -> str:
         grams = f"+ n-grams x {self.ngram_scale}" if self.ngram_scale else "vector only"
         limit = f"thresholds at {self.max_task_misread:.0%} misread" if self.thresholds else "no thresholds"
-        return f"MiniLM {grams}, C = {self.regularization:g}{', balanced' if self.balanced else ''}, {limit}"
+        typos = f", {self.typo_copies} misspelled cop{'y' if self.typo_copies == 1 else 'ies'}" if self.typo_copies else ""
+        typos += f" weighing {self.typo_weight:g}" if self.typo_copies and self.typo_weight != 1.0 else ""
+        return f"MiniLM {grams}, C = {self.regularization:g}{', balanced' if self.balanced else ''}{typos}, {limit}"
 
 
-CHOSEN = Choice()
+CHOSEN = Choice(typo_copies=1, typo_weight=0.3)  # data/intents/README.md: fewer off-topic accepts on the dev sets
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,69 @@ def data_fingerprint(phrases: Sequence[Phrase], choice: Choice = CHOSEN) -> str:
     for phrase in phrases:
         digest.update(f"{phrase.intent}\t{phrase.text}\n".encode())
     return digest.hexdigest()[:16]
+
+
+_WORD = re.compile(r"[^\W\d_]{4,}")
+_VOWELS = "aeiou"
+
+
+def misspell(text: str, copy: int = 0) -> str:
+    """``text`` as it might be typed in a hurry: one or two of its words of four letters or more
+    (two only in phrases of four words or more) with a letter dropped, two swapped, one doubled or
+    a vowel for another ("recomend", "thriler", "movei"; the first letter is kept, as people rarely
+    miss it). The same text and ``copy`` give the same misspelling; a text with no such word is
+    returned as it is."""
+    words = list(_WORD.finditer(text))
+    if not words:
+        return text
+    rng = random.Random(hashlib.sha256(f"{copy}\t{text}".encode()).digest())
+    many = 2 if len(text.split()) >= 4 and len(words) >= 2 and rng.random() < 0.5 else 1
+    chars = list(text)
+    for match in sorted(rng.sample(words, many), key=lambda m: m.start(), reverse=True):
+        start, end = match.start(), match.end()
+        at = rng.randrange(start + 1, end)  # never the first letter
+        kind = rng.randrange(4)
+        if kind == 0:
+            del chars[at]
+        elif kind == 1 and at + 1 < end and chars[at] != chars[at + 1]:
+            chars[at], chars[at + 1] = chars[at + 1], chars[at]
+        elif kind == 2 or chars[at].lower() not in _VOWELS:
+            chars.insert(at, chars[at])
+        else:
+            chars[at] = rng.choice([v for v in _VOWELS if v != chars[at].lower()])
+    return "".join(chars)
+
+
+@dataclass(frozen=True)
+class Copies:
+    """Misspelled copies of training phrases: their texts, vectors and the phrase each copies
+    (an index into the phrases), so that a copy is trained on only where its phrase is."""
+
+    texts: list[str]
+    vectors: np.ndarray
+    origin: np.ndarray
+
+    @classmethod
+    def of(cls, texts: Sequence[str], vectors: np.ndarray, n: int,
+           encode: Callable[[list[str]], np.ndarray] | None = None) -> Copies:
+        """``n`` misspelled copies of each text that changes when misspelled, embedded by
+        ``encode`` (without it, a copy takes its phrase's vector: only its n-grams differ)."""
+        pairs = {(k, typo) for copy in range(n) for k, text in enumerate(texts)
+                 if (typo := misspell(text, copy)).lower() != text.lower()}
+        pairs = sorted(pairs)
+        origin = np.array([k for k, _ in pairs], dtype=np.int64)
+        typos = [typo for _, typo in pairs]
+        if not typos:
+            copy_vectors = np.zeros((0, vectors.shape[1]), dtype=vectors.dtype)
+        elif encode is not None:
+            copy_vectors = np.asarray(encode(typos))
+        else:
+            copy_vectors = vectors[origin]
+        return cls(typos, copy_vectors, origin)
+
+    def of_phrases(self, rows: np.ndarray) -> np.ndarray:
+        """The copies (indices into them) of the phrases ``rows``."""
+        return np.flatnonzero(np.isin(self.origin, rows))
 
 
 class _Tfidf:
@@ -282,24 +351,42 @@ def load_intent_model(path: Path) -> IntentModel | None:
     return IntentModel.load(path)
 
 
-def _classifier(features: sp.csr_matrix, labels: np.ndarray, choice: Choice):
+def _classifier(features: sp.csr_matrix, labels: np.ndarray, choice: Choice, copies: int = 0):
+    """The logistic regression, fitted on phrases followed by ``copies`` misspelled copies (which
+    weigh ``choice.typo_weight`` each)."""
     from sklearn.linear_model import LogisticRegression  # only when training
 
+    weights = None
+    if copies and choice.typo_weight != 1.0:
+        weights = np.ones(len(labels))
+        weights[len(labels) - copies:] = choice.typo_weight
     return LogisticRegression(C=choice.regularization, max_iter=3000,
-                              class_weight="balanced" if choice.balanced else None).fit(features, labels)
+                              class_weight="balanced" if choice.balanced else None).fit(features, labels,
+                                                                                        sample_weight=weights)
 
 
-def fit(phrases: Sequence[Phrase], vectors: np.ndarray, choice: Choice = CHOSEN) -> IntentModel:
-    """Train on every phrase; choose the thresholds on out-of-fold readings of the same data."""
+def fit(phrases: Sequence[Phrase], vectors: np.ndarray, choice: Choice = CHOSEN,
+        encode: Callable[[list[str]], np.ndarray] | None = None) -> IntentModel:
+    """Train on every phrase (and its misspelled copies, embedded by ``encode``, if the choice
+    has them); choose the thresholds on out-of-fold readings of the same phrases, each fold's
+    copies left out with it."""
     intents = sorted({phrase.intent for phrase in phrases})
     labels = np.array([intents.index(phrase.intent) for phrase in phrases])
     texts = [phrase.text for phrase in phrases]
+    copies = Copies.of(texts, vectors, choice.typo_copies, encode) if choice.typo_copies else None
     min_confidence, min_similarity = 0.0, -1.0
     if choice.thresholds:
-        probabilities, nearest = out_of_fold(texts, vectors, labels, len(intents), choice)
+        probabilities, nearest = out_of_fold(texts, vectors, labels, len(intents), choice, copies=copies)
         min_confidence, min_similarity = thresholds(intents, labels, probabilities, nearest, choice.max_task_misread)
+    examples, example_labels = vectors, labels
+    if copies is not None:
+        texts = texts + copies.texts
+        vectors = np.vstack([vectors, copies.vectors])
+        labels = np.concatenate([labels, labels[copies.origin]])
+        if choice.typo_examples:
+            examples, example_labels = vectors, labels
     features = WordFeatures.fit(texts, choice.ngram_scale)
-    final = _classifier(features.of(texts, vectors), labels, choice)
+    final = _classifier(features.of(texts, vectors), labels, choice, len(copies.texts) if copies is not None else 0)
     width = features.of(texts[:1], vectors[:1]).shape[1]
     weights = np.zeros((len(intents), width))
     bias = np.zeros(len(intents))
@@ -308,7 +395,7 @@ def fit(phrases: Sequence[Phrase], vectors: np.ndarray, choice: Choice = CHOSEN)
     else:
         weights[final.classes_] = final.coef_
         bias[final.classes_] = final.intercept_
-    return IntentModel(intents, features, weights, bias, vectors, labels, min_confidence, min_similarity,
+    return IntentModel(intents, features, weights, bias, examples, example_labels, min_confidence, min_similarity,
                        data_fingerprint(phrases, choice))
 
 
@@ -322,16 +409,24 @@ def folds(labels: np.ndarray, n: int = FOLDS, seed: int = 0) -> list[tuple[np.nd
 
 def out_of_fold(texts: Sequence[str], vectors: np.ndarray, labels: np.ndarray, n_intents: int,
                 choice: Choice = CHOSEN, splits: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Each phrase's probabilities and nearest-example similarities from a model not trained on it."""
+                copies: Copies | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each phrase's probabilities and nearest-example similarities from a model not trained on it
+    nor on its misspelled copies (those of the other folds' phrases are trained on)."""
     probabilities = np.zeros((len(labels), n_intents))
     nearest = np.full((len(labels), n_intents), -1.0)
     for train, test in splits if splits is not None else folds(labels):
-        features = WordFeatures.fit([texts[i] for i in train], choice.ngram_scale)
-        model = _classifier(features.of([texts[i] for i in train], vectors[train]), labels[train], choice)
+        train_texts, train_vectors, train_labels = [texts[i] for i in train], vectors[train], labels[train]
+        if copies is not None:
+            kept = copies.of_phrases(train)
+            train_texts = train_texts + [copies.texts[i] for i in kept]
+            train_vectors = np.vstack([train_vectors, copies.vectors[kept]])
+            train_labels = np.concatenate([train_labels, labels[copies.origin[kept]]])
+        features = WordFeatures.fit(train_texts, choice.ngram_scale)
+        model = _classifier(features.of(train_texts, train_vectors), train_labels, choice, len(train_labels) - len(train))
         probabilities[np.ix_(test, model.classes_)] = model.predict_proba(
             features.of([texts[i] for i in test], vectors[test]))
-        nearest[test] = _nearest_by_intent(vectors[test], vectors[train], labels[train], n_intents)
+        examples = slice(None) if choice.typo_examples else slice(len(train))
+        nearest[test] = _nearest_by_intent(vectors[test], train_vectors[examples], train_labels[examples], n_intents)
     return probabilities, nearest
 
 

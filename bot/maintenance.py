@@ -144,8 +144,9 @@ def train_intents(settings: Settings, folders: tuple[Path, ...] = INTENT_TRAININ
     if intent_model.IntentModel.saved_fingerprint(path) == intent_model.data_fingerprint(phrases):
         saved = intent_model.IntentModel.load(path)
         return IntentTraining(len(phrases), len(saved.intents), False, saved.min_confidence, saved.min_similarity)
-    vectors = Encoder(settings.embedding_cache_path).encode([phrase.text for phrase in phrases])
-    model = intent_model.fit(phrases, vectors)
+    encoder = Encoder(settings.embedding_cache_path)
+    vectors = encoder.encode([phrase.text for phrase in phrases])
+    model = intent_model.fit(phrases, vectors, encode=encoder.encode)
     model.save(path)
     return IntentTraining(len(phrases), len(model.intents), True, model.min_confidence, model.min_similarity)
 

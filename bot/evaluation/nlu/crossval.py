@@ -26,6 +26,7 @@ from bot.intent_model import (
     OUT_OF_SCOPE,
     SUPPORT,
     Choice,
+    Copies,
     Phrase,
     decide,
     folds,
@@ -41,6 +42,8 @@ SEED = 1  # of the folds
 # What `bot nlu cv` compares by default: the chosen model and its nearest alternatives.
 CANDIDATES: tuple[Choice, ...] = (
     CHOSEN,
+    Choice(),  # without misspelled copies (chosen until the sixth blind round)
+    Choice(typo_copies=1),  # the copies weighing as much as their phrases
     Choice(regularization=16.0, ngram_scale=0.0),
     Choice(regularization=4.0, ngram_scale=0.5),
     Choice(regularization=32.0, ngram_scale=0.5),
@@ -66,14 +69,17 @@ def load_phrases(folders: Sequence[Path]) -> list[Phrase]:
 
 
 def out_of_fold_intents(phrases: Sequence[Phrase], vectors: np.ndarray, choice: Choice,
-                        n_folds: int = OUTER_FOLDS) -> list[str]:
-    """Each phrase's intent as read by a classifier trained without its fold, with the thresholds
-    chosen (as :func:`~bot.intent_model.fit` chooses them) on the other folds' readings alone."""
+                        n_folds: int = OUTER_FOLDS, encode: Callable[[list[str]], np.ndarray] | None = None,
+                        ) -> list[str]:
+    """Each phrase's intent as read by a classifier trained without its fold (nor the misspelled
+    copies of its phrases, if the choice has them), with the thresholds chosen (as
+    :func:`~bot.intent_model.fit` chooses them) on the other folds' readings alone."""
     intents = sorted({phrase.intent for phrase in phrases})
     labels = np.array([intents.index(phrase.intent) for phrase in phrases])
     texts = [phrase.text for phrase in phrases]
     splits = folds(labels, n_folds, SEED)
-    probabilities, nearest = out_of_fold(texts, vectors, labels, len(intents), choice, splits)
+    copies = Copies.of(texts, vectors, choice.typo_copies, encode) if choice.typo_copies else None
+    probabilities, nearest = out_of_fold(texts, vectors, labels, len(intents), choice, splits, copies)
     read = [""] * len(phrases)
     for train, test in splits:
         min_confidence, min_similarity = 0.0, -1.0
@@ -112,11 +118,12 @@ def score(phrases: Sequence[Phrase], read: Sequence[str], choice: Choice) -> CvR
 
 
 def cross_validate(phrases: Sequence[Phrase], vectors: np.ndarray, choices: Sequence[Choice] = CANDIDATES,
-                   n_folds: int = OUTER_FOLDS, say: Callable[[str], object] = print) -> list[CvRow]:
+                   n_folds: int = OUTER_FOLDS, say: Callable[[str], object] = print,
+                   encode: Callable[[list[str]], np.ndarray] | None = None) -> list[CvRow]:
     rows = []
     for choice in dict.fromkeys(choices):  # each once
         say(f"cross-validating: {choice.describe()}")
-        rows.append(score(phrases, out_of_fold_intents(phrases, vectors, choice, n_folds), choice))
+        rows.append(score(phrases, out_of_fold_intents(phrases, vectors, choice, n_folds, encode), choice))
         say(table(rows[-1:]).splitlines()[2])
     return rows
 
@@ -141,5 +148,6 @@ def run(settings: Settings, choices: Sequence[Choice] = CANDIDATES, n_folds: int
     """Every choice cross-validated on the training data `bot nlu train` reads (embedded through
     the project's embedding cache)."""
     phrases = load_phrases(data)
-    vectors = Encoder(settings.embedding_cache_path).encode([phrase.text for phrase in phrases])
-    return cross_validate(phrases, vectors, choices, n_folds, say)
+    encoder = Encoder(settings.embedding_cache_path)
+    vectors = encoder.encode([phrase.text for phrase in phrases])
+    return cross_validate(phrases, vectors, choices, n_folds, say, encoder.encode)
