@@ -525,12 +525,16 @@ _PART_WORDS = frozenset("part chapter vol volume episode book".split())  # "John
 def _number_in_place(key: str, title: str) -> bool:
     """Whether a number typed after words stands after those words in the title, maybe after
     "part" or "chapter" ("john wick 2" of John Wick: Chapter 2, "back to the future 2" of ... Part
-    II), not elsewhere ("harry potter 2" is no Harry Potter and the Deathly Hallows: Part 2)."""
+    II), not elsewhere ("harry potter 2" is no Harry Potter and the Deathly Hallows: Part 2); and
+    a number typed first begins the title too ("the first two harry potter movies" names no Part 2)."""
     typed, words = key.split(), title.split()
     at = next((k for k, w in enumerate(typed) if _NUMBERS.get(w, w).isdigit()), None)
-    if not at:
+    if at is None:
         return True
-    number, before = _NUMBERS.get(typed[at], typed[at]), typed[at - 1]
+    number = _NUMBERS.get(typed[at], typed[at])
+    if at == 0:
+        return bool(words) and _NUMBERS.get(words[0], words[0]) == number
+    before = typed[at - 1]
     for k, word in enumerate(words):
         if _NUMBERS.get(word, word) == number:
             j = k - 1

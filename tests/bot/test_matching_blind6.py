@@ -53,6 +53,7 @@ def test_what_two_titles_share_left_out_keeps_the_first(films):
 @pytest.mark.parametrize(("text", "expected"), [
     ("harry potter 2 and heat", ["he"]),  # the "2" of "Part 2" follows other words
     ("john wick 2 and heat", ["jw2", "he"]),  # a control: "Chapter 2" follows "John Wick"
+    ("the first two harry potter movies and heat", ["he"]),  # a number typed first begins no "Part 2"
 ])
 def test_a_number_typed_after_a_name_stands_after_it_in_the_title(films, text, expected):
     assert found(films, text) == expected
