@@ -69,7 +69,7 @@ eval: setup  ## Offline evaluation on ../shared/data (docs/evaluation.md, .json,
 	$(BOT) eval
 
 nlu-eval: setup index train  ## How the bot reads held-out messages and requests (docs/nlu.md, .json)
-	$(BOT) nlu-eval
+	$(BOT) nlu-eval --model $$(scripts/train-rasa)  # the demo catalog's model, not the newest (another catalog's)
 
 bench: setup index train  ## Benchmarks (docs/benchmarks.md and .json from one run)
 	.venv-bench/bin/python -c 'import locust, jwt' 2>/dev/null || { $$(scripts/find-python 3.11) -m venv .venv-bench && \
