@@ -211,8 +211,8 @@ def intro_lines(results: dict[str, Any], data_label: str | None = None) -> list[
         "the best setting is refitted with the "
         "validation items back in and scored on the test items. Candidates are all items except "
         "the user's own history. The **cold-start** variant ranks the same test items but gives "
-        "the model only the user's 2 highest-rated train movies (ties: latest) and their 3 most "
-        "frequent train genres.",
+        "the model only the user's 2 highest-rated train items (ties: latest) and their 3 most "
+        "frequent train categories (genres of a movie; type and grapes of a wine).",
         "",
         "HR@10 is the share of test users whose held-out item is in the top 10 (= Recall@10); "
         "NDCG@10 gives 1/log2(rank+1) for a hit. Ties in score count half a rank. Coverage@10 is "
@@ -220,8 +220,8 @@ def intro_lines(results: dict[str, Any], data_label: str | None = None) -> list[
         "the average popularity rank (1 = most interacted in the fitted log) of all recommended "
         "items — higher means longer-tail recommendations. Long-tail@10 is the share of top-10 "
         "slots given to long-tail items (below). ILD@10 (intra-list diversity) is the mean "
-        "pairwise Jaccard distance between the genre sets of a top-10 list's items, averaged "
-        "over users (0: all the same genres). Bold: the highest value of a column.",
+        "pairwise Jaccard distance between the category sets of a top-10 list's items, averaged "
+        "over users (0: all the same categories). Bold: the highest value of a column.",
         "",
     ]
 
