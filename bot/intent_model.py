@@ -54,7 +54,6 @@ class Choice:
     thresholds: bool = True  # False: every message gets the classifier's best intent
     balanced: bool = False  # weigh each intent's phrases inversely to how many it has
     typo_copies: int = 0  # misspelled copies of each training phrase trained on beside it (0: none)
-    typo_examples: bool = True  # the copies are examples of their intents too (for the distance to each intent)
     typo_weight: float = 1.0  # a copy's weight in the classifier's loss, against its phrase's 1
 
     def describe(self) -> str:
@@ -378,13 +377,10 @@ def fit(phrases: Sequence[Phrase], vectors: np.ndarray, choice: Choice = CHOSEN,
     if choice.thresholds:
         probabilities, nearest = out_of_fold(texts, vectors, labels, len(intents), choice, copies=copies)
         min_confidence, min_similarity = thresholds(intents, labels, probabilities, nearest, choice.max_task_misread)
-    examples, example_labels = vectors, labels
-    if copies is not None:
+    if copies is not None:  # (the copies are examples of their intents too, for the distance to each)
         texts = texts + copies.texts
         vectors = np.vstack([vectors, copies.vectors])
         labels = np.concatenate([labels, labels[copies.origin]])
-        if choice.typo_examples:
-            examples, example_labels = vectors, labels
     features = WordFeatures.fit(texts, choice.ngram_scale)
     final = _classifier(features.of(texts, vectors), labels, choice, len(copies.texts) if copies is not None else 0)
     width = features.of(texts[:1], vectors[:1]).shape[1]
@@ -395,7 +391,7 @@ def fit(phrases: Sequence[Phrase], vectors: np.ndarray, choice: Choice = CHOSEN,
     else:
         weights[final.classes_] = final.coef_
         bias[final.classes_] = final.intercept_
-    return IntentModel(intents, features, weights, bias, examples, example_labels, min_confidence, min_similarity,
+    return IntentModel(intents, features, weights, bias, vectors, labels, min_confidence, min_similarity,
                        data_fingerprint(phrases, choice))
 
 
@@ -425,8 +421,7 @@ def out_of_fold(texts: Sequence[str], vectors: np.ndarray, labels: np.ndarray, n
         model = _classifier(features.of(train_texts, train_vectors), train_labels, choice, len(train_labels) - len(train))
         probabilities[np.ix_(test, model.classes_)] = model.predict_proba(
             features.of([texts[i] for i in test], vectors[test]))
-        examples = slice(None) if choice.typo_examples else slice(len(train))
-        nearest[test] = _nearest_by_intent(vectors[test], train_vectors[examples], train_labels[examples], n_intents)
+        nearest[test] = _nearest_by_intent(vectors[test], train_vectors, train_labels, n_intents)
     return probabilities, nearest
 
 

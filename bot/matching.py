@@ -565,8 +565,10 @@ def _popularity(item: Item) -> float:
     """How many rated the item, by the first of POPULARITY_ATTRIBUTES it has as a number; 0 without."""
     for name in POPULARITY_ATTRIBUTES:
         value = item.attributes.get(name)
+        if value is None or isinstance(value, bool):
+            continue
         try:
-            return float(value) if value is not None and not isinstance(value, bool) else 0.0
+            return float(value)
         except (TypeError, ValueError):
             continue
     return 0.0
@@ -1690,9 +1692,7 @@ class TitleMatcher:
         it typed as one in a list ("Totoro" of My Neighbor Totoro, "Mononoke"), where the last of
         a long title is a word of the sentence ("Prisoners" is no Free Angela and All Political Prisoners)."""
         words = title.split()
-        return (" " not in key and len(key) >= RARE_WORD_MIN_LENGTH and len(words) <= 3 and words[-1] == key
-                and key not in _FILLERS and key not in self._category_words
-                and len({self._keys[p][0] for p in self._postings.get(key, ())}) == 1)
+        return len(words) <= 3 and words[-1] == key and self._a_rare_word(key, title)
 
     def _a_rare_word(self, key: str, title: str) -> bool:
         """Whether one word, RARE_WORD_MIN_LENGTH letters or more, is a word of this title and of no

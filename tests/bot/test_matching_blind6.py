@@ -142,3 +142,11 @@ def test_of_same_titled_items_the_most_rated_is_meant():
              Item("ee", "Ella Enchanted", "A novel.", ("Gail Carson Levine",), year=1997))
     catalog = Catalog(path=None, items=items)
     assert found(TitleMatcher(catalog, NoMeaning(), NoMeaning()), "wicked and ella enchanted") == ["w2", "ee"]
+
+
+def test_the_rating_count_is_read_from_whichever_attribute_the_catalog_has():
+    items = (Item("w2", "Wicked", "A novel.", ("Jennifer L. Armentrout",), year=2014, attributes={"votes": 30000}),
+             Item("w3", "Wicked", "A novel.", ("Someone Else",), year=2016, attributes={"votes": 900}),
+             Item("ee", "Ella Enchanted", "A novel.", ("Gail Carson Levine",), year=1997))
+    catalog = Catalog(path=None, items=items)
+    assert found(TitleMatcher(catalog, NoMeaning(), NoMeaning()), "wicked and ella enchanted") == ["w2", "ee"]
