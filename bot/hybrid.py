@@ -8,6 +8,10 @@ search, ``bot.evaluation.runner.ENGINE_SEARCH``: ``bot eval`` offline, ``bot tun
   of hours, so what is rising right now leads (this data is dominated by new releases);
 - co-occurrence: item-item cosine over users' histories, from the user's recent items
   (the last one counts most): "people who watched X also watched Y";
+- sequence: what users take within a few interactions of the user's recent items, by time
+  (``bot.associations``): what goes together in a visit or follows a discovery;
+- category peers: what the fans of the user's stated categories took (users whose favourite
+  categories they are), so a new user's categories pull in what people of that taste choose;
 - item-item: EASE weights (``bot.itemitem``) from the user's items, all of them alike or
   recency-weighted: what is liked or bought with them, already from two onboarding titles
   (where taste matters more than what is new, as in X-Wines, this is the strongest part);
@@ -24,11 +28,12 @@ search, ``bot.evaluation.runner.ENGINE_SEARCH``: ``bot eval`` offline, ``bot tun
   popularity bias calibrated to the user, so who picks what few others have is not pushed to
   the bestsellers; searched per data set by ``bot eval``.
 
-The personal components (all but trend, novelty and segment) are trusted in proportion to how
+The personal components (all but trend, novelty, segment and category peers) are trusted in proportion to how
 much is known: their weight is multiplied by n / (n + history_shrinkage) for a history of n
 items, so a user who only answered the questionnaire gets mostly what is fresh, nudged by their
 taste. The segment prior takes the rest, history_shrinkage / (n + history_shrinkage): it
-speaks for a new user and fades as their own history grows (``part_weights``).
+speaks for a new user and fades as their own history grows (``part_weights``). The category
+peers keep their weight: what the user said they like stays said.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
+from bot.associations import category_peers, sequence_similarity
 from bot.diversity import mmr_order
 from bot.itemitem import ItemItem, seed_matrix
 from bot.ranking import History, InteractionLog, Ranker
@@ -68,12 +74,15 @@ DEFAULTS: dict[str, float] = {
     "itemitem": 0.0,
     "itemitem_l2": 200.0,
     "itemitem_half_life_items": 0.0,
+    "sequence": 0.0,
+    "category_peers": 0.0,
 }
 # Parameters that change what `fit` learns; the others only weigh or read it (`with_params`).
 FIT_PARAMS = ("itemitem_l2",)
 LIVE_STEP_S = 60  # a live request's trend and popularity rows are recomputed at most this often
-PARTS = ("trend", "novelty", "cooccurrence", "content", "era", "category", "segment", "itemitem")
-COSTLY_PARTS = ("novelty", "segment", "itemitem")  # computed only when they weigh something
+PARTS = ("trend", "novelty", "cooccurrence", "content", "era", "category", "segment", "itemitem", "sequence",
+         "category_peers")
+COSTLY_PARTS = ("novelty", "segment", "itemitem", "sequence", "category_peers")  # computed only when they weigh something
 VECTOR_CHUNK = 50_000  # item vectors read at a time when fitting (a 1M catalog's are 1.5 GB)
 DIVERSITY_POOL = 30  # MMR re-ranks this many of the best items into the first places
 DIVERSITY_DEPTH = 10
@@ -99,7 +108,7 @@ def part_weights(params: Mapping[str, float], known: np.ndarray | float) -> dict
     the trend alike for everyone and the novelty subtracted alike. The offline score and the
     live recommender both weigh the parts with it, so what is evaluated is what is served."""
     trust = known / (known + params["history_shrinkage"])
-    share = {"trend": 1.0, "novelty": -1.0, "segment": 1.0 - trust}
+    share = {"trend": 1.0, "novelty": -1.0, "segment": 1.0 - trust, "category_peers": 1.0}
     return {name: params[name] * share.get(name, trust) for name in PARTS}
 
 
@@ -107,6 +116,16 @@ def _scale_rows(matrix: np.ndarray) -> np.ndarray:
     """Divide each row by its largest absolute value, so components are comparable."""
     peak = np.abs(matrix).max(axis=1, keepdims=True)
     return matrix / np.where(peak > 0, peak, 1.0)
+
+
+def _sparse_arrays(name: str, matrix: sp.csr_matrix) -> dict[str, np.ndarray]:
+    """A sparse matrix as ``{name}_rows``, ``_cols`` and ``_values`` arrays for ``np.savez``."""
+    triples = matrix.tocoo()
+    return {f"{name}_rows": triples.row, f"{name}_cols": triples.col, f"{name}_values": triples.data}
+
+
+def _sparse_from(data: Mapping[str, np.ndarray], name: str, shape: tuple[int, int]) -> sp.csr_matrix:
+    return sp.csr_matrix((data[f"{name}_values"], (data[f"{name}_rows"], data[f"{name}_cols"])), shape=shape)
 
 
 class HybridRanker(Ranker):
@@ -139,6 +158,8 @@ class HybridRanker(Ranker):
         self._times = np.zeros(0, np.int64)
         self._items = np.zeros(0, np.int32)
         self._similar = sp.csr_matrix((self.n_items, self.n_items), dtype=np.float32)
+        self._sequence = sp.csr_matrix((self.n_items, self.n_items), dtype=np.float32)
+        self._category_peers = sp.csr_matrix((len(categories), self.n_items), dtype=np.float32)
         self._itemitem = ItemItem(self.n_items, self.params["itemitem_l2"])
         self._segment_centroids = np.zeros((0, 0), np.float32)  # one unit row per segment
         self._category_centroids = np.zeros((0, 0), np.float32)  # one unit row per category
@@ -181,6 +202,9 @@ class HybridRanker(Ranker):
         similar.setdiag(0)
         similar.eliminate_zeros()
         self._similar = (inverse @ similar @ inverse).tocsr().astype(np.float32)
+        self._sequence = sequence_similarity(log.users[positive], log.items[positive], log.times[positive],
+                                             self.n_items)
+        self._category_peers = category_peers(users, self.item_category_matrix)
         self._itemitem = ItemItem(self.n_items, self.params["itemitem_l2"]).fit(users)
         self._fit_segments(users, log.users[positive][order])
         return self
@@ -225,6 +249,7 @@ class HybridRanker(Ranker):
         np.savez(
             tmp, times=self._times, items=self._items, rows=similar.row, cols=similar.col,
             values=similar.data, item_ids=np.array(list(item_ids), dtype=str),
+            **_sparse_arrays("sequence", self._sequence), **_sparse_arrays("category_peers", self._category_peers),
             segment_centroids=self._segment_centroids, category_centroids=self._category_centroids,
             event_segments=self._event_segments, **self._itemitem.arrays(),
             params=np.array(json.dumps(self.params)),
@@ -249,6 +274,11 @@ class HybridRanker(Ranker):
                 self._itemitem.restore(data)
             else:
                 self.params["itemitem"] = 0.0
+            for part in ("sequence", "category_peers"):  # nor had those before these parts
+                if f"{part}_rows" in data.files:
+                    setattr(self, f"_{part}", _sparse_from(data, part, getattr(self, f"_{part}").shape))
+                else:
+                    self.params[part] = 0.0
         return True
 
     def components(
@@ -262,7 +292,9 @@ class HybridRanker(Ranker):
         compute = {
             "trend": lambda: self._trend(np.asarray(now, dtype=np.int64), columns),
             "novelty": lambda: self._novelty(histories, np.asarray(now, dtype=np.int64), columns),
-            "cooccurrence": lambda: self._cooccurrence(recency, columns),
+            "cooccurrence": lambda: self._neighbours(recency, self._similar, columns),
+            "sequence": lambda: self._neighbours(recency, self._sequence, columns),
+            "category_peers": lambda: self._neighbours(self._stated(histories), self._category_peers, columns),
             "content": lambda: self._content(recency, columns),
             "era": lambda: self._era(histories, columns),
             "category": lambda: self._category(recency, histories, columns),
@@ -318,13 +350,25 @@ class HybridRanker(Ranker):
             (np.array(values, np.float32), (rows, cols)), shape=(len(histories), self.n_items)
         )
 
-    def _cooccurrence(self, recency: sp.csr_matrix, columns: np.ndarray | None = None) -> np.ndarray:
-        """Item-item similarity to the user's recent items, rows scaled by their peak over every
-        item. The sparse product is as wide as the histories' neighbours, not the catalog."""
-        every = recency @ self._similar
+    def _neighbours(self, weights: sp.csr_matrix, similar: sp.csr_matrix, columns: np.ndarray | None = None) -> np.ndarray:
+        """``weights @ similar`` (the user's recent items, or stated categories, against what goes
+        with them), rows scaled by their peak over every item. The sparse product is as wide as
+        the histories' neighbours, not the catalog."""
+        every = weights @ similar
         peak = np.array([np.abs(every.data[lo:hi]).max(initial=0.0) for lo, hi in zip(every.indptr, every.indptr[1:])])
         chosen = every.toarray() if columns is None else every.toarray()[:, columns]
         return (chosen / np.where(peak > 0, peak, 1.0)[:, None]).astype(np.float32)
+
+    def _stated(self, histories: Sequence[History]) -> sp.csr_matrix:
+        """(users x categories): 1 for each category a user stated that the catalog has."""
+        rows, cols = [], []
+        for row, history in enumerate(histories):
+            for category in history.categories:
+                if (column := self._category_index.get(category)) is not None:
+                    rows.append(row)
+                    cols.append(column)
+        return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)),
+                             shape=(len(histories), len(self._category_index)))
 
     def _trend(self, now: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
         """What is rising: interactions before ``now`` decayed with the trend half-life."""

@@ -37,8 +37,9 @@ SEED_WEIGHT = 0.7
 # The hybrid model's components as score parts; its content component is the taste part. The
 # novelty part is negative (all-time popularity pushed down) and is never given as a reason.
 PART_NAMES = {"trend": "trending", "novelty": "novelty", "cooccurrence": "also_liked", "era": "era",
-              "category": "category", "segment": "your_segment", "itemitem": "liked_with"}
-MODEL_REASON_MIN = 0.15  # a weighted trend, co-occurrence, item-item or segment part this large is worth naming
+              "category": "category", "segment": "your_segment", "itemitem": "liked_with", "sequence": "taken_with",
+              "category_peers": "category_fans"}
+MODEL_REASON_MIN = 0.15  # a weighted trend, collaborative or segment part this large is worth naming
 INTEREST_CACHE_SIZE = 10_000  # free-text interest and topic vectors kept in memory
 INTEREST_REASON_MIN = 0.35  # an item this close to a stated free-text interest matches it
 CATEGORY_WEIGHT = 0.5  # a requested category against the taste, in the query vector
@@ -406,8 +407,10 @@ class Recommender:
         ]
         if shared:
             found.append(f"matches your interest in {' and '.join(shared)}")
-        if max(components.get("also_liked", 0.0), components.get("liked_with", 0.0)) >= MODEL_REASON_MIN:
+        if max(components.get(name, 0.0) for name in ("also_liked", "liked_with", "taken_with")) >= MODEL_REASON_MIN:
             found.append("liked by people who like what you like")
+        if components.get("category_fans", 0.0) >= MODEL_REASON_MIN and profile.categories:
+            found.append(f"a favourite of people who love {' and '.join(profile.categories[:2])}")
         if components.get("your_segment", 0.0) >= MODEL_REASON_MIN:
             found.append("a favourite of people with tastes like yours")
         if components.get("trending", 0.0) >= MODEL_REASON_MIN:

@@ -95,6 +95,8 @@ ENGINE_SEARCH = CoordinateSearch(
         ("history_shrinkage", (0.5, 1.0, 2.0, 4.0)),
         ("itemitem_half_life_items", (0.0, 3.0, 10.0)),
         ("itemitem_l2", (50.0, 200.0, 800.0)),
+        ("sequence", (0.0, 0.5, 1.0, 2.0)),
+        ("category_peers", (0.0, 0.5, 1.0, 2.0)),
         ("novelty", (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)),
     ),
     rounds=2,

@@ -147,3 +147,26 @@ def test_the_item_item_part_pulls_in_what_is_liked_with_a_new_users_first_title(
 
     assert neighbour in picks
     assert "liked by people who like what you like" in picks[neighbour].reasons
+
+
+def test_what_the_fans_of_a_new_users_category_take_comes_up_named_as_the_reason(
+        engine, store, catalog, index, encoder, tmp_path):
+    """A shop whose `bot tune` chose the category peers: a user who only stated a category gets
+    what the fans of that category took, and is told so."""
+    from bot.trained_model import save_tuned
+
+    engine.save_preferences("me", categories=["Western"], loved_items=[], avoid_categories=[])
+    before = [r.item.id for r in engine.recommend("me", n=5)]
+    chosen = [item.id for item in catalog.items if "Western" in item.categories and item.id not in before][-3:]
+    for fan in ("fan-1", "fan-2", "fan-3"):
+        for item in chosen:
+            engine.record_event(fan, EventType.LIKE, item, at=utcnow() - timedelta(days=40))
+    path = tmp_path / "model.npz"
+    save_tuned(path, {"category_peers": 3.0, "cooccurrence": 0.0})
+
+    model, _ = train(store, catalog, index, path)
+    picks = {r.item.id: r for r in Engine(catalog, index, encoder, store, model).recommend("me", n=5)}
+
+    risen = [item for item in chosen if item in picks]
+    assert risen
+    assert all("a favourite of people who love Western" in picks[item].reasons for item in risen)
