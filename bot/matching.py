@@ -253,6 +253,9 @@ _DEGREE = frozenset("so still too very quite pretty super kinda rather t".split(
 _IRREGULAR_PASTS = frozenset("blew broke got kept left took gave felt became stole won hit ruined".split())
 _BACK_REFERENCES = frozenset("it that this them both".split())  # "the help, loved it"
 _CLAUSE_OPENERS = frozenset("when while because cause cuz coz though although whenever".split())
+# a comparison after a title typed lowercase is a comment on it, with no verb: "emma less so",
+# "zodiac best of all", "wise man's fear slightly less so"
+_COMPARISONS = frozenset("less better worse best worst slightly".split())
 _OBJECTS_AFTER_VERBS = frozenset("me us him her them you it my our everyone everybody with up out away".split())
 # an object pronoun typed lowercase is one, not a title ("something for both of us"), unless listed
 _PRONOUNS = frozenset("us me him them".split())
@@ -273,6 +276,7 @@ _DETERMINERS = frozenset("""my your his her our their in at on what a an the thi
 # A pronoun and "be" before words typed lowercase make them a predicate: "you're home alone", "they were perfect"
 _SUBJECTS = frozenset("i you we they he she it".split())
 _COPULAS = frozenset("m re s am are is was were".split())
+_COPULAS_SPELLED = frozenset("am are is was were".split())  # not "s", a possessive too ("Orwell's 1984")
 # English words that surround titles in a message ("i loved", "something like", "and maybe",
 # "what about", "please"). A title may start or end next to them, they are never reported as
 # unmatched, and a title made of them alone ("It", "Up") counts only when typed as a name.
@@ -738,8 +742,8 @@ class _Message:
         preposition or the end follows ("wrecked me", "scared me as a kid", "messed with my head",
         "destroyed me"): what the words before it are the subject of."""
         word = self.tokens[k].word
-        if word in _CLAUSE_OPENERS and not self.capitalized(k):
-            return True  # a clause about the title: "eldest when i was 12"
+        if (word in _CLAUSE_OPENERS or word in _COMPARISONS) and not self.capitalized(k):
+            return True  # a clause or a comparison about the title: "eldest when i was 12", "emma less so"
         if self.capitalized(k) or not (word in _IRREGULAR_PASTS or (len(word) >= 5 and word.endswith("ed"))):
             return False
         return k + 1 == len(self.tokens) or self.punct[k + 1] or self.tokens[k + 1].word in _OBJECTS_AFTER_VERBS
@@ -1434,6 +1438,7 @@ class TitleMatcher:
         if (before in _DETERMINERS and not own_article  # ("grew up on the jungle book")
                 and (len(real_words) <= 1 or before in ("a", "an", "for", "about", "with", "in"))
                 or (before in _COPULAS and k > 0 and message.tokens[k - 1].word in _SUBJECTS)
+                or (before in _COPULAS_SPELLED and len(real_words) == 1 and self._said_of_a_name(message, k))
                 or self._goes_on_with_of(message, end)):
             return True
         if before in _MODALS and len(real_words) <= 2 and not message.capitalized(start):
@@ -1444,6 +1449,13 @@ class TitleMatcher:
             words[0] in _ARTICLES and self._typed[item_id].split()[:1] == words[:1]
             and (end + 1 == len(message) or message.tokens[end + 1].word in _LIST_MARKS))
         return len(real_words) <= 1 and (kind_of or infinitive)
+
+    @staticmethod
+    def _said_of_a_name(message: _Message, copula: int) -> bool:
+        """Whether the copula at ``copula`` follows a word of no filler, as a title ends ("neverwhere
+        was better"): the one word after it is then said of that name, a predicate ("Better" is a
+        book), while "my favourite is up" names Up."""
+        return copula > 0 and not message.punct[copula - 1] and message.tokens[copula - 1].word not in _FILLERS
 
     @staticmethod
     def _opens_an_item(message: _Message, start: int) -> bool:
