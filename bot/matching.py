@@ -1714,14 +1714,21 @@ class TitleMatcher:
                 and key not in _FILLERS and key not in self._category_words
                 and len({self._keys[p][0] for p in self._postings.get(key, ())}) == 1)
 
-    @staticmethod
-    def _a_title_follows(message: _Message, end: int, spans_from: list[list[_Span]]) -> bool:
+    def _a_title_follows(self, message: _Message, end: int, spans_from: list[list[_Span]]) -> bool:
         """Whether a list mark follows ``end`` and then a whole title (up to typos) of two real words
-        or more, no words of a sentence ("wizards and the sea" names nothing)."""
+        or more, or of one word no other title has ("lebowski and fargo"), no words of a sentence
+        ("wizards and the sea" names nothing)."""
         if end + 1 >= len(message) or message.tokens[end].word not in _LIST_MARKS:
             return False
-        return any(span.found.kind >= _TYPO and sum(w not in _FILLERS for w in message.words(span.start, span.end)) >= 2
-                   for span in spans_from[end + 1])
+        return any(span.found.kind >= _TYPO and (sum(w not in _FILLERS for w in words) >= 2 or self._a_lone_name(words))
+                   for span in spans_from[end + 1] for words in [message.words(span.start, span.end)])
+
+    def _a_lone_name(self, words: list[str]) -> bool:
+        """Whether words are one word that is no filler, no category's and of one title alone: a
+        name, not a word of the sentence ("fargo"; not "the sea" on a catalog of many seas)."""
+        real = [w for w in words if w not in _FILLERS]
+        return (len(real) == 1 and real[0] not in self._category_words
+                and len({self._keys[p][0] for p in self._postings.get(real[0], ())}) == 1)
 
     def _candidates(self, message: _Message, key: str) -> list[int]:
         """Titles sharing the most with the span: its words or the title words its typos stand for,
