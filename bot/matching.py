@@ -235,6 +235,7 @@ _ASIDE_YEAR = re.compile(r"(?<![\w'’])(?:1[89]|20)\d\d(?!\w)")
 _LIST_MARKS = frozenset(",;/\n*+|-") | {"and", "or", "plus", "nor"}  # what separates the items of a list
 # What a one-word title followed by it is an adjective of: "heist movies", "war films"
 _KIND_NOUNS = frozenset("movie movies film films flick flicks book books novel novels show shows series".split())
+_KIND_PLURALS = frozenset("movies films flicks books novels shows series".split())  # "King books": of a kind
 _JOINS = frozenset("of to in on at for from with the".split())  # small words inside a name: "A Walk to Remember"
 _TAIL_CUTS = frozenset({"of", "and", "s"})  # where the end of a title people type alone begins: "Holy Grail"
 # what opens a sentence before a comma without naming anything: "Hello, Can you ...", "Well, Heat ..."
@@ -296,7 +297,7 @@ _FILLERS = _SEPARATORS | frozenset(
     recommend suggest want need give find get tell finished
     last next week weekend month night yesterday today tonight here now
     made makes cry great amazing awesome style vibe vibes fan fans
-    hi hello hey heya hiya yo morning evening afternoon lol haha omg btw tbh idk help up after ever
+    hi hello hey heya hiya yo morning evening afternoon lol haha omg btw tbh idk imo imho help up after ever
     adore adores adored rewatch rewatched rewatching watching binge binged recently hooked such between
     under below above since go lets let big huge all vs versus first original etc obvs obviously tho meh every
     """.split()
@@ -692,6 +693,13 @@ class _Message:
             return k
         return k + 1 if k + 1 < len(self.tokens) and self.tokens[k].word == "from" and self.year[k + 1] else None
 
+    def dated_before(self, k: int) -> int | None:
+        """The year typed between an article and a title starting at token k ("the 1946 beauty and
+        the beast"), which picks among same-titled items as a year after it does."""
+        if k >= 2 and self.year[k - 1] and self.tokens[k - 2].word in _ARTICLES:
+            return int(self.tokens[k - 1].word)
+        return None
+
     def remarked(self, k: int) -> bool:
         """Whether token k is a word of a comment in brackets typed lowercase ("Sherlock Holmes (the
         short stories)", "(king is my guy)"): a remark on the title before, naming none."""
@@ -742,8 +750,8 @@ class _Message:
         preposition or the end follows ("wrecked me", "scared me as a kid", "messed with my head",
         "destroyed me"): what the words before it are the subject of."""
         word = self.tokens[k].word
-        if (word in _CLAUSE_OPENERS or word in _COMPARISONS) and not self.capitalized(k):
-            return True  # a clause or a comparison about the title: "eldest when i was 12", "emma less so"
+        if (word in _CLAUSE_OPENERS or word in _COMPARISONS or word in _MODALS) and not self.capitalized(k):
+            return True  # a clause, a comparison or a modal: "eldest when i was 12", "emma less so", "paddington 2 might"
         if self.capitalized(k) or not (word in _IRREGULAR_PASTS or (len(word) >= 5 and word.endswith("ed"))):
             return False
         return k + 1 == len(self.tokens) or self.punct[k + 1] or self.tokens[k + 1].word in _OBJECTS_AFTER_VERBS
@@ -1325,6 +1333,10 @@ class TitleMatcher:
                         and self._a_title_follows(message, j, spans_from))
                 found = self._match_span(message, words, year, named, fuzzy, marks=marks, capitals=capitals,
                                          listed=listed or whole, distinct=distinct, rare=rare)
+                if found is not None and dated_at is None and message.dated_before(i) is not None:
+                    found = self._dated(found, self._match_span(
+                        message, words, message.dated_before(i), named, fuzzy, marks=marks, capitals=capitals,
+                        listed=listed or whole, distinct=distinct, rare=rare))
                 if found is None or (credited and not self._in_named_category(found.item_id, message)) or (
                         not (as_name or whole) and self._a_word_of_the_sentence(message, i, j, words, found.item_id, listed)):
                     continue
@@ -1714,6 +1726,12 @@ class TitleMatcher:
                 and key not in _FILLERS and key not in self._category_words
                 and len({self._keys[p][0] for p in self._postings.get(key, ())}) == 1)
 
+    @staticmethod
+    def _dated(found: _Found, dated: _Found | None) -> _Found:
+        """The item a year before the title picks, when it is one of that year; else the one found
+        without it (a number before a title need not be its year)."""
+        return dated if dated is not None and dated.year_ok else found
+
     def _a_title_follows(self, message: _Message, end: int, spans_from: list[list[_Span]]) -> bool:
         """Whether a list mark follows ``end`` and then a whole title (up to typos) of two real words
         or more, or of one word no other title has ("lebowski and fargo"), no words of a sentence
@@ -1804,7 +1822,8 @@ class TitleMatcher:
                 message.ordinary.update(range(span.start, span.end))
             elif partner is not None:
                 message.ordinary.update((*range(span.start, span.end), partner))
-            elif self._an_author_named(message, span, spans) or self._a_year_of(message, span, kept):
+            elif (self._an_author_named(message, span, spans) or self._a_year_of(message, span, kept)
+                  or self._a_kind_of_others(message, span, spans)):
                 message.ordinary.update(range(span.start, span.end))
             else:
                 kept.append(span)
@@ -1868,6 +1887,24 @@ class TitleMatcher:
         return any(normalize_title(category).split()[-1:] == words and category not in own
                    for other in spans if other is not span
                    for category in self.catalog.by_id[other.found.item_id].categories)
+
+    def _a_kind_of_others(self, message: _Message, span: _Span, spans: list[_Span]) -> bool:
+        """Whether a span right before a plural noun for the items is the series noted in another
+        title of the message or the last name of its author: it says what kind of items ("my
+        favourite King books", "the best dark tower books"), naming none."""
+        if span.end >= len(message) or message.tokens[span.end].word not in _KIND_PLURALS:
+            return False
+        key = _ARTICLE.sub("", _key(message.words(span.start, span.end)))
+        for other in spans:
+            item = self.catalog.by_id[other.found.item_id]
+            if other is span or item.id == span.found.item_id:
+                continue
+            note = _SERIES_NOTE.search(item.title)
+            if note and _ARTICLE.sub("", normalize_title(note.group(1))) == key:
+                return True
+            if any(normalize_title(category).split()[-1:] == [key] for category in item.categories):
+                return True
+        return False
 
     def _coherent(self, spans: list[_Span]) -> list[_Span]:
         """Among the items of a name the one that shares a category (an author) with the other
