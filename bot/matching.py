@@ -1435,9 +1435,11 @@ class TitleMatcher:
             message.tokens[start - 1].word in ("still", "t") or (start >= 2 and not message.punct[start - 2]))
         if (len(real_words) <= 1 and degree) or (len(words) == 1 and words[0] in _PRONOUNS):
             return True  # "so dark", "still waiting", "haven't started", "both of us"; not "so jaws and alien"
-        if (words[0] in _PREPOSITIONS and sum(w not in _JOINS | _ARTICLES for w in words) <= 1 and start >= 2
-                and message.tokens[start - 2].word == "to"):
-            return True  # where or how after an infinitive: "something to read on the road"
+        if (words[0] in _PREPOSITIONS and sum(w not in _JOINS | _ARTICLES for w in words) <= 1 and start >= 1
+                and not message.punct[start - 1] and (message.tokens[start - 1].word not in _TASTE_VERBS | _SEPARATORS
+                                                      or (start >= 2 and message.tokens[start - 2].word == "to"))):
+            return True  # where or how, after an infinitive or a word of the sentence: "to read on the road",
+            # "a long night on the road", "grows up in the woods"; not "i read on the road"
         if (len(words) == 1 and words[0].endswith("ing") and end + 1 < len(message)
                 and message.tokens[end].word in _OBJECT_DETERMINERS and not message.punct[end + 1]):
             return True  # a verb and its object: "i need help finding a book"
