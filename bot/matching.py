@@ -761,6 +761,7 @@ class _Message:
         even lowercase and made of fillers; not a greeting before a comma ("hello, i ..."), nor
         what a sentence goes on with after a comment in brackets ("that but (maybe) shorter")."""
         before = start == 0 or (self.tokens[start - 1].word in _LIST_MARKS and self.text[self.tokens[start - 1].start] != ")")
+        end += end < len(self.tokens) and self.year[end]  # the title's year before the mark: "Chamber of Secrets (2002) and"
         after = end == len(self.tokens) or self.tokens[end].word in _LIST_MARKS or self.tokens[end].word in _SENTENCE_ENDS
         return (start > 0 and before and after) or (before and end < len(self.tokens)
                                                      and self.tokens[end].word in _SEPARATORS) or self.heads_a_list(start, end)
