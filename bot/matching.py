@@ -264,6 +264,10 @@ _PREPOSITIONS = frozenset("about with for in at on".split())
 _OBJECT_DETERMINERS = frozenset("a an the my your his her our their".split())  # "finding a book"
 # "want to drive": the word after these and "to" is a verb
 _WANTING = frozenset("want wants wanted wanna need needs like love would going have has try trying able".split())
+# "last summer", "next week", "this winter": when, typed lowercase, not a title ("The Last Summer")
+_TIME_DEICTICS = frozenset("last next this that every".split())
+_TIME_NOUNS = frozenset("""summer winter spring fall autumn year month week weekend night day time christmas
+                           holidays morning evening""".split())
 # a verb follows these: "that will make me cry", "it might change your life"
 _MODALS = frozenset("will would can could should might must shall may".split())
 # Endings that make another English word of a title's word: "artists" is no typo of "The Artist"
@@ -663,6 +667,12 @@ class _Message:
             while k < len(self.tokens) and self.punct[k]:
                 k += 1
         return k < len(self.tokens) and self.text[self.tokens[k].start].isupper()
+
+    def a_pronoun_as_subject(self, k: int) -> bool:
+        """Whether token k is an object pronoun before "was" or "is" ("Us was ok", "her is so sweet"):
+        no pronoun is so used, a title is."""
+        return (k + 1 < len(self.tokens) and self.tokens[k].word in _PRONOUNS | {"her"}
+                and self.tokens[k + 1].word in ("was", "is"))
 
     def in_capitals(self, k: int) -> bool:
         """Whether token k is typed in capitals ("LOTR", "T2") in a message not typed all in
@@ -1287,7 +1297,7 @@ class TitleMatcher:
         for i in reversed(range(n)):  # the spans after a year are known when the year is read
             if message.punct[i] or (message.year[i] and message.bracketed(i)) or message.remarked(i):
                 continue  # "Drive (2012)": a year in brackets is a title's, never a title
-            as_name = message.typed_as_name(i)
+            as_name = message.typed_as_name(i) or message.a_pronoun_as_subject(i)
             # After a word no filler ("she adores Tangled", "been rewatching back to the future") a
             # span may begin only as a name typed after a lowercase word, or as a whole title.
             inside = not (i == 0 or message.breaks[i - 1] or message.year[i])
@@ -1327,7 +1337,9 @@ class TitleMatcher:
                 # a word alone may be an acronym: typed in capitals, or lowercase in a list or alone
                 capitals = True if j == i + 1 and message.in_capitals(i) else False if j == i + 1 and (whole or listed) else None
                 # a capitalized word of one title alone in a list names it: "Kiki, Totoro and Mononoke"
-                distinct = j == i + 1 and listed and (message.capitalized(i) or (message.year[i] and i > 0))
+                # (a number opening the message too, before "and" and a title: "2001 and solaris")
+                distinct = j == i + 1 and listed and (message.capitalized(i) or (message.year[i] and (
+                    i > 0 or self._a_title_follows(message, j, spans_from))))
                 # and lowercase, a word of one title alone before another title of the list ("fellowship and
                 # return of the king", "totoro and kikis delivery service")
                 rare = (j == i + 1 and (listed or hard_start) and not distinct
@@ -1456,6 +1468,8 @@ class TitleMatcher:
                 or (before in _COPULAS_SPELLED and len(real_words) == 1 and self._said_of_a_name(message, k))
                 or self._goes_on_with_of(message, end)):
             return True
+        if len(words) == 2 and words[0] in _TIME_DEICTICS and words[1] in _TIME_NOUNS and not message.capitalized(start):
+            return True  # when: "read it last summer" names no The Last Summer
         if before in _MODALS and len(real_words) <= 2 and not message.capitalized(start):
             return True  # a verb after a modal: "a book that will make me cry"
         infinitive = before == "to" and start > 1 and message.tokens[start - 2].word in _WANTING
