@@ -529,6 +529,7 @@ def _sequel_ordinal(message: _Message, k: int) -> int | None:
 
 
 _PART_WORDS = frozenset("part chapter vol volume episode book".split())  # "John Wick: Chapter 2"
+_BARE_PART_WORDS = frozenset("part pt chapter vol volume".split())  # "... better than vol. 1"
 
 
 def _number_in_place(key: str, title: str) -> bool:
@@ -1070,7 +1071,7 @@ class TitleMatcher:
                 found.append((message.tokens[phrase[2]].start, *match))
             return match is not None
 
-        found += self._series(message) + sequels
+        found += self._series(message) + sequels + self._bare_parts(message, spans)
         for stretch in self._leftovers(message, spans):
             if self._qualifies(message, spans, stretch):
                 continue
@@ -1227,6 +1228,29 @@ class TitleMatcher:
             found.append((message.tokens[k].start, TitleMatch(self.catalog.by_id[sequel], 100.0, True,
                                                               message.original(k, k + 1), True), 1.0))
         return spans, found
+
+    def _bare_parts(self, message: _Message, spans: list[_Span]) -> list[tuple[int, TitleMatch, float]]:
+        """Parts named by a part word and a number alone after a title numbered so ("kill bill vol. 2
+        was better than vol. 1", "the godfather part iii ... part 1 is the best"): the part of that
+        number of the title before, the first being the title without a number where it has none."""
+        covered = {k for span in spans for k in range(span.start, span.end)}
+        found = []
+        for k in range(len(message) - 1):
+            if k in covered or message.tokens[k].word not in _BARE_PART_WORDS:
+                continue
+            n = k + 1 + (k + 2 < len(message) and message.tokens[k + 1].word == ".")
+            number = _NUMBERS.get(message.tokens[n].word, message.tokens[n].word)
+            before = [span for span in spans if span.end <= k]
+            part = re.search(r"^(.*?)\b(?:part|chapter|volume|episode) (\d+)\b",
+                             self._titles[before[-1].found.item_id]) if before and number.isdigit() else None
+            if part is None or part.group(2) == number:
+                continue
+            ids = self._named(message, part.group(0)[:part.start(2)] + number, ())
+            ids = ids or (self._firsts(self._named(message, part.group(1).strip(), ())) if number == "1" else [])
+            if ids:
+                found.append((message.tokens[k].start, TitleMatch(self.catalog.by_id[ids[0]], 100.0, True,
+                                                                  message.original(k, n + 1), True), 1.0))
+        return found
 
     def _next_in_series(self, message: _Message, item_id: str, ordinal: int) -> str | None:
         """The item an ordinal after ``item_id`` names: the one of that number in its series, or
