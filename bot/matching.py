@@ -1058,6 +1058,7 @@ class TitleMatcher:
         """
         message = _Message(text)
         spans, sequels = self._sequels(message, self._coherent(self._without_ordinary_pairs(message, self._segment(message))))
+        spans = sorted(spans + self._bare_parts(message, spans), key=lambda span: span.start)
         found = [(message.tokens[s.start].start, self._as_match(s.found, message.original(s.start, s.end)), s.value)
                  for s in spans]
         unmatched: list[str] = []
@@ -1071,7 +1072,7 @@ class TitleMatcher:
                 found.append((message.tokens[phrase[2]].start, *match))
             return match is not None
 
-        found += self._series(message) + sequels + self._bare_parts(message, spans)
+        found += self._series(message) + sequels
         for stretch in self._leftovers(message, spans):
             if self._qualifies(message, spans, stretch):
                 continue
@@ -1229,7 +1230,7 @@ class TitleMatcher:
                                                               message.original(k, k + 1), True), 1.0))
         return spans, found
 
-    def _bare_parts(self, message: _Message, spans: list[_Span]) -> list[tuple[int, TitleMatch, float]]:
+    def _bare_parts(self, message: _Message, spans: list[_Span]) -> list[_Span]:
         """Parts named by a part word and a number alone after a title numbered so ("kill bill vol. 2
         was better than vol. 1", "the godfather part iii ... part 1 is the best"): the part of that
         number of the title before, the first being the title without a number where it has none."""
@@ -1248,8 +1249,7 @@ class TitleMatcher:
             ids = self._named(message, part.group(0)[:part.start(2)] + number, ())
             ids = ids or (self._firsts(self._named(message, part.group(1).strip(), ())) if number == "1" else [])
             if ids:
-                found.append((message.tokens[k].start, TitleMatch(self.catalog.by_id[ids[0]], 100.0, True,
-                                                                  message.original(k, n + 1), True), 1.0))
+                found.append(_Span(k, n + 1, _Found(ids[0], 100.0, _EXACT), 1.0))
         return found
 
     def _next_in_series(self, message: _Message, item_id: str, ordinal: int) -> str | None:
@@ -1783,11 +1783,10 @@ class TitleMatcher:
                    for span in spans_from[end + 1] for words in [message.words(span.start, span.end)])
 
     def _a_lone_name(self, words: list[str]) -> bool:
-        """Whether words are one word that is no filler, no category's and of one title alone: a
-        name, not a word of the sentence ("fargo"; not "the sea" on a catalog of many seas)."""
-        real = [w for w in words if w not in _FILLERS]
-        return (len(real) == 1 and real[0] not in self._category_words
-                and len({self._keys[p][0] for p in self._postings.get(real[0], ())}) == 1)
+        """Whether words are one word typed without an article that is no filler, no category's and
+        of one title alone: a name, not a word of the sentence ("fargo"; not "the sea")."""
+        return (len(words) == 1 and words[0] not in _FILLERS and words[0] not in self._category_words
+                and len({self._keys[p][0] for p in self._postings.get(words[0], ())}) == 1)
 
     def _candidates(self, message: _Message, key: str) -> list[int]:
         """Titles sharing the most with the span: its words or the title words its typos stand for,

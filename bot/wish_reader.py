@@ -47,7 +47,7 @@ _DISMISSAL = re.compile(
     r"(?P<what>(?:(?!\b(?:but|though|while|whereas)\b)[^,.;!?\n()])+?)"
     r"(?:\s+(?:not so much|not really|" + _VERDICT + r"|(?:which |that )?i (?:haven'?t|have not|didn'?t|did not) "
     r"(?:read|see|seen|watch|watched|finish|finished)(?: (?:it|them))?(?: yet)?)|,\s*no thanks)"
-    r"(?=[^\S\n]*(?:[,.;!?\n()]|lol\b|\bthough\b|$))",
+    r"(?=[^\S\n]*(?:[,.;!?\n()]|lol\b|\bthough\b|\bbut\b|$))",
     re.IGNORECASE,
 )
 _CUE_WORD = re.compile(rf"\b{_CUE}\b", re.IGNORECASE)  # in a title: "Dr. No", "The NeverEnding Story"
