@@ -112,8 +112,8 @@ def test_a_series_or_an_author_before_a_plural_noun_of_the_items_names_none(book
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("a mystery set on a long trip on the road", []),
-    ("a girl lost for days in the woods", []),
+    ("a thriller for one more night on the road", []),
+    ("the story of a boy who grows up in the woods", []),
     ("i read on the road and in the woods", ["or", "iw"]),  # a control: after a verb of taste
 ])
 def test_a_lowercase_title_opening_with_a_preposition_after_a_word_of_the_sentence_names_none(books, text, expected):
@@ -121,7 +121,7 @@ def test_a_lowercase_title_opening_with_a_preposition_after_a_word_of_the_senten
 
 
 def test_last_summer_is_a_time_not_a_title(books):
-    assert found(books, "I finished Siddhartha last summer") == ["sd"]
+    assert found(books, "Siddhartha (1922), read it last summer") == ["sd"]
     assert found(books, "the last summer and siddhartha") == ["ls", "sd"]  # a control: with its article
 
 
