@@ -1058,7 +1058,7 @@ class TitleMatcher:
         """
         message = _Message(text)
         spans, sequels = self._sequels(message, self._coherent(self._without_ordinary_pairs(message, self._segment(message))))
-        spans = sorted(spans + self._bare_parts(message, spans), key=lambda span: span.start)
+        spans = sorted(self._ordinal_members(message, spans) + self._bare_parts(message, spans), key=lambda span: span.start)
         found = [(message.tokens[s.start].start, self._as_match(s.found, message.original(s.start, s.end)), s.value)
                  for s in spans]
         unmatched: list[str] = []
@@ -1229,6 +1229,30 @@ class TitleMatcher:
             found.append((message.tokens[k].start, TitleMatch(self.catalog.by_id[sequel], 100.0, True,
                                                               message.original(k, k + 1), True), 1.0))
         return spans, found
+
+    def _ordinal_members(self, message: _Message, spans: list[_Span]) -> list[_Span]:
+        """The spans, with a series' member named by "the", an ordinal and the series' name in place
+        of what the name alone reads as ("the second hunger games book" is Catching Fire, not The
+        Hunger Games): the name of two real words or more, or before a noun for the items, and no
+        longer title going on from it ("the first harry potter and the goblet of fire")."""
+        n = len(message)
+        for k in range(1, n - 1):
+            ordinal = 1 if message.tokens[k].word in ("first", "1st") else _ORDINALS.get(message.tokens[k].word)
+            if ordinal is None or message.tokens[k - 1].word != "the" or message.breaks[k + 1]:
+                continue
+            end = k + 1
+            while end < n and not message.breaks[end]:
+                end += 1
+            series = message.words(k + 1, end)
+            if len(series) < 2 and not (end < n and message.tokens[end].word in _KIND_NOUNS):
+                continue
+            if any(span.start < end < span.end for span in spans):
+                continue
+            item_id = self._member(message, series, ordinal)
+            if item_id is not None:
+                spans = [span for span in spans if not (span.start >= k - 1 and span.end <= end)]
+                spans.append(_Span(k + 1, end, _Found(item_id, 100.0, _EXACT), float(len(series))))
+        return spans
 
     def _bare_parts(self, message: _Message, spans: list[_Span]) -> list[_Span]:
         """Parts named by a part word and a number alone after a title numbered so ("kill bill vol. 2

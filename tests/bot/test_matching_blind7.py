@@ -127,3 +127,22 @@ def test_last_summer_is_a_time_not_a_title(books):
 
 def test_imo_is_chat(books):
     assert found(books, "i liked the secret history more than the goldfinch imo") == ["sh", "gf"]
+
+
+@pytest.fixture(scope="module")
+def series() -> TitleMatcher:
+    return matcher_of(
+        ("mz1", "The Maze Runner (Maze Runner, #1)", 2009, ("James Dashner",)),
+        ("mz2", "The Scorch Trials (Maze Runner, #2)", 2010, ("James Dashner",)),
+        ("mz3", "The Death Cure (Maze Runner, #3)", 2011, ("James Dashner",)),
+        ("kf", "The First Kiss", 2010, ("Someone Else",)),
+    )
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("the third maze runner book was the darkest", ["mz3"]),
+    ("the second maze runner book and the maze runner", ["mz2", "mz1"]),
+    ("my first kiss story", []),  # a control: no series named
+])
+def test_an_ordinal_before_a_series_names_that_member(series, text, expected):
+    assert found(series, text) == expected
