@@ -1887,7 +1887,7 @@ class TitleMatcher:
             elif partner is not None:
                 message.ordinary.update((*range(span.start, span.end), partner))
             elif (self._an_author_named(message, span, spans) or self._a_year_of(message, span, kept)
-                  or self._a_kind_of_others(message, span, spans)):
+                  or self._a_kind_of_others(message, span, spans) or self._a_loose_comment(message, span, spans)):
                 message.ordinary.update(range(span.start, span.end))
             else:
                 kept.append(span)
@@ -1951,6 +1951,19 @@ class TitleMatcher:
         return any(normalize_title(category).split()[-1:] == words and category not in own
                    for other in spans if other is not span
                    for category in self.catalog.by_id[other.found.item_id].categories)
+
+    def _a_loose_comment(self, message: _Message, span: _Span, spans: list[_Span]) -> bool:
+        """Whether a span ending the message after a comma, typed lowercase and only like a title
+        (with a typo, or part of it), is a comment on the titles before, which share a category (an
+        author) its item lacks: "the selection and the elite, guilty pleasure" names no Guilty
+        Pleasures, "..., don't judge" no Don't Judge a Girl by Her Cover."""
+        if (span.found.kind >= _EXACT or span.start == 0 or message.tokens[span.start - 1].word != ","
+                or any(not message.punct[k] for k in range(span.end, len(message)))
+                or any(message.capitalized(k) for k in range(span.start, span.end))):
+            return False
+        others = [set(self.catalog.by_id[other.found.item_id].categories) for other in spans if other.end <= span.start]
+        shared = set.intersection(*others) if len(others) >= 2 else set()
+        return bool(shared) and not shared & set(self.catalog.by_id[span.found.item_id].categories)
 
     def _a_kind_of_others(self, message: _Message, span: _Span, spans: list[_Span]) -> bool:
         """Whether a span right before a plural noun for the items is the series noted in another

@@ -146,3 +146,21 @@ def series() -> TitleMatcher:
 ])
 def test_an_ordinal_before_a_series_names_that_member(series, text, expected):
     assert found(series, text) == expected
+
+
+@pytest.fixture(scope="module")
+def shelves() -> TitleMatcher:
+    return matcher_of(
+        ("cf", "Crank (Crank, #1)", 2004, ("Ellen Hopkins",)), ("gl", "Glass (Crank, #2)", 2007, ("Ellen Hopkins",)),
+        ("gp", "Secret Pleasures (Secret, #1)", 2012, ("Somebody Else",)),
+        ("lf", "No Regrets At All: A Memoir", 2015, ("Another Writer",)),
+    )
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("crank and glass, secret pleasure", ["cf", "gl"]),  # a typo of another author's title
+    ("crank and glass, no regrets", ["cf", "gl"]),  # part of another author's title
+    ("crank and glass, secret pleasures", ["cf", "gl", "gp"]),  # a control: the whole title
+])
+def test_a_loose_lookalike_in_a_comment_after_the_titles_names_none(shelves, text, expected):
+    assert found(shelves, text) == expected
