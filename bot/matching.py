@@ -232,7 +232,8 @@ _MARKS |= _LETTERS | {letter.upper(): ascii_form for letter, ascii_form in _LETT
 _LIST_NUMBER = re.compile(r"(?<![\w.,])(\d{1,2})[.)](?=\s)")
 _ASIDE = re.compile(r"(?<=\w)\s*\((?=[^()]*[^\W\d_])[^()]*\)")  # "Heat (Michael Mann)", not "Heat (1995)"
 _ASIDE_YEAR = re.compile(r"(?<![\w'’])(?:1[89]|20)\d\d(?!\w)")
-_LIST_MARKS = frozenset(",;/\n*+|-") | {"and", "or", "plus", "nor"}  # what separates the items of a list
+# what separates the items of a list ("..., then goblet of fire")
+_LIST_MARKS = frozenset(",;/\n*+|-") | {"and", "or", "plus", "nor", "then"}
 # What a one-word title followed by it is an adjective of: "heist movies", "war films"
 _KIND_NOUNS = frozenset("movie movies film films flick flicks book books novel novels show shows series".split())
 _KIND_PLURALS = frozenset("movies films flicks books novels shows series".split())  # "King books": of a kind

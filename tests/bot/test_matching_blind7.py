@@ -164,3 +164,7 @@ def shelves() -> TitleMatcher:
 ])
 def test_a_loose_lookalike_in_a_comment_after_the_titles_names_none(shelves, text, expected):
     assert found(shelves, text) == expected
+
+
+def test_then_lists_the_next_title(films):
+    assert found(films, "coco is my favourite, then prisoner of azkaban") == ["co", "hz"]
