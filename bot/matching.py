@@ -135,6 +135,24 @@ that is the only one of its message ("a reading slump, help"); while the last wo
 before "and" is no word of a preposition's phrase ("v for vendetta and watchmen"), nor is a title
 after "and" one of a pair of ordinary words when a longer name ends before it ("lessons in
 chemistry and the goldfinch").
+
+How seekers compare, hedge and number titles (issue 19, the seventh blind development sets): a
+lowercase title ends before a comparison or a modal ("emma less so", "zodiac best of all",
+"paddington 2 might be ..."), and one word after "was" or "is" that follows a name is said of it
+("neverwhere was better" names no Better); an object pronoun before "was" or "is" is a title ("Us
+was ok"). "then" lists ("..., then goblet of fire"), and a title's year does not hide the list mark
+after it ("Chamber of Secrets (2002) and ..."). A word of one title alone names it before a one-word
+title no other has ("lebowski and fargo"), and a number opening a message before "and" and a title
+names its title ("2001 and solaris"). A year between an article and a title picks among
+same-titled items ("the 1946 beauty and the beast"); "the", an ordinal and a series' name name that
+member ("the third maze runner book"), and a part word with a number alone the part of the title
+before ("kill bill vol. 2 was better than vol. 1", "the godfather part iii ... part 1"). Words of
+the sentence are no titles: a series or an author's last name before a plural noun for the items,
+of the other titles named ("my favourite King books", "the best dark tower books"), a lowercase
+title opening with a preposition after a word of the sentence ("a long night on the road", "grows up
+in the woods"; after a verb of taste it is one), "last summer" and its like, "imo", and a loose
+lookalike (a typo or part of a title) typed lowercase after a comma at a message's end, of no
+category the titles before share ("..., guilty pleasure", "..., don't judge").
 """
 
 from __future__ import annotations

@@ -9,8 +9,10 @@ catalog's own nouns (the questionnaire's "movie"/"book"). Praise is no negation 
 Heat"), what is not wanted ends at a bracket ("Oldboy (not the remake) & ..."), and a title that
 holds a negation ("Dr. No", "Never Let Me Go") is wanted. A title taken back for another ("Se7en,
 sorry I meant Zodiac") and one dismissed after it ("mockingjay not so much", "Allegiant I haven't
-read yet", "eclipse and breaking dawn I didn't finish") are not, nor is one still to be read
-("still have to read return of the king", "I have yet to watch ...").
+read yet", "eclipse and breaking dawn I didn't finish", "revolutions was terrible", "inferno was meh",
+"the death cure not really", "the phantom menace, no thanks"; the clause dismissed begins after a
+"but") are not, nor is one still to be read ("still have to read return of the king", "I have yet
+to watch ...").
 """
 
 from __future__ import annotations
