@@ -279,6 +279,7 @@ _COMPARISONS = frozenset("less better worse best worst slightly".split())
 _OBJECTS_AFTER_VERBS = frozenset("me us him her them you it my our everyone everybody with up out away".split())
 # an object pronoun typed lowercase is one, not a title ("something for both of us"), unless listed
 _PRONOUNS = frozenset("us me him them".split())
+_OBJECT_PRONOUNS = _PRONOUNS | {"her"}  # "her" is a determiner too ("her friends")
 _PREPOSITIONS = frozenset("about with for in at on".split())
 _OBJECT_DETERMINERS = frozenset("a an the my your his her our their".split())  # "finding a book"
 # "want to drive": the word after these and "to" is a verb
@@ -549,6 +550,7 @@ def _sequel_ordinal(message: _Message, k: int) -> int | None:
 
 _PART_WORDS = frozenset("part chapter vol volume episode book".split())  # "John Wick: Chapter 2"
 _BARE_PART_WORDS = frozenset("part pt chapter vol volume".split())  # "... better than vol. 1"
+_PART_NUMBER = re.compile(r"^(.*?)\b(?:part|chapter|volume|episode) (\d+)\b")  # in a title's key: "kill bill volume 2"
 
 
 def _number_in_place(key: str, title: str) -> bool:
@@ -691,7 +693,7 @@ class _Message:
     def a_pronoun_as_subject(self, k: int) -> bool:
         """Whether token k is an object pronoun before "was" or "is" ("Us was ok", "her is so sweet"):
         no pronoun is so used, a title is."""
-        return (k + 1 < len(self.tokens) and self.tokens[k].word in _PRONOUNS | {"her"}
+        return (k + 1 < len(self.tokens) and self.tokens[k].word in _OBJECT_PRONOUNS
                 and self.tokens[k + 1].word in ("was", "is"))
 
     def in_capitals(self, k: int) -> bool:
@@ -1285,8 +1287,7 @@ class TitleMatcher:
             n = k + 1 + (k + 2 < len(message) and message.tokens[k + 1].word == ".")
             number = _NUMBERS.get(message.tokens[n].word, message.tokens[n].word)
             before = [span for span in spans if span.end <= k]
-            part = re.search(r"^(.*?)\b(?:part|chapter|volume|episode) (\d+)\b",
-                             self._titles[before[-1].found.item_id]) if before and number.isdigit() else None
+            part = _PART_NUMBER.search(self._titles[before[-1].found.item_id]) if before and number.isdigit() else None
             if part is None or part.group(2) == number:
                 continue
             ids = self._named(message, part.group(0)[:part.start(2)] + number, ())
@@ -1413,9 +1414,10 @@ class TitleMatcher:
                         and self._a_title_follows(message, j, spans_from))
                 found = self._match_span(message, words, year, named, fuzzy, marks=marks, capitals=capitals,
                                          listed=listed or whole, distinct=distinct, rare=rare)
-                if found is not None and dated_at is None and message.dated_before(i) is not None:
+                year_before = message.dated_before(i) if found is not None and dated_at is None else None
+                if year_before is not None:
                     found = self._dated(found, self._match_span(
-                        message, words, message.dated_before(i), named, fuzzy, marks=marks, capitals=capitals,
+                        message, words, year_before, named, fuzzy, marks=marks, capitals=capitals,
                         listed=listed or whole, distinct=distinct, rare=rare))
                 if found is None or (credited and not self._in_named_category(found.item_id, message)) or (
                         not (as_name or whole) and self._a_word_of_the_sentence(message, i, j, words, found.item_id, listed)):
