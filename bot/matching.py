@@ -142,7 +142,8 @@ lowercase title ends before a comparison or a modal ("emma less so", "zodiac bes
 ("neverwhere was better" names no Better); an object pronoun before "was" or "is" is a title ("Us
 was ok"). "then" lists ("..., then goblet of fire"), and a title's year does not hide the list mark
 after it ("Chamber of Secrets (2002) and ..."). A word of one title alone names it before a one-word
-title no other has ("lebowski and fargo"), and a number opening a message before "and" and a title
+title no other has ("lebowski and fargo") and with its article before another title ("the
+fellowship, the two towers"), and a number opening a message before "and" and a title
 names its title ("2001 and solaris"). A year between an article and a title picks among
 same-titled items ("the 1946 beauty and the beast"); "the", an ordinal and a series' name name that
 member ("the third maze runner book"), and a part word with a number alone the part of the title
@@ -1410,7 +1411,9 @@ class TitleMatcher:
                     i > 0 or self._a_title_follows(message, j, spans_from))))
                 # and lowercase, a word of one title alone before another title of the list ("fellowship and
                 # return of the king", "totoro and kikis delivery service")
-                rare = (j == i + 1 and (listed or hard_start) and not distinct
+                # (with an article the title has there: "i loved the fellowship, the two towers ...")
+                one_word = j == i + 1 or (j == i + 2 and message.tokens[i].word in _ARTICLES)
+                rare = (one_word and (listed or hard_start or j == i + 2) and not distinct
                         and self._a_title_follows(message, j, spans_from))
                 found = self._match_span(message, words, year, named, fuzzy, marks=marks, capitals=capitals,
                                          listed=listed or whole, distinct=distinct, rare=rare)

@@ -168,3 +168,19 @@ def test_a_loose_lookalike_in_a_comment_after_the_titles_names_none(shelves, tex
 
 def test_then_lists_the_next_title(films):
     assert found(films, "coco is my favourite, then prisoner of azkaban") == ["co", "hz"]
+
+
+@pytest.fixture(scope="module")
+def trilogy() -> TitleMatcher:
+    return matcher_of(
+        ("fe", "The Lord of the Rings: The Fellowship of the Ring", 2001, ()),
+        ("tt", "The Lord of the Rings: The Two Towers", 2002, ()), ("he", "Heat", 1995, ()),
+    )
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("we rewatched the fellowship, the two towers after it", ["fe", "tt"]),
+    ("a fellowship of friends and heat", ["he"]),  # a control: not before the title
+])
+def test_a_word_of_one_title_with_its_article_before_another_title_names_it(trilogy, text, expected):
+    assert found(trilogy, text) == expected
