@@ -135,6 +135,25 @@ that is the only one of its message ("a reading slump, help"); while the last wo
 before "and" is no word of a preposition's phrase ("v for vendetta and watchmen"), nor is a title
 after "and" one of a pair of ordinary words when a longer name ends before it ("lessons in
 chemistry and the goldfinch").
+
+How seekers compare, hedge and number titles (issue 19, the seventh blind development sets): a
+lowercase title ends before a comparison or a modal ("emma less so", "zodiac best of all",
+"paddington 2 might be ..."), and one word after "was" or "is" that follows a name is said of it
+("neverwhere was better" names no Better); an object pronoun before "was" or "is" is a title ("Us
+was ok"). "then" lists ("..., then goblet of fire"), and a title's year does not hide the list mark
+after it ("Chamber of Secrets (2002) and ..."). A word of one title alone names it before a one-word
+title no other has ("lebowski and fargo") and with its article before another title ("the
+fellowship, the two towers"), and a number opening a message before "and" and a title
+names its title ("2001 and solaris"). A year between an article and a title picks among
+same-titled items ("the 1946 beauty and the beast"); "the", an ordinal and a series' name name that
+member ("the third maze runner book"), and a part word with a number alone the part of the title
+before ("kill bill vol. 2 was better than vol. 1", "the godfather part iii ... part 1"). Words of
+the sentence are no titles: a series or an author's last name before a plural noun for the items,
+of the other titles named ("my favourite King books", "the best dark tower books"), a lowercase
+title opening with a preposition after a word of the sentence ("a long night on the road", "grows up
+in the woods"; after a verb of taste it is one), "last summer" and its like, "imo", and a loose
+lookalike (a typo or part of a title) typed lowercase after a comma at a message's end, of no
+category the titles before share ("..., guilty pleasure", "..., don't judge").
 """
 
 from __future__ import annotations
@@ -232,9 +251,11 @@ _MARKS |= _LETTERS | {letter.upper(): ascii_form for letter, ascii_form in _LETT
 _LIST_NUMBER = re.compile(r"(?<![\w.,])(\d{1,2})[.)](?=\s)")
 _ASIDE = re.compile(r"(?<=\w)\s*\((?=[^()]*[^\W\d_])[^()]*\)")  # "Heat (Michael Mann)", not "Heat (1995)"
 _ASIDE_YEAR = re.compile(r"(?<![\w'’])(?:1[89]|20)\d\d(?!\w)")
-_LIST_MARKS = frozenset(",;/\n*+|-") | {"and", "or", "plus", "nor"}  # what separates the items of a list
+# what separates the items of a list ("..., then goblet of fire")
+_LIST_MARKS = frozenset(",;/\n*+|-") | {"and", "or", "plus", "nor", "then"}
 # What a one-word title followed by it is an adjective of: "heist movies", "war films"
 _KIND_NOUNS = frozenset("movie movies film films flick flicks book books novel novels show shows series".split())
+_KIND_PLURALS = frozenset("movies films flicks books novels shows series".split())  # "King books": of a kind
 _JOINS = frozenset("of to in on at for from with the".split())  # small words inside a name: "A Walk to Remember"
 _TAIL_CUTS = frozenset({"of", "and", "s"})  # where the end of a title people type alone begins: "Holy Grail"
 # what opens a sentence before a comma without naming anything: "Hello, Can you ...", "Well, Heat ..."
@@ -253,13 +274,21 @@ _DEGREE = frozenset("so still too very quite pretty super kinda rather t".split(
 _IRREGULAR_PASTS = frozenset("blew broke got kept left took gave felt became stole won hit ruined".split())
 _BACK_REFERENCES = frozenset("it that this them both".split())  # "the help, loved it"
 _CLAUSE_OPENERS = frozenset("when while because cause cuz coz though although whenever".split())
+# a comparison after a title typed lowercase is a comment on it, with no verb: "emma less so",
+# "zodiac best of all", "wise man's fear slightly less so"
+_COMPARISONS = frozenset("less better worse best worst slightly".split())
 _OBJECTS_AFTER_VERBS = frozenset("me us him her them you it my our everyone everybody with up out away".split())
 # an object pronoun typed lowercase is one, not a title ("something for both of us"), unless listed
 _PRONOUNS = frozenset("us me him them".split())
+_OBJECT_PRONOUNS = _PRONOUNS | {"her"}  # "her" is a determiner too ("her friends")
 _PREPOSITIONS = frozenset("about with for in at on".split())
 _OBJECT_DETERMINERS = frozenset("a an the my your his her our their".split())  # "finding a book"
 # "want to drive": the word after these and "to" is a verb
 _WANTING = frozenset("want wants wanted wanna need needs like love would going have has try trying able".split())
+# "last summer", "next week", "this winter": when, typed lowercase, not a title ("The Last Summer")
+_TIME_DEICTICS = frozenset("last next this that every".split())
+_TIME_NOUNS = frozenset("""summer winter spring fall autumn year month week weekend night day time christmas
+                           holidays morning evening""".split())
 # a verb follows these: "that will make me cry", "it might change your life"
 _MODALS = frozenset("will would can could should might must shall may".split())
 # Endings that make another English word of a title's word: "artists" is no typo of "The Artist"
@@ -273,6 +302,7 @@ _DETERMINERS = frozenset("""my your his her our their in at on what a an the thi
 # A pronoun and "be" before words typed lowercase make them a predicate: "you're home alone", "they were perfect"
 _SUBJECTS = frozenset("i you we they he she it".split())
 _COPULAS = frozenset("m re s am are is was were".split())
+_COPULAS_SPELLED = frozenset("am are is was were".split())  # not "s", a possessive too ("Orwell's 1984")
 # English words that surround titles in a message ("i loved", "something like", "and maybe",
 # "what about", "please"). A title may start or end next to them, they are never reported as
 # unmatched, and a title made of them alone ("It", "Up") counts only when typed as a name.
@@ -292,7 +322,7 @@ _FILLERS = _SEPARATORS | frozenset(
     recommend suggest want need give find get tell finished
     last next week weekend month night yesterday today tonight here now
     made makes cry great amazing awesome style vibe vibes fan fans
-    hi hello hey heya hiya yo morning evening afternoon lol haha omg btw tbh idk help up after ever
+    hi hello hey heya hiya yo morning evening afternoon lol haha omg btw tbh idk imo imho help up after ever
     adore adores adored rewatch rewatched rewatching watching binge binged recently hooked such between
     under below above since go lets let big huge all vs versus first original etc obvs obviously tho meh every
     """.split()
@@ -520,6 +550,8 @@ def _sequel_ordinal(message: _Message, k: int) -> int | None:
 
 
 _PART_WORDS = frozenset("part chapter vol volume episode book".split())  # "John Wick: Chapter 2"
+_BARE_PART_WORDS = frozenset("part pt chapter vol volume".split())  # "... better than vol. 1"
+_PART_NUMBER = re.compile(r"^(.*?)\b(?:part|chapter|volume|episode) (\d+)\b")  # in a title's key: "kill bill volume 2"
 
 
 def _number_in_place(key: str, title: str) -> bool:
@@ -659,6 +691,12 @@ class _Message:
                 k += 1
         return k < len(self.tokens) and self.text[self.tokens[k].start].isupper()
 
+    def a_pronoun_as_subject(self, k: int) -> bool:
+        """Whether token k is an object pronoun before "was" or "is" ("Us was ok", "her is so sweet"):
+        no pronoun is so used, a title is."""
+        return (k + 1 < len(self.tokens) and self.tokens[k].word in _OBJECT_PRONOUNS
+                and self.tokens[k + 1].word in ("was", "is"))
+
     def in_capitals(self, k: int) -> bool:
         """Whether token k is typed in capitals ("LOTR", "T2") in a message not typed all in
         capitals ("I LOVED IT")."""
@@ -687,6 +725,13 @@ class _Message:
         if k < len(self.tokens) and self.year[k]:
             return k
         return k + 1 if k + 1 < len(self.tokens) and self.tokens[k].word == "from" and self.year[k + 1] else None
+
+    def dated_before(self, k: int) -> int | None:
+        """The year typed between an article and a title starting at token k ("the 1946 beauty and
+        the beast"), which picks among same-titled items as a year after it does."""
+        if k >= 2 and self.year[k - 1] and self.tokens[k - 2].word in _ARTICLES:
+            return int(self.tokens[k - 1].word)
+        return None
 
     def remarked(self, k: int) -> bool:
         """Whether token k is a word of a comment in brackets typed lowercase ("Sherlock Holmes (the
@@ -738,8 +783,8 @@ class _Message:
         preposition or the end follows ("wrecked me", "scared me as a kid", "messed with my head",
         "destroyed me"): what the words before it are the subject of."""
         word = self.tokens[k].word
-        if word in _CLAUSE_OPENERS and not self.capitalized(k):
-            return True  # a clause about the title: "eldest when i was 12"
+        if (word in _CLAUSE_OPENERS or word in _COMPARISONS or word in _MODALS) and not self.capitalized(k):
+            return True  # a clause, a comparison or a modal: "eldest when i was 12", "emma less so", "paddington 2 might"
         if self.capitalized(k) or not (word in _IRREGULAR_PASTS or (len(word) >= 5 and word.endswith("ed"))):
             return False
         return k + 1 == len(self.tokens) or self.punct[k + 1] or self.tokens[k + 1].word in _OBJECTS_AFTER_VERBS
@@ -749,6 +794,7 @@ class _Message:
         even lowercase and made of fillers; not a greeting before a comma ("hello, i ..."), nor
         what a sentence goes on with after a comment in brackets ("that but (maybe) shorter")."""
         before = start == 0 or (self.tokens[start - 1].word in _LIST_MARKS and self.text[self.tokens[start - 1].start] != ")")
+        end += end < len(self.tokens) and self.year[end]  # the title's year before the mark: "Chamber of Secrets (2002) and"
         after = end == len(self.tokens) or self.tokens[end].word in _LIST_MARKS or self.tokens[end].word in _SENTENCE_ENDS
         return (start > 0 and before and after) or (before and end < len(self.tokens)
                                                      and self.tokens[end].word in _SEPARATORS) or self.heads_a_list(start, end)
@@ -1034,6 +1080,7 @@ class TitleMatcher:
         """
         message = _Message(text)
         spans, sequels = self._sequels(message, self._coherent(self._without_ordinary_pairs(message, self._segment(message))))
+        spans = sorted(self._ordinal_members(message, spans) + self._bare_parts(message, spans), key=lambda span: span.start)
         found = [(message.tokens[s.start].start, self._as_match(s.found, message.original(s.start, s.end)), s.value)
                  for s in spans]
         unmatched: list[str] = []
@@ -1205,6 +1252,51 @@ class TitleMatcher:
                                                               message.original(k, k + 1), True), 1.0))
         return spans, found
 
+    def _ordinal_members(self, message: _Message, spans: list[_Span]) -> list[_Span]:
+        """The spans, with a series' member named by "the", an ordinal and the series' name in place
+        of what the name alone reads as ("the second hunger games book" is Catching Fire, not The
+        Hunger Games): the name of two real words or more, or before a noun for the items, and no
+        longer title going on from it ("the first harry potter and the goblet of fire")."""
+        n = len(message)
+        for k in range(1, n - 1):
+            ordinal = 1 if message.tokens[k].word in ("first", "1st") else _ORDINALS.get(message.tokens[k].word)
+            if ordinal is None or message.tokens[k - 1].word != "the" or message.breaks[k + 1]:
+                continue
+            end = k + 1
+            while end < n and not message.breaks[end]:
+                end += 1
+            series = message.words(k + 1, end)
+            if len(series) < 2 and not (end < n and message.tokens[end].word in _KIND_NOUNS):
+                continue
+            if any(span.start < end < span.end for span in spans):
+                continue
+            item_id = self._member(message, series, ordinal)
+            if item_id is not None:
+                spans = [span for span in spans if not (span.start >= k - 1 and span.end <= end)]
+                spans.append(_Span(k + 1, end, _Found(item_id, 100.0, _EXACT), float(len(series))))
+        return spans
+
+    def _bare_parts(self, message: _Message, spans: list[_Span]) -> list[_Span]:
+        """Parts named by a part word and a number alone after a title numbered so ("kill bill vol. 2
+        was better than vol. 1", "the godfather part iii ... part 1 is the best"): the part of that
+        number of the title before, the first being the title without a number where it has none."""
+        covered = {k for span in spans for k in range(span.start, span.end)}
+        found = []
+        for k in range(len(message) - 1):
+            if k in covered or message.tokens[k].word not in _BARE_PART_WORDS:
+                continue
+            n = k + 1 + (k + 2 < len(message) and message.tokens[k + 1].word == ".")
+            number = _NUMBERS.get(message.tokens[n].word, message.tokens[n].word)
+            before = [span for span in spans if span.end <= k]
+            part = _PART_NUMBER.search(self._titles[before[-1].found.item_id]) if before and number.isdigit() else None
+            if part is None or part.group(2) == number:
+                continue
+            ids = self._named(message, part.group(0)[:part.start(2)] + number, ())
+            ids = ids or (self._firsts(self._named(message, part.group(1).strip(), ())) if number == "1" else [])
+            if ids:
+                found.append(_Span(k, n + 1, _Found(ids[0], 100.0, _EXACT), 1.0))
+        return found
+
     def _next_in_series(self, message: _Message, item_id: str, ordinal: int) -> str | None:
         """The item an ordinal after ``item_id`` names: the one of that number in its series, or
         (0, "sequel") the one after it; None when the item itself is not before it."""
@@ -1274,7 +1366,7 @@ class TitleMatcher:
         for i in reversed(range(n)):  # the spans after a year are known when the year is read
             if message.punct[i] or (message.year[i] and message.bracketed(i)) or message.remarked(i):
                 continue  # "Drive (2012)": a year in brackets is a title's, never a title
-            as_name = message.typed_as_name(i)
+            as_name = message.typed_as_name(i) or message.a_pronoun_as_subject(i)
             # After a word no filler ("she adores Tangled", "been rewatching back to the future") a
             # span may begin only as a name typed after a lowercase word, or as a whole title.
             inside = not (i == 0 or message.breaks[i - 1] or message.year[i])
@@ -1314,13 +1406,22 @@ class TitleMatcher:
                 # a word alone may be an acronym: typed in capitals, or lowercase in a list or alone
                 capitals = True if j == i + 1 and message.in_capitals(i) else False if j == i + 1 and (whole or listed) else None
                 # a capitalized word of one title alone in a list names it: "Kiki, Totoro and Mononoke"
-                distinct = j == i + 1 and listed and (message.capitalized(i) or (message.year[i] and i > 0))
+                # (a number opening the message too, before "and" and a title: "2001 and solaris")
+                distinct = j == i + 1 and listed and (message.capitalized(i) or (message.year[i] and (
+                    i > 0 or self._a_title_follows(message, j, spans_from))))
                 # and lowercase, a word of one title alone before another title of the list ("fellowship and
                 # return of the king", "totoro and kikis delivery service")
-                rare = (j == i + 1 and (listed or hard_start) and not distinct
+                # (with an article the title has there: "i loved the fellowship, the two towers ...")
+                one_word = j == i + 1 or (j == i + 2 and message.tokens[i].word in _ARTICLES)
+                rare = (one_word and (listed or hard_start or j == i + 2) and not distinct
                         and self._a_title_follows(message, j, spans_from))
                 found = self._match_span(message, words, year, named, fuzzy, marks=marks, capitals=capitals,
                                          listed=listed or whole, distinct=distinct, rare=rare)
+                year_before = message.dated_before(i) if found is not None and dated_at is None else None
+                if year_before is not None:
+                    found = self._dated(found, self._match_span(
+                        message, words, year_before, named, fuzzy, marks=marks, capitals=capitals,
+                        listed=listed or whole, distinct=distinct, rare=rare))
                 if found is None or (credited and not self._in_named_category(found.item_id, message)) or (
                         not (as_name or whole) and self._a_word_of_the_sentence(message, i, j, words, found.item_id, listed)):
                     continue
@@ -1419,9 +1520,11 @@ class TitleMatcher:
             message.tokens[start - 1].word in ("still", "t") or (start >= 2 and not message.punct[start - 2]))
         if (len(real_words) <= 1 and degree) or (len(words) == 1 and words[0] in _PRONOUNS):
             return True  # "so dark", "still waiting", "haven't started", "both of us"; not "so jaws and alien"
-        if (words[0] in _PREPOSITIONS and sum(w not in _JOINS | _ARTICLES for w in words) <= 1 and start >= 2
-                and message.tokens[start - 2].word == "to"):
-            return True  # where or how after an infinitive: "something to read on the road"
+        if (words[0] in _PREPOSITIONS and sum(w not in _JOINS | _ARTICLES for w in words) <= 1 and start >= 1
+                and not message.punct[start - 1] and (message.tokens[start - 1].word not in _TASTE_VERBS | _SEPARATORS
+                                                      or (start >= 2 and message.tokens[start - 2].word == "to"))):
+            return True  # where or how, after an infinitive or a word of the sentence: "to read on the road",
+            # "a long night on the road", "grows up in the woods"; not "i read on the road"
         if (len(words) == 1 and words[0].endswith("ing") and end + 1 < len(message)
                 and message.tokens[end].word in _OBJECT_DETERMINERS and not message.punct[end + 1]):
             return True  # a verb and its object: "i need help finding a book"
@@ -1434,8 +1537,11 @@ class TitleMatcher:
         if (before in _DETERMINERS and not own_article  # ("grew up on the jungle book")
                 and (len(real_words) <= 1 or before in ("a", "an", "for", "about", "with", "in"))
                 or (before in _COPULAS and k > 0 and message.tokens[k - 1].word in _SUBJECTS)
+                or (before in _COPULAS_SPELLED and len(real_words) == 1 and self._said_of_a_name(message, k))
                 or self._goes_on_with_of(message, end)):
             return True
+        if len(words) == 2 and words[0] in _TIME_DEICTICS and words[1] in _TIME_NOUNS and not message.capitalized(start):
+            return True  # when: "read it last summer" names no The Last Summer
         if before in _MODALS and len(real_words) <= 2 and not message.capitalized(start):
             return True  # a verb after a modal: "a book that will make me cry"
         infinitive = before == "to" and start > 1 and message.tokens[start - 2].word in _WANTING
@@ -1444,6 +1550,13 @@ class TitleMatcher:
             words[0] in _ARTICLES and self._typed[item_id].split()[:1] == words[:1]
             and (end + 1 == len(message) or message.tokens[end + 1].word in _LIST_MARKS))
         return len(real_words) <= 1 and (kind_of or infinitive)
+
+    @staticmethod
+    def _said_of_a_name(message: _Message, copula: int) -> bool:
+        """Whether the copula at ``copula`` follows a word of no filler, as a title ends ("neverwhere
+        was better"): the one word after it is then said of that name, a predicate ("Better" is a
+        book), while "my favourite is up" names Up."""
+        return copula > 0 and not message.punct[copula - 1] and message.tokens[copula - 1].word not in _FILLERS
 
     @staticmethod
     def _opens_an_item(message: _Message, start: int) -> bool:
@@ -1703,13 +1816,25 @@ class TitleMatcher:
                 and len({self._keys[p][0] for p in self._postings.get(key, ())}) == 1)
 
     @staticmethod
-    def _a_title_follows(message: _Message, end: int, spans_from: list[list[_Span]]) -> bool:
+    def _dated(found: _Found, dated: _Found | None) -> _Found:
+        """The item a year before the title picks, when it is one of that year; else the one found
+        without it (a number before a title need not be its year)."""
+        return dated if dated is not None and dated.year_ok else found
+
+    def _a_title_follows(self, message: _Message, end: int, spans_from: list[list[_Span]]) -> bool:
         """Whether a list mark follows ``end`` and then a whole title (up to typos) of two real words
-        or more, no words of a sentence ("wizards and the sea" names nothing)."""
+        or more, or of one word no other title has ("lebowski and fargo"), no words of a sentence
+        ("wizards and the sea" names nothing)."""
         if end + 1 >= len(message) or message.tokens[end].word not in _LIST_MARKS:
             return False
-        return any(span.found.kind >= _TYPO and sum(w not in _FILLERS for w in message.words(span.start, span.end)) >= 2
-                   for span in spans_from[end + 1])
+        return any(span.found.kind >= _TYPO and (sum(w not in _FILLERS for w in words) >= 2 or self._a_lone_name(words))
+                   for span in spans_from[end + 1] for words in [message.words(span.start, span.end)])
+
+    def _a_lone_name(self, words: list[str]) -> bool:
+        """Whether words are one word typed without an article that is no filler, no category's and
+        of one title alone: a name, not a word of the sentence ("fargo"; not "the sea")."""
+        return (len(words) == 1 and words[0] not in _FILLERS and words[0] not in self._category_words
+                and len({self._keys[p][0] for p in self._postings.get(words[0], ())}) == 1)
 
     def _candidates(self, message: _Message, key: str) -> list[int]:
         """Titles sharing the most with the span: its words or the title words its typos stand for,
@@ -1785,7 +1910,8 @@ class TitleMatcher:
                 message.ordinary.update(range(span.start, span.end))
             elif partner is not None:
                 message.ordinary.update((*range(span.start, span.end), partner))
-            elif self._an_author_named(message, span, spans) or self._a_year_of(message, span, kept):
+            elif (self._an_author_named(message, span, spans) or self._a_year_of(message, span, kept)
+                  or self._a_kind_of_others(message, span, spans) or self._a_loose_comment(message, span, spans)):
                 message.ordinary.update(range(span.start, span.end))
             else:
                 kept.append(span)
@@ -1849,6 +1975,37 @@ class TitleMatcher:
         return any(normalize_title(category).split()[-1:] == words and category not in own
                    for other in spans if other is not span
                    for category in self.catalog.by_id[other.found.item_id].categories)
+
+    def _a_loose_comment(self, message: _Message, span: _Span, spans: list[_Span]) -> bool:
+        """Whether a span ending the message after a comma, typed lowercase and only like a title
+        (with a typo, or part of it), is a comment on the titles before, which share a category (an
+        author) its item lacks: "the selection and the elite, guilty pleasure" names no Guilty
+        Pleasures, "..., don't judge" no Don't Judge a Girl by Her Cover."""
+        if (span.found.kind >= _EXACT or span.start == 0 or message.tokens[span.start - 1].word != ","
+                or any(not message.punct[k] for k in range(span.end, len(message)))
+                or any(message.capitalized(k) for k in range(span.start, span.end))):
+            return False
+        others = [set(self.catalog.by_id[other.found.item_id].categories) for other in spans if other.end <= span.start]
+        shared = set.intersection(*others) if len(others) >= 2 else set()
+        return bool(shared) and not shared & set(self.catalog.by_id[span.found.item_id].categories)
+
+    def _a_kind_of_others(self, message: _Message, span: _Span, spans: list[_Span]) -> bool:
+        """Whether a span right before a plural noun for the items is the series noted in another
+        title of the message or the last name of its author: it says what kind of items ("my
+        favourite King books", "the best dark tower books"), naming none."""
+        if span.end >= len(message) or message.tokens[span.end].word not in _KIND_PLURALS:
+            return False
+        key = _ARTICLE.sub("", _key(message.words(span.start, span.end)))
+        for other in spans:
+            item = self.catalog.by_id[other.found.item_id]
+            if other is span or item.id == span.found.item_id:
+                continue
+            note = _SERIES_NOTE.search(item.title)
+            if note and _ARTICLE.sub("", normalize_title(note.group(1))) == key:
+                return True
+            if any(normalize_title(category).split()[-1:] == [key] for category in item.categories):
+                return True
+        return False
 
     def _coherent(self, spans: list[_Span]) -> list[_Span]:
         """Among the items of a name the one that shares a category (an author) with the other

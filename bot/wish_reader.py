@@ -9,8 +9,10 @@ catalog's own nouns (the questionnaire's "movie"/"book"). Praise is no negation 
 Heat"), what is not wanted ends at a bracket ("Oldboy (not the remake) & ..."), and a title that
 holds a negation ("Dr. No", "Never Let Me Go") is wanted. A title taken back for another ("Se7en,
 sorry I meant Zodiac") and one dismissed after it ("mockingjay not so much", "Allegiant I haven't
-read yet", "eclipse and breaking dawn I didn't finish") are not, nor is one still to be read
-("still have to read return of the king", "I have yet to watch ...").
+read yet", "eclipse and breaking dawn I didn't finish", "revolutions was terrible", "inferno was meh",
+"the death cure not really", "the phantom menace, no thanks"; the clause dismissed begins after a
+"but") are not, nor is one still to be read ("still have to read return of the king", "I have yet
+to watch ...").
 """
 
 from __future__ import annotations
@@ -36,10 +38,18 @@ _NEGATION = re.compile(
     r"(?P<what>[^,.;!?\n()]+?)(?=[^\S\n]*(?:[,.;!?\n()]|\bbut\b|\bthough\b|\binstead\b|\bplease\b|\bthanks\b|$))",
     re.IGNORECASE,
 )
-# what a clause dismisses after it: "mockingjay not so much", "Allegiant I haven't read yet"
+# a verdict that dismisses what it follows: "was meh", "was boring", "is overrated"
+_VERDICT = (r"(?:was|were|is|are)(?: (?:a bit|kinda|kind of|pretty|so|really|very|just|honestly))?"
+            r" (?:meh|boring|terrible|awful|bad|horrible|overrated|disappointing|dull|bland|trash|garbage|"
+            r"a (?:letdown|let down|disappointment)|the worst)")
+# what a clause dismisses after it: "mockingjay not so much", "Allegiant I haven't read yet",
+# "revolutions was terrible", "the phantom menace, no thanks"; the clause begins after a "but"
+# ("the scorch trials was good but the death cure not really" dismisses the second alone)
 _DISMISSAL = re.compile(
-    r"(?P<what>[^,.;!?\n()]+?)\s+(?:not so much|(?:which |that )?i (?:haven'?t|have not|didn'?t|did not) "
-    r"(?:read|see|seen|watch|watched|finish|finished)(?: (?:it|them))?(?: yet)?)(?=[^\S\n]*(?:[,.;!?\n()]|lol\b|$))",
+    r"(?P<what>(?:(?!\b(?:but|though|while|whereas)\b)[^,.;!?\n()])+?)"
+    r"(?:\s+(?:not so much|not really|" + _VERDICT + r"|(?:which |that )?i (?:haven'?t|have not|didn'?t|did not) "
+    r"(?:read|see|seen|watch|watched|finish|finished)(?: (?:it|them))?(?: yet)?)|,\s*no thanks)"
+    r"(?=[^\S\n]*(?:[,.;!?\n()]|lol\b|\bthough\b|\bbut\b|$))",
     re.IGNORECASE,
 )
 _CUE_WORD = re.compile(rf"\b{_CUE}\b", re.IGNORECASE)  # in a title: "Dr. No", "The NeverEnding Story"
