@@ -62,8 +62,9 @@ class CoordinateSearch:
     best setting) from there, the rest fixed (one axis at a time misses what two small steps buy
     together: less trend, more novelty and trusting a short history less). Of the settings that cost at most
     ``coverage_cost`` of the best objective, one that meets the floors wins (the most accurate),
-    else the one with the least shortfall: accuracy is not bought with a narrower catalog, nor
-    given away for coverage. (A coordinate search with the shortfall first walked off into
+    else the one with the least shortfall, from which one more coordinate pass over every axis
+    steps wherever the shortfall shrinks within that cost: accuracy is not bought with a narrower
+    catalog, nor given away for coverage. (A coordinate search with the shortfall first walked off into
     settings that met the floors at a tenth of the accuracy.)
     """
 
@@ -283,7 +284,27 @@ def coordinate_search(
         tried = [best, *({**best, **dict(zip(names, point))} for point in itertools.product(*grid))]
         best = max((params for params in tried if objective(params) >= affordable),
                    key=lambda params: (-shortfall(params), objective(params)))
+        best = _walk_to_cover(best, search.axes, affordable, objective, shortfall)
     return best, scores
+
+
+def _walk_to_cover(
+    best: dict[str, Any], axes: Sequence[tuple[str, tuple[Any, ...]]], affordable: float,
+    objective: Callable[[dict[str, Any]], float], shortfall: Callable[[dict[str, Any]], float],
+) -> dict[str, Any]:
+    """One coordinate pass from ``best`` over every axis when it still falls short of the floors:
+    a step is taken if the setting stays affordable and falls less short (as short: more accurate).
+    What the coverage axes cannot reach alone, a part that narrows the lists (one the accuracy search
+    turned up) may give back: the pass may move any weight, never below the affordable accuracy."""
+    if shortfall(best) <= 0:
+        return best
+    for parameter, values in axes:
+        for value in values:
+            candidate = {**best, parameter: value}
+            if objective(candidate) >= affordable and (
+                    (shortfall(candidate), -objective(candidate)) < (shortfall(best), -objective(best))):
+                best = candidate
+    return best
 
 
 def _tuning_phases(search: CoordinateSearch, split: Split) -> dict[str, str]:

@@ -228,7 +228,7 @@ def test_a_search_below_the_coverage_floor_tries_the_coverage_axis_and_gives_up_
 
     # validation (NDCG@10, coverage@10) per (cut, boost): the most accurate setting covers least
     table = {(0, 0.0): (0.5, 0.2), (3, 0.0): (0.6, 0.1), (3, 1.0): (0.597, 0.3), (3, 2.0): (0.595, 0.5),
-             (3, 4.0): (0.5, 0.9)}
+             (3, 4.0): (0.5, 0.9), (0, 2.0): (0.4, 0.9)}
     monkeypatch.setattr(runner, "evaluate", lambda ranker, *args, **kwargs: SimpleNamespace(
         metrics=dict(zip(("ndcg@10", "coverage@10"), table[(ranker.cut, ranker.boost)]))))
     search = CoordinateSearch(start={"cut": 0, "boost": 0.0}, axes=(("cut", (0, 3)), ("boost", (0.0, 1.0, 2.0, 4.0))),
@@ -243,6 +243,7 @@ def test_a_search_below_the_coverage_floor_tries_the_coverage_axis_and_gives_up_
     assert chosen({"full_history": 0.25}) == {"cut": 3, "boost": 1.0}  # the most accurate that meets it
     assert chosen({"full_history": 0.45}) == {"cut": 3, "boost": 2.0}
     # only a sixth of the accuracy given away would meet it: the least shortfall within 1% instead
+    # (the last pass tries the cut too: (0, 2.0) would meet it, at a third of the accuracy)
     assert chosen({"full_history": 0.8}) == {"cut": 3, "boost": 2.0}
 
 
@@ -263,10 +264,31 @@ def test_the_coverage_axes_are_tried_together_when_one_at_a_time_cannot_meet_the
                                   coverage_axes=coverage_axes, coverage_cost=0.01)
         return tune("threshold", lambda p: Threshold(**p), search, toy_split, floors={"full_history": floor})[0]
 
-    assert chosen((("boost", (1.0, 2.0)),)) == {"cut": 3, "boost": 1.0}  # one axis: the least shortfall within 1%
     assert chosen((("cut", (0,)), ("boost", (1.0, 2.0)))) == {"cut": 0, "boost": 1.0}
     # each axis also keeps the best setting's value: one axis moved alone is still tried
     assert chosen((("cut", (0,)), ("boost", (1.0,))), floor=0.15) == {"cut": 3, "boost": 1.0}
+
+
+def test_a_last_pass_over_every_axis_reaches_the_floor_the_coverage_axes_alone_cannot(toy_split, monkeypatch):
+    from types import SimpleNamespace
+
+    from bot.evaluation import runner
+
+    # (NDCG@10, coverage@10) per (cut, boost): the coverage axis (boost) alone stops at (3, 1.0),
+    # short of 0.35; a step of the cut from there meets it within 1% of the best, a bigger boost does not
+    table = {(0, 0.0): (0.5, 0.3), (0, 1.0): (0.596, 0.4), (0, 2.0): (0.4, 0.9),
+             (3, 0.0): (0.6, 0.1), (3, 1.0): (0.597, 0.2), (3, 2.0): (0.55, 0.5)}
+    monkeypatch.setattr(runner, "evaluate", lambda ranker, *args, **kwargs: SimpleNamespace(
+        metrics=dict(zip(("ndcg@10", "coverage@10"), table[(ranker.cut, ranker.boost)]))))
+    search = CoordinateSearch(start={"cut": 0, "boost": 0.0}, axes=(("cut", (0, 3)), ("boost", (0.0, 1.0, 2.0))),
+                              cold_start_share=0.0, coverage_axes=(("boost", (1.0, 2.0)),), coverage_cost=0.01)
+
+    def chosen(floor):
+        return tune("threshold", lambda p: Threshold(**p), search, toy_split, floors={"full_history": floor})[0]
+
+    assert chosen(0.35) == {"cut": 0, "boost": 1.0}
+    assert chosen(0.45) == {"cut": 0, "boost": 1.0}  # none meets it: the least shortfall within 1%
+    assert chosen(0.15) == {"cut": 3, "boost": 1.0}  # the coverage axis met it: no last pass
 
 
 def test_the_engines_coverage_floor_is_that_of_the_baseline_most_accurate_on_validation(toy_split, tmp_path):
