@@ -1,4 +1,5 @@
-"""Two collaborative signals for short histories, learned from everyone's log.
+"""Item neighbours learned from everyone's log: plain co-occurrence (the hybrid's oldest
+collaborative part) and two signals for short histories.
 
 - **Sequence**: what users take shortly before or after an item (the next few interactions by
   time, nearer ones counting more). Plain co-occurrence counts a whole history alike; the
@@ -27,6 +28,16 @@ PEER_ITEM_POWER = 0.75  # category peers divide by count ** this (a cosine's 0.5
 def _inverse_diagonal(values: np.ndarray) -> sp.dia_matrix:
     safe = np.where(values > 0, values, 1.0)
     return sp.diags(np.where(values > 0, 1.0 / safe, 0.0).astype(np.float32))
+
+
+def cooccurrence_similarity(users: sp.csr_matrix) -> sp.csr_matrix:
+    """(items x items): item-item cosine over a binary (users x items) matrix, "people who took
+    X also took Y"."""
+    norms = _inverse_diagonal(np.sqrt(np.asarray(users.sum(axis=0)).ravel()))
+    together = (users.T @ users).tocsr()
+    together.setdiag(0)
+    together.eliminate_zeros()
+    return (norms @ together @ norms).tocsr().astype(np.float32)
 
 
 def sequence_similarity(users: np.ndarray, items: np.ndarray, times: np.ndarray, n_items: int,

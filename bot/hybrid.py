@@ -48,7 +48,7 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
-from bot.associations import category_peers, sequence_similarity
+from bot.associations import category_peers, cooccurrence_similarity, sequence_similarity
 from bot.diversity import mmr_order
 from bot.itemitem import ItemItem, seed_matrix
 from bot.ranking import History, InteractionLog, Ranker
@@ -196,12 +196,7 @@ class HybridRanker(Ranker):
             shape=(log.n_users, self.n_items),
         )
         users.data[:] = 1.0  # repeated interactions count once
-        norms = np.sqrt(np.asarray(users.sum(axis=0)).ravel())
-        inverse = sp.diags(np.where(norms > 0, 1.0 / np.maximum(norms, 1e-9), 0.0).astype(np.float32))
-        similar = (users.T @ users).tocsr()
-        similar.setdiag(0)
-        similar.eliminate_zeros()
-        self._similar = (inverse @ similar @ inverse).tocsr().astype(np.float32)
+        self._similar = cooccurrence_similarity(users)
         self._sequence = sequence_similarity(log.users[positive], log.items[positive], log.times[positive],
                                              self.n_items)
         self._category_peers = category_peers(users, self.item_category_matrix)
