@@ -288,8 +288,9 @@ def tuning_section(results: dict[str, Any]) -> list[str]:
         "setting falls below one, every combination of "
         f"{_coverage_axes_text(ENGINE_SEARCH.coverage_axes)} is tried from there (each also at its "
         "chosen value); of the settings within "
-        f"{ENGINE_SEARCH.coverage_cost:.0%} of the best objective, the most accurate that meets the floors is chosen, else the "
-        "one with the least shortfall, and from it one more pass over every parameter steps wherever the shortfall "
+        f"{ENGINE_SEARCH.coverage_cost:.0%} of the best objective, those the search tried on its way included, "
+        "the most accurate that meets the floors is chosen, else the one with the least shortfall, and from it "
+        f"up to {ENGINE_SEARCH.rounds} more passes over every parameter step wherever the shortfall "
         f"shrinks within that {ENGINE_SEARCH.coverage_cost:.0%}.",
         "",
         "| model | search | objective | start | chosen |",

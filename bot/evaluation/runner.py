@@ -61,11 +61,13 @@ class CoordinateSearch:
     ``coverage_axes``' values (``(parameter, values)`` pairs, each also keeping its value in the
     best setting) from there, the rest fixed (one axis at a time misses what two small steps buy
     together: less trend, more novelty and trusting a short history less). Of the settings that cost at most
-    ``coverage_cost`` of the best objective, one that meets the floors wins (the most accurate),
-    else the one with the least shortfall, from which one more coordinate pass over every axis
-    steps wherever the shortfall shrinks within that cost: accuracy is not bought with a narrower
-    catalog, nor given away for coverage. (A coordinate search with the shortfall first walked off into
-    settings that met the floors at a tenth of the accuracy.)
+    ``coverage_cost`` of the best objective, among them every setting the accuracy search tried on
+    its way (a floor met two steps from the best cannot be reached one step at a time), one that
+    meets the floors wins (the most accurate), else the one with the least shortfall, from which
+    coordinate passes over every axis step wherever the shortfall shrinks within that cost, up to
+    ``rounds`` passes (a step on one axis can open one on an axis the pass has gone by): accuracy is
+    not bought with a narrower catalog, nor given away for coverage. (A coordinate search with the
+    shortfall first walked off into settings that met the floors at a tenth of the accuracy.)
     """
 
     start: dict[str, Any]
@@ -246,11 +248,13 @@ def coordinate_search(
     (variant: validation coverage@10) bind it as :class:`CoordinateSearch` says."""
     scores: dict[str, float] = {}
     coverages: dict[str, dict[str, float]] = {}
+    tried: dict[str, dict[str, Any]] = {}
     fitted: dict[tuple, Ranker] = {}
 
     def objective(params: dict[str, Any]) -> float:
         key = params_key(params)
         if key not in scores:
+            tried[key] = dict(params)
             fit_key = tuple((p, params.get(p)) for p in search.fit_params)
             if fit_key in fitted:
                 ranker = fitted[fit_key].with_params(**params)
@@ -281,29 +285,37 @@ def coordinate_search(
         affordable = objective(best) * (1.0 - search.coverage_cost)
         names = [name for name, _ in search.coverage_axes]
         grid = [dict.fromkeys((best[name], *values)) for name, values in search.coverage_axes]
-        tried = [best, *({**best, **dict(zip(names, point))} for point in itertools.product(*grid))]
-        best = max((params for params in tried if objective(params) >= affordable),
+        for point in itertools.product(*grid):
+            objective({**best, **dict(zip(names, point))})
+        best = max((params for params in list(tried.values()) if objective(params) >= affordable),
                    key=lambda params: (-shortfall(params), objective(params)))
-        best = _walk_to_cover(best, search.axes, affordable, objective, shortfall)
+        best = _walk_to_cover(best, search.axes, search.rounds, affordable, objective, shortfall)
     return best, scores
 
 
 def _walk_to_cover(
-    best: dict[str, Any], axes: Sequence[tuple[str, tuple[Any, ...]]], affordable: float,
+    best: dict[str, Any], axes: Sequence[tuple[str, tuple[Any, ...]]], rounds: int, affordable: float,
     objective: Callable[[dict[str, Any]], float], shortfall: Callable[[dict[str, Any]], float],
 ) -> dict[str, Any]:
-    """One coordinate pass from ``best`` over every axis when it still falls short of the floors:
+    """Coordinate passes from ``best`` over every axis while it still falls short of the floors:
     a step is taken if the setting stays affordable and falls less short (as short: more accurate).
     What the coverage axes cannot reach alone, a part that narrows the lists (one the accuracy search
-    turned up) may give back: the pass may move any weight, never below the affordable accuracy."""
-    if shortfall(best) <= 0:
-        return best
-    for parameter, values in axes:
-        for value in values:
-            candidate = {**best, parameter: value}
-            if objective(candidate) >= affordable and (
-                    (shortfall(candidate), -objective(candidate)) < (shortfall(best), -objective(best))):
-                best = candidate
+    turned up) may give back: the passes may move any weight, never below the affordable accuracy.
+    They stop after ``rounds`` passes, after a pass without a step, or after the pass that met the floors."""
+    def rank(params: dict[str, Any]) -> tuple[float, float]:
+        return shortfall(params), -objective(params)
+
+    for _ in range(rounds):
+        if shortfall(best) <= 0:
+            break
+        start = best
+        for parameter, values in axes:
+            for value in values:
+                candidate = {**best, parameter: value}
+                if objective(candidate) >= affordable and rank(candidate) < rank(best):
+                    best = candidate
+        if best == start:
+            break
     return best
 
 

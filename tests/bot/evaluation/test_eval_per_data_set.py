@@ -291,6 +291,63 @@ def test_a_last_pass_over_every_axis_reaches_the_floor_the_coverage_axes_alone_c
     assert chosen(0.15) == {"cut": 3, "boost": 1.0}  # the coverage axis met it: no last pass
 
 
+class Knobs(Threshold):
+    """Three switches the tests' tables are keyed by (the ranking itself is the threshold's)."""
+
+    def __init__(self, a: int = 0, b: int = 0, c: int = 0):
+        super().__init__()
+        self.knobs = (a, b, c)
+
+    def with_params(self, **params):
+        other = Knobs(**params)
+        other.n_items = self.n_items
+        return other
+
+
+def test_a_setting_the_accuracy_search_passed_that_meets_the_floor_wins_over_the_last_passes(toy_split,
+                                                                                            monkeypatch):
+    from types import SimpleNamespace
+
+    from bot.evaluation import runner
+
+    # the search climbs a, b, c in turn to (1, 1, 1), past (1, 0, 0), which meets the floor within 1%;
+    # from (1, 1, 1) every single step costs more than 1% or covers no more, so no pass gets there
+    table = {(0, 0, 0): (0.5, 0.2), (1, 0, 0): (0.595, 0.5), (1, 1, 0): (0.598, 0.1), (1, 1, 1): (0.6, 0.1),
+             (0, 1, 1): (0.4, 0.9), (1, 0, 1): (0.55, 0.9)}
+    monkeypatch.setattr(runner, "evaluate", lambda ranker, *args, **kwargs: SimpleNamespace(
+        metrics=dict(zip(("ndcg@10", "coverage@10"), table[ranker.knobs]))))
+    search = CoordinateSearch(start={"a": 0, "b": 0, "c": 0}, axes=(("a", (0, 1)), ("b", (0, 1)), ("c", (0, 1))),
+                              cold_start_share=0.0, coverage_cost=0.01)
+
+    def chosen(floor):
+        return tune("knobs", lambda p: Knobs(**p), search, toy_split, floors={"full_history": floor})[0]
+
+    assert chosen(0.0) == {"a": 1, "b": 1, "c": 1}
+    assert chosen(0.35) == {"a": 1, "b": 0, "c": 0}
+
+
+def test_the_last_passes_go_on_while_a_step_on_one_axis_opens_one_on_an_axis_passed_by(toy_split, monkeypatch):
+    from types import SimpleNamespace
+
+    from bot.evaluation import runner
+
+    # the search climbs to (1, 1, 1); of what it tried, (1, 1, 2) falls least short within 1%. From
+    # there the first pass finds no step on a, then one on b; only a second pass steps a and meets 0.35
+    table = {(0, 0, 0): (0.5, 0.2), (1, 0, 0): (0.55, 0.1), (1, 1, 0): (0.58, 0.1), (1, 1, 1): (0.6, 0.1),
+             (1, 1, 2): (0.597, 0.2), (0, 1, 1): (0.4, 0.9), (1, 0, 1): (0.5, 0.9), (0, 1, 2): (0.596, 0.2),
+             (1, 0, 2): (0.596, 0.3), (0, 0, 2): (0.595, 0.5), (0, 0, 1): (0.4, 0.9)}
+    monkeypatch.setattr(runner, "evaluate", lambda ranker, *args, **kwargs: SimpleNamespace(
+        metrics=dict(zip(("ndcg@10", "coverage@10"), table[ranker.knobs]))))
+
+    def chosen(rounds):
+        search = CoordinateSearch(start={"a": 0, "b": 0, "c": 0}, axes=(("a", (0, 1)), ("b", (0, 1)), ("c", (0, 1, 2))),
+                                  rounds=rounds, cold_start_share=0.0, coverage_cost=0.01)
+        return tune("knobs", lambda p: Knobs(**p), search, toy_split, floors={"full_history": 0.35})[0]
+
+    assert chosen(rounds=2) == {"a": 0, "b": 0, "c": 2}
+    assert chosen(rounds=1) == {"a": 1, "b": 0, "c": 2}  # one pass: still short, the least shortfall
+
+
 def test_the_engines_coverage_floor_is_that_of_the_baseline_most_accurate_on_validation(toy_split, tmp_path):
     from bot.evaluation.runner import fit, validation_summary
 
