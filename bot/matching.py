@@ -301,6 +301,13 @@ _DETERMINERS = frozenset("""my your his her our their in at on what a an the thi
                            something anything nothing everything last next every each even""".split())
 # A pronoun and "be" before words typed lowercase make them a predicate: "you're home alone", "they were perfect"
 _SUBJECTS = frozenset("i you we they he she it".split())
+# a name typed after these and a noun for someone is the person's ("my friend Logan")
+_POSSESSIVE_DETERMINERS = frozenset("my our your his her their".split())
+# a name typed after these is a place or a time ("from Chicago", "on Saturday"), unless a list goes on
+_PLACE_PREPOSITIONS = frozenset("in from to at on near since until".split())
+# part of titles before these is a kind of thing, not a title ("a Harry Potter kind of adventure")
+_KIND_OF = _KIND_NOUNS | frozenset(
+    "kind sort type fan fans saga universe franchise story stories adaptation adaptations comic comics world".split())
 _COPULAS = frozenset("m re s am are is was were".split())
 _COPULAS_SPELLED = frozenset("am are is was were".split())  # not "s", a possessive too ("Orwell's 1984")
 # English words that surround titles in a message ("i loved", "something like", "and maybe",
@@ -789,6 +796,12 @@ class _Message:
             return False
         return k + 1 == len(self.tokens) or self.punct[k + 1] or self.tokens[k + 1].word in _OBJECTS_AFTER_VERBS
 
+    def predicate_verb(self, k: int) -> bool:
+        """Whether token k is a verb in the past tense typed lowercase ("started", "took")."""
+        word = self.tokens[k].word
+        return not self.capitalized(k) and (word in _IRREGULAR_PASTS or word in _TASTE_VERBS
+                                            or (len(word) >= 5 and word.endswith("ed")))
+
     def listed(self, start: int, end: int) -> bool:
         """Between the marks of a list ("finding nemo, up and coco", "saw and saw 2"), so a title
         even lowercase and made of fillers; not a greeting before a comma ("hello, i ..."), nor
@@ -1086,8 +1099,12 @@ class TitleMatcher:
         unmatched: list[str] = []
         lookups = 0
 
+        starts = {s.start for s in spans}
+
         def resolve(phrase: tuple[int, int, int, int]) -> bool:
             nonlocal lookups
+            if phrase[3] - phrase[2] == 1 and phrase[3] in starts and message.predicate_verb(phrase[2]):
+                return False  # the verb whose object is the title after it: "and started Never Let Me Go"
             lookups += 1
             match = self._loosely(message, *phrase, by_meaning=by_meaning) if lookups <= MAX_MEANING_LOOKUPS else None
             if match is not None:
@@ -1138,6 +1155,9 @@ class TitleMatcher:
         continued: dict[tuple[int, int, int, int], tuple[TitleMatch, float]] = {}
         for number, piece in enumerate(pieces):
             words = message.words(piece[2], piece[3])
+            if all(w in _FILLERS or k in message.ordinary for k, w in zip(range(piece[2], piece[3]), words)
+                   if not message.punct[k]):
+                continue  # a name of the sentence: "Eragon better than Eldest"
             # the piece's first words alone when the sentence goes on: "die hard 1 and 2 are the best"
             cut = next((k for k in range(piece[2] + 1, piece[3]) if message.breaks[k] and not message.year[k]), None)
             heads = [words] if cut is None else [message.words(piece[2], cut), words]
@@ -1425,6 +1445,9 @@ class TitleMatcher:
                 if found is None or (credited and not self._in_named_category(found.item_id, message)) or (
                         not (as_name or whole) and self._a_word_of_the_sentence(message, i, j, words, found.item_id, listed)):
                     continue
+                if not whole and self._a_name_of_the_sentence(message, i, j, words, found, spans_from):
+                    message.ordinary.update(range(i, j))  # nor a lookalike of a title later
+                    continue
                 if (not whole and (message.cuts_a_name(i, j) or message.continues_a_name(i) or (found.kind < _TYPO and (
                         message.ends_a_name(i) or self._goes_on(message, i, j, found.item_id, spans_from))))
                         or (open_end and found.kind < _TYPO)):
@@ -1540,7 +1563,7 @@ class TitleMatcher:
                 or (before in _COPULAS_SPELLED and len(real_words) == 1 and self._said_of_a_name(message, k))
                 or self._goes_on_with_of(message, end)):
             return True
-        if len(words) == 2 and words[0] in _TIME_DEICTICS and words[1] in _TIME_NOUNS and not message.capitalized(start):
+        if len(words) == 2 and words[0] in _TIME_DEICTICS and words[1] in _TIME_NOUNS and not message.typed_as_name(start):
             return True  # when: "read it last summer" names no The Last Summer
         if before in _MODALS and len(real_words) <= 2 and not message.capitalized(start):
             return True  # a verb after a modal: "a book that will make me cry"
@@ -1550,6 +1573,44 @@ class TitleMatcher:
             words[0] in _ARTICLES and self._typed[item_id].split()[:1] == words[:1]
             and (end + 1 == len(message) or message.tokens[end + 1].word in _LIST_MARKS))
         return len(real_words) <= 1 and (kind_of or infinitive)
+
+    def _a_name_of_the_sentence(self, message: _Message, start: int, end: int, words: list[str], found: _Found,
+                                spans_from: list[list[_Span]]) -> bool:
+        """Names in a chatty message that are no titles, even typed capitalized: a person's name
+        after a possessive and a noun for someone ("my friend Logan", "my son Max"); a place or a
+        day after a preposition ("from Chicago", "to Rome", "on Saturday", "on Halloween night"),
+        unless a list of titles goes on after it ("grew up on Jaws and Alien"); a name in the
+        possessive before a title ("King's The Shining", "Percy Jackson's The Lightning Thief"); a
+        word before "than" ("Eragon better than Eldest"); part of titles before a noun that makes
+        it a kind of thing ("an Indiana Jones kind of adventure", "the Percy Jackson series", "a
+        Lord of the Rings fan"); and an object pronoun opening a sentence before "and" and no title
+        ("Me and Priya")."""
+        n = len(message)
+        tokens = message.tokens
+        real = [w for w in words if w not in _FILLERS]
+        one_name = len(real) == 1 and end - start <= 2 and message.capitalized(end - 1)
+        if one_name and start >= 2 and tokens[start - 2].word in _POSSESSIVE_DETERMINERS and not message.punct[start - 1] \
+                and not message.capitalized(start - 1) and tokens[start - 1].word not in _FILLERS | _TASTE_VERBS:
+            return True  # "my friend Logan", "my husband Mark"
+        if one_name and start >= 1 and tokens[start - 1].word in _PLACE_PREPOSITIONS and (
+                not message.capitalized(start - 1) or start == 1 or tokens[start - 2].word in _SENTENCE_ENDS) and (
+                tokens[start - 1].word != "to" or (start >= 2 and not message.punct[start - 2]
+                                                   and tokens[start - 2].word not in _FILLERS)):
+            after = tokens[end].word if end < n else ""
+            listing = after in _SEPARATORS or (after in _LIST_MARKS and message.capitalized(end + 1)) or (
+                end < n and message.year[end])
+            if not listing:
+                return True  # "from Chicago swears by", "to Rome in June"; not "similar to Gravity"
+        if (end + 1 < n and tokens[end].word == "s" and message.text[tokens[end - 1].end:tokens[end].start] in ("'", "’")
+                and (message.capitalized(end + 1) or spans_from[end + 1])):
+            return True  # a possessive before a title: "Kubrick's The Shining"
+        if len(words) == 1 and not message.capitalized(start) and end < n and tokens[end].word == "than":
+            return True  # a comparative: "better than"
+        if (end < n and tokens[end].word in _KIND_OF and not message.capitalized(end)
+                and _ARTICLE.sub("", " ".join(words)) != _ARTICLE.sub("", self._typed[found.item_id])):
+            return True  # a franchise as a kind: "an Indiana Jones kind of adventure"
+        return (len(words) == 1 and words[0] in _PRONOUNS and (start == 0 or tokens[start - 1].word in _SENTENCE_ENDS)
+                and end + 1 < n and tokens[end].word == "and" and not spans_from[end + 1])
 
     @staticmethod
     def _said_of_a_name(message: _Message, copula: int) -> bool:
@@ -1967,9 +2028,14 @@ class TitleMatcher:
     def _an_author_named(self, message: _Message, span: _Span, spans: list[_Span]) -> bool:
         """Whether a span of one word typed lowercase is the last name of a category (an author) of
         another title of the message that its own item lacks: "the green mile and the gunslinger,
-        king at his best" speaks of Stephen King, not of the book King."""
+        king at his best" speaks of Stephen King, not of the book King; typed capitalized too
+        before a word of the sentence ("Hamlet, Macbeth - Shakespeare marathon in May")."""
         words = message.words(span.start, span.end)
-        if len(words) != 1 or message.capitalized(span.start):
+        end = span.end
+        # typed capitalized, it is the author's name before a word of the sentence ("- Shakespeare marathon")
+        if len(words) != 1 or (message.capitalized(span.start) and not (
+                end < len(message) and not message.punct[end] and message.tokens[end].word not in _LIST_MARKS
+                and not message.capitalized(end))):
             return False
         own = set(self.catalog.by_id[span.found.item_id].categories)
         return any(normalize_title(category).split()[-1:] == words and category not in own
