@@ -154,6 +154,23 @@ title opening with a preposition after a word of the sentence ("a long night on 
 in the woods"; after a verb of taste it is one), "last summer" and its like, "imo", and a loose
 lookalike (a typo or part of a title) typed lowercase after a comma at a message's end, of no
 category the titles before share ("..., guilty pleasure", "..., don't judge").
+
+Titles inside chatty messages full of other names (issue 19, the eighth blind development sets):
+names typed capitalized as titles are, that are one-word titles of a large catalog, are no titles
+in these places, while the titles beside them are: a person's name after a possessive and a noun
+for someone ("my friend Logan", "my son Max"); a place or a day after a preposition ("from
+Chicago", "to Rome" after a word of the sentence, "on Saturday", "on Halloween night"), unless a
+list of titles goes on after it ("grew up on Jaws and Alien"; "similar to Gravity" names it); a
+name in the possessive before a title ("King's The Shining", "Percy Jackson's The Lightning
+Thief"); part of titles before or ending on a noun that makes it a kind of thing, maybe across
+"and" ("an Indiana Jones kind of adventure", "the Percy Jackson series", "a Harry Potter and Lord
+of the Rings fan"); an object pronoun opening a sentence before "and" and no title ("Me and
+Priya"), and an author's last name of the other titles typed capitalized before a word of the
+sentence ("Hamlet, Macbeth - Shakespeare marathon"). Words rejected so are no lookalike either,
+nor is a word before "than" ("Eragon better than Eldest") nor a verb in the past tense right before
+a title ("and started Never Let Me Go"). Two letters next to each other swapped are a typo of a
+title's word however short ("the catcher in the rey", "jurasic prak"; the whole still has to be
+as close as SURE_SCORE), and "etc" closes a list ("jaws, jurassic park, close encounters etc").
 """
 
 from __future__ import annotations
@@ -546,6 +563,13 @@ def _one_slip(key: str, title: str) -> bool:
     return " " not in key and " " not in title and len(key) >= TYPO_WORD_MIN_LENGTH and OSA.distance(key, title) == 1
 
 
+def _swapped(word: str, title_word: str) -> bool:
+    """Whether a word is a title's word of three letters or more with two letters next to each
+    other swapped ("prak" for park, "rey" for rye), which a ratio scores low in a short word."""
+    return (len(word) == len(title_word) >= 3 and word != title_word and sorted(word) == sorted(title_word)
+            and OSA.distance(word, title_word) == 1)
+
+
 def _sequel_ordinal(message: _Message, k: int) -> int | None:
     """The number token k names a sequel by: "the second one", "the 3rd book" (2, 3); 0 for "the
     sequel"; None for anything else."""
@@ -808,7 +832,8 @@ class _Message:
         what a sentence goes on with after a comment in brackets ("that but (maybe) shorter")."""
         before = start == 0 or (self.tokens[start - 1].word in _LIST_MARKS and self.text[self.tokens[start - 1].start] != ")")
         end += end < len(self.tokens) and self.year[end]  # the title's year before the mark: "Chamber of Secrets (2002) and"
-        after = end == len(self.tokens) or self.tokens[end].word in _LIST_MARKS or self.tokens[end].word in _SENTENCE_ENDS
+        after = (end == len(self.tokens) or self.tokens[end].word in _LIST_MARKS or self.tokens[end].word in _SENTENCE_ENDS
+                 or (self.tokens[end].word == "etc" and start > 0))  # a list closed by "etc": "jaws, close encounters etc"
         return (start > 0 and before and after) or (before and end < len(self.tokens)
                                                      and self.tokens[end].word in _SEPARATORS) or self.heads_a_list(start, end)
 
@@ -1406,7 +1431,7 @@ class TitleMatcher:
                 # with an article: "the road destroyed me")
                 predicate = open_end and hard_start and message.predicate_at(j) and (
                     i > 0 or message.tokens[i].word in _ARTICLES or sum(w not in _FILLERS for w in message.words(i, j)) >= 2)
-                if message.punct[j - 1] or (open_end and not predicate and not (
+                if message.punct[j - 1] or message.tokens[j - 1].word == "etc" or (open_end and not predicate and not (
                         as_name and message.capitalized(j - 1) and not message.capitalized(j))):
                     continue
                 words = message.words(i, j)
@@ -1606,11 +1631,34 @@ class TitleMatcher:
             return True  # a possessive before a title: "Kubrick's The Shining"
         if len(words) == 1 and not message.capitalized(start) and end < n and tokens[end].word == "than":
             return True  # a comparative: "better than"
-        if (end < n and tokens[end].word in _KIND_OF and not message.capitalized(end)
-                and _ARTICLE.sub("", " ".join(words)) != _ARTICLE.sub("", self._typed[found.item_id])):
+        if self._a_kind_named(message, start, end, words, found.item_id):
             return True  # a franchise as a kind: "an Indiana Jones kind of adventure"
         return (len(words) == 1 and words[0] in _PRONOUNS and (start == 0 or tokens[start - 1].word in _SENTENCE_ENDS)
                 and end + 1 < n and tokens[end].word == "and" and not spans_from[end + 1])
+
+    def _a_kind_named(self, message: _Message, start: int, end: int, words: list[str], item_id: str) -> bool:
+        """Whether the words, part of a title and not all of it, name a kind of thing with the noun
+        after them or ending them, maybe across "and" to another name ("a Harry Potter and Lord of
+        the Rings fan", "the Percy Jackson series", "a Sherlock Holmes story")."""
+        n = len(message)
+        tokens = message.tokens
+
+        def a_kind(k: int) -> bool:
+            return k < n and tokens[k].word in _KIND_OF and not message.capitalized(k)
+
+        title = _ARTICLE.sub("", self._typed[item_id])
+        if _ARTICLE.sub("", " ".join(words)) == title:
+            return False  # the whole title, even one ending on such a noun ("The Jungle Book")
+        if len(words) > 1 and a_kind(end - 1):
+            return _ARTICLE.sub("", " ".join(words[:-1])) != title  # "Lord of the Rings fan"
+        if a_kind(end):
+            return True
+        if end + 1 < n and tokens[end].word in _SEPARATORS and message.capitalized(end + 1):
+            k = end + 1
+            while k < n and (message.capitalized(k) or tokens[k].word in _JOINS | _ARTICLES):
+                k += 1
+            return a_kind(k)
+        return False
 
     @staticmethod
     def _said_of_a_name(message: _Message, copula: int) -> bool:
@@ -1843,7 +1891,8 @@ class TitleMatcher:
                 or any(real[0].startswith(t) and real[0][len(t):] in _INFLECTIONS for t in title_words)):
             return False
         said = [w for w in key.split() if w not in _ARTICLES]  # fillers too: "Stephen King's It" is no "... N."
-        return all(w in title_words or any(fuzz.ratio(w, t) >= TYPO_MIN_SCORE or _spelled_alike(w, t) for t in title_words)
+        return all(w in title_words or any(fuzz.ratio(w, t) >= TYPO_MIN_SCORE or _spelled_alike(w, t) or _swapped(w, t)
+                                           for t in title_words)
                    for w in said)
 
     def _is_part(self, key: str, title: str) -> bool:

@@ -77,3 +77,28 @@ def test_possessives_comparatives_verbs_and_authors_beside_titles_name_nothing(t
 ])
 def test_part_of_a_title_before_a_kind_of_thing_is_a_franchise(titles, text):
     assert found(titles, text) == []
+
+
+def test_part_of_titles_before_a_kind_across_and_is_a_franchise():
+    matcher = matcher_of(("hp", "Harry Potter and the Goblet of Fire", 2005, ()),
+                         ("tt", "The Lord of the Rings: The Two Towers", 2002, ()), ("he", "Heat", 1995, ()))
+    assert found(matcher, "I'm a huge Harry Potter and Lord of the Rings fan, what else would I like?") == []
+    assert found(matcher, "Heat and the Harry Potter films") == ["he"]
+
+
+@pytest.fixture(scope="module")
+def classics() -> TitleMatcher:
+    # (Jaws and Jurassic Park share a category Close Encounters lacks, as on the demo catalog)
+    return matcher_of(("ck", "The Catcher in the Rye", 1951, ()), ("tk", "To Kill a Mockingbird", 1960, ()),
+                      ("jp", "Jurassic Park", 1993, ("Adventure",)), ("ja", "Jaws", 1975, ("Thriller", "Adventure")),
+                      ("ce", "Close Encounters of the Third Kind", 1977, ("Science Fiction",)), ("pa", "Park Life", 2010, ()))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("to kill a mockingbrid and the catcher in the rey", ["tk", "ck"]),
+    ("i liked jurasic prak a lot", ["jp"]),
+    ("i like stuff like jaws, jurassic park, close encounters etc", ["ja", "jp", "ce"]),
+    ("jaws, close encounters etc. anything like those?", ["ja", "ce"]),
+])
+def test_swapped_letters_in_two_words_and_lists_closed_by_etc(classics, text, expected):
+    assert found(classics, text) == expected
