@@ -154,6 +154,23 @@ title opening with a preposition after a word of the sentence ("a long night on 
 in the woods"; after a verb of taste it is one), "last summer" and its like, "imo", and a loose
 lookalike (a typo or part of a title) typed lowercase after a comma at a message's end, of no
 category the titles before share ("..., guilty pleasure", "..., don't judge").
+
+Titles inside chatty messages full of other names (issue 19, the eighth blind development sets):
+names typed capitalized as titles are, that are one-word titles of a large catalog, are no titles
+in these places, while the titles beside them are: a person's name after a possessive and a noun
+for someone ("my friend Logan", "my son Max"); a place or a day after a preposition ("from
+Chicago", "to Rome" after a word of the sentence, "on Saturday", "on Halloween night"), unless a
+list of titles goes on after it ("grew up on Jaws and Alien"; "similar to Gravity" names it); a
+name in the possessive before a title ("King's The Shining", "Percy Jackson's The Lightning
+Thief"); part of titles before or ending on a noun that makes it a kind of thing, maybe across
+"and" ("an Indiana Jones kind of adventure", "the Percy Jackson series", "a Harry Potter and Lord
+of the Rings fan"); an object pronoun opening a sentence before "and" and no title ("Me and
+Priya"), and an author's last name of the other titles typed capitalized before a word of the
+sentence ("Hamlet, Macbeth - Shakespeare marathon"). Words rejected so are no lookalike either,
+nor is a word before "than" ("Eragon better than Eldest") nor a verb in the past tense right before
+a title ("and started Never Let Me Go"). Two letters next to each other swapped are a typo of a
+title's word however short ("the catcher in the rey", "jurasic prak"; the whole still has to be
+as close as SURE_SCORE), and "etc" closes a list ("jaws, jurassic park, close encounters etc").
 """
 
 from __future__ import annotations
@@ -301,6 +318,13 @@ _DETERMINERS = frozenset("""my your his her our their in at on what a an the thi
                            something anything nothing everything last next every each even""".split())
 # A pronoun and "be" before words typed lowercase make them a predicate: "you're home alone", "they were perfect"
 _SUBJECTS = frozenset("i you we they he she it".split())
+# a name typed after these and a noun for someone is the person's ("my friend Logan")
+_POSSESSIVE_DETERMINERS = frozenset("my our your his her their".split())
+# a name typed after these is a place or a time ("from Chicago", "on Saturday"), unless a list goes on
+_PLACE_PREPOSITIONS = frozenset("in from to at on near since until".split())
+# part of titles before these is a kind of thing, not a title ("a Harry Potter kind of adventure")
+_KIND_OF = _KIND_NOUNS | frozenset(
+    "kind sort type fan fans saga universe franchise story stories adaptation adaptations comic comics world".split())
 _COPULAS = frozenset("m re s am are is was were".split())
 _COPULAS_SPELLED = frozenset("am are is was were".split())  # not "s", a possessive too ("Orwell's 1984")
 # English words that surround titles in a message ("i loved", "something like", "and maybe",
@@ -537,6 +561,13 @@ def _one_slip(key: str, title: str) -> bool:
     typo when it is TYPO_WORD_MIN_LENGTH letters or more, in a list or alone (in a sentence one
     letter makes another word: "something shorter" names no Shooter)."""
     return " " not in key and " " not in title and len(key) >= TYPO_WORD_MIN_LENGTH and OSA.distance(key, title) == 1
+
+
+def _swapped(word: str, title_word: str) -> bool:
+    """Whether a word is a title's word of three letters or more with two letters next to each
+    other swapped ("prak" for park, "rey" for rye), which a ratio scores low in a short word."""
+    return (len(word) == len(title_word) >= 3 and word != title_word and sorted(word) == sorted(title_word)
+            and OSA.distance(word, title_word) == 1)
 
 
 def _sequel_ordinal(message: _Message, k: int) -> int | None:
@@ -789,13 +820,20 @@ class _Message:
             return False
         return k + 1 == len(self.tokens) or self.punct[k + 1] or self.tokens[k + 1].word in _OBJECTS_AFTER_VERBS
 
+    def predicate_verb(self, k: int) -> bool:
+        """Whether token k is a verb in the past tense typed lowercase ("started", "took")."""
+        word = self.tokens[k].word
+        return not self.capitalized(k) and (word in _IRREGULAR_PASTS or word in _TASTE_VERBS
+                                            or (len(word) >= 5 and word.endswith("ed")))
+
     def listed(self, start: int, end: int) -> bool:
         """Between the marks of a list ("finding nemo, up and coco", "saw and saw 2"), so a title
         even lowercase and made of fillers; not a greeting before a comma ("hello, i ..."), nor
         what a sentence goes on with after a comment in brackets ("that but (maybe) shorter")."""
         before = start == 0 or (self.tokens[start - 1].word in _LIST_MARKS and self.text[self.tokens[start - 1].start] != ")")
         end += end < len(self.tokens) and self.year[end]  # the title's year before the mark: "Chamber of Secrets (2002) and"
-        after = end == len(self.tokens) or self.tokens[end].word in _LIST_MARKS or self.tokens[end].word in _SENTENCE_ENDS
+        after = (end == len(self.tokens) or self.tokens[end].word in _LIST_MARKS or self.tokens[end].word in _SENTENCE_ENDS
+                 or (self.tokens[end].word == "etc" and start > 0))  # a list closed by "etc": "jaws, close encounters etc"
         return (start > 0 and before and after) or (before and end < len(self.tokens)
                                                      and self.tokens[end].word in _SEPARATORS) or self.heads_a_list(start, end)
 
@@ -1086,8 +1124,12 @@ class TitleMatcher:
         unmatched: list[str] = []
         lookups = 0
 
+        starts = {s.start for s in spans}
+
         def resolve(phrase: tuple[int, int, int, int]) -> bool:
             nonlocal lookups
+            if phrase[3] - phrase[2] == 1 and phrase[3] in starts and message.predicate_verb(phrase[2]):
+                return False  # the verb whose object is the title after it: "and started Never Let Me Go"
             lookups += 1
             match = self._loosely(message, *phrase, by_meaning=by_meaning) if lookups <= MAX_MEANING_LOOKUPS else None
             if match is not None:
@@ -1138,6 +1180,9 @@ class TitleMatcher:
         continued: dict[tuple[int, int, int, int], tuple[TitleMatch, float]] = {}
         for number, piece in enumerate(pieces):
             words = message.words(piece[2], piece[3])
+            if all(w in _FILLERS or k in message.ordinary for k, w in zip(range(piece[2], piece[3]), words)
+                   if not message.punct[k]):
+                continue  # a name of the sentence: "Eragon better than Eldest"
             # the piece's first words alone when the sentence goes on: "die hard 1 and 2 are the best"
             cut = next((k for k in range(piece[2] + 1, piece[3]) if message.breaks[k] and not message.year[k]), None)
             heads = [words] if cut is None else [message.words(piece[2], cut), words]
@@ -1386,7 +1431,7 @@ class TitleMatcher:
                 # with an article: "the road destroyed me")
                 predicate = open_end and hard_start and message.predicate_at(j) and (
                     i > 0 or message.tokens[i].word in _ARTICLES or sum(w not in _FILLERS for w in message.words(i, j)) >= 2)
-                if message.punct[j - 1] or (open_end and not predicate and not (
+                if message.punct[j - 1] or message.tokens[j - 1].word == "etc" or (open_end and not predicate and not (
                         as_name and message.capitalized(j - 1) and not message.capitalized(j))):
                     continue
                 words = message.words(i, j)
@@ -1424,6 +1469,9 @@ class TitleMatcher:
                         listed=listed or whole, distinct=distinct, rare=rare))
                 if found is None or (credited and not self._in_named_category(found.item_id, message)) or (
                         not (as_name or whole) and self._a_word_of_the_sentence(message, i, j, words, found.item_id, listed)):
+                    continue
+                if not whole and self._a_name_of_the_sentence(message, i, j, words, found, spans_from):
+                    message.ordinary.update(range(i, j))  # nor a lookalike of a title later
                     continue
                 if (not whole and (message.cuts_a_name(i, j) or message.continues_a_name(i) or (found.kind < _TYPO and (
                         message.ends_a_name(i) or self._goes_on(message, i, j, found.item_id, spans_from))))
@@ -1540,7 +1588,7 @@ class TitleMatcher:
                 or (before in _COPULAS_SPELLED and len(real_words) == 1 and self._said_of_a_name(message, k))
                 or self._goes_on_with_of(message, end)):
             return True
-        if len(words) == 2 and words[0] in _TIME_DEICTICS and words[1] in _TIME_NOUNS and not message.capitalized(start):
+        if len(words) == 2 and words[0] in _TIME_DEICTICS and words[1] in _TIME_NOUNS and not message.typed_as_name(start):
             return True  # when: "read it last summer" names no The Last Summer
         if before in _MODALS and len(real_words) <= 2 and not message.capitalized(start):
             return True  # a verb after a modal: "a book that will make me cry"
@@ -1550,6 +1598,67 @@ class TitleMatcher:
             words[0] in _ARTICLES and self._typed[item_id].split()[:1] == words[:1]
             and (end + 1 == len(message) or message.tokens[end + 1].word in _LIST_MARKS))
         return len(real_words) <= 1 and (kind_of or infinitive)
+
+    def _a_name_of_the_sentence(self, message: _Message, start: int, end: int, words: list[str], found: _Found,
+                                spans_from: list[list[_Span]]) -> bool:
+        """Names in a chatty message that are no titles, even typed capitalized: a person's name
+        after a possessive and a noun for someone ("my friend Logan", "my son Max"); a place or a
+        day after a preposition ("from Chicago", "to Rome", "on Saturday", "on Halloween night"),
+        unless a list of titles goes on after it ("grew up on Jaws and Alien"); a name in the
+        possessive before a title ("King's The Shining", "Percy Jackson's The Lightning Thief"); a
+        word before "than" ("Eragon better than Eldest"); part of titles before a noun that makes
+        it a kind of thing ("an Indiana Jones kind of adventure", "the Percy Jackson series", "a
+        Lord of the Rings fan"); and an object pronoun opening a sentence before "and" and no title
+        ("Me and Priya")."""
+        n = len(message)
+        tokens = message.tokens
+        real = [w for w in words if w not in _FILLERS]
+        one_name = len(real) == 1 and end - start <= 2 and message.capitalized(end - 1)
+        if one_name and start >= 2 and tokens[start - 2].word in _POSSESSIVE_DETERMINERS and not message.punct[start - 1] \
+                and not message.capitalized(start - 1) and tokens[start - 1].word not in _FILLERS | _TASTE_VERBS:
+            return True  # "my friend Logan", "my husband Mark"
+        if one_name and start >= 1 and tokens[start - 1].word in _PLACE_PREPOSITIONS and (
+                not message.capitalized(start - 1) or start == 1 or tokens[start - 2].word in _SENTENCE_ENDS) and (
+                tokens[start - 1].word != "to" or (start >= 2 and not message.punct[start - 2]
+                                                   and tokens[start - 2].word not in _FILLERS)):
+            after = tokens[end].word if end < n else ""
+            listing = after in _SEPARATORS or (after in _LIST_MARKS and message.capitalized(end + 1)) or (
+                end < n and message.year[end])
+            if not listing:
+                return True  # "from Chicago swears by", "to Rome in June"; not "similar to Gravity"
+        if (end + 1 < n and tokens[end].word == "s" and message.text[tokens[end - 1].end:tokens[end].start] in ("'", "’")
+                and (message.capitalized(end + 1) or spans_from[end + 1])):
+            return True  # a possessive before a title: "Kubrick's The Shining"
+        if len(words) == 1 and not message.capitalized(start) and end < n and tokens[end].word == "than":
+            return True  # a comparative: "better than"
+        if self._a_kind_named(message, start, end, words, found.item_id):
+            return True  # a franchise as a kind: "an Indiana Jones kind of adventure"
+        return (len(words) == 1 and words[0] in _PRONOUNS and (start == 0 or tokens[start - 1].word in _SENTENCE_ENDS)
+                and end + 1 < n and tokens[end].word == "and" and not spans_from[end + 1])
+
+    def _a_kind_named(self, message: _Message, start: int, end: int, words: list[str], item_id: str) -> bool:
+        """Whether the words, part of a title and not all of it, name a kind of thing with the noun
+        after them or ending them, maybe across "and" to another name ("a Harry Potter and Lord of
+        the Rings fan", "the Percy Jackson series", "a Sherlock Holmes story")."""
+        n = len(message)
+        tokens = message.tokens
+
+        def a_kind(k: int) -> bool:
+            return k < n and tokens[k].word in _KIND_OF and not message.capitalized(k)
+
+        title = _ARTICLE.sub("", self._typed[item_id])
+        if _ARTICLE.sub("", " ".join(words)) == title:
+            return False  # the whole title, even one ending on such a noun ("The Jungle Book")
+        if len(words) > 1 and a_kind(end - 1):
+            return _ARTICLE.sub("", " ".join(words[:-1])) != title  # "Lord of the Rings fan"
+        if a_kind(end):
+            return True
+        if end + 1 < n and tokens[end].word in _SEPARATORS and message.capitalized(end + 1):
+            k = end + 1
+            while k < n and (message.capitalized(k) or tokens[k].word in _JOINS | _ARTICLES):
+                k += 1
+            return a_kind(k)
+        return False
 
     @staticmethod
     def _said_of_a_name(message: _Message, copula: int) -> bool:
@@ -1782,7 +1891,8 @@ class TitleMatcher:
                 or any(real[0].startswith(t) and real[0][len(t):] in _INFLECTIONS for t in title_words)):
             return False
         said = [w for w in key.split() if w not in _ARTICLES]  # fillers too: "Stephen King's It" is no "... N."
-        return all(w in title_words or any(fuzz.ratio(w, t) >= TYPO_MIN_SCORE or _spelled_alike(w, t) for t in title_words)
+        return all(w in title_words or any(fuzz.ratio(w, t) >= TYPO_MIN_SCORE or _spelled_alike(w, t) or _swapped(w, t)
+                                           for t in title_words)
                    for w in said)
 
     def _is_part(self, key: str, title: str) -> bool:
@@ -1967,9 +2077,14 @@ class TitleMatcher:
     def _an_author_named(self, message: _Message, span: _Span, spans: list[_Span]) -> bool:
         """Whether a span of one word typed lowercase is the last name of a category (an author) of
         another title of the message that its own item lacks: "the green mile and the gunslinger,
-        king at his best" speaks of Stephen King, not of the book King."""
+        king at his best" speaks of Stephen King, not of the book King; typed capitalized too
+        before a word of the sentence ("Hamlet, Macbeth - Shakespeare marathon in May")."""
         words = message.words(span.start, span.end)
-        if len(words) != 1 or message.capitalized(span.start):
+        end = span.end
+        # typed capitalized, it is the author's name before a word of the sentence ("- Shakespeare marathon")
+        if len(words) != 1 or (message.capitalized(span.start) and not (
+                end < len(message) and not message.punct[end] and message.tokens[end].word not in _LIST_MARKS
+                and not message.capitalized(end))):
             return False
         own = set(self.catalog.by_id[span.found.item_id].categories)
         return any(normalize_title(category).split()[-1:] == words and category not in own
