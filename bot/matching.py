@@ -160,7 +160,8 @@ names typed capitalized as titles are, that are one-word titles of a large catal
 in these places, while the titles beside them are: a person's name after a possessive and a noun
 for someone ("my friend Logan", "my son Max"); a place or a day after a preposition ("from
 Chicago", "to Rome" after a word of the sentence, "on Saturday", "on Halloween night"), unless a
-list of titles goes on after it ("grew up on Jaws and Alien"; "similar to Gravity" names it); a
+list of titles goes on after it ("grew up on Jaws and Alien"; "similar to Gravity" names it) or a
+name comes before "in" (an actor in a film: "Al Pacino in Heat"); a
 name in the possessive before a title ("King's The Shining", "Percy Jackson's The Lightning
 Thief"); part of titles before or ending on a noun that makes it a kind of thing, maybe across
 "and" ("an Indiana Jones kind of adventure", "the Percy Jackson series", "a Harry Potter and Lord
@@ -1604,7 +1605,8 @@ class TitleMatcher:
         """Names in a chatty message that are no titles, even typed capitalized: a person's name
         after a possessive and a noun for someone ("my friend Logan", "my son Max"); a place or a
         day after a preposition ("from Chicago", "to Rome", "on Saturday", "on Halloween night"),
-        unless a list of titles goes on after it ("grew up on Jaws and Alien"); a name in the
+        unless a list of titles goes on after it ("grew up on Jaws and Alien") or a name comes
+        before "in" ("Al Pacino in Heat"); a name in the
         possessive before a title ("King's The Shining", "Percy Jackson's The Lightning Thief"); a
         word before "than" ("Eragon better than Eldest"); part of titles before a noun that makes
         it a kind of thing ("an Indiana Jones kind of adventure", "the Percy Jackson series", "a
@@ -1620,7 +1622,8 @@ class TitleMatcher:
         if one_name and start >= 1 and tokens[start - 1].word in _PLACE_PREPOSITIONS and (
                 not message.capitalized(start - 1) or start == 1 or tokens[start - 2].word in _SENTENCE_ENDS) and (
                 tokens[start - 1].word != "to" or (start >= 2 and not message.punct[start - 2]
-                                                   and tokens[start - 2].word not in _FILLERS)):
+                                                   and tokens[start - 2].word not in _FILLERS)) and not (
+                tokens[start - 1].word == "in" and start >= 2 and message.typed_as_name(start - 2)):  # "Pacino in Heat"
             after = tokens[end].word if end < n else ""
             listing = after in _SEPARATORS or (after in _LIST_MARKS and message.capitalized(end + 1)) or (
                 end < n and message.year[end])

@@ -54,6 +54,8 @@ def test_a_name_after_a_possessive_and_a_person_is_someones(titles, text, expect
     ("Last summer in Rome I read Atonement on the terrace", ["at"]),
     ("grew up on Rocky and Heat", ["ro", "he"]),  # controls: a list goes on, "similar to"
     ("something similar to Chicago", ["chi"]),
+    ("Al Pacino in Heat was amazing, what else is like that", ["he"]),  # an actor in a film
+    ("we loved Richard Gere in Chicago", ["chi"]),
 ])
 def test_a_name_after_a_preposition_is_a_place_or_a_day(titles, text, expected):
     assert found(titles, text) == expected
