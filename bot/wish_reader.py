@@ -58,6 +58,7 @@ _LASTING = re.compile(r"\b(?:never|hate|can'?t stand|dislike|don'?t like|do not 
 _FILLERS = frozenset("""
     a about across after again all also am an and any anymore anything anyway are around as at b be because been
     before between cheap cheaper decade era from price priced since under over year years
+    here makes should
     best bit both but by can could cool d did do does doing dont else enjoy enjoyed especially even ever every
     favorite favourite favourites favorites feel feeling find for fun get give go going good got great guess guys
     had has have hello help hey hi hiya how i id ill im in into is it its ive just kind kinda know let lets like
@@ -73,6 +74,8 @@ _FILLERS = frozenset("""
 _CORRECTION = re.compile(r"\b(?:(?:sorry|oops|no wait|wait no|or rather)\b[\s,.]*(?:i\s+)?(?:meant|mean)?|i\s+meant?)\b[\s,:.]*",
                          re.IGNORECASE)
 _OF_THE_KIND = frozenset("item items thing things product products one ones".split())
+# what the user is, not what they want: "a big fan of", "nolan fan here" (its words would find The Fan and Big)
+_FAN = re.compile(r"\b(?:(?:big|huge|massive|biggest)\s+)?fans?\b", re.IGNORECASE)
 MAX_TOPIC_WORDS = 8
 MAX_TITLES = 10
 
@@ -210,6 +213,6 @@ class WishReader:
 
     def _topic(self, text: str) -> str:
         """The content words left: neither fillers nor the catalog's nouns for its items."""
-        words = [w for w in re.findall(r"[\w'-]+", text.lower()) if w.replace("'", "") not in _FILLERS
+        words = [w for w in re.findall(r"[\w'-]+", _FAN.sub(" ", text).lower()) if w.replace("'", "") not in _FILLERS
                  and w.rstrip("s") not in self._nouns and w not in self._nouns and not w.isdigit()]
         return " ".join(words[:MAX_TOPIC_WORDS])

@@ -80,6 +80,14 @@ def test_constraints_are_read_and_leave_no_words_behind(read):
     assert wish.topic == ""
 
 
+@pytest.mark.parametrize("text", ["I'm a big fan of Heat, what else would I like?",
+                                  "huge fans of Alien here, what should we watch?",
+                                  "something like Memento that makes me think"])
+def test_the_words_of_a_request_about_the_user_are_no_topic(read, text):
+    # a topic is matched against the items' words: "big fan" brought The Fan and Big, "makes" Made
+    assert read(text).topic == ""
+
+
 def test_the_words_change_the_picks(engine, remember):
     remember("wisher")
     plain = [p.item.id for p in engine.recommend("wisher", n=5, wish=engine.read_wish("recommend me something"))]
