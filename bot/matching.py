@@ -822,7 +822,8 @@ class _Message:
         return k + 1 == len(self.tokens) or self.punct[k + 1] or self.tokens[k + 1].word in _OBJECTS_AFTER_VERBS
 
     def predicate_verb(self, k: int) -> bool:
-        """Whether token k is a verb in the past tense typed lowercase ("started", "took")."""
+        """Whether token k is a verb typed lowercase that takes the title after it as its object:
+        a past tense ("started", "took") or a verb of taste ("loved", "read")."""
         word = self.tokens[k].word
         return not self.capitalized(k) and (word in _IRREGULAR_PASTS or word in _TASTE_VERBS
                                             or (len(word) >= 5 and word.endswith("ed")))
@@ -1619,16 +1620,8 @@ class TitleMatcher:
         if one_name and start >= 2 and tokens[start - 2].word in _POSSESSIVE_DETERMINERS and not message.punct[start - 1] \
                 and not message.capitalized(start - 1) and tokens[start - 1].word not in _FILLERS | _TASTE_VERBS:
             return True  # "my friend Logan", "my husband Mark"
-        if one_name and start >= 1 and tokens[start - 1].word in _PLACE_PREPOSITIONS and (
-                not message.capitalized(start - 1) or start == 1 or tokens[start - 2].word in _SENTENCE_ENDS) and (
-                tokens[start - 1].word != "to" or (start >= 2 and not message.punct[start - 2]
-                                                   and tokens[start - 2].word not in _FILLERS)) and not (
-                tokens[start - 1].word == "in" and start >= 2 and message.typed_as_name(start - 2)):  # "Pacino in Heat"
-            after = tokens[end].word if end < n else ""
-            listing = after in _SEPARATORS or (after in _LIST_MARKS and message.capitalized(end + 1)) or (
-                end < n and message.year[end])
-            if not listing:
-                return True  # "from Chicago swears by", "to Rome in June"; not "similar to Gravity"
+        if one_name and self._a_place_or_day(message, start, end):
+            return True
         if (end + 1 < n and tokens[end].word == "s" and message.text[tokens[end - 1].end:tokens[end].start] in ("'", "’")
                 and (message.capitalized(end + 1) or spans_from[end + 1])):
             return True  # a possessive before a title: "Kubrick's The Shining"
@@ -1638,6 +1631,26 @@ class TitleMatcher:
             return True  # a franchise as a kind: "an Indiana Jones kind of adventure"
         return (len(words) == 1 and words[0] in _PRONOUNS and (start == 0 or tokens[start - 1].word in _SENTENCE_ENDS)
                 and end + 1 < n and tokens[end].word == "and" and not spans_from[end + 1])
+
+    @staticmethod
+    def _a_place_or_day(message: _Message, start: int, end: int) -> bool:
+        """Whether one name is a place or a day after a preposition ("from Chicago swears by", "to
+        Rome in June", "On Saturday"): the preposition is a word of the sentence (or opens it), "to"
+        follows one of no filler (not "similar to Gravity"), "in" follows no name (an actor's film:
+        "Pacino in Heat"), and no list of titles goes on after it ("grew up on Jaws and Alien")."""
+        tokens = message.tokens
+        if start < 1 or (before := tokens[start - 1].word) not in _PLACE_PREPOSITIONS:
+            return False
+        opens = start == 1 or tokens[start - 2].word in _SENTENCE_ENDS
+        if message.capitalized(start - 1) and not opens:
+            return False
+        if before == "to" and (start < 2 or message.punct[start - 2] or tokens[start - 2].word in _FILLERS):
+            return False
+        if before == "in" and start >= 2 and message.typed_as_name(start - 2):
+            return False
+        after = tokens[end].word if end < len(message) else ""
+        return not (after in _SEPARATORS or (after in _LIST_MARKS and message.capitalized(end + 1))
+                    or (end < len(message) and message.year[end]))
 
     def _a_kind_named(self, message: _Message, start: int, end: int, words: list[str], item_id: str) -> bool:
         """Whether the words, part of a title and not all of it, name a kind of thing with the noun
