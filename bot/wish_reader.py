@@ -12,7 +12,8 @@ sorry I meant Zodiac") and one dismissed after it ("mockingjay not so much", "Al
 read yet", "eclipse and breaking dawn I didn't finish", "revolutions was terrible", "inferno was meh",
 "the death cure not really", "the phantom menace, no thanks"; the clause dismissed begins after a
 "but") are not, nor is one still to be read ("still have to read return of the king", "I have yet
-to watch ...").
+to watch ...") or not liked ("Memento I didn't like"). What is not seen yet is no dislike: "a space
+movie I haven't seen" wants space, new to the user.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ _CUE = (r"(?:not a (?:big )?fan of|no more|can'?t stand|"  # the longer cues fir
         r"(?:didn'?t|did not|haven'?t|have not) (?:read|see|seen|watch|watched|finish|finished|like)|"
         r"(?:still (?:have|need) to|have yet to) (?:read|see|watch)|"  # not yet read: "still have to read X"
         r"no|not|without|nothing|never|avoid|except|excluding|hate|dislike)")
+# what is not taken *yet* is no dislike: "a space movie i haven't seen" wants space, new to the user;
+# only the titles said so are no seed ("Allegiant I haven't read yet", "still have to read X")
+_UNSEEN = re.compile(r"(?:(?:which|that)\s+)?(?:i\s+)?\b"
+                     r"(?:(?:didn'?t|did not|haven'?t|have not)\s+(?:read|see|seen|watch|watched)"
+                     r"|(?:still (?:have|need) to|have yet to)\s+(?:read|see|watch))\b(?:\s+(?:it|them))?(?:\s+yet)?",
+                     re.IGNORECASE)
 # what is not wanted ends at a break, or a bracket: "Oldboy (not the remake) & Memories of Murder"
 _NEGATION = re.compile(
     rf"\b(?P<cue>{_CUE})\s+{_NOT_REALLY}"
@@ -46,9 +53,9 @@ _VERDICT = (r"(?:was|were|is|are)(?: (?:a bit|kinda|kind of|pretty|so|really|ver
 # "revolutions was terrible", "the phantom menace, no thanks"; the clause begins after a "but"
 # ("the scorch trials was good but the death cure not really" dismisses the second alone)
 _DISMISSAL = re.compile(
-    r"(?P<what>(?:(?!\b(?:but|though|while|whereas)\b)[^,.;!?\n()])+?)"
-    r"(?:\s+(?:not so much|not really|" + _VERDICT + r"|(?:which |that )?i (?:haven'?t|have not|didn'?t|did not) "
-    r"(?:read|see|seen|watch|watched|finish|finished)(?: (?:it|them))?(?: yet)?)|,\s*no thanks)"
+    r"(?<![\w'])(?P<what>(?:(?!\b(?:but|though|while|whereas)\b)[^,.;!?\n()])+?)"
+    r"(?:\s+(?:not so much|not really|" + _VERDICT + r"|(?:which |that )?i (?:haven'?t|have not|didn'?t|did not|don'?t|do not) "
+    r"(?:read|see|seen|watch|watched|finish|finished|like|love|enjoy|care for)(?: (?:it|them))?(?: yet)?)|,\s*no thanks)"
     r"(?=[^\S\n]*(?:[,.;!?\n()]|lol\b|\bthough\b|\bbut\b|$))",
     re.IGNORECASE,
 )
@@ -58,7 +65,7 @@ _LASTING = re.compile(r"\b(?:never|hate|can'?t stand|dislike|don'?t like|do not 
 _FILLERS = frozenset("""
     a about across after again all also am an and any anymore anything anyway are around as at b be because been
     before between cheap cheaper decade era from price priced since under over year years
-    here makes should
+    here makes should make making watched watching wanted read reading seen yet worth next nothing didnt doesnt havent hasnt
     best bit both but by can could cool d did do does doing dont else enjoy enjoyed especially even ever every
     favorite favourite favourites favorites feel feeling find for fun get give go going good got great guess guys
     had has have hello help hey hi hiya how i id ill im in into is it its ive just kind kinda know let lets like
@@ -129,13 +136,15 @@ class WishReader:
         text, titled = self._shield_constraint_titles(self._without_taken_back(text))
         constraints = parse_constraints(text)
         text, shielded = self._shield_titles(_unshield(without_constraints(text), titled))
-        wanted, avoided, lasting = self._split_negations(text)
+        wanted, avoided, unseen, lasting = self._split_negations(text)
         wanted, avoided = _unshield(wanted, shielded), [_unshield(phrase, shielded) for phrase in avoided]
+        unseen = [_unshield(phrase, shielded).lower() for phrase in unseen]
         matches, _ = (self.matcher.match_many(wanted, limit=MAX_TITLES, by_meaning=False) if re.search(r"\w", wanted)
                       else ([], []))
         sure = [m for m in matches if m.sure or m.named]  # "harry potter" names a book, unsure which one
         unsure = [m for m in matches if not (m.sure or m.named)]
         wanted = _cut(wanted, [m.phrase for m in sure])
+        sure = [m for m in sure if not any(m.phrase.lower() in phrase for phrase in unseen)]
         # A title the catalog lacks ("Avengers: Infinity War") is no category ("War"); its words stay a topic.
         titles = [m.phrase for m in unsure if _title_cased(m.phrase) and not self._names_only(m.phrase)]
         categories = self.catalog.find_categories(_cut(_TITLE_RUN.sub(self._unless_categories, wanted), titles))
@@ -189,14 +198,25 @@ class WishReader:
         return text, shielded
 
     @staticmethod
-    def _split_negations(text: str) -> tuple[str, list[str], bool]:
-        """The wanted part of the text, the phrases said not to be wanted, and whether they
-        were said as a standing dislike ("i hate musicals") rather than for now ("no musicals")."""
-        avoided = [match.group("what").strip() for match in _DISMISSAL.finditer(text)]
-        text = _DISMISSAL.sub(" ", text)
-        avoided += [match.group("what").strip() for match in _NEGATION.finditer(text)]
+    def _split_negations(text: str) -> tuple[str, list[str], list[str], bool]:
+        """The wanted part of the text, the phrases said not to be wanted, the phrases said not
+        taken yet (left in the wanted part: only the titles in them are no seed), and whether the
+        unwanted were said as a standing dislike ("i hate musicals") rather than for now ("no musicals")."""
+        avoided: list[str] = []
+        unseen: list[str] = []
+
+        def sort(match: re.Match[str], cue: str) -> str:
+            what = match.group("what").strip()
+            if _UNSEEN.fullmatch(cue.strip()):  # a name stays no topic either: "Eclipse I haven't read"
+                unseen.append(what)
+                return " ; " if _title_cased(what) or re.fullmatch(r"[A-Z][\w'-]*", what) else f" {what} ; "
+            avoided.append(what)
+            return " "
+
+        text = _DISMISSAL.sub(lambda m: sort(m, m.group(0)[m.end("what") - m.start():].strip(" ,")), text)
         lasting = any(_LASTING.search(match.group("cue")) for match in _NEGATION.finditer(text))
-        return _NEGATION.sub(" ", text), [a for a in avoided if a], lasting
+        text = _NEGATION.sub(lambda m: sort(m, m.group("cue")), text)
+        return text, [a for a in avoided if a], [u for u in unseen if u], lasting
 
     def _without_categories(self, text: str) -> str:
         """The text without the categories' names; their synonyms ("dragons", "scary") stay, as

@@ -82,10 +82,28 @@ def test_constraints_are_read_and_leave_no_words_behind(read):
 
 @pytest.mark.parametrize("text", ["I'm a big fan of Heat, what else would I like?",
                                   "huge fans of Alien here, what should we watch?",
-                                  "something like Memento that makes me think"])
+                                  "something like Memento that makes me think",
+                                  "a movie that will make me think", "I watched Heat, what should I be watching next?"])
 def test_the_words_of_a_request_about_the_user_are_no_topic(read, text):
     # a topic is matched against the items' words: "big fan" brought The Fan and Big, "makes" Made
     assert read(text).topic == ""
+
+
+@pytest.mark.parametrize("text", ["a space movie i haven't seen", "something about space I have not watched yet"])
+def test_what_is_not_seen_yet_is_wanted_new_not_avoided(read, text):
+    # "haven't seen" says new to the user: it avoided Sci-Fi and space, the very thing asked for
+    wish = read(text)
+    assert wish.categories == ("Sci-Fi",) and "space" in wish.topic.split()
+    assert not wish.avoid_categories and not wish.avoid_topics
+
+
+@pytest.mark.parametrize(("text", "items"), [("Heat, but Memento I didn't like", ("heat-1995",)),
+                                             ("Alien and Aliens, Memento I don't like", ("alien-1979", "aliens-1986")),
+                                             ("Heat and Alien. Memento I haven't seen", ("heat-1995", "alien-1979"))])
+def test_a_title_then_i_did_not_like_or_see_it_is_no_seed(read, text, items):
+    wish = read(text)
+    assert wish.items == items
+    assert wish.avoid_topics == (("memento",) if "like" in text else ())
 
 
 def test_the_words_change_the_picks(engine, remember):
