@@ -1,8 +1,9 @@
 """Hard filters a user can say in a request: price, release period, availability.
 
-"something from the 90s", "comedies under 20 dollars", "only available ones" become a
-:class:`Constraints` value that the recommender applies as filters; each constraint also
-describes itself for the reply ("from the 1990s", "priced under 20").
+"something from the 90s", "the 80s or 90s", "comedies under 20 dollars", "between 10 and 20 euros",
+"only available ones" become a :class:`Constraints` value that the recommender applies as filters;
+each constraint also describes itself for the reply ("from the 1990s", "priced under 20"). A number
+with a unit that is no money is no price ("under 90 minutes", "less than 300 pages").
 """
 
 from __future__ import annotations
@@ -11,9 +12,15 @@ import re
 from dataclasses import dataclass, replace
 
 _NUMBER = r"(\d+(?:[.,]\d{1,2})?)"
-_MONEY = rf"(?:\$|€|£)?\s*{_NUMBER}\s*(?:\$|€|£|dollars?|bucks|usd|euros?|eur|pounds?|gbp)?"
+# a number with a unit that is no money is no price: "under 90 minutes", "less than 300 pages"
+_NOT_MONEY = (r"(?!\d|[.,]\d|\s*(?:minutes?|mins?|hours?|hrs?|h\b|pages?|years?|yrs?|episodes?|seasons?|chapters?|"
+              r"stars?|%|percent|ml\b|cl\b|litres?|liters?|kg\b|grams?|g\b|cm\b|inch|people|players|guests)\b)")
+_MONEY = rf"(?:\$|€|£)?\s*{_NUMBER}{_NOT_MONEY}\s*(?:\$|€|£|dollars?|bucks|usd|euros?|eur|pounds?|gbp)?"
 _UNDER = re.compile(rf"\b(?:under|below|less than|cheaper than|at most|up to|max(?:imum)?|no more than)\s+{_MONEY}")
 _OVER = re.compile(rf"\b(?:over|above|more than|at least|min(?:imum)?)\s+{_MONEY}")
+_BETWEEN_YEARS = re.compile(r"\b(?:between|from)\s+((?:1[89]|20)\d\d)\s*(?:and|to|-)\s*((?:1[89]|20)\d\d)\b")
+_CURRENCY = re.compile(r"[$€£]|dollar|buck|usd|euro|\beur\b|pound|gbp")
+_BETWEEN = re.compile(rf"\b(?:between|from)\s+{_MONEY}\s*(?:and|to|-)\s*{_MONEY}")
 _DECADE = re.compile(r"\b(?:the\s+)?(?:(1[89]|20)(\d)0|'?(\d)0)'?s\b")
 _DECADE_WORDS = {
     "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
@@ -68,9 +75,11 @@ class Constraints:
             parts.append(f"from {self.year_from} on")
         elif self.year_to is not None:
             parts.append(f"up to {self.year_to}")
-        if self.max_price is not None:
+        if self.max_price is not None and self.min_price is not None:
+            parts.append(f"priced {self.min_price:g}-{self.max_price:g}")
+        elif self.max_price is not None:
             parts.append(f"priced under {self.max_price:g}")
-        if self.min_price is not None:
+        elif self.min_price is not None:
             parts.append(f"priced over {self.min_price:g}")
         if self.available_only:
             parts.append("available now")
@@ -96,17 +105,22 @@ def parse_constraints(text: str) -> Constraints:
     """Constraints stated in a message; an empty :class:`Constraints` if there are none."""
     lowered = text.lower()
     found: dict[str, object] = {}
+    if (match := _BETWEEN.search(lowered)) and not _BETWEEN_YEARS.search(lowered) and (
+            match.group(0).startswith("between") or _CURRENCY.search(match.group(0))):  # "a scale from 1 to 10"
+        low, high = sorted(float(group.replace(",", ".")) for group in match.groups())
+        found["min_price"], found["max_price"] = low, high
     if match := _UNDER.search(lowered):
         found["max_price"] = float(match.group(1).replace(",", "."))
     if match := _OVER.search(lowered):
         found["min_price"] = float(match.group(1).replace(",", "."))
-    decade = _decade(lowered)
-    if decade is not None:
-        found["year_from"], found["year_to"] = decade, decade + 9
+    if (decades := _decades(lowered)) is not None:
+        found["year_from"], found["year_to"] = decades
     if match := _AFTER.search(lowered):
         found["year_from"] = int(match.group(1)) + 1
     if match := _BEFORE.search(lowered):
         found["year_to"] = int(match.group(1)) - 1
+    if match := _BETWEEN_YEARS.search(lowered):
+        found["year_from"], found["year_to"] = sorted(int(group) for group in match.groups())
     if not found.keys() & {"year_from", "year_to"} and (match := _IN_YEAR.search(lowered)):
         found["year_from"] = found["year_to"] = int(match.group(1))
     if _AVAILABLE.search(lowered):
@@ -114,21 +128,21 @@ def parse_constraints(text: str) -> Constraints:
     return Constraints(**found)
 
 
-def _decade(text: str) -> int | None:
-    for word, start in _DECADE_WORDS.items():
-        if re.search(rf"\b{word}\b", text):
-            return start
-    match = _DECADE.search(text)
-    if match is None:
-        return None
-    if match.group(1):
-        return int(match.group(1) + match.group(2) + "0")
-    digit = int(match.group(3))
-    return (1900 if digit >= 2 else 2000) + digit * 10
+def _decades(text: str) -> tuple[int, int] | None:
+    """The first year of the earliest decade named and the last of the latest: "the 80s or 90s"
+    is 1980-1999, not the 80s alone."""
+    starts = [start for word, start in _DECADE_WORDS.items() if re.search(rf"\b{word}\b", text)]
+    for match in _DECADE.finditer(text):
+        if match.group(1):
+            starts.append(int(match.group(1) + match.group(2) + "0"))
+        else:
+            digit = int(match.group(3))
+            starts.append((1900 if digit >= 2 else 2000) + digit * 10)
+    return (min(starts), max(starts) + 9) if starts else None
 
 
 _STATED = tuple(re.compile(pattern.pattern, re.IGNORECASE) for pattern in (
-    _UNDER, _OVER, _BEFORE, _AFTER, _IN_YEAR, _AVAILABLE, _DECADE,
+    _BETWEEN_YEARS, _BETWEEN, _UNDER, _OVER, _BEFORE, _AFTER, _IN_YEAR, _AVAILABLE, _DECADE,
     re.compile(rf"\b(?:the\s+)?(?:{'|'.join(_DECADE_WORDS)})\b")))
 
 

@@ -28,7 +28,8 @@ from bot.wish import Wish
 # what follows a cue without being unwanted: "not sure", "no problem", and praise ("nothing beats Heat")
 _NOT_REALLY = (r"(?!sure\b|really sure\b|fussed\b|bothered\b|picky\b|matter\b|idea\b|preference\b|particular\b"
                r"|thanks\b|problem\b|beats?\b|tops?\b|compares?\b|comes? close\b)")
-_CUE = (r"(?:not a (?:big )?fan of|no more|can'?t stand|"  # the longer cues first: "not a fan of" is no "not"
+_CUE = (r"(?:not a (?:big )?fan of|no more|can'?t stand|(?:anything|everything) but|"  # the longer cues first
+        r"(?:bored|sick|tired) of|fed up with|"  # "I'm sick of dramas" is no wish for dramas
         r"(?:don'?t|do not|dont|doesn'?t|won'?t) (?:want|like|need|show|give|recommend|suggest|include|care for)|"
         r"(?:didn'?t|did not|haven'?t|have not) (?:read|see|seen|watch|watched|finish|finished|like)|"
         r"(?:still (?:have|need) to|have yet to) (?:read|see|watch)|"  # not yet read: "still have to read X"

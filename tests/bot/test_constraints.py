@@ -25,6 +25,10 @@ from bot.recommender import Recommender, Request
         ("under $12.50", Constraints(max_price=12.5), "priced under 12.5"),
         ("over 10 euros", Constraints(min_price=10.0), "priced over 10"),
         ("only available ones", Constraints(available_only=True), "available now"),
+        ("something from the 80s or 90s", Constraints(year_from=1980, year_to=1999), "from 1980-1999"),
+        ("films between 1990 and 2005", Constraints(year_from=1990, year_to=2005), "from 1990-2005"),
+        ("a wine between 10 and 20 euros", Constraints(min_price=10.0, max_price=20.0), "priced 10-20"),
+        ("from £15 to £25", Constraints(min_price=15.0, max_price=25.0), "priced 15-25"),
     ],
 )
 def test_parse_and_describe(text, expected, description):
@@ -32,7 +36,9 @@ def test_parse_and_describe(text, expected, description):
     assert expected.describe() == description
 
 
-@pytest.mark.parametrize("text", ["recommend me something", "I like sci-fi", "2001: A Space Odyssey", "500 Days of Summer"])
+@pytest.mark.parametrize("text", ["recommend me something", "I like sci-fi", "2001: A Space Odyssey", "500 Days of Summer",
+                                  "something short, under 90 minutes", "a book of less than 300 pages",
+                                  "on a scale from 1 to 10, something scary"])
 def test_ordinary_requests_have_no_constraints(text):
     assert not parse_constraints(text)
 

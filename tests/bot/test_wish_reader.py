@@ -58,6 +58,9 @@ def test_a_synonym_keeps_its_meaning_as_the_topic(read):
     ("nothing too scary tonight", ("Horror",), ("scary",), False),
     ("i hate musicals", ("Musical",), (), True),
     ("never anything with gore", (), ("gore",), True),
+    ("anything but horror", ("Horror",), (), False),
+    ("I'm sick of dramas", ("Drama",), (), False),
+    ("bored of action movies, something else", ("Action",), (), False),
 ])
 def test_what_is_not_wanted(read, text, categories, topics, lasting):
     wish = read(text)
