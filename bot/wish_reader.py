@@ -84,6 +84,10 @@ _CORRECTION = re.compile(r"\b(?:(?:sorry|oops|no wait|wait no|or rather)\b[\s,.]
 _OF_THE_KIND = frozenset("item items thing things product products one ones".split())
 # what the user is, not what they want: "a big fan of", "nolan fan here" (its words would find The Fan and Big)
 _FAN = re.compile(r"\b(?:(?:big|huge|massive|biggest)\s+)?fans?\b", re.IGNORECASE)
+# how the picks rank, not what they are about: "what's popular right now", "top rated sci-fi" (as a
+# topic they found items with "popular" or "top" in their text; the ranking has the trend already)
+_RANKING = re.compile(r"\b(?:(?:the\s+)?most\s+|really\s+)?(?:popular|trending|bestselling|best-selling|bestsellers?|"
+                      r"(?:top|highly|best)[- ]rated)(?:\s+(?:right\s+)?now)?\b", re.IGNORECASE)
 MAX_TOPIC_WORDS = 8
 MAX_TITLES = 10
 
@@ -234,6 +238,7 @@ class WishReader:
 
     def _topic(self, text: str) -> str:
         """The content words left: neither fillers nor the catalog's nouns for its items."""
-        words = [w for w in re.findall(r"[\w'-]+", _FAN.sub(" ", text).lower()) if w.replace("'", "") not in _FILLERS
+        said = _FAN.sub(" ", _RANKING.sub(" ", text)).lower()
+        words = [w for w in re.findall(r"[\w'-]+", said) if w.replace("'", "") not in _FILLERS
                  and w.rstrip("s") not in self._nouns and w not in self._nouns and not w.isdigit()]
         return " ".join(words[:MAX_TOPIC_WORDS])

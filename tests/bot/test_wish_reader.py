@@ -86,7 +86,8 @@ def test_constraints_are_read_and_leave_no_words_behind(read):
 @pytest.mark.parametrize("text", ["I'm a big fan of Heat, what else would I like?",
                                   "huge fans of Alien here, what should we watch?",
                                   "something like Memento that makes me think",
-                                  "a movie that will make me think", "I watched Heat, what should I be watching next?"])
+                                  "a movie that will make me think", "I watched Heat, what should I be watching next?",
+                                  "what's popular right now?", "top rated sci-fi"])
 def test_the_words_of_a_request_about_the_user_are_no_topic(read, text):
     # a topic is matched against the items' words: "big fan" brought The Fan and Big, "makes" Made
     assert read(text).topic == ""
