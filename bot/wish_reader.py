@@ -66,7 +66,7 @@ _LASTING = re.compile(r"\b(?:never|hate|can'?t stand|dislike|don'?t like|do not 
 _FILLERS = frozenset("""
     a about across after again all also am an and any anymore anything anyway are around as at b be because been
     before between cheap cheaper decade era from price priced since under over year years
-    here makes should make making watched watching wanted read reading seen yet worth next nothing didnt doesnt havent hasnt
+    here makes should make making watched watching wanted read reading seen yet worth next nothing didnt doesnt havent hasnt loves
     best bit both but by can could cool d did do does doing dont else enjoy enjoyed especially even ever every
     favorite favourite favourites favorites feel feeling find for fun get give go going good got great guess guys
     had has have hello help hey hi hiya how i id ill im in into is it its ive just kind kinda know let lets like
@@ -84,6 +84,15 @@ _CORRECTION = re.compile(r"\b(?:(?:sorry|oops|no wait|wait no|or rather)\b[\s,.]
 _OF_THE_KIND = frozenset("item items thing things product products one ones".split())
 # what the user is, not what they want: "a big fan of", "nolan fan here" (its words would find The Fan and Big)
 _FAN = re.compile(r"\b(?:(?:big|huge|massive|biggest)\s+)?fans?\b", re.IGNORECASE)
+# an age says who it is for: "for my 8 year old" is about children (as a topic "old" found old things)
+_AGE = re.compile(r"\b(\d{1,2})(?:[- ]?(?:years?|yrs?)[- ]?olds?|\s*y/?o)\b", re.IGNORECASE)
+
+
+def _who_by_age(age: re.Match[str]) -> str:
+    years = int(age.group(1))
+    return "children" if years < 13 else "teenagers" if years < 20 else " "
+
+
 # how the picks rank, not what they are about: "what's popular right now", "top rated sci-fi" (as a
 # topic they found items with "popular" or "top" in their text; the ranking has the trend already)
 _RANKING = re.compile(r"\b(?:(?:the\s+)?most\s+|really\s+)?(?:popular|trending|bestselling|best-selling|bestsellers?|"
@@ -238,7 +247,7 @@ class WishReader:
 
     def _topic(self, text: str) -> str:
         """The content words left: neither fillers nor the catalog's nouns for its items."""
-        said = _FAN.sub(" ", _RANKING.sub(" ", text)).lower()
+        said = _FAN.sub(" ", _RANKING.sub(" ", _AGE.sub(_who_by_age, text))).lower()
         words = [w for w in re.findall(r"[\w'-]+", said) if w.replace("'", "") not in _FILLERS
                  and w.rstrip("s") not in self._nouns and w not in self._nouns and not w.isdigit()]
         return " ".join(words[:MAX_TOPIC_WORDS])

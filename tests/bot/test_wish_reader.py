@@ -93,6 +93,14 @@ def test_the_words_of_a_request_about_the_user_are_no_topic(read, text):
     assert read(text).topic == ""
 
 
+@pytest.mark.parametrize(("text", "topic"), [("a movie for my 8 year old", "children"),
+                                             ("something for a 15-year-old", "teenagers"),
+                                             ("a gift for my 40 year old husband", "gift husband")])
+def test_an_age_says_who_it_is_for(read, text, topic):
+    # "old" was the topic of "for my 8 year old": old things, not children's
+    assert read(text).topic == topic
+
+
 @pytest.mark.parametrize("text", ["a space movie i haven't seen", "something about space I have not watched yet"])
 def test_what_is_not_seen_yet_is_wanted_new_not_avoided(read, text):
     # "haven't seen" says new to the user: it avoided Sci-Fi and space, the very thing asked for
