@@ -13,6 +13,9 @@ read yet", "eclipse and breaking dawn I didn't finish", "revolutions was terribl
 "the death cure not really", "the phantom menace, no thanks"; the clause dismissed begins after a
 "but") are not, nor is one still to be read ("still have to read return of the king", "I have yet
 to watch ...").
+"Hated" and "disliked" say what is not wanted as "hate" does; what a negation excepts is wanted
+("not a fan of musicals except la la land"); and a negation typed after a sequel's number ("die
+hard 1 and 2 but not ...") is the sentence's, not the title's, when the title has no such word.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ _CUE = (r"(?:not a (?:big )?fan of|no more|can'?t stand|"  # the longer cues fir
         r"(?:don'?t|do not|dont|doesn'?t|won'?t) (?:want|like|need|show|give|recommend|suggest|include|care for)|"
         r"(?:didn'?t|did not|haven'?t|have not) (?:read|see|seen|watch|watched|finish|finished|like)|"
         r"(?:still (?:have|need) to|have yet to) (?:read|see|watch)|"  # not yet read: "still have to read X"
-        r"no|not|without|nothing|never|avoid|except|excluding|hate|dislike)")
+        r"no|not|without|nothing|never|avoid|except|excluding|hated?|disliked?)")
 # what is not wanted ends at a break, or a bracket: "Oldboy (not the remake) & Memories of Murder"
 _NEGATION = re.compile(
     rf"\b(?P<cue>{_CUE})\s+{_NOT_REALLY}"
@@ -52,8 +55,12 @@ _DISMISSAL = re.compile(
     r"(?=[^\S\n]*(?:[,.;!?\n()]|lol\b|\bthough\b|\bbut\b|$))",
     re.IGNORECASE,
 )
+# an exception to what is not wanted is wanted: "not a fan of musicals except la la land", "no horror
+# apart from the shining" (the cue before it must not be the exception's own: "anything except westerns")
+_EXCEPTION = re.compile(rf"(?P<negation>\b(?!except\b|excluding\b){_CUE}\s+[^,.;!?\n()]+?)\s+"
+                        r"(?:except(?: for)?|apart from|other than|besides|save for)\s+", re.IGNORECASE)
 _CUE_WORD = re.compile(rf"\b{_CUE}\b", re.IGNORECASE)  # in a title: "Dr. No", "The NeverEnding Story"
-_LASTING = re.compile(r"\b(?:never|hate|can'?t stand|dislike|don'?t like|do not like|not a (?:big )?fan of|ever)\b",
+_LASTING = re.compile(r"\b(?:never|hated?|can'?t stand|disliked?|don'?t like|do not like|not a (?:big )?fan of|ever)\b",
                       re.IGNORECASE)
 _FILLERS = frozenset("""
     a about across after again all also am an and any anymore anything anyway are around as at b be because been
@@ -96,7 +103,17 @@ def _holds_a_negation(match: TitleMatch) -> bool:
     long") is one even where a title has that name."""
     said = match.phrase
     return (bool(_CUE_WORD.search(said)) and bool(re.search(r"\w", _CUE_WORD.sub("", said)))
-            and (match.sure or (match.named and bool(_CUE_WORD.search(match.item.title)))))
+            and (match.sure or (match.named and bool(_CUE_WORD.search(match.item.title))))
+            and _the_titles_own_cues(said, match.item.title))
+
+
+def _the_titles_own_cues(said: str, title: str) -> bool:
+    """Whether the negations typed in a title's phrase are the title's own, maybe inside a word
+    ("Never Ending Story" of The NeverEnding Story): the phrase of a sequel typed by its number
+    may run on over the negation after it ("die hard 1 and 2 but not ..." reads "2 but not" as Die
+    Hard 2), which is the sentence's and still says what is not wanted."""
+    folded = title.lower()
+    return all(cue.group(0).lower() in folded for cue in _CUE_WORD.finditer(said))
 
 
 def _placeholder(number: int) -> str:
@@ -191,7 +208,9 @@ class WishReader:
     @staticmethod
     def _split_negations(text: str) -> tuple[str, list[str], bool]:
         """The wanted part of the text, the phrases said not to be wanted, and whether they
-        were said as a standing dislike ("i hate musicals") rather than for now ("no musicals")."""
+        were said as a standing dislike ("i hate musicals") rather than for now ("no musicals").
+        What a negation excepts is wanted ("not a fan of musicals except la la land")."""
+        text = _EXCEPTION.sub(lambda match: match.group("negation") + " , ", text)
         avoided = [match.group("what").strip() for match in _DISMISSAL.finditer(text)]
         text = _DISMISSAL.sub(" ", text)
         avoided += [match.group("what").strip() for match in _NEGATION.finditer(text)]
