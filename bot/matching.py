@@ -660,6 +660,12 @@ def _popularity(item: Item) -> float:
     return 0.0
 
 
+@lru_cache(maxsize=8192)
+def _bare(text: str) -> str:
+    """A title's key without its article and spaces: "its kind of a funny story" is It's Kind of a Funny Story."""
+    return _ARTICLE.sub("", normalize_title(text)).replace(" ", "")
+
+
 def _split_at(words: list[str], separators: frozenset[str]) -> list[list[str]]:
     """The words between the separators."""
     pieces: list[list[str]] = [[]]
@@ -1766,8 +1772,7 @@ class TitleMatcher:
             return k < n and tokens[k].word in _KIND_OF and not message.capitalized(k)
 
         def the_title(said: list[str]) -> bool:  # (typed without its apostrophes: "its kind of a funny story")
-            return (_ARTICLE.sub("", normalize_title(" ".join(said))).replace(" ", "")
-                    == _ARTICLE.sub("", normalize_title(self._typed[item_id])).replace(" ", ""))
+            return _bare(" ".join(said)) == _bare(self._typed[item_id])
 
         if the_title(words):
             return False  # the whole title, even one ending on such a noun ("The Jungle Book")
@@ -1950,7 +1955,7 @@ class TitleMatcher:
         """The item a series' name and a number name, by the series noted in titles: "twilight 2"
         is New Moon (Twilight, #2), as "toy story 2" is Toy Story 2."""
         head, _, number = key.rpartition(" ")
-        head = self._series_key(head.split())  # "hp 4": Harry Potter, #4
+        head = self._series_key([head]) if head and " " not in head else head  # "hp 4": Harry Potter, #4
         item_id = self._numbered.get((head, int(number))) if head and number.isdigit() else None
         return [item_id] if item_id else []
 
@@ -1999,9 +2004,16 @@ class TitleMatcher:
         counts as much as a title. The separators may be the name's own ("The Hobbit or There and
         Back Again", an original title: its "or" and "and" are no list's), unless it joins names
         ("Animal Farm & 1984", a box set's)."""
-        own = _marks(key.split()) if marks and not self._of_names(key) else ()
-        tiers = [[i for i in names.get(key, ()) if _within(marks, self._marks[i]) or _within(marks, own)]
-                 for names in self._names]
+        own: tuple[str, ...] | None = None  # the name's own separators, read only when needed
+        tiers: list[list[str]] = []
+        for names in self._names:
+            tiers.append([])
+            for i in names.get(key, ()):
+                if not _within(marks, self._marks[i]):
+                    own = (_marks(key.split()) if not self._of_names(key) else ()) if own is None else own
+                    if not _within(marks, own):
+                        continue
+                tiers[-1].append(i)
         ids = next((tier for tier in tiers if tier), [])
         if len(ids) == len(sum(tiers, [])) or not self._message_categories(message):
             return ids
