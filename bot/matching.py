@@ -172,6 +172,22 @@ nor is a word before "than" ("Eragon better than Eldest") nor a verb in the past
 a title ("and started Never Let Me Go"). Two letters next to each other swapped are a typo of a
 title's word however short ("the catcher in the rey", "jurasic prak"; the whole still has to be
 as close as SURE_SCORE), and "etc" closes a list ("jaws, jurassic park, close encounters etc").
+
+Titles as people type them in a chat widget (issue 19, the ninth blind development sets): words
+that open or close a clause ("already", "because", "although") and "fav" are fillers, so a title
+typed lowercase ends before them ("i have watched already the matrix", "loved the martian because
+..."); an adjective that is a title's word less its ending is no typo of it ("both incredible" is no
+The Incredibles); a letter of a name before "and" is no chat "and" ("wall e and up"); a list ends
+where its predicate begins ("coco and up made me cry"). Acronyms: lowercase with a sequel's number
+("t2 and aliens"), or opening the message before its predicate ("tfios made me cry"); a series'
+acronym before words of one member's title names it ("lotr fellowship", "LOTR return of the
+king"). A series a catalog names by a shared beginning without numbering it ("Harry Potter and the
+...", "The Lord of the Rings: ...") is numbered by release, up to the first member that carries a
+number of its own ("harry potter 1-3", "lord of the rings 2"), and has the acronym of its name
+("lotr 1-3"). An other title's own "or" and "and" are no list's ("The Hobbit or There and Back
+Again"), unless they join names ("Animal Farm & 1984", a box set's); and a whole title typed
+without its apostrophe that ends on a noun for a kind of thing is still the title ("its kind of a
+funny story and ...").
 """
 
 from __future__ import annotations
@@ -289,7 +305,7 @@ _DEGREE = frozenset("so still too very quite pretty super kinda rather t".split(
 # A verb in the past tense after a title typed lowercase, then one of these, begins the predicate
 # the title is the subject of ("gone girl wrecked me", "primer messed with my head"); the regular
 # ones end in "-ed", these do not
-_IRREGULAR_PASTS = frozenset("blew broke got kept left took gave felt became stole won hit ruined".split())
+_IRREGULAR_PASTS = frozenset("blew broke got kept left took gave felt became stole won hit ruined made".split())
 _BACK_REFERENCES = frozenset("it that this them both".split())  # "the help, loved it"
 _CLAUSE_OPENERS = frozenset("when while because cause cuz coz though although whenever".split())
 # a comparison after a title typed lowercase is a comment on it, with no verb: "emma less so",
@@ -331,6 +347,9 @@ _COPULAS_SPELLED = frozenset("am are is was were".split())  # not "s", a possess
 # English words that surround titles in a message ("i loved", "something like", "and maybe",
 # "what about", "please"). A title may start or end next to them, they are never reported as
 # unmatched, and a title made of them alone ("It", "Up") counts only when typed as a name.
+# (Adverbs and conjunctions that open or close a clause after a title typed lowercase are among
+# them: "i have watched already the matrix", "i loved the martian because ...": a word no filler
+# would join the title, "the matrix already" then looking like The Matrix Reloaded.)
 _FILLERS = _SEPARATORS | frozenset(
     """
     a an the but also too both either neither as well maybe perhaps probably definitely surely
@@ -350,6 +369,7 @@ _FILLERS = _SEPARATORS | frozenset(
     hi hello hey heya hiya yo morning evening afternoon lol haha omg btw tbh idk imo imho help up after ever
     adore adores adored rewatch rewatched rewatching watching binge binged recently hooked such between
     under below above since go lets let big huge all vs versus first original etc obvs obviously tho meh every
+    already because although fav favs
     """.split()
 )
 
@@ -457,12 +477,14 @@ def _tokenize(text: str) -> list[_Token]:
 
 def _a_chat_word(text: str, tokens: list[_Token], k: int) -> bool:
     """Whether token k is a word as chat spells it: typed lowercase between spaces, with a word
-    on each side ("Titanic y The Notebook", "catch me if u can"), not a letter of initials ("e.t.")."""
+    on each side ("Titanic y The Notebook", "catch me if u can"), not a letter of initials ("e.t.")
+    nor a letter of a name that a separator follows ("wall e and up": an "and" is no "e and")."""
     token = tokens[k]
     if token.word not in _CHAT_WORDS or not 0 < k < len(tokens) - 1 or not text[token.start:token.end].islower():
         return False
     spaced = text[token.start - 1:token.start] == " " and text[token.end:token.end + 1] == " "
-    return spaced and tokens[k - 1].word.isalnum() and tokens[k + 1].word.isalnum()
+    return (spaced and tokens[k - 1].word.isalnum() and tokens[k + 1].word.isalnum()
+            and not (_CHAT_WORDS[token.word] == "and" and tokens[k + 1].word in _SEPARATORS))
 
 
 def _word(token: str) -> str:
@@ -636,6 +658,33 @@ def _popularity(item: Item) -> float:
         except (TypeError, ValueError):
             continue
     return 0.0
+
+
+@lru_cache(maxsize=8192)
+def _bare(text: str) -> str:
+    """A title's key without its article and spaces: "its kind of a funny story" is It's Kind of a Funny Story."""
+    return _ARTICLE.sub("", normalize_title(text)).replace(" ", "")
+
+
+def _split_at(words: list[str], separators: frozenset[str]) -> list[list[str]]:
+    """The words between the separators."""
+    pieces: list[list[str]] = [[]]
+    for word in words:
+        if word in separators:
+            pieces.append([])
+        else:
+            pieces[-1].append(word)
+    return pieces
+
+
+def _numbered(word: str) -> bool:
+    """Whether a word is letters and then a number ("t2", "hp4")."""
+    return bool(re.fullmatch(r"[a-z]+\d{1,2}", word))
+
+
+def _inflected(word: str, stem: str) -> bool:
+    """Whether a word is another English word made of a stem and an ending ("artists" of "artist")."""
+    return word.startswith(stem) and word[len(stem):] in _INFLECTIONS
 
 
 def _spelled_alike(key: str, title: str) -> bool:
@@ -831,11 +880,13 @@ class _Message:
     def listed(self, start: int, end: int) -> bool:
         """Between the marks of a list ("finding nemo, up and coco", "saw and saw 2"), so a title
         even lowercase and made of fillers; not a greeting before a comma ("hello, i ..."), nor
-        what a sentence goes on with after a comment in brackets ("that but (maybe) shorter")."""
+        what a sentence goes on with after a comment in brackets ("that but (maybe) shorter"). The
+        list ends where its predicate begins ("coco and up made me cry")."""
         before = start == 0 or (self.tokens[start - 1].word in _LIST_MARKS and self.text[self.tokens[start - 1].start] != ")")
         end += end < len(self.tokens) and self.year[end]  # the title's year before the mark: "Chamber of Secrets (2002) and"
         after = (end == len(self.tokens) or self.tokens[end].word in _LIST_MARKS or self.tokens[end].word in _SENTENCE_ENDS
-                 or (self.tokens[end].word == "etc" and start > 0))  # a list closed by "etc": "jaws, close encounters etc"
+                 or (self.tokens[end].word == "etc" and start > 0)  # a list closed by "etc": "jaws, close encounters etc"
+                 or (start > 0 and self.predicate_at(end)))  # the list's predicate: "wall e and up made me cry"
         return (start > 0 and before and after) or (before and end < len(self.tokens)
                                                      and self.tokens[end].word in _SEPARATORS) or self.heads_a_list(start, end)
 
@@ -875,6 +926,47 @@ def _main_part(title: str) -> str:
     """The title without its note in parentheses and before its subtitle: "Spider-Man" of
     "Spider-Man: Into the Spider-Verse", "Harry Potter and the Deathly Hallows" of "...: Part 2"."""
     return _TITLE_PARTS.split(_TITLE_NOTE.sub("", title))[0]
+
+
+_SERIES_HEAD = re.compile(r"^(.+?)\s+and\s+the\s+\S")  # "Harry Potter and the Chamber of Secrets"
+SERIES_MIN_MEMBERS = 3  # two titles beginning alike are rather a pair ("Beauty and the Beast" twice)
+
+
+def _released_in_order(items: Iterable[Item], titles: set[str]) -> list[tuple[str, int, str]]:
+    """(series key, number, item id) of the series a catalog names by a shared beginning and not
+    in notes: the main part of titles with a subtitle ("The Lord of the Rings: The Two Towers")
+    or the words before "and the" ("Harry Potter and the Prisoner of Azkaban"), SERIES_MIN_MEMBERS
+    titles or more sharing a category (an author, a genre), none of them the name alone ("Star
+    Wars" and its episodes are numbered otherwise) and none noted as a series' member. Numbered
+    by year up to the first that carries a number of its own in digits or Roman numerals ("...
+    Deathly Hallows: Part 2": the catalog may lack the ones between), so that "harry potter 1-3"
+    or "harry potter 3" name films a catalog does not number."""
+    groups: dict[str, list[Item]] = {}
+    for item in items:
+        key = _series_head(item.title) if item.year is not None else ""
+        if key and not key.replace(" ", "").isdigit():
+            groups.setdefault(key, []).append(item)
+    numbered = []
+    for key, members in groups.items():
+        if (len(members) < SERIES_MIN_MEMBERS or key in titles
+                or not set.intersection(*(set(m.categories) for m in members))
+                or any(_SERIES_NOTE.search(m.title) or _COLLECTION_NOTE.search(m.title) for m in members)):
+            continue
+        for number, item in enumerate(sorted(members, key=lambda m: m.year), start=1):
+            if any(w.isdigit() or w in _ROMAN for w in re.findall(r"[a-z0-9]+", _TITLE_NOTE.sub("", item.title).lower())):
+                break
+            numbered.append((key, number, item.id))
+    return numbered
+
+
+def _series_head(title: str) -> str:
+    """The key of the beginning a title shares with the others of its series: its main part when
+    it has a subtitle, else the words before "and the"; "" for neither."""
+    main = _main_part(title)
+    if main != _TITLE_NOTE.sub("", title):
+        return normalize_title(main)
+    head = _SERIES_HEAD.match(main)
+    return normalize_title(head.group(1)) if head else ""
 
 
 def _tails(items: Iterable[Item], taken: set[str]) -> dict[str, list[str]]:
@@ -971,6 +1063,13 @@ class TitleMatcher:
         taken = {key for keys in (self._titles, notes, subtitles, endings) for key in keys.values()}
         series = {i: key for (key, number), i in self._numbered.items() if number == 1 and key not in taken
                   and not key.replace(" ", "").isdigit()}
+        # (a series numbered by release is named by its numbers only: "harry potter" alone is unsure)
+        released = _released_in_order(catalog.items, set(self._titles.values()))
+        for key, number, item_id in released:
+            self._numbered.setdefault((key, number), item_id)
+        self._series_members: dict[str, list[str]] = {}  # series key -> its items, for "lotr fellowship"
+        for (key, _), item_id in self._numbered.items():
+            self._series_members.setdefault(key, []).append(item_id)
         initials = {}
         for item in catalog.items:
             letters = _INITIALS.match(item.title)
@@ -1027,6 +1126,11 @@ class TitleMatcher:
                 for start in (0, 1) if words[0] in _ARTICLES else (0,):  # "asoiaf", "soiaf"
                     acronym = "".join(w if w.isdigit() else w[0] for w in words[start:])
                     by_acronym.setdefault(acronym, set()).add(normalize_title(note.group(1)))
+        for key in {key for key, number, _ in released if number == 1}:  # and of the series by release ("lotr")
+            words = key.split()
+            if sum(w not in _ARTICLES for w in words) >= 2:
+                for start in (0, 1) if words[0] in _ARTICLES else (0,):
+                    by_acronym.setdefault("".join(w if w.isdigit() else w[0] for w in words[start:]), set()).add(key)
         self._series_acronyms = {acronym: keys.pop() for acronym, keys in by_acronym.items()
                                  if len(keys) == 1 and acronym not in known and acronym[0].isalpha()}
 
@@ -1087,9 +1191,11 @@ class TitleMatcher:
 
     def _by_acronym(self, word: str, capitals: bool) -> list[str]:
         """The items a word typed alone names as their acronym: typed in capitals ("LOTR", "T2"),
-        or lowercase when it has ACRONYM_MIN_LETTERS letters or more and one item alone has it."""
+        or lowercase when one item alone has it and it has ACRONYM_MIN_LETTERS letters or more or
+        ends on a sequel's number ("t2 and aliens": chat spells no such word but "ww2" and "mp3",
+        which are chat acronyms)."""
         ids = self._acronyms.get(word, [])
-        if capitals or (len(ids) == 1 and sum(c.isalpha() for c in word) >= ACRONYM_MIN_LETTERS):
+        if capitals or (len(ids) == 1 and (sum(c.isalpha() for c in word) >= ACRONYM_MIN_LETTERS or _numbered(word))):
             return list(ids)
         return []
 
@@ -1432,7 +1538,8 @@ class TitleMatcher:
                 # (one word at the message's start is rather its subject, "life changed me", unless
                 # with an article: "the road destroyed me")
                 predicate = open_end and hard_start and message.predicate_at(j) and (
-                    i > 0 or message.tokens[i].word in _ARTICLES or sum(w not in _FILLERS for w in message.words(i, j)) >= 2)
+                    i > 0 or message.tokens[i].word in _ARTICLES or sum(w not in _FILLERS for w in message.words(i, j)) >= 2
+                    or (j == i + 1 and message.tokens[i].word in self._acronyms))  # "tfios made me cry"
                 if message.punct[j - 1] or message.tokens[j - 1].word == "etc" or (open_end and not predicate and not (
                         as_name and message.capitalized(j - 1) and not message.capitalized(j))):
                     continue
@@ -1451,7 +1558,9 @@ class TitleMatcher:
                 year = int(message.tokens[dated_at].word) if dated_at is not None else None
                 marks = _marks([t.word for t in message.tokens[i:j]])
                 # a word alone may be an acronym: typed in capitals, or lowercase in a list or alone
-                capitals = True if j == i + 1 and message.in_capitals(i) else False if j == i + 1 and (whole or listed) else None
+                # (or lowercase opening the message before its predicate: "tfios made me cry")
+                capitals = True if j == i + 1 and message.in_capitals(i) else False if j == i + 1 and (
+                    whole or listed or (i == first_word and j < n and message.predicate_at(j))) else None
                 # a capitalized word of one title alone in a list names it: "Kiki, Totoro and Mononoke"
                 # (a number opening the message too, before "and" and a title: "2001 and solaris")
                 distinct = j == i + 1 and listed and (message.capitalized(i) or (message.year[i] and (
@@ -1662,11 +1771,13 @@ class TitleMatcher:
         def a_kind(k: int) -> bool:
             return k < n and tokens[k].word in _KIND_OF and not message.capitalized(k)
 
-        title = _ARTICLE.sub("", self._typed[item_id])
-        if _ARTICLE.sub("", " ".join(words)) == title:
+        def the_title(said: list[str]) -> bool:  # (typed without its apostrophes: "its kind of a funny story")
+            return _bare(" ".join(said)) == _bare(self._typed[item_id])
+
+        if the_title(words):
             return False  # the whole title, even one ending on such a noun ("The Jungle Book")
         if len(words) > 1 and a_kind(end - 1):
-            return _ARTICLE.sub("", " ".join(words[:-1])) != title  # "Lord of the Rings fan"
+            return not the_title(words[:-1])  # "Lord of the Rings fan"
         if a_kind(end):
             return True
         if end + 1 < n and tokens[end].word in _SEPARATORS and message.capitalized(end + 1):
@@ -1789,6 +1900,8 @@ class TitleMatcher:
             ids = self._firsts(self._named(message, key[:-2], marks))
         if not ids and key[-1:].isdigit():  # "twilight 2": New Moon (Twilight, #2)
             ids = self._numbered_in_series(key)
+        if not ids and len(words) >= 2 and words[0] in self._series_acronyms:  # "lotr fellowship"
+            return self._in_series_named(words, year)
         if not ids and capitals is not None and len(words) == 1:  # "LOTR", "acotar" (a word alone: ``capitals``
             ids = self._by_acronym(words[0], capitals)  # tells whether it was typed so)
         # a title of fillers counts typed as a name or with its year ("the thing 1982"); the name of
@@ -1828,10 +1941,21 @@ class TitleMatcher:
                 best = (order, _Found(item_id, float(ratio), kind, year_ok))
         return best[1] if best else None
 
+    def _in_series_named(self, words: list[str], year: int | None) -> _Found | None:
+        """The member of a series its acronym and then words of the member's title name ("lotr
+        fellowship", "LOTR return of the king", "hp goblet of fire"): the one member (numbered in
+        notes or by release) whose title has each real word, up to typos."""
+        real = [w for w in words[1:] if w not in _FILLERS]
+        members = self._series_members.get(self._series_acronyms[words[0]], [])
+        hits = [i for i in members if real and all(any(fuzz.ratio(w, t) >= TYPO_MIN_SCORE for t in self._titles[i].split())
+                                                   for w in real)]
+        return _Found(hits[0], 100.0, _PART, self._of_year(hits[0], year)) if len(hits) == 1 else None
+
     def _numbered_in_series(self, key: str) -> list[str]:
         """The item a series' name and a number name, by the series noted in titles: "twilight 2"
         is New Moon (Twilight, #2), as "toy story 2" is Toy Story 2."""
         head, _, number = key.rpartition(" ")
+        head = self._series_key([head]) if head and " " not in head else head  # "hp 4": Harry Potter, #4
         item_id = self._numbered.get((head, int(number))) if head and number.isdigit() else None
         return [item_id] if item_id else []
 
@@ -1869,11 +1993,27 @@ class TitleMatcher:
         return ((as_name or any(_leet_number(w) for w in words)) and not any(w.isdigit() for w in words)
                 and said == [_spelled(w) for w in typed if w not in _ARTICLES])
 
+    def _of_names(self, key: str) -> bool:
+        """Whether each piece of a name between its separators is a name ("animal farm and 1984")."""
+        pieces = [" ".join(piece) for piece in _split_at(key.split(), _SEPARATORS)]
+        return len(pieces) > 1 and all(any(piece in names for names in self._names) for piece in pieces)
+
     def _named(self, message: _Message, key: str, marks: tuple[str, ...]) -> list[str]:
         """The items whose title, or else shorter name, is ``key`` (and has the span's separators);
         a shorter name of an item whose category the message names ("wicked by gregory maguire")
-        counts as much as a title."""
-        tiers = [[i for i in names.get(key, ()) if _within(marks, self._marks[i])] for names in self._names]
+        counts as much as a title. The separators may be the name's own ("The Hobbit or There and
+        Back Again", an original title: its "or" and "and" are no list's), unless it joins names
+        ("Animal Farm & 1984", a box set's)."""
+        own: tuple[str, ...] | None = None  # the name's own separators, read only when needed
+        tiers: list[list[str]] = []
+        for names in self._names:
+            tiers.append([])
+            for i in names.get(key, ()):
+                if not _within(marks, self._marks[i]):
+                    own = (_marks(key.split()) if not self._of_names(key) else ()) if own is None else own
+                    if not _within(marks, own):
+                        continue
+                tiers[-1].append(i)
         ids = next((tier for tier in tiers if tier), [])
         if len(ids) == len(sum(tiers, [])) or not self._message_categories(message):
             return ids
@@ -1891,7 +2031,8 @@ class TitleMatcher:
         word is the title's or close to one of its words ("forest gump", "the sixth sence"), or
         the words are the title's run apart ("brave heart"); never other words ("set in space" for
         Lost in Space, "want to drive" for I Want to Live!). One word alone is no typo when it is
-        a word of the catalog ("bond" for Bound) or an inflection ("artists", "creepy"), nor when
+        a word of the catalog ("bond" for Bound) or an inflection, either way ("artists", "creepy",
+        "incredible" of The Incredibles: an adjective of the sentence, "both incredible"), nor when
         it is short and typed without another word of the title ("Circe" is no "The Circle",
         "the matix" is The Matrix); no word typed is one the title lacks ("Stephen King's It" is
         no "Stephen King's N.")."""
@@ -1904,7 +2045,7 @@ class TitleMatcher:
         accompanied = any(w != real[0] and w in typed_title.split() for w in words)
         if len(real) == 1 and real[0] not in title_words and (
                 (len(real[0]) < TYPO_WORD_MIN_LENGTH and not accompanied) or real[0] in self._postings
-                or any(real[0].startswith(t) and real[0][len(t):] in _INFLECTIONS for t in title_words)):
+                or any(_inflected(real[0], t) or _inflected(t, real[0]) for t in title_words)):
             return False
         said = [w for w in key.split() if w not in _ARTICLES]  # fillers too: "Stephen King's It" is no "... N."
         return all(w in title_words or any(fuzz.ratio(w, t) >= TYPO_MIN_SCORE or _spelled_alike(w, t) or _swapped(w, t)

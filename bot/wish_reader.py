@@ -14,6 +14,9 @@ read yet", "eclipse and breaking dawn I didn't finish", "revolutions was terribl
 "but") are not, nor is one still to be read ("still have to read return of the king", "I have yet
 to watch ...") or not liked ("Memento I didn't like"). What is not seen yet is no dislike: "a space
 movie I haven't seen" wants space, new to the user.
+"Hated" and "disliked" say what is not wanted as "hate" does; what a negation excepts is wanted
+("not a fan of musicals except la la land"); and a negation typed after a sequel's number ("die
+hard 1 and 2 but not ...") is the sentence's, not the title's, when the title has no such word.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ _CUE = (r"(?:not a (?:big )?fan of|no more|can'?t stand|(?:anything|everything) 
         r"(?:don'?t|do not|dont|doesn'?t|won'?t) (?:want|like|need|show|give|recommend|suggest|include|care for)|"
         r"(?:didn'?t|did not|haven'?t|have not) (?:read|see|seen|watch|watched|finish|finished|like)|"
         r"(?:still (?:have|need) to|have yet to) (?:read|see|watch)|"  # not yet read: "still have to read X"
-        r"no|not|without|nothing|never|avoid|except|excluding|hate|dislike)")
+        r"no|not|without|nothing|never|avoid|except|excluding|hated?|disliked?)")
 # what is not taken *yet* is no dislike: "a space movie i haven't seen" wants space, new to the user;
 # only the titles said so are no seed ("Allegiant I haven't read yet", "still have to read X")
 _UNSEEN = re.compile(r"(?:(?:which|that)\s+)?(?:i\s+)?\b"
@@ -60,8 +63,12 @@ _DISMISSAL = re.compile(
     r"(?=[^\S\n]*(?:[,.;!?\n()]|lol\b|\bthough\b|\bbut\b|$))",
     re.IGNORECASE,
 )
+# an exception to what is not wanted is wanted: "not a fan of musicals except la la land", "no horror
+# apart from the shining" (the cue before it must not be the exception's own: "anything except westerns")
+_EXCEPTION = re.compile(rf"(?P<negation>\b(?!except\b|excluding\b){_CUE}\s+[^,.;!?\n()]+?)\s+"
+                        r"(?:except(?: for)?|apart from|other than|besides|save for)\s+", re.IGNORECASE)
 _CUE_WORD = re.compile(rf"\b{_CUE}\b", re.IGNORECASE)  # in a title: "Dr. No", "The NeverEnding Story"
-_LASTING = re.compile(r"\b(?:never|hate|can'?t stand|dislike|don'?t like|do not like|not a (?:big )?fan of|ever)\b",
+_LASTING = re.compile(r"\b(?:never|hated?|can'?t stand|disliked?|don'?t like|do not like|not a (?:big )?fan of|ever)\b",
                       re.IGNORECASE)
 _FILLERS = frozenset("""
     a about across after again all also am an and any anymore anything anyway are around as at b be because been
@@ -117,7 +124,17 @@ def _holds_a_negation(match: TitleMatch) -> bool:
     long") is one even where a title has that name."""
     said = match.phrase
     return (bool(_CUE_WORD.search(said)) and bool(re.search(r"\w", _CUE_WORD.sub("", said)))
-            and (match.sure or (match.named and bool(_CUE_WORD.search(match.item.title)))))
+            and (match.sure or (match.named and bool(_CUE_WORD.search(match.item.title))))
+            and _the_titles_own_cues(said, match.item.title))
+
+
+def _the_titles_own_cues(said: str, title: str) -> bool:
+    """Whether the negations typed in a title's phrase are the title's own, maybe inside a word
+    ("Never Ending Story" of The NeverEnding Story): the phrase of a sequel typed by its number
+    may run on over the negation after it ("die hard 1 and 2 but not ..." reads "2 but not" as Die
+    Hard 2), which is the sentence's and still says what is not wanted."""
+    folded = title.lower()
+    return all(cue.group(0).lower() in folded for cue in _CUE_WORD.finditer(said))
 
 
 def _placeholder(number: int) -> str:
@@ -215,7 +232,9 @@ class WishReader:
     def _split_negations(text: str) -> tuple[str, list[str], list[str], bool]:
         """The wanted part of the text, the phrases said not to be wanted, the phrases said not
         taken yet (left in the wanted part: only the titles in them are no seed), and whether the
-        unwanted were said as a standing dislike ("i hate musicals") rather than for now ("no musicals")."""
+        unwanted were said as a standing dislike ("i hate musicals") rather than for now ("no musicals").
+        What a negation excepts is wanted ("not a fan of musicals except la la land")."""
+        text = _EXCEPTION.sub(lambda match: match.group("negation") + " , ", text)
         avoided: list[str] = []
         unseen: list[str] = []
 
