@@ -1962,12 +1962,7 @@ class TitleMatcher:
     def _collects(self, message: _Message, ids: list[str], words: list[str]) -> bool:
         """Whether the items are collections ("Eragon & Eldest (Inheritance, #1-2)") of titles the
         words name one by one ("eragon and eldest"): then they mean those titles, not the box set."""
-        pieces: list[list[str]] = [[]]
-        for word in words:
-            if word in _SEPARATORS:
-                pieces.append([])
-            else:
-                pieces[-1].append(word)
+        pieces = _split_at(words, _SEPARATORS)
         return (len(pieces) > 1 and all(_COLLECTION_NOTE.search(self.catalog.by_id[i].title) for i in ids)
                 and all(set(self._named(message, _key(piece), ())) - set(ids) for piece in pieces))
 
