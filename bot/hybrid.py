@@ -22,6 +22,10 @@ search, ``bot.evaluation.runner.ENGINE_SEARCH``: ``bot eval`` offline, ``bot tun
   (users clustered on their taste with bot.segments; a new user's segment is the one nearest
   their onboarding answers); off by default, swept by ``bot eval``;
 - diversity: maximal marginal relevance reorders the best items so the top is varied;
+- taste slots: the last ``taste_slots`` places of every ten are filled from a ranking that weighs
+  the trend by ``slot_trend`` of its weight, so that what is the same for everyone does not fill
+  every new user's list (where taste matters more than what is new, a cold start's lists are
+  otherwise alike); off by default, searched with the coverage floors (``bot.evaluation.runner``);
 - novelty: all-time popularity (interactions before ``now``, log counts scaled like the
   others) *subtracted* with its weight, in proportion to how far from the mainstream the user's
   own likes are (1 - their mean popularity; nothing without likes): a control against
@@ -76,6 +80,8 @@ DEFAULTS: dict[str, float] = {
     "itemitem_half_life_items": 0.0,
     "sequence": 0.0,
     "category_peers": 0.0,
+    "taste_slots": 0.0,
+    "slot_trend": 0.25,
 }
 # Parameters that change what `fit` learns; the others only weigh or read it (`with_params`).
 FIT_PARAMS = ("itemitem_l2",)
@@ -86,6 +92,7 @@ COSTLY_PARTS = ("novelty", "segment", "itemitem", "sequence", "category_peers") 
 VECTOR_CHUNK = 50_000  # item vectors read at a time when fitting (a 1M catalog's are 1.5 GB)
 DIVERSITY_POOL = 30  # MMR re-ranks this many of the best items into the first places
 DIVERSITY_DEPTH = 10
+SLOT_DEPTH = 10  # taste_slots are places of every ten
 
 
 class VectorRows(Protocol):
@@ -110,6 +117,17 @@ def part_weights(params: Mapping[str, float], known: np.ndarray | float) -> dict
     trust = known / (known + params["history_shrinkage"])
     share = {"trend": 1.0, "novelty": -1.0, "segment": 1.0 - trust, "category_peers": 1.0}
     return {name: params[name] * share.get(name, trust) for name in PARTS}
+
+
+def slot_count(params: Mapping[str, float], n: int) -> int:
+    """How many of a list of ``n`` places are taste slots."""
+    return round(n * params["taste_slots"] / SLOT_DEPTH)
+
+
+def slot_scores(total: np.ndarray, weighted_trend: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+    """The ranking the taste slots are filled from: the score with the (weighted) trend part
+    counted at ``slot_trend`` of its weight. Offline and live lists are built with it alike."""
+    return total - (1.0 - params["slot_trend"]) * weighted_trend
 
 
 def _scale_rows(matrix: np.ndarray) -> np.ndarray:
@@ -313,7 +331,26 @@ class HybridRanker(Ranker):
             total += weights[name] * matrix
         if self.params["diversity"] > 0:
             self._diversify(total, histories)
+        if slots := slot_count(self.params, SLOT_DEPTH):
+            self._fill_slots(total, slot_scores(total, weights["trend"] * parts["trend"], self.params),
+                             histories, slots)
         return total
+
+    @staticmethod
+    def _fill_slots(total: np.ndarray, others: np.ndarray, histories: Sequence[History], slots: int) -> None:
+        """Make each row's top ``SLOT_DEPTH`` its best ``SLOT_DEPTH - slots`` items followed by the
+        ``slots`` best of the rest by the ``others`` ranking (in place; the rest keep their order below)."""
+        for row, history in enumerate(histories):
+            scores, second = total[row].copy(), others[row].copy()
+            scores[history.items] = second[history.items] = -np.inf  # the caller masks them anyway
+            head = np.argsort(-scores, kind="stable")[:SLOT_DEPTH - slots]
+            head = head[np.isfinite(scores[head])]
+            second[head] = -np.inf
+            tail = np.argsort(-second, kind="stable")[:slots]
+            chosen = np.concatenate([head, tail[np.isfinite(second[tail])]])
+            if len(chosen):
+                top = float(scores[chosen].max())
+                total[row, chosen] = top + np.arange(len(chosen), 0, -1, dtype=np.float32) * 1e-3
 
     def _diversify(self, total: np.ndarray, histories: Sequence[History]) -> None:
         """Reorder each row's best items by MMR (in place), so the top of the list varies."""

@@ -19,7 +19,7 @@ from bot.catalog import Catalog, Item
 from bot.constraints import Constraints
 from bot.diversity import mmr_order
 from bot.encoder import Encoder
-from bot.hybrid import HybridRanker, part_weights
+from bot.hybrid import HybridRanker, part_weights, slot_count, slot_scores
 from bot.index import ItemIndex
 from bot.popularity import Popularity
 from bot.profiles import Profile, category_centroid, normalize, taste_vector
@@ -375,9 +375,18 @@ class Recommender:
     def _diverse_top(
         self, item_ids: list[str], scores: dict[str, dict[str, float]], n: int, diversity: float
     ) -> list[str]:
+        """The best ``n`` varied by MMR; the model's taste slots, if any, take the last places
+        from the ranking that weighs the trend less (``hybrid.slot_scores``), as offline."""
+        slots = slot_count(self.model.params, n) if self.model is not None else 0
         relevance = np.array([scores[i]["total"] for i in item_ids])
-        order = mmr_order(relevance, self.index.matrix(item_ids), n, diversity)
-        return [item_ids[i] for i in order]
+        head = [item_ids[i] for i in mmr_order(relevance, self.index.matrix(item_ids), n - slots, diversity)]
+        if not slots:
+            return head
+        taken = set(head)
+        rest = [item_id for item_id in item_ids if item_id not in taken]
+        others = slot_scores(np.array([scores[i]["total"] for i in rest]),
+                             np.array([scores[i].get(PART_NAMES["trend"], 0.0) for i in rest]), self.model.params)
+        return head + [rest[i] for i in np.argsort(-others, kind="stable")[:slots]]
 
     def reasons(
         self,

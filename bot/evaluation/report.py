@@ -291,7 +291,10 @@ def tuning_section(results: dict[str, Any]) -> list[str]:
         f"{ENGINE_SEARCH.coverage_cost:.0%} of the best objective, those the search tried on its way included, "
         "the most accurate that meets the floors is chosen, else the one with the least shortfall, and from it "
         f"up to {ENGINE_SEARCH.rounds} more passes over every parameter step wherever the shortfall "
-        f"shrinks within that {ENGINE_SEARCH.coverage_cost:.0%}.",
+        f"shrinks within that {ENGINE_SEARCH.coverage_cost:.0%}. Still short, every combination of "
+        f"{_coverage_axes_text(ENGINE_SEARCH.slot_axes)} (the last places of each ten filled from a "
+        "ranking that weighs the trend less) is tried from there, and the same choice made within "
+        f"{ENGINE_SEARCH.coverage_cost + ENGINE_SEARCH.slot_cost:.1%} of the best objective.",
         "",
         "| model | search | objective | start | chosen |",
         "|---|---|---|---:|---:|",

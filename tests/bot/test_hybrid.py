@@ -271,3 +271,71 @@ def test_the_live_recommender_ranks_its_candidates_as_the_offline_score_novelty_
     np.testing.assert_allclose(live, offline, rtol=1e-4, atol=1e-5)
     assert all(scores[item]["novelty"] <= 0 for item in candidates)
     assert list(np.argsort(-offline)[:10]) != list(np.argsort(-without_novelty)[:10])
+
+
+def test_taste_slots_fill_the_last_places_of_ten_from_the_ranking_that_weighs_the_trend_less():
+    """The first 8 places are the score's best; the last 2 the best of the rest once the trend
+    counts a quarter; below them the score's order goes on."""
+    rng = np.random.default_rng(5)
+    n_items = 30
+    events = [(int(u), int(i), NOW - int(t)) for u, i, t in
+              zip(rng.integers(0, 12, 300), np.minimum(rng.zipf(1.4, 300) - 1, n_items - 1),
+                  rng.integers(HOUR, 900 * HOUR, 300))]
+    model = toy_model(events, n_items=n_items, trend=1.0, cooccurrence=1.0)
+    users = [history(0, 3), history(5)]
+    now = np.array([NOW, NOW])
+    plain = model.score(users, now)
+    others = model.with_params(trend=0.25).score(users, now)
+    slotted = model.with_params(taste_slots=2.0, slot_trend=0.25).score(users, now)
+
+    changed = 0
+    for row, user in enumerate(users):
+        def ranking(scores, row=row, user=user):
+            scores = scores[row].copy()
+            scores[user.items] = -np.inf
+            return list(np.argsort(-scores, kind="stable"))
+
+        head = ranking(plain)[:8]
+        tail = [item for item in ranking(others) if item not in head][:2]
+        assert ranking(slotted)[:10] == head + tail
+        assert ranking(slotted)[10:] == [item for item in ranking(plain) if item not in head + tail]
+        changed += bool(set(tail) - set(ranking(plain)[:10]))
+    assert changed  # the slots changed a list
+
+
+def test_no_taste_slots_by_default_and_a_saved_model_keeps_them(tmp_path):
+    model = toy_model([(0, 0, 1), (1, 1, 2)], taste_slots=2.0, slot_trend=0.0)
+    model.save(tmp_path / "model.npz", ["i0", "i1", "i2", "i3"])
+    loaded = HybridRanker(np.eye(4, 8, dtype=np.float32), [("A",)] * 4)
+    assert loaded.params["taste_slots"] == 0.0
+    assert loaded.load_fitted(tmp_path / "model.npz", ["i0", "i1", "i2", "i3"])
+    assert (loaded.params["taste_slots"], loaded.params["slot_trend"]) == (2.0, 0.0)
+
+
+def test_the_live_recommender_fills_its_last_places_from_the_taste_slot_ranking(catalog, index):
+    """A list of ten from a model with two taste slots: the eight best as without them, then the two
+    best of the other candidates once their trending part counts a quarter (as offline)."""
+    from datetime import UTC, datetime
+
+    from bot.profiles import Profile
+    from bot.recommender import Recommender, Request
+    from bot.trained_model import new_ranker
+
+    ids = [item.id for item in catalog.items]
+    moment = datetime(2024, 6, 1, tzinfo=UTC)
+    rng = np.random.default_rng(11)
+    users, items = rng.integers(0, 40, 400), np.minimum(rng.zipf(1.3, 400) - 1, len(ids) - 1)
+    log = InteractionLog([f"u{u}" for u in range(40)], ids, users.astype(np.int32), items.astype(np.int32),
+                         int(moment.timestamp()) - HOUR * rng.integers(1, 200, 400), np.ones(400, np.float32))
+    model = new_ranker(catalog, index, trend=2.0, trend_half_life_hours=72.0).fit(log)
+    profile = Profile("u", known=True, onboarded=True, loved_items=(ids[3],))
+
+    def recommend(ranker, n):
+        return Recommender(catalog, index, diversity=0.0, model=ranker).recommend(profile, Request(n=n), now=moment)
+
+    everything = recommend(model, 100)  # every candidate (the pool is 100), each with its parts
+    slotted = [pick.item.id for pick in recommend(model.with_params(taste_slots=2.0, slot_trend=0.25), 10)]
+    head = [pick.item.id for pick in everything[:8]]
+    rest = sorted(everything[8:], key=lambda pick: -(pick.score - 0.75 * pick.components["trending"]))
+    assert slotted == head + [pick.item.id for pick in rest[:2]]
+    assert slotted[8:] != [pick.item.id for pick in everything[8:10]]  # the slots changed the list

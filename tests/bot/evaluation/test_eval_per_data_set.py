@@ -365,3 +365,26 @@ def test_the_engines_coverage_floor_is_that_of_the_baseline_most_accurate_on_val
         best = max(summaries.values(), key=lambda summary: summary[variant]["ndcg@10"])
         assert floor == pytest.approx(best[variant]["coverage@10"])
     assert set(floors) == {"full_history", "cold_start"}
+
+
+def test_the_slot_axes_are_tried_last_within_their_own_further_cost(toy_split, monkeypatch):
+    from types import SimpleNamespace
+
+    from bot.evaluation import runner
+
+    # (NDCG@10, coverage@10) per (cut, boost): the best (3, 0.0) covers too little; neither the
+    # coverage axis (cut) nor a pass over every axis meets 0.4 within 1%; the slot axis (boost) does,
+    # at 1.7% under the best
+    table = {(0, 0.0): (0.5, 0.3), (3, 0.0): (0.6, 0.1), (3, 1.0): (0.59, 0.5), (0, 1.0): (0.4, 0.6)}
+    monkeypatch.setattr(runner, "evaluate", lambda ranker, *args, **kwargs: SimpleNamespace(
+        metrics=dict(zip(("ndcg@10", "coverage@10"), table[(ranker.cut, ranker.boost)]))))
+
+    def chosen(slot_cost, floor=0.4):
+        search = CoordinateSearch(start={"cut": 0, "boost": 0.0}, axes=(("cut", (0, 3)),), cold_start_share=0.0,
+                                  coverage_axes=(("cut", (0,)),), coverage_cost=0.01,
+                                  slot_axes=(("boost", (1.0,)),), slot_cost=slot_cost)
+        return tune("threshold", lambda p: Threshold(**p), search, toy_split, floors={"full_history": floor})[0]
+
+    assert chosen(0.01) == {"cut": 3, "boost": 1.0}
+    assert chosen(0.0) == {"cut": 3, "boost": 0.0}  # not affordable: the least shortfall within 1%
+    assert chosen(0.01, floor=0.05) == {"cut": 3, "boost": 0.0}  # met without them
