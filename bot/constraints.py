@@ -1,15 +1,17 @@
 """Hard filters a user can say in a request: price, release period, availability.
 
-"something from the 90s", "the 80s or 90s", "comedies under 20 dollars", "between 10 and 20 euros",
-"only available ones" become a :class:`Constraints` value that the recommender applies as filters;
-each constraint also describes itself for the reply ("from the 1990s", "priced under 20"). A number
-with a unit that is no money is no price ("under 90 minutes", "less than 300 pages").
+"something from the 90s", "the 80s or 90s", "from the last 5 years", "released this year", "comedies
+under 20 dollars", "between 10 and 20 euros", "only available ones" become a :class:`Constraints`
+value that the recommender applies as filters; each constraint also describes itself for the reply
+("from the 1990s", "priced under 20"). A number with a unit that is no money is no price ("under 90
+minutes", "less than 300 pages").
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import date
 
 _NUMBER = r"(\d+(?:[.,]\d{1,2})?)"
 # a number with a unit that is no money is no price: "under 90 minutes", "less than 300 pages"
@@ -29,6 +31,15 @@ _DECADE_WORDS = {
 _BEFORE = re.compile(r"\b(?:before|older than|earlier than|pre)[\s-]+(\d{4})\b")
 _AFTER = re.compile(r"\b(?:after|since|newer than|later than|post)[\s-]+(\d{4})\b")
 _IN_YEAR = re.compile(r"\b(?:from|in|of)\s+(\d{4})\b")
+# periods counted back from this year, after a word that asks for releases ("from this year", "released
+# last year", "in the last 5 years", "of the past decade", "this year's"): "I saw Heat last year" is none
+_PERIOD_LEAD = r"\b(?:from|of|in|released|out|made|during|over|within)\s+"
+_AMOUNTS = {"a": 1, "one": 1, "two": 2, "couple of": 2, "three": 3, "few": 3, "four": 4, "five": 5,
+            "several": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twenty": 20}
+_YEARS_BACK = re.compile(_PERIOD_LEAD + r"(?:the\s+)?(?:last|past)\s+(\d{1,2}|" + "|".join(_AMOUNTS)
+                         + r")\s+(years?|decades?)\b")
+_THIS_YEAR = re.compile(_PERIOD_LEAD + r"(?:(this|last)\s+year|(?:the\s+)?(?:last|past)\s+(decade|year))\b"
+                        r"|\b(this|last)\s+year'?s\b")
 _AVAILABLE = re.compile(r"\b(?:only\s+)?(?:available|in stock|in-stock)\b")
 
 
@@ -101,8 +112,9 @@ class Constraints:
         return self.min_price is None or price >= self.min_price
 
 
-def parse_constraints(text: str) -> Constraints:
-    """Constraints stated in a message; an empty :class:`Constraints` if there are none."""
+def parse_constraints(text: str, this_year: int | None = None) -> Constraints:
+    """Constraints stated in a message; an empty :class:`Constraints` if there are none. Periods
+    counted back ("last year") count from ``this_year`` (today's by default)."""
     lowered = text.lower()
     found: dict[str, object] = {}
     if (match := _BETWEEN.search(lowered)) and not _BETWEEN_YEARS.search(lowered) and (
@@ -123,9 +135,25 @@ def parse_constraints(text: str) -> Constraints:
         found["year_from"], found["year_to"] = sorted(int(group) for group in match.groups())
     if not found.keys() & {"year_from", "year_to"} and (match := _IN_YEAR.search(lowered)):
         found["year_from"] = found["year_to"] = int(match.group(1))
+    if not found.keys() & {"year_from", "year_to"} and (period := _years_back(lowered, this_year)):
+        found["year_from"], found["year_to"] = period
     if _AVAILABLE.search(lowered):
         found["available_only"] = True
     return Constraints(**found)
+
+
+def _years_back(text: str, this_year: int | None) -> tuple[int, int] | None:
+    """The years of a period counted back from this year: "this year" is this year alone, "last
+    year" the one before, "the last 5 years" and "the past decade" reach back to this year."""
+    year = this_year or date.today().year
+    if match := _YEARS_BACK.search(text):
+        amount = int(match.group(1)) if match.group(1).isdigit() else _AMOUNTS[match.group(1)]
+        return year - amount * (10 if match.group(2).startswith("decade") else 1), year
+    if match := _THIS_YEAR.search(text):
+        if which := match.group(1) or match.group(3):
+            return (year, year) if which == "this" else (year - 1, year - 1)
+        return year - (10 if match.group(2) == "decade" else 1), year
+    return None
 
 
 def _decades(text: str) -> tuple[int, int] | None:
@@ -142,7 +170,7 @@ def _decades(text: str) -> tuple[int, int] | None:
 
 
 _STATED = tuple(re.compile(pattern.pattern, re.IGNORECASE) for pattern in (
-    _BETWEEN_YEARS, _BETWEEN, _UNDER, _OVER, _BEFORE, _AFTER, _IN_YEAR, _AVAILABLE, _DECADE,
+    _BETWEEN_YEARS, _BETWEEN, _UNDER, _OVER, _BEFORE, _AFTER, _IN_YEAR, _AVAILABLE, _DECADE, _YEARS_BACK, _THIS_YEAR,
     re.compile(rf"\b(?:the\s+)?(?:{'|'.join(_DECADE_WORDS)})\b")))
 
 

@@ -271,6 +271,8 @@ _ABBREVIATIONS = {"blvd": "boulevard", "dr": "doctor", "mr": "mister", "pt": "pa
 # me if u can", "me encantó Coco y Up", "la dolce vita e cinema paradiso". Read so only typed
 # lowercase between two words ("E.T.", "ET" and "Stephen King's N." stay names); "w/" always.
 _CHAT_WORDS = {"n": "and", "u": "you", "y": "and", "e": "and", "et": "and", "und": "and", "och": "and", "og": "and"}
+# "&", and "meets" of a pitch ("Alien meets Jaws": both; a title with it reads it alike)
+_AND_WORDS = frozenset({"&", "meets"})
 _VERSUS = {"vs": "v", "versus": "v"}  # between two names: "Ford vs Ferrari" is Ford v Ferrari
 # "Twenty Thousand Leagues Under the Sea" typed "20,000 Leagues ..."
 _MULTIPLIERS = {"hundred": 100, "thousand": 1000}
@@ -488,10 +490,10 @@ def _a_chat_word(text: str, tokens: list[_Token], k: int) -> bool:
 
 
 def _word(token: str) -> str:
-    """A token as a word: "&" reads "and", a dash or arrow of any length is one dash, a smiley a
+    """A token as a word: "&" and "meets" read "and", a dash or arrow of any length is one dash, a smiley a
     full stop, "20,000" is 20000 and "'79" 1979."""
     if token.isalnum():
-        return token
+        return "and" if token.lower() in _AND_WORDS else token
     if token == "w/":
         return "with"
     if token[0] in ":;" and len(token) > 1:
@@ -500,7 +502,7 @@ def _word(token: str) -> str:
         return _full_year(int(token[1:]))
     if token[0].isdigit() and "," in token:
         return token.replace(",", "")
-    return "and" if token == "&" else "-" if token.startswith("-") or token.endswith(">") else token
+    return "and" if token in _AND_WORDS else "-" if token.startswith("-") or token.endswith(">") else token
 
 
 def _a_year(word: str) -> bool:

@@ -36,6 +36,27 @@ def test_parse_and_describe(text, expected, description):
     assert expected.describe() == description
 
 
+@pytest.mark.parametrize(("text", "years"), [
+    ("movies from this year", (2026, 2026)),
+    ("anything good released last year?", (2025, 2025)),
+    ("this year's best comedies", (2026, 2026)),
+    ("a thriller from the last 5 years", (2021, 2026)),
+    ("books of the past decade", (2016, 2026)),
+    ("something made in the last few years", (2023, 2026)),
+    ("sci-fi from the past two decades", (2006, 2026)),
+])
+def test_periods_count_back_from_this_year(text, years):
+    found = parse_constraints(text, this_year=2026)
+    assert (found.year_from, found.year_to) == years
+    assert not {"year", "years", "decade", "last", "past", "this"} & set(without_constraints(text).split())
+
+
+@pytest.mark.parametrize("text", ["I saw Heat last year and loved it", "this year I got into horror",
+                                  "my last movie was great", "the past is a foreign country"])
+def test_a_year_in_passing_is_no_period(text):
+    assert not parse_constraints(text, this_year=2026)
+
+
 @pytest.mark.parametrize("text", ["recommend me something", "I like sci-fi", "2001: A Space Odyssey", "500 Days of Summer",
                                   "something short, under 90 minutes", "a book of less than 300 pages",
                                   "on a scale from 1 to 10, something scary"])

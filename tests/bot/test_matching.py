@@ -592,3 +592,11 @@ def test_a_title_typed_as_a_name_ends_where_its_capitals_end():
     assert found(matcher, "Watched Contagion and World War Z back to back") == ["c", "wwz"]
     assert found(matcher, "mad max fury road and contagion") == ["c"]
     assert found(matcher, "Mad Max Fury Road and Contagion") == ["c"]
+
+
+@pytest.mark.parametrize("text", ["Alien meets Jaws", "alien meets jaws please", "something like Alien meets Jaws"])
+def test_a_pitch_of_one_title_meeting_another_names_both(text):
+    matcher = matcher_of(("alien", "Alien", 1979, ()), ("jaws", "Jaws", 1975, ()),
+                         ("boy", "Boy Meets Girl", 1984, ("Romance",)))
+    assert found(matcher, text) == ["alien", "jaws"]
+    assert found(matcher, "I loved Boy Meets Girl") == ["boy"]  # a title with the word reads it alike
