@@ -445,3 +445,27 @@ def load_xwines(directory: str | Path) -> tuple[RatedInteractionLog, list[EvalIt
     log_ = load_interactions(directory / XWINES_RATINGS, [item.id for item in items],
                              user="UserID", item="WineID", time="Date", rating="Rating", fmt="csv")
     return log_, items
+
+
+def write_xwines_as_orders(directory: str | Path, out: str | Path) -> tuple[Path, Path]:
+    """X-Wines Slim as a shop's order export, the proxy of a purchase log without ratings
+    (docs/evaluation-xwines-purchase-proxy): ``orders.csv`` with ``user,item,time`` (ordered by
+    date, then rating id) and ``wines.jsonl``, the wines as a catalog; for ``bot eval
+    --interactions orders.csv --catalog wines.jsonl``. Returns the two paths."""
+    import csv
+    import json
+
+    directory, out = Path(directory), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with (directory / XWINES_RATINGS).open(encoding="utf-8", newline="") as file:
+        rows = sorted(csv.DictReader(file), key=lambda row: (row["Date"], int(row["RatingID"])))
+    orders, wines = out / "orders.csv", out / "wines.jsonl"
+    with orders.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["user", "item", "time"])
+        writer.writerows([row["UserID"], row["WineID"], row["Date"].replace(" ", "T")] for row in rows)
+    with wines.open("w", encoding="utf-8") as file:
+        for item in load_xwines_items(directory / XWINES_WINES):
+            file.write(json.dumps({"id": item.id, "title": item.title, "categories": list(item.categories),
+                                   "description": item.embedding_text}, ensure_ascii=False) + "\n")
+    return orders, wines

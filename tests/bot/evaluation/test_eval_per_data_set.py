@@ -165,6 +165,27 @@ def test_the_report_states_the_tuning_and_lists_the_other_data_sets(toy_split, t
     assert others.count("| engine |") == 2  # its full-history and cold-start tables
 
 
+def test_xwines_as_a_shops_order_export_has_no_ratings_and_reads_back_as_one(tmp_path):
+    import subprocess
+    import sys
+
+    from bot.evaluation.data import load_catalog_items, load_interactions
+
+    directory = write_xwines(tmp_path / "xw", [(2, 100, 1, 1.0, "2020-01-02 10:00:00"), (1, 101, 2, 5.0, "2020-01-02 10:00:00"),
+                                               (3, 100, 3, 4.0, "2020-01-01 09:00:00")])
+    script = Path(__file__).resolve().parents[3] / "scripts/xwines-as-orders"
+    done = subprocess.run([sys.executable, str(script), str(directory), str(tmp_path / "out")],
+                          capture_output=True, text=True, check=True)
+    orders, wines = (Path(line) for line in done.stdout.split())
+    assert orders.read_text(encoding="utf-8").splitlines() == [
+        "user,item,time", "100,3,2020-01-01T09:00:00", "101,2,2020-01-02T10:00:00", "100,1,2020-01-02T10:00:00"]
+    items = load_catalog_items(wines)
+    assert [item.id for item in items] == ["1", "2", "3", "4", "5"]
+    assert items[1].categories == ("Red", "Cabernet Sauvignon", "Merlot") and "Maipo Valley" in items[1].embedding_text
+    log = load_interactions(orders, [item.id for item in items])
+    assert len(log.users) == 3 and len(set(log.ratings)) == 1  # no ratings: the latest orders are the seeds
+
+
 def test_bot_eval_on_the_xwines_folder(tmp_path, monkeypatch, state_dir):
     from bot.cli import app
 
