@@ -1,10 +1,10 @@
 """Hard filters a user can say in a request: price, release period, availability.
 
-"something from the 90s", "the 80s or 90s", "from the last 5 years", "released this year", "comedies
-under 20 dollars", "between 10 and 20 euros", "only available ones" become a :class:`Constraints`
-value that the recommender applies as filters; each constraint also describes itself for the reply
-("from the 1990s", "priced under 20"). A number with a unit that is no money is no price ("under 90
-minutes", "less than 300 pages").
+"something from the 90s", "the 80s or 90s", "the late 90s", "2010 onwards", "before the 2000s",
+"from the last 5 years", "released this year", "comedies under 20 dollars", "between 10 and 20 euros",
+"only available ones" become a :class:`Constraints` value that the recommender applies as filters;
+each constraint also describes itself for the reply ("from the 1990s", "priced under 20"). A number
+with a unit that is no money is no price ("under 90 minutes", "less than 300 pages").
 """
 
 from __future__ import annotations
@@ -23,13 +23,29 @@ _OVER = re.compile(rf"\b(?:over|above|more than|at least|min(?:imum)?)\s+{_MONEY
 _BETWEEN_YEARS = re.compile(r"\b(?:between|from)\s+((?:1[89]|20)\d\d)\s*(?:and|to|-)\s*((?:1[89]|20)\d\d)\b")
 _CURRENCY = re.compile(r"[$€£]|dollar|buck|usd|euro|\beur\b|pound|gbp")
 _BETWEEN = re.compile(rf"\b(?:between|from)\s+{_MONEY}\s*(?:and|to|-)\s*{_MONEY}")
-_DECADE = re.compile(r"\b(?:the\s+)?(?:(1[89]|20)(\d)0|'?(\d)0)'?s\b")
 _DECADE_WORDS = {
     "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
     "seventies": 1970, "eighties": 1980, "nineties": 1990, "noughties": 2000,
 }
-_BEFORE = re.compile(r"\b(?:before|older than|earlier than|pre)[\s-]+(\d{4})\b")
-_AFTER = re.compile(r"\b(?:after|since|newer than|later than|post)[\s-]+(\d{4})\b")
+_DECADE_NAME = (r"(?:(?P<century>1[89]|20)(?P<digit>\d)0'?s|'?(?P<short>\d)0'?s|(?P<word>"
+                + "|".join(_DECADE_WORDS) + r"))\b")
+# "the 90s", "the late 90s", "early 2000s", "mid-eighties": a part of a decade is its years
+_DECADE = re.compile(r"\b(?:the\s+)?(?:(?P<part>early|mid|late)[\s-]+)?" + _DECADE_NAME)
+_DECADE_PARTS = {None: (0, 9), "early": (0, 4), "mid": (3, 7), "late": (5, 9)}
+_BEFORE_DECADE = re.compile(r"\b(?:before|pre)[\s-]+(?:the\s+)?" + _DECADE_NAME)  # "before the 2000s": up to 1999
+_AFTER_DECADE = re.compile(r"\b(?P<after>after|post|since)[\s-]+(?:the\s+)?" + _DECADE_NAME)
+_YEAR = r"((?:1[89]|20)\d\d)"
+_BEFORE = re.compile(r"\b(?<!\bnot )(?<!\bno )(?:before|older than|earlier than|pre)[\s-]+(\d{4})\b")
+_AFTER = re.compile(r"\b(?<!\bnot )(?<!\bno )(?:after|newer than|later than|post)[\s-]+(\d{4})\b")
+_SINCE = re.compile(r"\bsince\s+" + _YEAR + r"\b")  # "since 2010" has 2010
+_ONWARDS = re.compile(r"\b" + _YEAR + r"(?:\s*(?:onwards?|on(?=\s*(?:[,.;!?)]|$))|"  # "on" ends a clause
+                      r"(?:or|and) (?:later|newer|after|up)\b(?!\s+(?:the\s+)?\d))|\+)")
+_OR_EARLIER = re.compile(r"\b" + _YEAR + r"\s*(?:or|and) (?:earlier|older|before)\b(?!\s+(?:the\s+)?\d)")
+_NOT_BEFORE = re.compile(r"\b(?:not|no) (?:older|earlier) than\s+" + _YEAR + r"\b")  # "not older than 2010"
+_NOT_AFTER = re.compile(r"\b(?:not|no) (?:newer|later) than\s+" + _YEAR + r"\b")
+_AROUND = re.compile(r"\b(?:around|circa|ca\.|roughly|approximately)\s+" + _YEAR + r"\b")  # two years either side
+_CENTURY = re.compile(r"\b(?:the\s+)?(21st|20th|19th|this|last)\s+century\b")
+_CENTURIES = {"21st": 2000, "this": 2000, "20th": 1900, "last": 1900, "19th": 1800}
 _IN_YEAR = re.compile(r"\b(?:from|in|of)\s+(\d{4})\b")
 # periods counted back from this year, after a word that asks for releases ("from this year", "released
 # last year", "in the last 5 years", "of the past decade", "this year's"): "I saw Heat last year" is none
@@ -125,12 +141,7 @@ def parse_constraints(text: str, this_year: int | None = None) -> Constraints:
         found["max_price"] = float(match.group(1).replace(",", "."))
     if match := _OVER.search(lowered):
         found["min_price"] = float(match.group(1).replace(",", "."))
-    if (decades := _decades(lowered)) is not None:
-        found["year_from"], found["year_to"] = decades
-    if match := _AFTER.search(lowered):
-        found["year_from"] = int(match.group(1)) + 1
-    if match := _BEFORE.search(lowered):
-        found["year_to"] = int(match.group(1)) - 1
+    found.update(_periods(lowered))
     if match := _BETWEEN_YEARS.search(lowered):
         found["year_from"], found["year_to"] = sorted(int(group) for group in match.groups())
     if not found.keys() & {"year_from", "year_to"} and (match := _IN_YEAR.search(lowered)):
@@ -156,22 +167,58 @@ def _years_back(text: str, this_year: int | None) -> tuple[int, int] | None:
     return None
 
 
+def _periods(text: str) -> dict[str, int]:
+    """``year_from`` / ``year_to`` said by decades, centuries and years with a direction ("after
+    2010", "since 2010", "2010 onwards", "not older than 2010", "before the 2000s", "around 1995")."""
+    found: dict[str, int] = {}
+    if (decades := _decades(text)) is not None:
+        found["year_from"], found["year_to"] = decades
+    if match := _CENTURY.search(text):
+        start = _CENTURIES[match.group(1)]
+        found["year_from"] = start
+        found.pop("year_to", None) if start == 2000 else found.update(year_to=start + 99)
+    for pattern, key, shift in ((_AFTER, "year_from", 1), (_SINCE, "year_from", 0), (_ONWARDS, "year_from", 0),
+                                (_NOT_BEFORE, "year_from", 0), (_BEFORE, "year_to", -1), (_OR_EARLIER, "year_to", 0),
+                                (_NOT_AFTER, "year_to", 0)):
+        if match := pattern.search(text):
+            found[key] = int(match.group(1)) + shift
+    if match := _BEFORE_DECADE.search(text):
+        found.pop("year_from", None)
+        found["year_to"] = _decade_start(match) - 1
+    if match := _AFTER_DECADE.search(text):
+        found.pop("year_to", None)
+        found["year_from"] = _decade_start(match) + (0 if match.group("after") == "since" else 10)
+    if match := _AROUND.search(text):
+        found["year_from"], found["year_to"] = int(match.group(1)) - 2, int(match.group(1)) + 2
+    return found
+
+
+def _decade_start(match: re.Match[str]) -> int:
+    """The first year of the decade a match of ``_DECADE_NAME`` names ("90s" of the last century
+    from the 20s on, of this one below: "10s" is 2010)."""
+    if match.group("century"):
+        return int(match.group("century") + match.group("digit") + "0")
+    if match.group("short"):
+        digit = int(match.group("short"))
+        return (1900 if digit >= 2 else 2000) + digit * 10
+    return _DECADE_WORDS[match.group("word")]
+
+
 def _decades(text: str) -> tuple[int, int] | None:
     """The first year of the earliest decade named and the last of the latest: "the 80s or 90s"
-    is 1980-1999, not the 80s alone."""
-    starts = [start for word, start in _DECADE_WORDS.items() if re.search(rf"\b{word}\b", text)]
+    is 1980-1999, not the 80s alone; a part of one ("the late 90s") is its years of it."""
+    spans = []
     for match in _DECADE.finditer(text):
-        if match.group(1):
-            starts.append(int(match.group(1) + match.group(2) + "0"))
-        else:
-            digit = int(match.group(3))
-            starts.append((1900 if digit >= 2 else 2000) + digit * 10)
-    return (min(starts), max(starts) + 9) if starts else None
+        if re.search(r"\b(?:before|pre|after|post|since)[\s-]+(?:the\s+)?$", text[:match.start()]):
+            continue  # "before the 2000s" is no 2000s
+        start, (first, last) = _decade_start(match), _DECADE_PARTS[match.group("part")]
+        spans.append((start + first, start + last))
+    return (min(low for low, _ in spans), max(high for _, high in spans)) if spans else None
 
 
 _STATED = tuple(re.compile(pattern.pattern, re.IGNORECASE) for pattern in (
-    _BETWEEN_YEARS, _BETWEEN, _UNDER, _OVER, _BEFORE, _AFTER, _IN_YEAR, _AVAILABLE, _DECADE, _YEARS_BACK, _THIS_YEAR,
-    re.compile(rf"\b(?:the\s+)?(?:{'|'.join(_DECADE_WORDS)})\b")))
+    _BETWEEN_YEARS, _BETWEEN, _UNDER, _OVER, _BEFORE_DECADE, _AFTER_DECADE, _NOT_BEFORE, _NOT_AFTER, _BEFORE, _AFTER,
+    _SINCE, _ONWARDS, _OR_EARLIER, _AROUND, _CENTURY, _IN_YEAR, _AVAILABLE, _DECADE, _YEARS_BACK, _THIS_YEAR))
 
 
 def without_constraints(text: str) -> str:

@@ -51,6 +51,36 @@ def test_periods_count_back_from_this_year(text, years):
     assert not {"year", "years", "decade", "last", "past", "this"} & set(without_constraints(text).split())
 
 
+@pytest.mark.parametrize(("text", "years"), [
+    ("late 90s thrillers", (1995, 1999)),
+    ("early 2000s comedies", (2000, 2004)),
+    ("mid-80s action", (1983, 1987)),
+    ("something from the early nineties", (1990, 1994)),
+    ("before the 2000s", (None, 1999)),  # not the 2000s
+    ("anything after the 90s", (2000, None)),
+    ("since the 90s", (1990, None)),
+    ("since 2010", (2010, None)),  # 2010 included, unlike "after 2010"
+    ("from 2010 onwards", (2010, None)),
+    ("from 2010 on, please", (2010, None)),
+    ("2015 or later", (2015, None)),
+    ("2010+ only", (2010, None)),
+    ("2005 or earlier", (None, 2005)),
+    ("not older than 2010", (2010, None)),  # not "older than 2010"
+    ("no newer than 1999", (None, 1999)),
+    ("after 2010 and before 2015", (2011, 2014)),
+    ("around 1995", (1993, 1997)),
+    ("20th century classics", (1900, 1999)),
+    ("released this century", (2000, None)),
+])
+def test_parts_of_decades_directions_and_centuries(text, years):
+    found = parse_constraints(text, this_year=2026)
+    assert (found.year_from, found.year_to) == years
+
+
+def test_a_title_with_a_year_before_on_is_no_period():
+    assert not parse_constraints("Blade Runner 2049 on Netflix")
+
+
 @pytest.mark.parametrize("text", ["I saw Heat last year and loved it", "this year I got into horror",
                                   "my last movie was great", "the past is a foreign country"])
 def test_a_year_in_passing_is_no_period(text):
