@@ -176,7 +176,10 @@ def _periods(text: str) -> dict[str, int]:
     if match := _CENTURY.search(text):
         start = _CENTURIES[match.group(1)]
         found["year_from"] = start
-        found.pop("year_to", None) if start == 2000 else found.update(year_to=start + 99)
+        if start == 2000:  # this century goes on
+            found.pop("year_to", None)
+        else:
+            found["year_to"] = start + 99
     for pattern, key, shift in ((_AFTER, "year_from", 1), (_SINCE, "year_from", 0), (_ONWARDS, "year_from", 0),
                                 (_NOT_BEFORE, "year_from", 0), (_BEFORE, "year_to", -1), (_OR_EARLIER, "year_to", 0),
                                 (_NOT_AFTER, "year_to", 0)):
